@@ -1,0 +1,63 @@
+# evently: PGXS build of the extension, plus the project's two commands.
+#
+#   make run    a private cluster under .evently/ with the extension and seed data
+#   make test   every suite, from a clean clone; non-zero on any failure
+
+EXTENSION   = evently
+MODULE_big  = evently
+OBJS        = $(patsubst %.c,%.o,$(wildcard extension/*.c))
+DATA        = $(wildcard extension/evently--*.sql)
+PG_CPPFLAGS = -I$(srcdir)/extension
+PG_CFLAGS   = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+              -Wno-sign-compare $(if $(CI),-Werror)
+
+# pg_regress and the isolation tester each bring a temporary server, so the
+# suites need no running cluster; their output goes under .evently/ where the
+# unprivileged test user may write.
+TEST_OUT    ?= $(CURDIR)/.evently/test
+REGRESS     = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
+REGRESS_OPTS = --temp-instance=$(TEST_OUT)/regress-instance --outputdir=$(TEST_OUT)/regress \
+               --temp-config=$(srcdir)/tests/test.conf \
+               --load-extension=pgcrypto --load-extension=evently
+ISOLATION   = $(sort $(basename $(notdir $(wildcard tests/isolation/specs/*.spec))))
+ISOLATION_OPTS = --temp-instance=$(TEST_OUT)/isolation-instance --outputdir=$(TEST_OUT)/isolation \
+                 --inputdir=$(srcdir)/tests/isolation --temp-config=$(srcdir)/tests/test.conf \
+                 --load-extension=pgcrypto --load-extension=evently
+
+PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && \
+                     echo /usr/lib/postgresql/15/bin/pg_config || echo pg_config)
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(PGXS),)
+include $(PGXS)
+endif
+
+# installing into PostgreSQL's directories needs root
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: deps run stop test bench
+
+deps:
+	@bash tests/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all && $(SUDO) $(MAKE) --no-print-directory install
+	@bash tests/run.sh start
+
+stop:
+	@bash tests/run.sh stop
+
+test: deps
+	@$(MAKE) --no-print-directory all && $(SUDO) $(MAKE) --no-print-directory install
+	@bash tests/run-tests.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all && $(SUDO) $(MAKE) --no-print-directory install
+	@bash tests/bench/engine.sh
+
+# the two halves of installcheck, so make test reports them apart
+.PHONY: installcheck-regress installcheck-isolation
+installcheck-regress:
+	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS)
+
+installcheck-isolation:
+	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION)

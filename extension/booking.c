@@ -1,0 +1,280 @@
+/*
+ * booking.c: evently.confirm_booking.
+ *
+ * Only the hold's owner, only while the hold lives.  The hold row is locked
+ * first, then its seats in seat-id order; each seat must still point at this
+ * hold on the locked row version, which closes the race with a hold_seats
+ * that took a seat the moment this hold lapsed.  Booking, tickets, payment
+ * and seat flips are one statement, committed durably.
+ */
+#include "evently.h"
+
+#include "catalog/pg_type.h"
+#include "port.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/timestamp.h"
+
+typedef struct LockedHold
+{
+	pg_uuid_t  *owner_id;
+	pg_uuid_t  *event_id;
+	char	   *status;
+	bool		lapsed;
+	pg_uuid_t  *entry_id;
+} LockedHold;
+
+/* Uniform random letters A-Z from the strong random source. */
+static void
+random_letters(char *out, int n)
+{
+	int			filled = 0;
+
+	while (filled < n)
+	{
+		unsigned char bytes[16];
+
+		if (!pg_strong_random(bytes, sizeof(bytes)))
+			elog(ERROR, "could not generate random bytes");
+		for (int i = 0; i < (int) sizeof(bytes) && filled < n; i++)
+			if (bytes[i] < 234)	/* 234 = 9 * 26: no modulo bias */
+				out[filled++] = 'A' + bytes[i] % 26;
+	}
+	out[n] = '\0';
+}
+
+/* EVT-YYYYMMDD-XXXXXX, unique among bookings. */
+static char *
+new_booking_ref(void)
+{
+	static SqlStmt taken = SQL_STMT("SELECT 1 FROM evently.bookings WHERE booking_ref = $1", 1, TEXTOID);
+	struct pg_tm tm;
+	fsec_t		fsec;
+	char		letters[7];
+
+	if (timestamp2tm(GetCurrentTransactionStartTimestamp(), NULL, &tm, &fsec, NULL, NULL) != 0)
+		elog(ERROR, "timestamp out of range");
+	for (int attempt = 0; attempt < 20; attempt++)
+	{
+		char	   *ref;
+		Datum		arg;
+
+		random_letters(letters, 6);
+		ref = psprintf("EVT-%04d%02d%02d-%s", tm.tm_year, tm.tm_mon, tm.tm_mday, letters);
+		arg = CStringGetTextDatum(ref);
+		if (stmt_run(&taken, &arg, NULL, SPI_OK_SELECT) == 0)
+			return ref;
+	}
+	elog(ERROR, "could not find a free booking reference");
+}
+
+static char *
+new_transaction_id(void)
+{
+	uint32		suffix;
+
+	if (!pg_strong_random(&suffix, sizeof(suffix)))
+		elog(ERROR, "could not generate random bytes");
+	return psprintf("TXN_%lld_%08X", (long long) time(NULL), suffix);
+}
+
+/* The booking made from this hold, if its idempotency key matches `key`. */
+static pg_uuid_t *
+booking_for_key(pg_uuid_t *user_id, const char *key, pg_uuid_t *hold_id)
+{
+	static SqlStmt q = SQL_STMT("SELECT id, hold_id FROM evently.bookings"
+						   " WHERE user_id = $1 AND idempotency_key = $2", 2, UUIDOID, TEXTOID);
+	Datum		args[2] = {UUIDPGetDatum(user_id), CStringGetTextDatum(key)};
+	pg_uuid_t  *booking_id;
+
+	if (stmt_run(&q, args, NULL, SPI_OK_SELECT) == 0)
+		return NULL;
+	booking_id = result_uuid(0, 1);
+	if (memcmp(result_uuid(0, 2), hold_id, UUID_LEN) != 0)
+		ereport(ERROR, errcode(EV_IDEMPOTENCY_CONFLICT), errmsg("idempotency key already used"),
+				errdetail("Key \"%s\" confirmed hold %s as booking %s, not hold %s.", key,
+						  uuid_text(result_uuid(0, 2)), uuid_text(booking_id), uuid_text(hold_id)),
+				errhint("Use a new key for a new purchase."));
+	return booking_id;
+}
+
+static LockedHold
+lock_hold(pg_uuid_t *hold_id)
+{
+	static SqlStmt q = SQL_STMT(
+		"SELECT user_id, event_id, status, expires_at <= now(), waitlist_entry_id"
+		"  FROM evently.holds WHERE id = $1 FOR UPDATE", 1, UUIDOID);
+	Datum		arg = UUIDPGetDatum(hold_id);
+	LockedHold	h;
+
+	if (stmt_run(&q, &arg, NULL, SPI_OK_SELECT) != 1)
+		ereport(ERROR, errcode(EV_NOT_FOUND), errmsg("hold not found"),
+				errdetail("Hold %s does not exist.", uuid_text(hold_id)));
+	h.owner_id = result_uuid(0, 1);
+	h.event_id = result_uuid(0, 2);
+	h.status = result_text(0, 3);
+	h.lapsed = result_bool(0, 4);
+	h.entry_id = result_uuid(0, 5);
+	return h;
+}
+
+pg_attribute_noreturn()
+static void
+report_confirmed(pg_uuid_t *hold_id)
+{
+	static SqlStmt q = SQL_STMT("SELECT id FROM evently.bookings WHERE hold_id = $1", 1, UUIDOID);
+	Datum		arg = UUIDPGetDatum(hold_id);
+
+	stmt_run(&q, &arg, NULL, SPI_OK_SELECT);
+	ereport(ERROR, errcode(EV_ALREADY_PROCESSED), errmsg("hold is already confirmed"),
+			errdetail("Hold %s was confirmed as booking %s.", uuid_text(hold_id),
+					  SPI_processed ? uuid_text(result_uuid(0, 1)) : "(unknown)"),
+			errhint("Retry with the same idempotency key to get the booking back."));
+}
+
+static void
+check_event_open(pg_uuid_t *event_id)
+{
+	static SqlStmt q = SQL_STMT("SELECT status, date_time <= now() FROM evently.events WHERE id = $1",
+						   1, UUIDOID);
+	Datum		arg = UUIDPGetDatum(event_id);
+	char	   *status;
+
+	stmt_run(&q, &arg, NULL, SPI_OK_SELECT);
+	status = result_text(0, 1);
+	if (strcmp(status, "published") != 0 || result_bool(0, 2))
+		ereport(ERROR, errcode(EV_EVENT_CLOSED), errmsg("event is not open for booking"),
+				errdetail("Event %s is %s%s.", uuid_text(event_id), status,
+						  result_bool(0, 2) ? " and has already started" : ""));
+}
+
+/* Lock the hold's seats in seat-id order; all must still be held by it. */
+static void
+lock_held_seats(pg_uuid_t *hold_id, pg_uuid_t *event_id)
+{
+	static SqlStmt q = SQL_STMT(
+		"SELECT es.seat_id, es.status = 'HELD' AND es.hold_id IS NOT DISTINCT FROM $1"
+		"  FROM evently.event_seats es"
+		" WHERE es.event_id = $2"
+		"   AND es.seat_id IN (SELECT seat_id FROM evently.hold_seats WHERE hold_id = $1)"
+		" ORDER BY es.seat_id FOR UPDATE", 2, UUIDOID, UUIDOID);
+	Datum		args[2] = {UUIDPGetDatum(hold_id), UUIDPGetDatum(event_id)};
+	uint64		n = stmt_run(&q, args, NULL, SPI_OK_SELECT);
+
+	for (uint64 i = 0; i < n; i++)
+		if (!result_bool(i, 2))
+			ereport(ERROR, errcode(EV_HOLD_EXPIRED), errmsg("hold has expired"),
+					errdetail("Seat %s of hold %s was taken after the hold lapsed.",
+							  uuid_text(result_uuid(i, 1)), uuid_text(hold_id)));
+}
+
+static pg_uuid_t *
+insert_booking(pg_uuid_t *hold_id, const char *payment_method, const char *key)
+{
+	static SqlStmt q = SQL_STMT(
+		"WITH h AS ("
+		"    UPDATE evently.holds SET status = 'CONFIRMED', updated_at = now()"
+		"     WHERE id = $1 RETURNING id, user_id, event_id, seat_count, total_price),"
+		" b AS ("
+		"    INSERT INTO evently.bookings (user_id, event_id, hold_id, total_seats, total_price,"
+		"                                  booking_ref, idempotency_key)"
+		"    SELECT user_id, event_id, id, seat_count, total_price, $2, $3 FROM h"
+		"    RETURNING id, total_price),"
+		" t AS ("
+		"    INSERT INTO evently.tickets (booking_id, event_id, seat_id, section_id, seat_price,"
+		"                                 ticket_code)"
+		"    SELECT b.id, hs.event_id, hs.seat_id, s.section_id, hs.price,"
+		"           upper(substr(replace(gen_random_uuid()::text, '-', ''), 17, 16))"
+		"      FROM b, evently.hold_seats hs JOIN evently.seats s ON s.id = hs.seat_id"
+		"     WHERE hs.hold_id = $1),"
+		" p AS ("
+		"    INSERT INTO evently.payments (booking_id, amount, status, payment_method,"
+		"                                  transaction_id, processed_at)"
+		"    SELECT id, total_price, 'COMPLETED', $4, $5, now() FROM b)"
+		" UPDATE evently.event_seats es"
+		"    SET status = 'BOOKED', booking_id = b.id, hold_id = NULL, held_until = NULL"
+		"   FROM b WHERE es.hold_id = $1"
+		" RETURNING b.id", 5, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID);
+	Datum		args[5] = {UUIDPGetDatum(hold_id), CStringGetTextDatum(new_booking_ref()),
+		key ? CStringGetTextDatum(key) : (Datum) 0, CStringGetTextDatum(payment_method),
+	CStringGetTextDatum(new_transaction_id())};
+
+	if (stmt_run(&q, args, key ? "     " : "  n  ", SPI_OK_UPDATE_RETURNING) == 0)
+		elog(ERROR, "hold %s had no seats to book", uuid_text(hold_id));
+	return result_uuid(0, 1);
+}
+
+/* A confirmed offer converts its waitlist entry. */
+static void
+convert_offer(pg_uuid_t *entry_id, LockedHold *h)
+{
+	static SqlStmt q = SQL_STMT(
+		"UPDATE evently.waitlist_entries SET status = 'CONVERTED', updated_at = now()"
+		" WHERE id = $1 AND status = 'NOTIFIED' RETURNING evently.waitlist_json(id)", 1, UUIDOID);
+	Datum		arg = UUIDPGetDatum(entry_id);
+
+	if (stmt_run(&q, &arg, NULL, SPI_OK_UPDATE_RETURNING) == 1)
+		emit("waitlist.converted", h->event_id, h->owner_id, "waitlist_entry", entry_id,
+			 result_datum(0, 1, NULL), h->owner_id);
+}
+
+static void
+check_confirm_args(const char *payment_method, const char *key)
+{
+	int			len = strlen(payment_method);
+
+	if (len < 1 || len > 50)
+		ereport(ERROR, errcode(EV_INVALID_ARGUMENT), errmsg("invalid payment method"),
+				errdetail("A payment method has 1 to 50 characters, not %d.", len));
+	if (key && (strlen(key) < 1 || strlen(key) > 255))
+		ereport(ERROR, errcode(EV_INVALID_ARGUMENT), errmsg("invalid idempotency key"),
+				errdetail("An idempotency key has 1 to 255 characters, not %d.", (int) strlen(key)));
+}
+
+static Datum
+confirm_booking_body(FunctionCallInfo fcinfo)
+{
+	pg_uuid_t  *hold_id = ARG_UUID(0);
+	pg_uuid_t  *user_id = ARG_UUID(1);
+	char	   *payment_method = PG_ARGISNULL(2) ? "mock" : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	char	   *key = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	pg_uuid_t  *booking_id;
+	LockedHold	h;
+	Datum		booking;
+
+	require_arg(hold_id, "hold_id");
+	require_arg(user_id, "user_id");
+	check_confirm_args(payment_method, key);
+
+	h = lock_hold(hold_id);
+	if (memcmp(h.owner_id, user_id, UUID_LEN) != 0)
+		ereport(ERROR, errcode(EV_FORBIDDEN), errmsg("hold belongs to another user"),
+				errdetail("User %s may not confirm hold %s.", uuid_text(user_id), uuid_text(hold_id)));
+	/* a retry with the same key returns the same booking, even after commit */
+	if (key && (booking_id = booking_for_key(user_id, key, hold_id)) != NULL)
+		return object_json("booking", booking_id);
+	if (strcmp(h.status, "CONFIRMED") == 0)
+		report_confirmed(hold_id);
+	if (strcmp(h.status, "ACTIVE") != 0 || h.lapsed)
+		ereport(ERROR, errcode(EV_HOLD_EXPIRED), errmsg("hold has expired"),
+				errdetail("Hold %s is %s.", uuid_text(hold_id),
+						  h.lapsed && strcmp(h.status, "ACTIVE") == 0 ? "past its expiry" : h.status),
+				errhint("Hold the seats again."));
+	check_event_open(h.event_id);
+	lock_held_seats(hold_id, h.event_id);
+
+	booking_id = insert_booking(hold_id, payment_method, key);
+	if (h.entry_id)
+		convert_offer(h.entry_id, &h);
+	booking = object_json("booking", booking_id);
+	emit("booking.confirmed", h.event_id, user_id, "booking", booking_id, booking, user_id);
+	commit_durably();
+	return booking;
+}
+
+PG_FUNCTION_INFO_V1(evently_confirm_booking);
+Datum
+evently_confirm_booking(PG_FUNCTION_ARGS)
+{
+	return engine_run(fcinfo, confirm_booking_body, true);
+}

@@ -1,0 +1,165 @@
+/*
+ * cancel.c: evently.cancel_with_policy.
+ *
+ * The owner (or an ADMIN) cancels a booking under the event's policy:
+ * refund = total - fee, where the fee is NONE -> 0, FIXED -> amount,
+ * PERCENTAGE -> total * amount / 100, capped at the total and rounded to
+ * cents.  Booking, tickets, payment, seats and the cancellation record change
+ * in one transaction, and the freed seats are offered to the waitlist before
+ * anyone else can hold them.  Lock order: queue lock, booking row, seats.
+ */
+#include "evently.h"
+
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+
+typedef struct PolicyVerdict
+{
+	bool		found;
+	bool		allowed;
+	bool		past_deadline;
+	char	   *deadline;
+} PolicyVerdict;
+
+static void
+check_reason(const char *reason)
+{
+	if (reason && strlen(reason) > 500)
+		ereport(ERROR, errcode(EV_INVALID_ARGUMENT), errmsg("cancellation reason is too long"),
+				errdetail("A reason has at most 500 characters, not %d.", (int) strlen(reason)));
+}
+
+static PolicyVerdict
+read_policy(pg_uuid_t *event_id)
+{
+	static SqlStmt q = SQL_STMT(
+		"SELECT allow_cancellation, now() > cancellation_deadline, cancellation_deadline::text"
+		"  FROM evently.cancellation_policies WHERE event_id = $1", 1, UUIDOID);
+	Datum		arg = UUIDPGetDatum(event_id);
+	PolicyVerdict v = {0};
+
+	if (stmt_run(&q, &arg, NULL, SPI_OK_SELECT) == 0)
+		return v;
+	v.found = true;
+	v.allowed = result_bool(0, 1);
+	v.past_deadline = result_bool(0, 2);
+	v.deadline = result_text(0, 3);
+	return v;
+}
+
+static void
+enforce_policy(pg_uuid_t *event_id, pg_uuid_t *booking_id)
+{
+	PolicyVerdict v = read_policy(event_id);
+
+	if (!v.found)
+		ereport(ERROR, errcode(EV_CANCELLATION_REFUSED), errmsg("event has no cancellation policy"),
+				errdetail("Event %s of booking %s has no cancellation policy.",
+						  uuid_text(event_id), uuid_text(booking_id)),
+				errhint("An ADMIN sets one with evently.set_cancellation_policy()."));
+	if (!v.allowed)
+		ereport(ERROR, errcode(EV_CANCELLATION_REFUSED), errmsg("cancellation is not allowed for this event"),
+				errdetail("The policy of event %s forbids cancellations.", uuid_text(event_id)));
+	if (v.past_deadline)
+		ereport(ERROR, errcode(EV_CANCELLATION_REFUSED), errmsg("cancellation deadline has passed"),
+				errdetail("Bookings of event %s could be cancelled until %s.",
+						  uuid_text(event_id), v.deadline));
+}
+
+static pg_uuid_t *
+cancel_booking(pg_uuid_t *booking_id, pg_uuid_t *actor_id, const char *reason)
+{
+	static SqlStmt q = SQL_STMT(
+		"WITH b AS ("
+		"    UPDATE evently.bookings"
+		"       SET status = 'CANCELLED', cancelled_at = now(), updated_at = now(),"
+		"           version = version + 1"
+		"     WHERE id = $1 RETURNING id, event_id, total_price),"
+		" fee AS ("
+		"    SELECT b.id, b.total_price, least(b.total_price, round(CASE p.fee_type"
+		"               WHEN 'FIXED' THEN p.fee_amount"
+		"               WHEN 'PERCENTAGE' THEN b.total_price * p.fee_amount / 100"
+		"               ELSE 0 END, 2)) AS amount"
+		"      FROM b JOIN evently.cancellation_policies p ON p.event_id = b.event_id),"
+		" c AS ("
+		"    INSERT INTO evently.cancellations (booking_id, cancelled_by, processed_at,"
+		"                                       cancellation_fee, refund_amount, reason)"
+		"    SELECT id, $2, now(), amount, total_price - amount, $3 FROM fee"
+		"    RETURNING id, refund_amount),"
+		" t AS ("
+		"    UPDATE evently.tickets SET status = 'CANCELLED' WHERE booking_id = $1),"
+		" p AS ("
+		"    UPDATE evently.payments"
+		"       SET status = 'REFUNDED', refund_amount = c.refund_amount, refunded_at = now(),"
+		"           updated_at = now()"
+		"      FROM c WHERE booking_id = $1 AND status = 'COMPLETED')"
+		" SELECT id FROM c", 3, UUIDOID, UUIDOID, TEXTOID);
+	static SqlStmt free_seats = SQL_STMT(
+		"WITH locked AS (SELECT seat_id FROM evently.event_seats WHERE booking_id = $1"
+		"                 ORDER BY seat_id FOR UPDATE)"
+		" UPDATE evently.event_seats es SET status = 'AVAILABLE', booking_id = NULL"
+		"   FROM locked WHERE es.booking_id = $1 AND es.seat_id = locked.seat_id", 1, UUIDOID);
+	Datum		args[3] = {UUIDPGetDatum(booking_id), UUIDPGetDatum(actor_id),
+	reason ? CStringGetTextDatum(reason) : (Datum) 0};
+	pg_uuid_t  *cancellation_id;
+
+	if (stmt_run(&q, args, reason ? "   " : "  n", SPI_OK_SELECT) != 1)
+		elog(ERROR, "booking %s was not cancelled", uuid_text(booking_id));
+	cancellation_id = result_uuid(0, 1);
+	stmt_run(&free_seats, args, NULL, SPI_OK_UPDATE);
+	return cancellation_id;
+}
+
+static Datum
+cancel_with_policy_body(FunctionCallInfo fcinfo)
+{
+	static SqlStmt peek = SQL_STMT("SELECT event_id, user_id FROM evently.bookings WHERE id = $1",
+							  1, UUIDOID);
+	static SqlStmt lock_booking = SQL_STMT("SELECT status FROM evently.bookings WHERE id = $1 FOR UPDATE",
+									  1, UUIDOID);
+	pg_uuid_t  *booking_id = ARG_UUID(0);
+	pg_uuid_t  *actor_id = ARG_UUID(1);
+	char	   *reason = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	pg_uuid_t  *event_id,
+			   *owner_id,
+			   *cancellation_id;
+	Datum		arg;
+	char	   *status;
+	Datum		cancellation;
+
+	require_arg(booking_id, "booking_id");
+	require_arg(actor_id, "user_id");
+	check_reason(reason);
+	arg = UUIDPGetDatum(booking_id);
+	if (stmt_run(&peek, &arg, NULL, SPI_OK_SELECT) != 1)
+		ereport(ERROR, errcode(EV_NOT_FOUND), errmsg("booking not found"),
+				errdetail("Booking %s does not exist.", uuid_text(booking_id)));
+	event_id = result_uuid(0, 1);
+	owner_id = result_uuid(0, 2);
+	if (memcmp(owner_id, actor_id, UUID_LEN) != 0 && !user_is_admin(actor_id))
+		ereport(ERROR, errcode(EV_FORBIDDEN), errmsg("booking belongs to another user"),
+				errdetail("User %s may not cancel booking %s.", uuid_text(actor_id),
+						  uuid_text(booking_id)));
+
+	lock_event_queue(event_id);
+	stmt_run(&lock_booking, &arg, NULL, SPI_OK_SELECT);
+	status = result_text(0, 1);
+	if (strcmp(status, "CANCELLED") == 0)
+		ereport(ERROR, errcode(EV_ALREADY_PROCESSED), errmsg("booking is already cancelled"),
+				errdetail("Booking %s was cancelled before.", uuid_text(booking_id)));
+	enforce_policy(event_id, booking_id);
+
+	cancellation_id = cancel_booking(booking_id, actor_id, reason);
+	cancellation = object_json("cancellation", cancellation_id);
+	emit("booking.cancelled", event_id, owner_id, "booking", booking_id, cancellation, actor_id);
+	(void) promote_locked(event_id);
+	commit_durably();
+	return cancellation;
+}
+
+PG_FUNCTION_INFO_V1(evently_cancel_with_policy);
+Datum
+evently_cancel_with_policy(PG_FUNCTION_ARGS)
+{
+	return engine_run(fcinfo, cancel_with_policy_body, true);
+}

@@ -1,0 +1,904 @@
+/* evently--1.0.sql: the schema, the SQL admin API and the C engine's entry points */
+
+\echo Use "CREATE EXTENSION evently CASCADE" to load this file. \quit
+
+-- ---------------------------------------------------------------------------
+-- Password hashing goes through pgcrypto, wherever it was installed.  The
+-- wrappers pin its schema at install time so no caller's search_path matters.
+-- ---------------------------------------------------------------------------
+DO $install$
+DECLARE
+    crypto_schema text;
+BEGIN
+    SELECT n.nspname INTO crypto_schema
+      FROM pg_catalog.pg_extension e
+      JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'pgcrypto';
+    EXECUTE format($f$
+        CREATE FUNCTION evently._bcrypt_hash(password text) RETURNS text
+        LANGUAGE sql VOLATILE STRICT
+        RETURN %1$I.crypt(password, %1$I.gen_salt('bf', 10))$f$, crypto_schema);
+    EXECUTE format($f$
+        CREATE FUNCTION evently._bcrypt_check(password text, hash text) RETURNS boolean
+        LANGUAGE sql STABLE STRICT
+        RETURN %1$I.crypt(password, hash) = hash$f$, crypto_schema);
+END
+$install$;
+
+-- ---------------------------------------------------------------------------
+-- Schema.  Constraints make bad states unrepresentable: every reference is a
+-- foreign key, every status and amount is checked, and a seat's status always
+-- agrees with the hold or booking that explains it.
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE evently.users (
+    id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    first_name    text NOT NULL CHECK (length(btrim(first_name)) BETWEEN 1 AND 100),
+    last_name     text NOT NULL CHECK (length(btrim(last_name)) BETWEEN 1 AND 100),
+    email         text NOT NULL CHECK (email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' AND length(email) <= 254),
+    password_hash text NOT NULL CHECK (password_hash LIKE '$2_$1_$%'),
+    role          text NOT NULL DEFAULT 'USER' CHECK (role IN ('USER', 'ORGANIZER', 'ADMIN')),
+    status        text NOT NULL DEFAULT 'ACTIVE' CHECK (status IN ('ACTIVE', 'BANNED')),
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    updated_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX users_email_key ON evently.users (lower(email));
+
+CREATE TABLE evently.tags (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    name        text NOT NULL UNIQUE CHECK (length(name) BETWEEN 2 AND 100),
+    slug        text NOT NULL UNIQUE CHECK (slug ~ '^[a-z0-9_]+(-[a-z0-9_]+)*$'),
+    description text CHECK (length(description) <= 500),
+    color       text NOT NULL DEFAULT '#6B7280' CHECK (color ~ '^#[0-9A-Fa-f]{6}$'),
+    is_active   boolean NOT NULL DEFAULT true,
+    created_by  uuid REFERENCES evently.users,
+    updated_by  uuid REFERENCES evently.users,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE evently.venue_templates (
+    id                    uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    name                  text NOT NULL UNIQUE CHECK (length(btrim(name)) BETWEEN 1 AND 255),
+    description           text CHECK (length(description) <= 1000),
+    default_rows          int CHECK (default_rows BETWEEN 1 AND 50),
+    default_seats_per_row int CHECK (default_seats_per_row BETWEEN 1 AND 100),
+    layout_type           text NOT NULL DEFAULT 'GENERAL'
+                          CHECK (layout_type IN ('THEATER', 'STADIUM', 'CONFERENCE', 'GENERAL')),
+    created_at            timestamptz NOT NULL DEFAULT now(),
+    updated_at            timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE evently.venue_sections (
+    id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    template_id   uuid NOT NULL REFERENCES evently.venue_templates ON DELETE CASCADE,
+    name          text NOT NULL CHECK (length(btrim(name)) BETWEEN 1 AND 255),
+    description   text CHECK (length(description) <= 500),
+    row_start     text NOT NULL CHECK (length(row_start) BETWEEN 1 AND 10),
+    row_end       text NOT NULL CHECK (length(row_end) BETWEEN 1 AND 10),
+    seats_per_row int NOT NULL CHECK (seats_per_row BETWEEN 1 AND 100),
+    total_seats   int NOT NULL CHECK (total_seats >= 1),
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    updated_at    timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (template_id, name)
+);
+CREATE INDEX ON evently.venue_sections (template_id);
+
+CREATE TABLE evently.seats (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    section_id  uuid NOT NULL REFERENCES evently.venue_sections ON DELETE CASCADE,
+    seat_number text NOT NULL,
+    "row"       text NOT NULL,
+    position    int NOT NULL CHECK (position >= 1),
+    status      text NOT NULL DEFAULT 'AVAILABLE' CHECK (status IN ('AVAILABLE', 'BLOCKED')),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (section_id, seat_number)
+);
+
+CREATE TABLE evently.events (
+    id                 uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    name               text NOT NULL CHECK (length(btrim(name)) BETWEEN 1 AND 255),
+    description        text CHECK (length(description) <= 2000),
+    venue              text NOT NULL CHECK (length(venue) <= 255),
+    venue_template_id  uuid NOT NULL REFERENCES evently.venue_templates,
+    date_time          timestamptz NOT NULL,
+    base_price         numeric(12,2) NOT NULL CHECK (base_price >= 0),
+    status             text NOT NULL DEFAULT 'published'
+                       CHECK (status IN ('published', 'cancelled', 'completed')),
+    image_url          text CHECK (length(image_url) <= 500),
+    created_by         uuid REFERENCES evently.users,
+    updated_by         uuid REFERENCES evently.users,
+    -- per-event settings of the engine
+    hold_ttl           interval NOT NULL DEFAULT '10 minutes'
+                       CHECK (hold_ttl BETWEEN '1 second' AND '1 day'),
+    max_seats_per_hold int NOT NULL DEFAULT 10 CHECK (max_seats_per_hold BETWEEN 1 AND 100),
+    max_seats_per_user int NOT NULL DEFAULT 10 CHECK (max_seats_per_user BETWEEN 1 AND 1000),
+    offer_window       interval NOT NULL DEFAULT '15 minutes'
+                       CHECK (offer_window BETWEEN '1 second' AND '7 days'),
+    created_at         timestamptz NOT NULL DEFAULT now(),
+    updated_at         timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ON evently.events (date_time);
+CREATE INDEX ON evently.events (venue_template_id);
+
+CREATE TABLE evently.event_pricing (
+    id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    event_id         uuid NOT NULL REFERENCES evently.events ON DELETE CASCADE,
+    section_id       uuid NOT NULL REFERENCES evently.venue_sections ON DELETE CASCADE,
+    price_multiplier numeric(6,2) NOT NULL DEFAULT 1.0 CHECK (price_multiplier BETWEEN 0.1 AND 10),
+    is_active        boolean NOT NULL DEFAULT true,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    updated_at       timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (event_id, section_id)
+);
+
+CREATE TABLE evently.event_tags (
+    event_id   uuid NOT NULL REFERENCES evently.events ON DELETE CASCADE,
+    tag_id     uuid NOT NULL REFERENCES evently.tags,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (event_id, tag_id)
+);
+CREATE INDEX ON evently.event_tags (tag_id);
+
+CREATE TABLE evently.holds (
+    id                uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    event_id          uuid NOT NULL REFERENCES evently.events,
+    user_id           uuid NOT NULL REFERENCES evently.users,
+    status            text NOT NULL DEFAULT 'ACTIVE'
+                      CHECK (status IN ('ACTIVE', 'CONFIRMED', 'RELEASED', 'EXPIRED')),
+    seat_count        int NOT NULL CHECK (seat_count >= 1),
+    total_price       numeric(12,2) NOT NULL CHECK (total_price >= 0),
+    expires_at        timestamptz NOT NULL,
+    waitlist_entry_id uuid,            -- set when the hold is a waitlist offer
+    created_at        timestamptz NOT NULL DEFAULT now(),
+    updated_at        timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX holds_user_live ON evently.holds (user_id, event_id) WHERE status = 'ACTIVE';
+CREATE INDEX holds_expiry ON evently.holds (expires_at) WHERE status = 'ACTIVE';
+
+CREATE TABLE evently.bookings (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id         uuid NOT NULL REFERENCES evently.users,
+    event_id        uuid NOT NULL REFERENCES evently.events,
+    hold_id         uuid NOT NULL UNIQUE REFERENCES evently.holds,
+    total_seats     int NOT NULL CHECK (total_seats >= 1),
+    total_price     numeric(12,2) NOT NULL CHECK (total_price >= 0),
+    status          text NOT NULL DEFAULT 'CONFIRMED' CHECK (status IN ('CONFIRMED', 'CANCELLED')),
+    booking_ref     text NOT NULL UNIQUE CHECK (booking_ref ~ '^EVT-[0-9]{8}-[A-Z]{6}$'),
+    version         int NOT NULL DEFAULT 1 CHECK (version >= 1),
+    idempotency_key text CHECK (length(idempotency_key) BETWEEN 1 AND 255),
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    cancelled_at    timestamptz,
+    CHECK ((status = 'CANCELLED') = (cancelled_at IS NOT NULL))
+);
+CREATE INDEX ON evently.bookings (user_id, created_at);
+CREATE INDEX ON evently.bookings (event_id);
+CREATE UNIQUE INDEX bookings_idempotency ON evently.bookings (user_id, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+
+-- The per-event seat inventory: the single source of truth for a seat.
+CREATE TABLE evently.event_seats (
+    event_id   uuid NOT NULL REFERENCES evently.events ON DELETE CASCADE,
+    seat_id    uuid NOT NULL REFERENCES evently.seats,
+    section_id uuid NOT NULL REFERENCES evently.venue_sections,
+    seat_order int NOT NULL,          -- section, row, position order; offers pick neighbours
+    price      numeric(12,2) NOT NULL CHECK (price >= 0),
+    status     text NOT NULL DEFAULT 'AVAILABLE'
+               CHECK (status IN ('AVAILABLE', 'HELD', 'BOOKED', 'BLOCKED')),
+    hold_id    uuid REFERENCES evently.holds,
+    held_until timestamptz,
+    booking_id uuid REFERENCES evently.bookings,
+    PRIMARY KEY (event_id, seat_id),
+    CHECK ((status = 'HELD') = (hold_id IS NOT NULL AND held_until IS NOT NULL)),
+    CHECK ((status = 'HELD') OR (held_until IS NULL)),
+    CHECK ((status = 'BOOKED') = (booking_id IS NOT NULL))
+);
+CREATE INDEX event_seats_hold ON evently.event_seats (hold_id) WHERE hold_id IS NOT NULL;
+CREATE INDEX event_seats_booking ON evently.event_seats (booking_id) WHERE booking_id IS NOT NULL;
+CREATE INDEX event_seats_free ON evently.event_seats (event_id, seat_order) WHERE status = 'AVAILABLE';
+
+CREATE TABLE evently.hold_seats (
+    hold_id  uuid NOT NULL REFERENCES evently.holds ON DELETE CASCADE,
+    event_id uuid NOT NULL,
+    seat_id  uuid NOT NULL,
+    price    numeric(12,2) NOT NULL CHECK (price >= 0),
+    PRIMARY KEY (hold_id, seat_id),
+    FOREIGN KEY (event_id, seat_id) REFERENCES evently.event_seats
+);
+
+-- One ticket per booked seat.  The partial unique index is the last line of
+-- defence: two live tickets for one (event, seat) cannot exist.
+CREATE TABLE evently.tickets (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    booking_id  uuid NOT NULL REFERENCES evently.bookings,
+    event_id    uuid NOT NULL,
+    seat_id     uuid NOT NULL,
+    section_id  uuid NOT NULL REFERENCES evently.venue_sections,
+    seat_price  numeric(12,2) NOT NULL CHECK (seat_price >= 0),
+    ticket_code text NOT NULL UNIQUE CHECK (ticket_code ~ '^[0-9A-F]{16}$'),
+    status      text NOT NULL DEFAULT 'VALID' CHECK (status IN ('VALID', 'CANCELLED')),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    FOREIGN KEY (event_id, seat_id) REFERENCES evently.event_seats
+);
+CREATE UNIQUE INDEX tickets_one_live_per_seat ON evently.tickets (event_id, seat_id)
+    WHERE status = 'VALID';
+CREATE INDEX ON evently.tickets (booking_id);
+
+CREATE TABLE evently.payments (
+    id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    booking_id     uuid NOT NULL REFERENCES evently.bookings,
+    amount         numeric(12,2) NOT NULL CHECK (amount >= 0),
+    currency       text NOT NULL DEFAULT 'INR' CHECK (currency ~ '^[A-Z]{3}$'),
+    status         text NOT NULL DEFAULT 'PENDING'
+                   CHECK (status IN ('PENDING', 'COMPLETED', 'FAILED', 'REFUNDED')),
+    payment_method text NOT NULL CHECK (length(payment_method) BETWEEN 1 AND 50),
+    transaction_id text NOT NULL UNIQUE,
+    processed_at   timestamptz,
+    refunded_at    timestamptz,
+    refund_amount  numeric(12,2) CHECK (refund_amount >= 0 AND refund_amount <= amount),
+    failure_reason text,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    updated_at     timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ON evently.payments (booking_id);
+
+CREATE TABLE evently.cancellation_policies (
+    id                     uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    event_id               uuid NOT NULL UNIQUE REFERENCES evently.events ON DELETE CASCADE,
+    allow_cancellation     boolean NOT NULL DEFAULT true,
+    cancellation_deadline  timestamptz NOT NULL,
+    fee_type               text NOT NULL DEFAULT 'NONE' CHECK (fee_type IN ('NONE', 'FIXED', 'PERCENTAGE')),
+    fee_amount             numeric(12,2) NOT NULL DEFAULT 0 CHECK (fee_amount >= 0),
+    refund_processing_days int NOT NULL DEFAULT 5 CHECK (refund_processing_days BETWEEN 0 AND 30),
+    created_at             timestamptz NOT NULL DEFAULT now(),
+    updated_at             timestamptz NOT NULL DEFAULT now(),
+    CHECK (fee_type <> 'PERCENTAGE' OR fee_amount <= 100),
+    CHECK (fee_type <> 'NONE' OR fee_amount = 0)
+);
+
+CREATE TABLE evently.cancellations (
+    id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    booking_id       uuid NOT NULL UNIQUE REFERENCES evently.bookings,
+    cancelled_by     uuid REFERENCES evently.users,
+    requested_at     timestamptz NOT NULL DEFAULT now(),
+    processed_at     timestamptz,
+    cancellation_fee numeric(12,2) NOT NULL DEFAULT 0 CHECK (cancellation_fee >= 0),
+    refund_amount    numeric(12,2) NOT NULL DEFAULT 0 CHECK (refund_amount >= 0),
+    reason           text CHECK (length(reason) <= 500),
+    status           text NOT NULL DEFAULT 'PROCESSED' CHECK (status IN ('PROCESSED', 'FAILED')),
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    updated_at       timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE evently.waitlist_entries (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    event_id    uuid NOT NULL REFERENCES evently.events ON DELETE CASCADE,
+    user_id     uuid NOT NULL REFERENCES evently.users,
+    position    bigint NOT NULL CHECK (position >= 1),
+    quantity    int NOT NULL CHECK (quantity BETWEEN 1 AND 10),
+    status      text NOT NULL DEFAULT 'ACTIVE'
+                CHECK (status IN ('ACTIVE', 'NOTIFIED', 'CONVERTED', 'EXPIRED', 'CANCELLED')),
+    preferences jsonb,
+    hold_id     uuid REFERENCES evently.holds,   -- the offer, once NOTIFIED
+    joined_at   timestamptz NOT NULL DEFAULT now(),
+    notified_at timestamptz,
+    expires_at  timestamptz,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (event_id, position),
+    CHECK ((status = 'ACTIVE') = (hold_id IS NULL AND notified_at IS NULL) OR status = 'CANCELLED')
+);
+-- one live entry per (event, user); a user may join again after leaving
+CREATE UNIQUE INDEX waitlist_one_live_entry ON evently.waitlist_entries (event_id, user_id)
+    WHERE status IN ('ACTIVE', 'NOTIFIED');
+CREATE INDEX waitlist_queue ON evently.waitlist_entries (event_id, position) WHERE status = 'ACTIVE';
+ALTER TABLE evently.holds ADD FOREIGN KEY (waitlist_entry_id) REFERENCES evently.waitlist_entries;
+
+-- Every domain event, written in the transaction of the change it describes.
+CREATE TABLE evently.outbox (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    type         text NOT NULL CHECK (type ~ '^[a-z]+\.[a-z_]+$'),
+    aggregate    text NOT NULL GENERATED ALWAYS AS (split_part(type, '.', 1)) STORED,
+    event_id     uuid,
+    user_id      uuid,
+    data         jsonb NOT NULL DEFAULT '{}',
+    occurred_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    published_at timestamptz
+);
+CREATE INDEX outbox_unpublished ON evently.outbox (id) WHERE published_at IS NULL;
+
+CREATE TABLE evently.audit_log (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    occurred_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    actor_id    uuid,                      -- the evently user who acted, if any
+    db_user     text NOT NULL DEFAULT session_user,
+    action      text NOT NULL,
+    object_type text NOT NULL,
+    object_id   uuid,
+    event_id    uuid,
+    details     jsonb NOT NULL DEFAULT '{}'
+);
+CREATE INDEX ON evently.audit_log (object_id);
+
+-- A wake-up for the bridge, not the payload.  PostgreSQL folds identical
+-- notifications of one transaction into one, so a transaction sends one.
+CREATE FUNCTION evently._outbox_wakeup() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('evently_outbox', '');
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER outbox_wakeup AFTER INSERT ON evently.outbox
+    FOR EACH STATEMENT EXECUTE FUNCTION evently._outbox_wakeup();
+
+-- ---------------------------------------------------------------------------
+-- Internal helpers
+-- ---------------------------------------------------------------------------
+
+-- Record one state change: its outbox row and its audit row, together.
+CREATE FUNCTION evently._emit(p_type text, p_event_id uuid, p_user_id uuid,
+                              p_object_type text, p_object_id uuid, p_data jsonb,
+                              p_actor uuid)
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO evently.outbox (type, event_id, user_id, data)
+    VALUES (p_type, p_event_id, p_user_id, coalesce(p_data, '{}'));
+    INSERT INTO evently.audit_log (actor_id, action, object_type, object_id, event_id, details)
+    VALUES (p_actor, p_type, p_object_type, p_object_id, p_event_id, coalesce(p_data, '{}'));
+$$;
+
+-- Raise one of the extension's errors from SQL (the C code uses ereport).
+CREATE FUNCTION evently._fail(p_sqlstate text, p_message text, p_detail text DEFAULT NULL,
+                              p_hint text DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = p_sqlstate, MESSAGE = p_message,
+        DETAIL = coalesce(p_detail, ''), HINT = coalesce(p_hint, '');
+END
+$$;
+
+CREATE FUNCTION evently._require(p_ok boolean, p_sqlstate text, p_message text,
+                                 p_detail text DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_ok IS NOT TRUE THEN
+        PERFORM evently._fail(p_sqlstate, p_message, p_detail);
+    END IF;
+END
+$$;
+
+CREATE FUNCTION evently._user_role(p_user_id uuid) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT role FROM evently.users WHERE id = p_user_id
+$$;
+
+-- Take the per-event queue lock (advisory key space documented in README).
+CREATE FUNCTION evently._lock_event_queue(event_id uuid) RETURNS void
+AS 'MODULE_PATHNAME', 'evently_lock_event_queue' LANGUAGE C STRICT;
+
+CREATE FUNCTION evently.error_codes()
+RETURNS TABLE (sqlstate text, name text, http_status int)
+AS 'MODULE_PATHNAME', 'evently_error_codes' LANGUAGE C STRICT;
+COMMENT ON FUNCTION evently.error_codes() IS
+    'The extension''s own SQLSTATEs (class EV), their names and HTTP statuses';
+
+-- ---------------------------------------------------------------------------
+-- JSON shapes shared by psql and REST (field names of the Evently API)
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION evently.hold_json(p_hold_id uuid) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'hold_id', h.id, 'event_id', h.event_id, 'user_id', h.user_id,
+        'status', CASE WHEN h.status = 'ACTIVE' AND h.expires_at <= now()
+                       THEN 'EXPIRED' ELSE h.status END,
+        'seats', coalesce((
+            SELECT jsonb_agg(jsonb_build_object(
+                       'seat_id', s.id, 'section_id', s.section_id,
+                       'seat_number', s.seat_number, 'row', s."row",
+                       'section_name', sec.name, 'price', hs.price)
+                   ORDER BY sec.name, s."row", s.position)
+              FROM evently.hold_seats hs
+              JOIN evently.seats s ON s.id = hs.seat_id
+              JOIN evently.venue_sections sec ON sec.id = s.section_id
+             WHERE hs.hold_id = h.id), '[]'),
+        'total_price', h.total_price,
+        'expires_at', h.expires_at,
+        'ttl_seconds', CASE WHEN h.status = 'ACTIVE'
+                            THEN greatest(0, ceil(extract(epoch FROM h.expires_at - now())))::int
+                            ELSE 0 END,
+        'waitlist_entry_id', h.waitlist_entry_id,
+        'created_at', h.created_at)
+      FROM evently.holds h WHERE h.id = p_hold_id
+$$;
+
+CREATE FUNCTION evently.booking_json(p_booking_id uuid) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'booking_id', b.id, 'id', b.id, 'booking_ref', b.booking_ref,
+        'user_id', b.user_id, 'event_id', b.event_id, 'hold_id', b.hold_id,
+        'status', b.status, 'total_price', b.total_price, 'total_seats', b.total_seats,
+        'version', b.version,
+        'seats', coalesce((
+            SELECT jsonb_agg(jsonb_build_object(
+                       'seat_id', s.id, 'section_id', s.section_id,
+                       'seat_number', s.seat_number, 'row', s."row",
+                       'section_name', sec.name, 'price', t.seat_price,
+                       'ticket_code', t.ticket_code, 'ticket_status', t.status)
+                   ORDER BY sec.name, s."row", s.position)
+              FROM evently.tickets t
+              JOIN evently.seats s ON s.id = t.seat_id
+              JOIN evently.venue_sections sec ON sec.id = s.section_id
+             WHERE t.booking_id = b.id), '[]'),
+        'payment', (
+            SELECT jsonb_build_object(
+                       'id', p.id, 'amount', p.amount, 'currency', p.currency,
+                       'status', p.status, 'payment_method', p.payment_method,
+                       'transaction_id', p.transaction_id, 'processed_at', p.processed_at,
+                       'refund_amount', p.refund_amount, 'refunded_at', p.refunded_at)
+              FROM evently.payments p WHERE p.booking_id = b.id
+             ORDER BY p.created_at LIMIT 1),
+        'created_at', b.created_at, 'updated_at', b.updated_at,
+        'cancelled_at', b.cancelled_at)
+      FROM evently.bookings b WHERE b.id = p_booking_id
+$$;
+
+CREATE FUNCTION evently.cancellation_json(p_cancellation_id uuid) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'id', c.id, 'booking_id', c.booking_id, 'event_id', b.event_id,
+        'user_id', b.user_id, 'cancelled_by', c.cancelled_by,
+        'requested_at', c.requested_at, 'processed_at', c.processed_at,
+        'cancellation_fee', c.cancellation_fee, 'refund_amount', c.refund_amount,
+        'reason', c.reason, 'status', c.status,
+        'refund_processing_days', p.refund_processing_days,
+        'created_at', c.created_at, 'updated_at', c.updated_at)
+      FROM evently.cancellations c
+      JOIN evently.bookings b ON b.id = c.booking_id
+      LEFT JOIN evently.cancellation_policies p ON p.event_id = b.event_id
+     WHERE c.id = p_cancellation_id
+$$;
+
+CREATE FUNCTION evently.policy_json(p_event_id uuid) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'id', p.id, 'event_id', p.event_id, 'allow_cancellation', p.allow_cancellation,
+        'cancellation_deadline', p.cancellation_deadline, 'fee_type', p.fee_type,
+        'fee_amount', p.fee_amount, 'refund_processing_days', p.refund_processing_days,
+        'created_at', p.created_at, 'updated_at', p.updated_at)
+      FROM evently.cancellation_policies p WHERE p.event_id = p_event_id
+$$;
+
+CREATE FUNCTION evently.waitlist_json(p_entry_id uuid) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object(
+        'id', w.id, 'event_id', w.event_id, 'user_id', w.user_id,
+        -- live rank among those still waiting; the stored value otherwise
+        'position', CASE WHEN w.status = 'ACTIVE' THEN (
+                        SELECT count(*) FROM evently.waitlist_entries o
+                         WHERE o.event_id = w.event_id AND o.status = 'ACTIVE'
+                           AND o.position <= w.position)
+                    ELSE w.position END,
+        'quantity', w.quantity, 'status', w.status, 'preferences', w.preferences,
+        'hold_id', w.hold_id, 'joined_at', w.joined_at,
+        'notified_at', w.notified_at, 'expires_at', w.expires_at))
+      FROM evently.waitlist_entries w WHERE w.id = p_entry_id
+$$;
+
+-- ---------------------------------------------------------------------------
+-- The engine (C): see extension/*.c
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION evently.hold_seats(event_id uuid, user_id uuid, seat_ids uuid[],
+                                   ttl interval DEFAULT NULL)
+RETURNS jsonb AS 'MODULE_PATHNAME', 'evently_hold_seats' LANGUAGE C;
+COMMENT ON FUNCTION evently.hold_seats(uuid, uuid, uuid[], interval) IS
+    'Hold the given seats of an event for a user, all or nothing';
+
+CREATE FUNCTION evently.release_hold(hold_id uuid, user_id uuid)
+RETURNS jsonb AS 'MODULE_PATHNAME', 'evently_release_hold' LANGUAGE C;
+COMMENT ON FUNCTION evently.release_hold(uuid, uuid) IS
+    'Release an active hold (its owner or an ADMIN); freed seats go to the waitlist first';
+
+CREATE FUNCTION evently.confirm_booking(hold_id uuid, user_id uuid,
+                                        payment_method text DEFAULT 'mock',
+                                        idempotency_key text DEFAULT NULL)
+RETURNS jsonb AS 'MODULE_PATHNAME', 'evently_confirm_booking' LANGUAGE C;
+COMMENT ON FUNCTION evently.confirm_booking(uuid, uuid, text, text) IS
+    'Turn a live hold into a booking with tickets and a payment; idempotent by key';
+
+CREATE FUNCTION evently.cancel_with_policy(booking_id uuid, user_id uuid,
+                                           reason text DEFAULT NULL)
+RETURNS jsonb AS 'MODULE_PATHNAME', 'evently_cancel_with_policy' LANGUAGE C;
+COMMENT ON FUNCTION evently.cancel_with_policy(uuid, uuid, text) IS
+    'Cancel a booking under its event''s cancellation policy and refund total minus fee';
+
+CREATE FUNCTION evently.waitlist_promote(event_id uuid)
+RETURNS jsonb AS 'MODULE_PATHNAME', 'evently_waitlist_promote' LANGUAGE C;
+COMMENT ON FUNCTION evently.waitlist_promote(uuid) IS
+    'Offer free seats to the event''s waitlist, oldest entry that fits first';
+
+CREATE FUNCTION evently.expire_holds()
+RETURNS int AS 'MODULE_PATHNAME', 'evently_expire_holds' LANGUAGE C;
+COMMENT ON FUNCTION evently.expire_holds() IS
+    'Expire lapsed holds and offers, free their seats and promote the waitlists';
+
+-- ---------------------------------------------------------------------------
+-- SQL admin API: accounts, venues, events, policies, waitlist
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION evently.create_user(email text, password text, first_name text,
+                                    last_name text, role text DEFAULT 'USER')
+RETURNS uuid LANGUAGE plpgsql AS $$
+DECLARE
+    new_id uuid;
+BEGIN
+    PERFORM evently._require(email IS NOT NULL AND email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'
+                             AND length(email) <= 254,
+        'EV001', 'invalid e-mail address', format('E-mail %L is not an address.', email));
+    PERFORM evently._require(password IS NOT NULL AND length(password) >= 6
+                             AND octet_length(password) <= 72,
+        'EV001', 'invalid password', 'A password has 6 to 72 bytes.');
+    PERFORM evently._require(length(btrim(first_name)) BETWEEN 1 AND 100
+                             AND length(btrim(last_name)) BETWEEN 1 AND 100,
+        'EV001', 'invalid name', 'First and last name have 1 to 100 characters.');
+    PERFORM evently._require(upper(role) IN ('USER', 'ORGANIZER', 'ADMIN'),
+        'EV001', 'invalid role', format('Role %L is not USER, ORGANIZER or ADMIN.', role));
+    PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.users u
+                                          WHERE lower(u.email) = lower(create_user.email)),
+        'EV010', 'user already exists', format('A user with e-mail %L exists.', email));
+    INSERT INTO evently.users (email, password_hash, first_name, last_name, role)
+    VALUES (email, evently._bcrypt_hash(password), btrim(first_name), btrim(last_name),
+            upper(role))
+    RETURNING id INTO new_id;
+    INSERT INTO evently.audit_log (actor_id, action, object_type, object_id, details)
+    VALUES (NULL, 'user.created', 'user', new_id, jsonb_build_object('role', upper(role)));
+    RETURN new_id;
+END
+$$;
+
+-- Returns the user's id when the password matches, NULL otherwise.
+CREATE FUNCTION evently.check_password(email text, password text) RETURNS uuid
+LANGUAGE sql STABLE AS $$
+    SELECT u.id FROM evently.users u
+     WHERE lower(u.email) = lower(check_password.email) AND u.status = 'ACTIVE'
+       AND evently._bcrypt_check(password, u.password_hash)
+$$;
+
+CREATE FUNCTION evently.slugify(name text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT btrim(regexp_replace(regexp_replace(lower(name), '[^0-9a-z_\s-]', '', 'g'),
+                                '[\s-]+', '-', 'g'), '-')
+$$;
+
+CREATE FUNCTION evently.create_tag(name text, color text DEFAULT '#6B7280',
+                                   description text DEFAULT NULL, created_by uuid DEFAULT NULL)
+RETURNS uuid LANGUAGE plpgsql AS $$
+DECLARE
+    new_id uuid;
+    tag_slug text := evently.slugify(name);
+BEGIN
+    PERFORM evently._require(length(btrim(name)) BETWEEN 2 AND 100 AND tag_slug <> '',
+        'EV001', 'invalid tag name', 'A tag name has 2 to 100 characters, one alphanumeric.');
+    PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.tags t
+                                          WHERE t.slug = tag_slug OR t.name = create_tag.name),
+        'EV010', 'tag already exists', format('A tag named %L exists.', name));
+    INSERT INTO evently.tags (name, slug, color, description, created_by)
+    VALUES (btrim(name), tag_slug, coalesce(color, '#6B7280'), description, created_by)
+    RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$$;
+
+CREATE FUNCTION evently.create_venue_template(name text, layout_type text DEFAULT 'GENERAL',
+                                              description text DEFAULT NULL)
+RETURNS uuid LANGUAGE plpgsql AS $$
+DECLARE
+    new_id uuid;
+BEGIN
+    PERFORM evently._require(length(btrim(name)) BETWEEN 1 AND 255,
+        'EV001', 'invalid template name', 'A template name has 1 to 255 characters.');
+    PERFORM evently._require(upper(layout_type) IN ('THEATER', 'STADIUM', 'CONFERENCE', 'GENERAL'),
+        'EV001', 'invalid layout type',
+        format('Layout %L is not THEATER, STADIUM, CONFERENCE or GENERAL.', layout_type));
+    PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.venue_templates t
+                                          WHERE t.name = btrim(create_venue_template.name)),
+        'EV010', 'venue template already exists', format('A template named %L exists.', name));
+    INSERT INTO evently.venue_templates (name, layout_type, description)
+    VALUES (btrim(name), upper(layout_type), description)
+    RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$$;
+
+-- The rows of a section: a numeric range ('1'..'20') or a letter range ('A'..'C').
+CREATE FUNCTION evently._section_rows(row_start text, row_end text) RETURNS SETOF text
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF row_start ~ '^[0-9]{1,5}$' AND row_end ~ '^[0-9]{1,5}$' THEN
+        PERFORM evently._require(row_start::int <= row_end::int AND row_end::int - row_start::int < 10000,
+            'EV001', 'invalid row range',
+            format('Rows %s to %s are not an ascending range of at most 10000 rows.', row_start, row_end));
+        RETURN QUERY SELECT r::text FROM generate_series(row_start::int, row_end::int) r;
+    ELSIF row_start ~ '^[A-Za-z]$' AND row_end ~ '^[A-Za-z]$' THEN
+        PERFORM evently._require(ascii(row_start) <= ascii(row_end),
+            'EV001', 'invalid row range',
+            format('Rows %s to %s are not an ascending range.', row_start, row_end));
+        RETURN QUERY SELECT chr(c) FROM generate_series(ascii(row_start), ascii(row_end)) c;
+    ELSE
+        PERFORM evently._fail('EV001', 'invalid row range',
+            format('Rows %L to %L are neither numbers nor single letters.', row_start, row_end));
+    END IF;
+END
+$$;
+
+CREATE FUNCTION evently.add_section(template_id uuid, name text, row_start text, row_end text,
+                                    seats_per_row int, description text DEFAULT NULL)
+RETURNS uuid LANGUAGE plpgsql AS $$
+DECLARE
+    new_id uuid;
+    row_count int;
+BEGIN
+    PERFORM evently._require(length(btrim(name)) BETWEEN 1 AND 255,
+        'EV001', 'invalid section name', 'A section name has 1 to 255 characters.');
+    PERFORM evently._require(seats_per_row BETWEEN 1 AND 100,
+        'EV001', 'invalid seats per row', format('%s is not between 1 and 100.', seats_per_row));
+    -- lock the template so no event is created from it while it grows
+    PERFORM 1 FROM evently.venue_templates t WHERE t.id = add_section.template_id FOR UPDATE;
+    PERFORM evently._require(FOUND, 'EV002', 'venue template not found',
+        format('Venue template %s does not exist.', template_id));
+    PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.events e
+                                          WHERE e.venue_template_id = add_section.template_id),
+        'EV014', 'venue template is in use',
+        format('Venue template %s already has events; their seat inventory is fixed.', template_id));
+    PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.venue_sections s
+                                          WHERE s.template_id = add_section.template_id
+                                            AND s.name = btrim(add_section.name)),
+        'EV010', 'section already exists', format('The template has a section named %L.', name));
+    SELECT count(*) INTO row_count FROM evently._section_rows(row_start, row_end);
+    INSERT INTO evently.venue_sections (template_id, name, description, row_start, row_end,
+                                        seats_per_row, total_seats)
+    VALUES (template_id, btrim(name), description, row_start, row_end, seats_per_row,
+            row_count * seats_per_row)
+    RETURNING id INTO new_id;
+    INSERT INTO evently.seats (section_id, seat_number, "row", position)
+    SELECT new_id, r || n, r, n
+      FROM evently._section_rows(row_start, row_end) r, generate_series(1, seats_per_row) n;
+    UPDATE evently.venue_templates t
+       SET default_rows = least(50, greatest(coalesce(t.default_rows, 0), row_count)),
+           default_seats_per_row = least(100, greatest(coalesce(t.default_seats_per_row, 0), seats_per_row)),
+           updated_at = now()
+     WHERE t.id = add_section.template_id;
+    RETURN new_id;
+END
+$$;
+
+-- section_multipliers: {"<section name or id>": multiplier, ...}; other sections 1.0.
+-- settings: {"hold_ttl": "10 minutes", "max_seats_per_hold": 10,
+--            "max_seats_per_user": 10, "offer_window": "15 minutes"}
+CREATE FUNCTION evently.create_event(name text, venue_template_id uuid, date_time timestamptz,
+                                     base_price numeric, created_by uuid DEFAULT NULL,
+                                     venue text DEFAULT NULL, description text DEFAULT NULL,
+                                     section_multipliers jsonb DEFAULT '{}',
+                                     tags text[] DEFAULT '{}', settings jsonb DEFAULT '{}')
+RETURNS uuid LANGUAGE plpgsql AS $$
+DECLARE
+    new_id uuid;
+    unknown text;
+BEGIN
+    PERFORM evently._require(length(btrim(name)) BETWEEN 1 AND 255,
+        'EV001', 'invalid event name', 'An event name has 1 to 255 characters.');
+    PERFORM evently._require(date_time > now(), 'EV001', 'event date must be in the future',
+        format('%s is not after now.', date_time));
+    PERFORM evently._require(base_price >= 0 AND base_price < 1e10, 'EV001', 'invalid base price',
+        format('Base price %s is not between 0 and 9999999999.', base_price));
+    PERFORM 1 FROM evently.venue_templates t WHERE t.id = create_event.venue_template_id FOR SHARE;
+    PERFORM evently._require(FOUND, 'EV002', 'venue template not found',
+        format('Venue template %s does not exist.', venue_template_id));
+    PERFORM evently._require(EXISTS (SELECT 1 FROM evently.venue_sections s
+                                      WHERE s.template_id = create_event.venue_template_id),
+        'EV001', 'venue template has no sections',
+        format('Venue template %s has no seats to sell.', venue_template_id));
+    PERFORM evently._require(created_by IS NULL OR EXISTS (SELECT 1 FROM evently.users u
+                                                           WHERE u.id = create_event.created_by),
+        'EV002', 'user not found', format('User %s does not exist.', created_by));
+    PERFORM evently._require(jsonb_typeof(coalesce(section_multipliers, '{}')) = 'object'
+                             AND jsonb_typeof(coalesce(settings, '{}')) = 'object',
+        'EV001', 'invalid event options', 'section_multipliers and settings are JSON objects.');
+    SELECT string_agg(k, ', ') INTO unknown
+      FROM jsonb_object_keys(coalesce(section_multipliers, '{}')) k
+     WHERE NOT EXISTS (SELECT 1 FROM evently.venue_sections s
+                        WHERE s.template_id = create_event.venue_template_id
+                          AND (s.name = k OR s.id::text = k));
+    PERFORM evently._require(unknown IS NULL, 'EV001', 'unknown section in pricing',
+        format('Sections %s are not in the venue template.', unknown));
+    SELECT string_agg(t, ', ') INTO unknown FROM unnest(coalesce(tags, '{}')) t
+     WHERE NOT EXISTS (SELECT 1 FROM evently.tags g WHERE g.slug = t AND g.is_active);
+    PERFORM evently._require(unknown IS NULL, 'EV001', 'unknown tag',
+        format('Tags %s are not active tag slugs.', unknown));
+    SELECT string_agg(k, ', ') INTO unknown FROM jsonb_object_keys(coalesce(settings, '{}')) k
+     WHERE k NOT IN ('hold_ttl', 'max_seats_per_hold', 'max_seats_per_user', 'offer_window');
+    PERFORM evently._require(unknown IS NULL, 'EV001', 'unknown event setting',
+        format('Settings %s are not hold_ttl, max_seats_per_hold, max_seats_per_user or offer_window.', unknown));
+
+    BEGIN
+        INSERT INTO evently.events (name, description, venue, venue_template_id, date_time,
+                                    base_price, created_by, hold_ttl, max_seats_per_hold,
+                                    max_seats_per_user, offer_window)
+        VALUES (btrim(name), description, coalesce(venue, ''), venue_template_id, date_time,
+                round(base_price, 2), created_by,
+                coalesce((settings->>'hold_ttl')::interval, '10 minutes'),
+                coalesce((settings->>'max_seats_per_hold')::int, 10),
+                coalesce((settings->>'max_seats_per_user')::int, 10),
+                coalesce((settings->>'offer_window')::interval, '15 minutes'))
+        RETURNING id INTO new_id;
+        INSERT INTO evently.event_pricing (event_id, section_id, price_multiplier)
+        SELECT new_id, s.id,
+               coalesce((section_multipliers->>s.id::text)::numeric,
+                        (section_multipliers->>s.name)::numeric, 1.0)
+          FROM evently.venue_sections s WHERE s.template_id = create_event.venue_template_id;
+    EXCEPTION
+        WHEN check_violation OR invalid_text_representation OR invalid_datetime_format
+          OR numeric_value_out_of_range OR datetime_field_overflow THEN
+            PERFORM evently._fail('EV001', 'invalid event settings', SQLERRM);
+    END;
+    INSERT INTO evently.event_tags (event_id, tag_id)
+    SELECT new_id, g.id FROM evently.tags g WHERE g.slug = ANY (coalesce(tags, '{}'));
+    INSERT INTO evently.event_seats (event_id, seat_id, section_id, seat_order, price, status)
+    SELECT new_id, s.id, s.section_id,
+           row_number() OVER (ORDER BY sec.name, s."row", s.position),
+           round(create_event.base_price * p.price_multiplier, 2),
+           CASE s.status WHEN 'BLOCKED' THEN 'BLOCKED' ELSE 'AVAILABLE' END
+      FROM evently.seats s
+      JOIN evently.venue_sections sec ON sec.id = s.section_id
+      JOIN evently.event_pricing p ON p.event_id = new_id AND p.section_id = s.section_id
+     WHERE sec.template_id = create_event.venue_template_id;
+    PERFORM evently._emit('event.created', new_id, created_by, 'event', new_id,
+        jsonb_build_object('name', btrim(name), 'date_time', date_time,
+                           'base_price', round(base_price, 2),
+                           'capacity', (SELECT count(*) FROM evently.event_seats es
+                                         WHERE es.event_id = new_id)),
+        created_by);
+    RETURN new_id;
+END
+$$;
+
+-- The seats of an event with their effective status: a lapsed hold shows AVAILABLE.
+CREATE FUNCTION evently.event_seats(event_id uuid)
+RETURNS TABLE (seat_id uuid, section text, "row" text, seat_number text, status text,
+               price numeric)
+LANGUAGE sql STABLE AS $$
+    SELECT es.seat_id, sec.name, s."row", s.seat_number,
+           CASE WHEN es.status = 'HELD' AND es.held_until <= now() THEN 'AVAILABLE'
+                ELSE es.status END,
+           es.price
+      FROM evently.event_seats es
+      JOIN evently.seats s ON s.id = es.seat_id
+      JOIN evently.venue_sections sec ON sec.id = es.section_id
+     WHERE es.event_id = event_seats.event_id
+     ORDER BY es.seat_order
+$$;
+
+CREATE FUNCTION evently.set_cancellation_policy(event_id uuid, allow_cancellation boolean,
+                                                cancellation_deadline timestamptz, fee_type text,
+                                                fee_amount numeric,
+                                                refund_processing_days int DEFAULT 5,
+                                                actor_id uuid DEFAULT NULL)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    fee_kind text := upper(fee_type);
+    event_at timestamptz;
+BEGIN
+    SELECT e.date_time INTO event_at FROM evently.events e
+     WHERE e.id = set_cancellation_policy.event_id FOR UPDATE;
+    PERFORM evently._require(FOUND, 'EV002', 'event not found',
+        format('Event %s does not exist.', event_id));
+    PERFORM evently._require(allow_cancellation IS NOT NULL, 'EV001',
+        'allow_cancellation is required', 'Pass true or false.');
+    PERFORM evently._require(cancellation_deadline IS NOT NULL, 'EV001',
+        'cancellation deadline is required', 'Pass the last moment a booking may be cancelled.');
+    PERFORM evently._require(cancellation_deadline <= event_at, 'EV001',
+        'cancellation deadline is after the event',
+        format('Deadline %s is after the event''s start %s.', cancellation_deadline, event_at));
+    PERFORM evently._require(fee_kind IN ('NONE', 'FIXED', 'PERCENTAGE'), 'EV001',
+        'invalid fee type', format('Fee type %L is not NONE, FIXED or PERCENTAGE.', fee_type));
+    PERFORM evently._require(fee_amount IS NOT NULL AND fee_amount >= 0 AND fee_amount < 1e10,
+        'EV001', 'invalid fee amount', format('Fee amount %s is not a non-negative amount.', fee_amount));
+    PERFORM evently._require(fee_kind <> 'FIXED' OR fee_amount > 0, 'EV001',
+        'fixed fee amount must be greater than 0', format('Fee amount is %s.', fee_amount));
+    PERFORM evently._require(fee_kind <> 'PERCENTAGE' OR fee_amount <= 100, 'EV001',
+        'percentage fee must be between 0 and 100', format('Fee amount is %s.', fee_amount));
+    PERFORM evently._require(fee_kind <> 'NONE' OR fee_amount = 0, 'EV001',
+        'fee type NONE takes no amount', format('Fee amount is %s.', fee_amount));
+    PERFORM evently._require(refund_processing_days BETWEEN 0 AND 30, 'EV001',
+        'invalid refund processing days', format('%s is not between 0 and 30.', refund_processing_days));
+
+    INSERT INTO evently.cancellation_policies AS p (event_id, allow_cancellation,
+        cancellation_deadline, fee_type, fee_amount, refund_processing_days)
+    VALUES (event_id, allow_cancellation, cancellation_deadline, fee_kind,
+            round(fee_amount, 2), refund_processing_days)
+    ON CONFLICT ON CONSTRAINT cancellation_policies_event_id_key DO UPDATE
+       SET allow_cancellation = EXCLUDED.allow_cancellation,
+           cancellation_deadline = EXCLUDED.cancellation_deadline,
+           fee_type = EXCLUDED.fee_type, fee_amount = EXCLUDED.fee_amount,
+           refund_processing_days = EXCLUDED.refund_processing_days, updated_at = now();
+    PERFORM evently._emit('event.updated', event_id, actor_id, 'cancellation_policy', event_id,
+        jsonb_build_object('cancellation_policy', evently.policy_json(event_id)), actor_id);
+    RETURN evently.policy_json(event_id);
+END
+$$;
+
+CREATE FUNCTION evently.join_waitlist(event_id uuid, user_id uuid, quantity int DEFAULT 1,
+                                      preferences jsonb DEFAULT NULL)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    ev record;
+    new_id uuid;
+    queue_length int;
+BEGIN
+    PERFORM evently._require(quantity BETWEEN 1 AND 10, 'EV001', 'invalid waitlist quantity',
+        format('Quantity %s is not between 1 and 10.', coalesce(quantity::text, 'NULL')));
+    PERFORM evently._require(EXISTS (SELECT 1 FROM evently.users u
+                                      WHERE u.id = join_waitlist.user_id AND u.status = 'ACTIVE'),
+        'EV002', 'user not found', format('User %s does not exist or is banned.', user_id));
+    SELECT e.status, e.date_time, e.max_seats_per_hold INTO ev
+      FROM evently.events e WHERE e.id = join_waitlist.event_id;
+    PERFORM evently._require(FOUND, 'EV002', 'event not found',
+        format('Event %s does not exist.', event_id));
+    PERFORM evently._require(ev.status = 'published' AND ev.date_time > now(), 'EV007',
+        'event is not open for booking',
+        format('Event %s is %s and starts at %s.', event_id, ev.status, ev.date_time));
+    PERFORM evently._require(quantity <= ev.max_seats_per_hold, 'EV006',
+        'waitlist quantity over the per-hold limit',
+        format('Quantity %s is over the event''s limit of %s seats per hold.',
+               quantity, ev.max_seats_per_hold));
+    -- the queue lock orders joins against promotions: positions are FIFO
+    PERFORM evently._lock_event_queue(join_waitlist.event_id);
+    PERFORM evently._require(NOT EXISTS (
+            SELECT 1 FROM evently.waitlist_entries w
+             WHERE w.event_id = join_waitlist.event_id AND w.user_id = join_waitlist.user_id
+               AND w.status IN ('ACTIVE', 'NOTIFIED')),
+        'EV010', 'user is already on the waitlist',
+        format('User %s already waits for event %s.', user_id, event_id));
+    SELECT count(*) INTO queue_length FROM evently.waitlist_entries w
+     WHERE w.event_id = join_waitlist.event_id AND w.status = 'ACTIVE';
+    PERFORM evently._require(queue_length < 10000, 'EV013', 'waitlist is full',
+        format('Event %s has 10000 people waiting.', event_id));
+    INSERT INTO evently.waitlist_entries (event_id, user_id, position, quantity, preferences)
+    SELECT join_waitlist.event_id, join_waitlist.user_id, coalesce(max(w.position), 0) + 1,
+           join_waitlist.quantity, join_waitlist.preferences
+      FROM evently.waitlist_entries w WHERE w.event_id = join_waitlist.event_id
+    RETURNING id INTO new_id;
+    PERFORM evently._emit('waitlist.joined', event_id, user_id, 'waitlist_entry', new_id,
+        evently.waitlist_json(new_id), user_id);
+    RETURN evently.waitlist_json(new_id);
+END
+$$;
+
+-- Leave the queue.  A user holding an offer declines it: the offer's seats go
+-- to the next in line.
+CREATE FUNCTION evently.leave_waitlist(event_id uuid, user_id uuid)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    entry record;
+BEGIN
+    PERFORM evently._lock_event_queue(leave_waitlist.event_id);
+    SELECT w.id, w.status, w.hold_id INTO entry FROM evently.waitlist_entries w
+     WHERE w.event_id = leave_waitlist.event_id AND w.user_id = leave_waitlist.user_id
+       AND w.status IN ('ACTIVE', 'NOTIFIED');
+    PERFORM evently._require(FOUND, 'EV002', 'waitlist entry not found',
+        format('User %s is not waiting for event %s.', user_id, event_id));
+    IF entry.status = 'NOTIFIED' THEN
+        -- release_hold cancels the entry and promotes the next in line
+        PERFORM evently.release_hold(entry.hold_id, user_id);
+    ELSE
+        UPDATE evently.waitlist_entries w SET status = 'CANCELLED', updated_at = now()
+         WHERE w.id = entry.id;
+        PERFORM evently._emit('waitlist.left', event_id, user_id, 'waitlist_entry', entry.id,
+            evently.waitlist_json(entry.id), user_id);
+    END IF;
+    RETURN evently.waitlist_json(entry.id);
+END
+$$;

@@ -1,0 +1,74 @@
+/*
+ * evently.c: the module's table of contents.
+ *
+ * _PG_init defines the evently.* settings; the engine's SQL entry points live
+ * in one file per concern: holds.c, booking.c, cancel.c, waitlist.c, expiry.c.
+ */
+#include "evently.h"
+
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+
+PG_MODULE_MAGIC;
+
+int			evently_lock_timeout_ms = 2000;
+bool		evently_durable_holds = false;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("evently.lock_timeout",
+							"Longest wait, in ms, for a row or advisory lock inside an evently function "
+							"(0 to 600000; 0 keeps the session's lock_timeout).",
+							"A wait that runs out raises SQLSTATE EV011, which is safe to retry.",
+							&evently_lock_timeout_ms, 2000, 0, 600000,
+							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomBoolVariable("evently.durable_holds",
+							 "Commit holds synchronously (on) or asynchronously (off, the default).",
+							 "Bookings and cancellations always commit durably.",
+							 &evently_durable_holds, false,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("evently");
+}
+
+PG_FUNCTION_INFO_V1(evently_error_codes);
+Datum
+evently_error_codes(PG_FUNCTION_ARGS)
+{
+	static const struct
+	{
+		int			sqlstate;
+		const char *name;
+		int			http_status;
+	}			codes[] = {
+#define EVENTLY_ERROR(sym, c1, c2, c3, c4, c5, http, code) \
+		{MAKE_SQLSTATE(c1, c2, c3, c4, c5), code, http},
+#include "error_codes.def"
+#undef EVENTLY_ERROR
+	};
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int i = 0; i < lengthof(codes); i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = CStringGetTextDatum(unpack_sql_state(codes[i].sqlstate));
+		values[1] = CStringGetTextDatum(codes[i].name);
+		values[2] = Int32GetDatum(codes[i].http_status);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(evently_lock_event_queue);
+Datum
+evently_lock_event_queue(PG_FUNCTION_ARGS)
+{
+	lock_event_queue(PG_GETARG_UUID_P(0));
+	PG_RETURN_VOID();
+}

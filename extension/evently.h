@@ -1,0 +1,88 @@
+/*
+ * evently.h: what the engine's C files share.
+ *
+ * Every SQL-callable engine function runs its body through engine_run(),
+ * which connects SPI, bounds lock waits and turns a lock timeout into the
+ * retryable EV011.  Statements go through kept SPI plans (SqlStmt below).
+ */
+#ifndef EVENTLY_H
+#define EVENTLY_H
+
+#include "postgres.h"
+#include "fmgr.h"
+#include "executor/spi.h"
+#include "utils/uuid.h"
+
+#include "errors.h"
+
+/* GUCs (evently.c) */
+extern int	evently_lock_timeout_ms;
+extern bool evently_durable_holds;
+
+/* ---- engine.c: running a body, prepared statements, reading results ---- */
+
+typedef Datum (*EngineBody) (FunctionCallInfo fcinfo);
+
+/* Run body inside SPI with bounded lock waits; a jsonb result is copied out. */
+extern Datum engine_run(FunctionCallInfo fcinfo, EngineBody body, bool returns_jsonb);
+
+#define SQL_STMT_MAX_ARGS 8
+
+/* One parameterised statement, prepared on first use and kept for the session. */
+typedef struct SqlStmt
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[SQL_STMT_MAX_ARGS];
+	SPIPlanPtr	plan;
+} SqlStmt;
+
+#define SQL_STMT(text, n, ...) {.sql = (text), .nargs = (n), .argtypes = {__VA_ARGS__}, .plan = NULL}
+
+/* Execute q with args (NULL Datums marked in nulls, a string of ' '/'n'). */
+extern uint64 stmt_run(SqlStmt *q, Datum *args, const char *nulls, int expected_ret);
+
+/* Column readers over row `row` of the last result; *isnull optional. */
+extern Datum result_datum(uint64 row, int col, bool *isnull);
+extern bool result_bool(uint64 row, int col);
+extern int32 result_int(uint64 row, int col);
+extern pg_uuid_t *result_uuid(uint64 row, int col);	/* NULL when SQL NULL */
+extern char *result_text(uint64 row, int col);			/* NULL when SQL NULL */
+
+extern char *uuid_text(pg_uuid_t *id);
+extern char *uuid_list_text(pg_uuid_t **ids, int n);
+
+/* ---- locks.c: the advisory-lock key space and durability choices ---- */
+
+extern void lock_event_queue(pg_uuid_t *event_id);
+extern bool try_lock_event_queue(pg_uuid_t *event_id);
+extern void lock_user_quota(pg_uuid_t *event_id, pg_uuid_t *user_id);
+extern void commit_durably(void);
+extern void commit_lazily(void);
+
+/* ---- outbox.c ---- */
+
+extern void emit(const char *type, pg_uuid_t *event_id, pg_uuid_t *user_id,
+				 const char *object_type, pg_uuid_t *object_id, Datum data,
+				 pg_uuid_t *actor_id);
+extern Datum object_json(const char *kind, pg_uuid_t *id);
+
+/* ---- shared engine steps ---- */
+
+/* holds.c: insert a hold over seats already locked by the caller */
+extern pg_uuid_t *create_hold(pg_uuid_t *event_id, pg_uuid_t *user_id,
+							  Datum seat_array, Datum ttl, pg_uuid_t *entry_id);
+/* users: is the user an ADMIN? raises NOT_FOUND when the user is unknown */
+extern bool user_is_admin(pg_uuid_t *user_id);
+/* waitlist.c: offer free seats to the queue; caller holds the queue lock */
+extern Datum promote_locked(pg_uuid_t *event_id);
+/* expiry.c: expire the lapsed holds of one event; caller holds the queue lock */
+extern int	expire_event_holds(pg_uuid_t *event_id);
+
+#define ARG_UUID(n) (PG_ARGISNULL(n) ? NULL : PG_GETARG_UUID_P(n))
+#define require_arg(ok, what) \
+	do { if (!(ok)) ereport(ERROR, errcode(EV_INVALID_ARGUMENT), \
+							errmsg("%s is required", (what)), \
+							errdetail("The argument %s was NULL or empty.", (what))); } while (0)
+
+#endif

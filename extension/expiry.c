@@ -1,0 +1,102 @@
+/*
+ * expiry.c: evently.expire_holds, the sweeper.
+ *
+ * Correctness never waits for the sweeper -- hold_seats treats a lapsed hold
+ * as free -- but the sweeper is what records hold.expired and
+ * waitlist.expired, turns lapsed offers over to the next in line, and offers
+ * seats to people waiting.  The shim calls it every second.  An event whose
+ * queue lock is busy is skipped: whoever holds the lock is already working
+ * on that event, and the next sweep comes within a second.
+ */
+#include "evently.h"
+
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/memutils.h"
+
+int
+expire_event_holds(pg_uuid_t *event_id)
+{
+	/* holds being confirmed or released right now are theirs to finish */
+	static SqlStmt lapsed = SQL_STMT(
+		"WITH l AS (SELECT id FROM evently.holds"
+		"            WHERE event_id = $1 AND status = 'ACTIVE' AND expires_at <= now()"
+		"            ORDER BY id FOR UPDATE SKIP LOCKED)"
+		" SELECT array_agg(id), count(*)::int FROM l", 1, UUIDOID);
+	static SqlStmt free_seats = SQL_STMT(
+		"WITH locked AS (SELECT seat_id FROM evently.event_seats WHERE hold_id = ANY ($1)"
+		"                 ORDER BY seat_id FOR UPDATE)"
+		" UPDATE evently.event_seats es"
+		"    SET status = 'AVAILABLE', hold_id = NULL, held_until = NULL"
+		"   FROM locked WHERE es.hold_id = ANY ($1) AND es.seat_id = locked.seat_id",
+		1, UUIDARRAYOID);
+	static SqlStmt mark_expired = SQL_STMT(
+		"WITH h AS (UPDATE evently.holds SET status = 'EXPIRED', updated_at = now()"
+		"            WHERE id = ANY ($1) RETURNING id, event_id, user_id)"
+		" SELECT evently._emit('hold.expired', event_id, user_id, 'hold', id,"
+		"                      jsonb_build_object('hold_id', id, 'status', 'EXPIRED'), NULL)"
+		"   FROM h ORDER BY id", 1, UUIDARRAYOID);
+	static SqlStmt expire_offers = SQL_STMT(
+		"WITH w AS (UPDATE evently.waitlist_entries SET status = 'EXPIRED', updated_at = now()"
+		"            WHERE hold_id = ANY ($1) AND status = 'NOTIFIED'"
+		"            RETURNING id, event_id, user_id, hold_id, position)"
+		" SELECT evently._emit('waitlist.expired', event_id, user_id, 'waitlist_entry', id,"
+		"                      jsonb_build_object('entry_id', id, 'hold_id', hold_id,"
+		"                                         'position', position), NULL)"
+		"   FROM w ORDER BY position", 1, UUIDARRAYOID);
+	Datum		arg = UUIDPGetDatum(event_id);
+	Datum		holds;
+	int			count;
+
+	stmt_run(&lapsed, &arg, NULL, SPI_OK_SELECT);
+	count = result_int(0, 2);
+	if (count == 0)
+		return 0;
+	holds = datumCopy(result_datum(0, 1, NULL), false, -1);
+	stmt_run(&free_seats, &holds, NULL, SPI_OK_UPDATE);
+	stmt_run(&mark_expired, &holds, NULL, SPI_OK_SELECT);
+	stmt_run(&expire_offers, &holds, NULL, SPI_OK_SELECT);
+	return count;
+}
+
+static Datum
+expire_holds_body(FunctionCallInfo fcinfo)
+{
+	static SqlStmt work = SQL_STMT(
+		"SELECT event_id FROM evently.holds WHERE status = 'ACTIVE' AND expires_at <= now()"
+		" UNION "
+		"SELECT w.event_id FROM evently.waitlist_entries w"
+		" WHERE w.status = 'ACTIVE' AND EXISTS (SELECT 1 FROM evently.event_seats es"
+		"        WHERE es.event_id = w.event_id AND es.status = 'AVAILABLE')", 0, InvalidOid);
+	MemoryContext per_event = AllocSetContextCreate(CurrentMemoryContext, "evently expiry",
+													ALLOCSET_DEFAULT_SIZES);
+	uint64		n_events = stmt_run(&work, NULL, NULL, SPI_OK_SELECT);
+	SPITupleTable *events = SPI_tuptable;
+	int			expired = 0;
+
+	for (uint64 i = 0; i < n_events; i++)
+	{
+		MemoryContext caller = MemoryContextSwitchTo(per_event);
+		bool		isnull;
+		pg_uuid_t  *event_id = DatumGetUUIDP(SPI_getbinval(events->vals[i], events->tupdesc,
+														   1, &isnull));
+
+		if (try_lock_event_queue(event_id))
+		{
+			expired += expire_event_holds(event_id);
+			(void) promote_locked(event_id);
+		}
+		MemoryContextSwitchTo(caller);
+		MemoryContextReset(per_event);
+	}
+	commit_lazily();
+	return Int32GetDatum(expired);
+}
+
+PG_FUNCTION_INFO_V1(evently_expire_holds);
+Datum
+evently_expire_holds(PG_FUNCTION_ARGS)
+{
+	return engine_run(fcinfo, expire_holds_body, false);
+}

@@ -1,0 +1,364 @@
+/*
+ * holds.c: evently.hold_seats and evently.release_hold.
+ *
+ * A hold is all or nothing.  Its seats are locked in seat-id order (so two
+ * holds on overlapping seats queue instead of deadlocking), then checked on
+ * the row versions the lock returned: a seat is holdable when AVAILABLE, or
+ * HELD by a hold that has lapsed (lazy expiry) -- unless people are waiting
+ * for the event, in which case lapsed seats go to the queue first.
+ */
+#include "evently.h"
+
+#include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+
+/* The event as hold_seats needs it, read under a key-share lock. */
+typedef struct HoldableEvent
+{
+	char	   *status;
+	bool		started;
+	int			max_per_hold;
+	int			max_per_user;
+	Datum		hold_ttl;
+	bool		has_queue;
+} HoldableEvent;
+
+bool
+user_is_admin(pg_uuid_t *user_id)
+{
+	static SqlStmt q = SQL_STMT("SELECT role = 'ADMIN' FROM evently.users WHERE id = $1", 1, UUIDOID);
+	Datum		arg = UUIDPGetDatum(user_id);
+
+	if (stmt_run(&q, &arg, NULL, SPI_OK_SELECT) != 1)
+		ereport(ERROR, errcode(EV_NOT_FOUND), errmsg("user not found"),
+				errdetail("User %s does not exist.", uuid_text(user_id)));
+	return result_bool(0, 1);
+}
+
+static void
+require_active_user(pg_uuid_t *user_id)
+{
+	static SqlStmt q = SQL_STMT("SELECT status FROM evently.users WHERE id = $1", 1, UUIDOID);
+	Datum		arg = UUIDPGetDatum(user_id);
+
+	if (stmt_run(&q, &arg, NULL, SPI_OK_SELECT) != 1)
+		ereport(ERROR, errcode(EV_NOT_FOUND), errmsg("user not found"),
+				errdetail("User %s does not exist.", uuid_text(user_id)));
+	if (strcmp(result_text(0, 1), "ACTIVE") != 0)
+		ereport(ERROR, errcode(EV_FORBIDDEN), errmsg("user is banned"),
+				errdetail("User %s may not hold seats.", uuid_text(user_id)));
+}
+
+/* Check the seat_ids argument: no NULLs, no duplicates, at least one; returns the count. */
+static int
+check_seat_ids(ArrayType *array)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	pg_uuid_t **ids;
+
+	if (ARR_NDIM(array) > 1)
+		ereport(ERROR, errcode(EV_INVALID_ARGUMENT), errmsg("seat_ids must be a flat array"),
+				errdetail("The array has %d dimensions.", ARR_NDIM(array)));
+	deconstruct_array(array, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR, &elems, &nulls, &n);
+	if (n == 0)
+		ereport(ERROR, errcode(EV_INVALID_ARGUMENT), errmsg("seat_ids is empty"),
+				errdetail("A hold needs at least one seat."));
+	ids = palloc(sizeof(pg_uuid_t *) * n);
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR, errcode(EV_INVALID_ARGUMENT), errmsg("seat_ids contains NULL"),
+					errdetail("Element %d of seat_ids is NULL.", i + 1));
+		ids[i] = DatumGetUUIDP(elems[i]);
+		for (int j = 0; j < i; j++)
+			if (memcmp(ids[i]->data, ids[j]->data, UUID_LEN) == 0)
+				ereport(ERROR, errcode(EV_INVALID_ARGUMENT), errmsg("duplicate seat id"),
+						errdetail("Seat %s appears more than once in seat_ids.", uuid_text(ids[i])));
+	}
+	return n;
+}
+
+static HoldableEvent
+read_event_for_hold(pg_uuid_t *event_id)
+{
+	/* key share: an event cannot be cancelled or deleted under a new hold */
+	static SqlStmt q = SQL_STMT(
+		"SELECT e.status, e.date_time <= now(), e.max_seats_per_hold, e.max_seats_per_user,"
+		"       e.hold_ttl,"
+		"       EXISTS (SELECT 1 FROM evently.waitlist_entries w"
+		"                WHERE w.event_id = e.id AND w.status = 'ACTIVE')"
+		"  FROM evently.events e WHERE e.id = $1 FOR KEY SHARE", 1, UUIDOID);
+	Datum		arg = UUIDPGetDatum(event_id);
+	HoldableEvent ev;
+
+	if (stmt_run(&q, &arg, NULL, SPI_OK_SELECT) != 1)
+		ereport(ERROR, errcode(EV_NOT_FOUND), errmsg("event not found"),
+				errdetail("Event %s does not exist.", uuid_text(event_id)));
+	ev.status = result_text(0, 1);
+	ev.started = result_bool(0, 2);
+	ev.max_per_hold = result_int(0, 3);
+	ev.max_per_user = result_int(0, 4);
+	/* copied: the tuple table does not outlive the next statement */
+	ev.hold_ttl = datumCopy(result_datum(0, 5, NULL), false, sizeof(Interval));
+	ev.has_queue = result_bool(0, 6);
+	if (strcmp(ev.status, "published") != 0 || ev.started)
+		ereport(ERROR, errcode(EV_EVENT_CLOSED), errmsg("event is not open for booking"),
+				errdetail("Event %s is %s%s.", uuid_text(event_id), ev.status,
+						  ev.started ? " and has already started" : ""));
+	return ev;
+}
+
+/* A ttl argument must be between one second and one day. */
+static void
+check_ttl(Datum ttl)
+{
+	Interval	low = {.time = USECS_PER_SEC};
+	Interval	high = {.day = 1};
+
+	if (DatumGetInt32(DirectFunctionCall2(interval_cmp, ttl, IntervalPGetDatum(&low))) < 0 ||
+		DatumGetInt32(DirectFunctionCall2(interval_cmp, ttl, IntervalPGetDatum(&high))) > 0)
+		ereport(ERROR, errcode(EV_INVALID_ARGUMENT), errmsg("invalid hold ttl"),
+				errdetail("ttl %s is not between 1 second and 1 day.",
+						  DatumGetCString(DirectFunctionCall1(interval_out, ttl))));
+}
+
+/* Name the seats that are not in the event: unknown, or of another event. */
+pg_attribute_noreturn()
+static void
+report_missing_seats(pg_uuid_t *event_id, Datum seat_array)
+{
+	static SqlStmt q = SQL_STMT(
+		"SELECT x, EXISTS (SELECT 1 FROM evently.seats s WHERE s.id = x)"
+		"  FROM unnest($2::uuid[]) x"
+		" WHERE NOT EXISTS (SELECT 1 FROM evently.event_seats es"
+		"                    WHERE es.event_id = $1 AND es.seat_id = x)", 2, UUIDOID, UUIDARRAYOID);
+	Datum		args[2] = {UUIDPGetDatum(event_id), seat_array};
+	uint64		n = stmt_run(&q, args, NULL, SPI_OK_SELECT);
+	StringInfoData unknown,
+				foreign;
+
+	initStringInfo(&unknown);
+	initStringInfo(&foreign);
+	for (uint64 i = 0; i < n; i++)
+	{
+		StringInfo	list = result_bool(i, 2) ? &foreign : &unknown;
+
+		appendStringInfo(list, "%s%s", list->len ? ", " : "", uuid_text(result_uuid(i, 1)));
+	}
+	if (unknown.len)
+		ereport(ERROR, errcode(EV_NOT_FOUND), errmsg("seat not found"),
+				errdetail("Seats %s do not exist.", unknown.data));
+	ereport(ERROR, errcode(EV_INVALID_ARGUMENT), errmsg("seat belongs to another event"),
+			errdetail("Seats %s are not seats of event %s.", foreign.data, uuid_text(event_id)));
+}
+
+/* Lock the requested seats in seat-id order and check each one. */
+static void
+lock_and_check_seats(pg_uuid_t *event_id, Datum seat_array, int count, bool has_queue)
+{
+	static SqlStmt q = SQL_STMT(
+		"SELECT seat_id, status, status = 'HELD' AND held_until <= now()"
+		"  FROM evently.event_seats"
+		" WHERE event_id = $1 AND seat_id = ANY ($2)"
+		" ORDER BY seat_id FOR UPDATE", 2, UUIDOID, UUIDARRAYOID);
+	Datum		args[2] = {UUIDPGetDatum(event_id), seat_array};
+	uint64		n = stmt_run(&q, args, NULL, SPI_OK_SELECT);
+	StringInfoData taken;
+
+	if (n < (uint64) count)
+		report_missing_seats(event_id, seat_array);
+	initStringInfo(&taken);
+	for (uint64 i = 0; i < n; i++)
+	{
+		char	   *status = result_text(i, 2);
+		bool		lapsed = result_bool(i, 3);
+
+		if (strcmp(status, "AVAILABLE") == 0 || (lapsed && !has_queue))
+			continue;
+		appendStringInfo(&taken, "%s%s (%s)", taken.len ? ", " : "",
+						 uuid_text(result_uuid(i, 1)),
+						 lapsed ? "offered to the waitlist first" : status);
+	}
+	if (taken.len)
+		ereport(ERROR, errcode(EV_SEAT_UNAVAILABLE), errmsg("seats are not available"),
+				errdetail("Seats %s cannot be held.", taken.data),
+				errhint("Pick other seats, or join the event's waitlist."));
+}
+
+static void
+check_user_quota(pg_uuid_t *event_id, pg_uuid_t *user_id, int count, int max_per_user)
+{
+	static SqlStmt q = SQL_STMT(
+		"SELECT coalesce(sum(seat_count), 0)::int FROM evently.holds"
+		" WHERE user_id = $1 AND event_id = $2 AND status = 'ACTIVE' AND expires_at > now()",
+		2, UUIDOID, UUIDOID);
+	Datum		args[2] = {UUIDPGetDatum(user_id), UUIDPGetDatum(event_id)};
+	int			held;
+
+	stmt_run(&q, args, NULL, SPI_OK_SELECT);
+	held = result_int(0, 1);
+	if (held + count > max_per_user)
+		ereport(ERROR, errcode(EV_LIMIT_EXCEEDED), errmsg("too many seats held by this user"),
+				errdetail("User %s holds %d seats of event %s; %d more exceed the limit of %d.",
+						  uuid_text(user_id), held, uuid_text(event_id), count, max_per_user));
+}
+
+pg_uuid_t *
+create_hold(pg_uuid_t *event_id, pg_uuid_t *user_id, Datum seat_array, Datum ttl,
+			pg_uuid_t *entry_id)
+{
+	static SqlStmt q = SQL_STMT(
+		"WITH picked AS ("
+		"    SELECT seat_id, price FROM evently.event_seats"
+		"     WHERE event_id = $1 AND seat_id = ANY ($3)),"
+		" h AS ("
+		"    INSERT INTO evently.holds (event_id, user_id, seat_count, total_price, expires_at,"
+		"                               waitlist_entry_id)"
+		"    SELECT $1, $2, count(*), sum(price), now() + $4, $5 FROM picked"
+		"    RETURNING id, expires_at),"
+		" hs AS ("
+		"    INSERT INTO evently.hold_seats (hold_id, event_id, seat_id, price)"
+		"    SELECT h.id, $1, picked.seat_id, picked.price FROM h, picked)"
+		" UPDATE evently.event_seats es"
+		"    SET status = 'HELD', hold_id = h.id, held_until = h.expires_at"
+		"   FROM h WHERE es.event_id = $1 AND es.seat_id = ANY ($3)"
+		" RETURNING h.id", 5, UUIDOID, UUIDOID, UUIDARRAYOID, INTERVALOID, UUIDOID);
+	Datum		args[5] = {UUIDPGetDatum(event_id), UUIDPGetDatum(user_id), seat_array, ttl,
+	entry_id ? UUIDPGetDatum(entry_id) : (Datum) 0};
+	const char *nulls = entry_id ? "     " : "    n";
+
+	if (stmt_run(&q, args, nulls, SPI_OK_UPDATE_RETURNING) == 0)
+		elog(ERROR, "hold of no seats for event %s", uuid_text(event_id));
+	return result_uuid(0, 1);
+}
+
+static Datum
+hold_seats_body(FunctionCallInfo fcinfo)
+{
+	pg_uuid_t  *event_id = ARG_UUID(0);
+	pg_uuid_t  *user_id = ARG_UUID(1);
+	Datum		seat_array;
+	Datum		ttl;
+	int			count;
+	HoldableEvent ev;
+	pg_uuid_t  *hold_id;
+	Datum		hold;
+
+	require_arg(event_id, "event_id");
+	require_arg(user_id, "user_id");
+	require_arg(!PG_ARGISNULL(2), "seat_ids");
+	seat_array = PG_GETARG_DATUM(2);
+	count = check_seat_ids(PG_GETARG_ARRAYTYPE_P(2));
+
+	require_active_user(user_id);
+	ev = read_event_for_hold(event_id);
+	ttl = PG_ARGISNULL(3) ? ev.hold_ttl : PG_GETARG_DATUM(3);
+	check_ttl(ttl);
+	if (count > ev.max_per_hold)
+		ereport(ERROR, errcode(EV_LIMIT_EXCEEDED), errmsg("too many seats in one hold"),
+				errdetail("%d seats requested; event %s allows %d per hold.",
+						  count, uuid_text(event_id), ev.max_per_hold));
+
+	lock_user_quota(event_id, user_id);
+	check_user_quota(event_id, user_id, count, ev.max_per_user);
+	lock_and_check_seats(event_id, seat_array, count, ev.has_queue);
+
+	hold_id = create_hold(event_id, user_id, seat_array, ttl, NULL);
+	hold = object_json("hold", hold_id);
+	emit("hold.created", event_id, user_id, "hold", hold_id, hold, user_id);
+	commit_lazily();
+	return hold;
+}
+
+PG_FUNCTION_INFO_V1(evently_hold_seats);
+Datum
+evently_hold_seats(PG_FUNCTION_ARGS)
+{
+	return engine_run(fcinfo, hold_seats_body, true);
+}
+
+/* ---- release ---- */
+
+static Datum
+release_hold_body(FunctionCallInfo fcinfo)
+{
+	static SqlStmt peek = SQL_STMT("SELECT event_id, user_id FROM evently.holds WHERE id = $1",
+							  1, UUIDOID);
+	static SqlStmt lock_hold = SQL_STMT(
+		"SELECT status, expires_at <= now(), waitlist_entry_id FROM evently.holds"
+		" WHERE id = $1 FOR UPDATE", 1, UUIDOID);
+	static SqlStmt free_seats = SQL_STMT(
+		"WITH locked AS (SELECT seat_id FROM evently.event_seats WHERE hold_id = $1"
+		"                 ORDER BY seat_id FOR UPDATE)"
+		" UPDATE evently.event_seats es"
+		"    SET status = 'AVAILABLE', hold_id = NULL, held_until = NULL"
+		"   FROM locked WHERE es.hold_id = $1 AND es.seat_id = locked.seat_id", 1, UUIDOID);
+	static SqlStmt mark_released = SQL_STMT(
+		"UPDATE evently.holds SET status = 'RELEASED', updated_at = now() WHERE id = $1",
+		1, UUIDOID);
+	static SqlStmt decline_offer = SQL_STMT(
+		"UPDATE evently.waitlist_entries SET status = 'CANCELLED', updated_at = now()"
+		" WHERE id = $1 AND status = 'NOTIFIED' RETURNING evently.waitlist_json(id)", 1, UUIDOID);
+	pg_uuid_t  *hold_id = ARG_UUID(0);
+	pg_uuid_t  *actor_id = ARG_UUID(1);
+	pg_uuid_t  *event_id,
+			   *owner_id,
+			   *entry_id;
+	Datum		arg;
+	char	   *status;
+	Datum		hold;
+
+	require_arg(hold_id, "hold_id");
+	require_arg(actor_id, "user_id");
+	arg = UUIDPGetDatum(hold_id);
+	if (stmt_run(&peek, &arg, NULL, SPI_OK_SELECT) != 1)
+		ereport(ERROR, errcode(EV_NOT_FOUND), errmsg("hold not found"),
+				errdetail("Hold %s does not exist.", uuid_text(hold_id)));
+	event_id = result_uuid(0, 1);
+	owner_id = result_uuid(0, 2);
+	if (memcmp(owner_id, actor_id, UUID_LEN) != 0 && !user_is_admin(actor_id))
+		ereport(ERROR, errcode(EV_FORBIDDEN), errmsg("hold belongs to another user"),
+				errdetail("User %s may not release hold %s.", uuid_text(actor_id), uuid_text(hold_id)));
+
+	/* queue lock first: the freed seats are offered to the waitlist below */
+	lock_event_queue(event_id);
+	stmt_run(&lock_hold, &arg, NULL, SPI_OK_SELECT);
+	status = result_text(0, 1);
+	if (strcmp(status, "ACTIVE") != 0)
+		ereport(ERROR, errcode(EV_ALREADY_PROCESSED), errmsg("hold is not active"),
+				errdetail("Hold %s is %s.", uuid_text(hold_id), status));
+	if (result_bool(0, 2))
+		ereport(ERROR, errcode(EV_HOLD_EXPIRED), errmsg("hold has expired"),
+				errdetail("Hold %s lapsed before it was released.", uuid_text(hold_id)));
+	entry_id = result_uuid(0, 3);
+
+	stmt_run(&free_seats, &arg, NULL, SPI_OK_UPDATE);
+	stmt_run(&mark_released, &arg, NULL, SPI_OK_UPDATE);
+	hold = object_json("hold", hold_id);
+	emit("hold.released", event_id, owner_id, "hold", hold_id, hold, actor_id);
+	if (entry_id)
+	{
+		Datum		entry_arg = UUIDPGetDatum(entry_id);
+
+		if (stmt_run(&decline_offer, &entry_arg, NULL, SPI_OK_UPDATE_RETURNING) == 1)
+			emit("waitlist.left", event_id, owner_id, "waitlist_entry", entry_id,
+				 result_datum(0, 1, NULL), actor_id);
+	}
+	(void) promote_locked(event_id);
+	commit_lazily();
+	return hold;
+}
+
+PG_FUNCTION_INFO_V1(evently_release_hold);
+Datum
+evently_release_hold(PG_FUNCTION_ARGS)
+{
+	return engine_run(fcinfo, release_hold_body, true);
+}

@@ -1,0 +1,108 @@
+/*
+ * locks.c: advisory-lock keys and commit durability.
+ *
+ * Advisory-lock key space.  evently only uses the two-key form
+ * pg_advisory_xact_lock(int4, int4), whose lock tag is distinct from the
+ * one-bigint form, and reserves first keys 0x45560000-0x455600FF ("EV"):
+ *
+ *   key1 = 0x45560001  the queue of one event: key2 = hash(event_id).
+ *          Serialises waitlist joins, leaves, promotion, releases,
+ *          cancellations and expiry of one event, so offers stay FIFO.
+ *   key1 = 0x45560002  one user's hold quota on one event:
+ *          key2 = hash(event_id) combined with hash(user_id).
+ *          Serialises a user's concurrent holds so the per-user limit holds.
+ *
+ * A hash collision only makes two unrelated callers wait for each other; it
+ * never makes a wrong answer.  Lock order, everywhere: queue lock, quota
+ * lock, booking row, hold row, seat rows by seat id, waitlist entry rows.
+ * All are transaction-scoped, so an error or commit releases them.
+ */
+#include "evently.h"
+
+#include "common/hashfn.h"
+#include "utils/fmgrprotos.h"
+#include "utils/guc.h"
+#include "access/xact.h"
+
+#define EVENTLY_LOCK_SPACE	0x45560000
+#define LOCK_EVENT_QUEUE	(EVENTLY_LOCK_SPACE | 1)
+#define LOCK_USER_QUOTA		(EVENTLY_LOCK_SPACE | 2)
+
+static int32
+uuid_key(pg_uuid_t *id)
+{
+	return (int32) hash_bytes(id->data, UUID_LEN);
+}
+
+void
+lock_event_queue(pg_uuid_t *event_id)
+{
+	DirectFunctionCall2(pg_advisory_xact_lock_int4,
+						Int32GetDatum(LOCK_EVENT_QUEUE), Int32GetDatum(uuid_key(event_id)));
+}
+
+bool
+try_lock_event_queue(pg_uuid_t *event_id)
+{
+	return DatumGetBool(DirectFunctionCall2(pg_try_advisory_xact_lock_int4,
+											Int32GetDatum(LOCK_EVENT_QUEUE),
+											Int32GetDatum(uuid_key(event_id))));
+}
+
+void
+lock_user_quota(pg_uuid_t *event_id, pg_uuid_t *user_id)
+{
+	int32		key = (int32) hash_combine((uint32) uuid_key(event_id), (uint32) uuid_key(user_id));
+
+	DirectFunctionCall2(pg_advisory_xact_lock_int4,
+						Int32GetDatum(LOCK_USER_QUOTA), Int32GetDatum(key));
+}
+
+/*
+ * Durability.  A booking or a cancellation moves money: its commit waits for
+ * the WAL flush whatever synchronous_commit says.  A hold is a promise about
+ * the next few minutes: unless evently.durable_holds is on, it commits
+ * asynchronously, so a crash may forget holds of the last ~0.6 s (their seats
+ * simply become available again).  Once a transaction has asked for a
+ * durable commit, a later hold in it never weakens that.
+ */
+static bool durable_requested = false;
+
+static void
+reset_durability(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_PREPARE)
+		durable_requested = false;
+}
+
+static void
+set_synchronous_commit(const char *value)
+{
+	(void) set_config_option("synchronous_commit", value, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_LOCAL, true, 0, false);
+}
+
+void
+commit_durably(void)
+{
+	static bool callback_registered = false;
+
+	if (!callback_registered)
+	{
+		RegisterXactCallback(reset_durability, NULL);
+		callback_registered = true;
+	}
+	durable_requested = true;
+	/* only strengthen: a caller's local or remote_apply setting stays */
+	if (synchronous_commit == SYNCHRONOUS_COMMIT_OFF)
+		set_synchronous_commit("on");
+}
+
+void
+commit_lazily(void)
+{
+	if (!durable_requested && !evently_durable_holds)
+		set_synchronous_commit("off");
+}

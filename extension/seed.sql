@@ -1,0 +1,63 @@
+-- seed.sql: the demo data of the Evently API (reference section 9), loaded by
+-- `make run` into an empty database.  Runs once: a second run changes nothing.
+DO $seed$
+DECLARE
+    admin_id uuid;
+    theater uuid;
+    hall uuid;
+    ev record;
+    event_id uuid;
+BEGIN
+    IF EXISTS (SELECT 1 FROM evently.users WHERE lower(email) = 'admin@gmail.com') THEN
+        RAISE NOTICE 'seed data already loaded';
+        RETURN;
+    END IF;
+
+    admin_id := evently.create_user('admin@gmail.com', 'qwerty', 'Admin', 'User', 'ADMIN');
+    PERFORM evently.create_user('mitshah2406@gmail.com', 'qwerty', 'Mit', 'Shah');
+    PERFORM evently.create_user('mitshah2406.work@gmail.com', 'qwerty', 'Mit', 'Shah');
+
+    PERFORM evently.create_tag(t.name, t.color, NULL, admin_id)
+      FROM (VALUES ('Technology', '#3B82F6'), ('Music', '#EF4444'), ('Sports', '#10B981'),
+                   ('Business', '#8B5CF6'), ('Arts', '#F59E0B'), ('Food', '#EC4899')) t(name, color);
+
+    theater := evently.create_venue_template('Small Theater', 'THEATER');
+    PERFORM evently.add_section(theater, 'Premium', 'A', 'A', 13);
+    PERFORM evently.add_section(theater, 'Standard', 'B', 'B', 13);
+    hall := evently.create_venue_template('Conference Hall', 'CONFERENCE');
+    PERFORM evently.add_section(hall, 'VIP', 'A', 'A', 8);
+    PERFORM evently.add_section(hall, 'General', 'B', 'C', 10);
+    UPDATE evently.venue_templates SET default_rows = 2, default_seats_per_row = 13;
+
+    FOR ev IN
+        SELECT * FROM (VALUES
+          ('Tech Conference 2024', 'Tech Hub Convention Center', hall, 30, 1500,
+           '{"VIP": 2.0, "General": 1.0}'::jsonb, ARRAY['technology', 'business'],
+           true, interval '7 days', 'PERCENTAGE', 10, 5),
+          ('Classical Music Evening', 'Grand Opera House', theater, 45, 800,
+           '{"Premium": 1.8, "Standard": 1.0}', ARRAY['music', 'arts'],
+           true, interval '3 days', 'FIXED', 50, 3),
+          ('Startup Pitch Night', 'Innovation Center', hall, 15, 500,
+           '{"VIP": 1.5, "General": 1.0}', ARRAY['technology', 'business'],
+           true, interval '1 day', 'PERCENTAGE', 25, 7),
+          ('Food & Wine Festival', 'Central Park Pavilion', theater, 60, 1200,
+           '{"Premium": 1.5, "Standard": 1.0}', ARRAY['food'],
+           false, interval '0', 'NONE', 0, 0),
+          ('Art Gallery Opening', 'Modern Art Museum', theater, 25, 600,
+           '{"Premium": 1.3, "Standard": 1.0}', ARRAY['arts'],
+           true, interval '5 days', 'PERCENTAGE', 5, 5),
+          ('Sports Analytics Summit', 'Sports Complex Conference Room', hall, 90, 2000,
+           '{"VIP": 2.5, "General": 1.0}', ARRAY['sports', 'technology', 'business'],
+           true, interval '10 days', 'FIXED', 100, 10)
+        ) AS t(name, venue, template, days, base_price, multipliers, tags,
+               allow, before_event, fee_type, fee_amount, processing_days)
+    LOOP
+        event_id := evently.create_event(ev.name, ev.template, now() + make_interval(days => ev.days),
+                                         ev.base_price, admin_id, ev.venue, NULL,
+                                         ev.multipliers, ev.tags);
+        PERFORM evently.set_cancellation_policy(event_id, ev.allow,
+                    now() + make_interval(days => ev.days) - ev.before_event,
+                    ev.fee_type, ev.fee_amount, ev.processing_days, admin_id);
+    END LOOP;
+END
+$seed$;

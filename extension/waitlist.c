@@ -1,0 +1,160 @@
+/*
+ * waitlist.c: evently.waitlist_promote.
+ *
+ * Under the event's queue lock (lapsed holds and offers expired first by the
+ * SQL entry point and by the sweeper), the ACTIVE entries are walked in join order: each entry whose quantity
+ * fits the seats still free gets an offer -- a hold of that many seats, in
+ * seat order, for the event's offer window -- and becomes NOTIFIED.  Seats
+ * are claimed with SKIP LOCKED: a seat another transaction is holding right
+ * now is not free, and waiting for it could only delay the queue.
+ */
+#include "evently.h"
+
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+
+typedef struct QueueEvent
+{
+	bool		open;
+	Datum		offer_window;
+	int			free_seats;
+} QueueEvent;
+
+static QueueEvent
+read_queue_event(pg_uuid_t *event_id)
+{
+	static SqlStmt q = SQL_STMT(
+		"SELECT e.status = 'published' AND e.date_time > now(), e.offer_window,"
+		"       (SELECT count(*)::int FROM evently.event_seats es"
+		"         WHERE es.event_id = e.id AND es.status = 'AVAILABLE')"
+		"  FROM evently.events e WHERE e.id = $1", 1, UUIDOID);
+	Datum		arg = UUIDPGetDatum(event_id);
+	QueueEvent	ev;
+
+	if (stmt_run(&q, &arg, NULL, SPI_OK_SELECT) != 1)
+		ereport(ERROR, errcode(EV_NOT_FOUND), errmsg("event not found"),
+				errdetail("Event %s does not exist.", uuid_text(event_id)));
+	ev.open = result_bool(0, 1);
+	ev.offer_window = datumCopy(result_datum(0, 2, NULL), false, sizeof(Interval));
+	ev.free_seats = result_int(0, 3);
+	return ev;
+}
+
+/* Claim `quantity` free seats in seat order, or return NULL if fewer are free. */
+static Datum
+claim_free_seats(pg_uuid_t *event_id, int quantity)
+{
+	static SqlStmt q = SQL_STMT(
+		"WITH picked AS ("
+		"    SELECT seat_id FROM evently.event_seats"
+		"     WHERE event_id = $1 AND status = 'AVAILABLE'"
+		"     ORDER BY seat_order LIMIT $2 FOR UPDATE SKIP LOCKED)"
+		" SELECT array_agg(seat_id), count(*)::int FROM picked", 2, UUIDOID, INT4OID);
+	Datum		args[2] = {UUIDPGetDatum(event_id), Int32GetDatum(quantity)};
+
+	stmt_run(&q, args, NULL, SPI_OK_SELECT);
+	if (result_int(0, 2) < quantity)
+		return (Datum) 0;
+	return datumCopy(result_datum(0, 1, NULL), false, -1);
+}
+
+/* Make the offer: hold the seats for the entry's user, mark the entry NOTIFIED. */
+static Datum
+make_offer(pg_uuid_t *event_id, pg_uuid_t *entry_id, pg_uuid_t *user_id, Datum seats,
+		   Datum offer_window)
+{
+	static SqlStmt notify = SQL_STMT(
+		"UPDATE evently.waitlist_entries w"
+		"   SET status = 'NOTIFIED', hold_id = $2, notified_at = now(),"
+		"       expires_at = h.expires_at, updated_at = now()"
+		"  FROM evently.holds h WHERE w.id = $1 AND h.id = $2"
+		" RETURNING jsonb_build_object('entry_id', w.id, 'user_id', w.user_id, 'hold_id', h.id,"
+		"     'quantity', w.quantity, 'position', w.position, 'expires_at', h.expires_at)",
+		2, UUIDOID, UUIDOID);
+	pg_uuid_t  *hold_id = create_hold(event_id, user_id, seats, offer_window, entry_id);
+	Datum		args[2] = {UUIDPGetDatum(entry_id), UUIDPGetDatum(hold_id)};
+	Datum		offer;
+
+	stmt_run(&notify, args, NULL, SPI_OK_UPDATE_RETURNING);
+	offer = datumCopy(result_datum(0, 1, NULL), false, -1);
+	emit("waitlist.offered", event_id, user_id, "waitlist_entry", entry_id, offer, NULL);
+	return offer;
+}
+
+static Datum
+promote_result(pg_uuid_t *event_id, Datum *offers, int n)
+{
+	static SqlStmt q = SQL_STMT(
+		"SELECT jsonb_build_object('event_id', $1::uuid,"
+		"                          'offers', coalesce(to_jsonb($2::jsonb[]), '[]'))",
+		2, UUIDOID, JSONBARRAYOID);
+	ArrayType  *array = construct_array(offers, n, JSONBOID, -1, false, TYPALIGN_INT);
+	Datum		args[2] = {UUIDPGetDatum(event_id), PointerGetDatum(array)};
+
+	stmt_run(&q, args, NULL, SPI_OK_SELECT);
+	return datumCopy(result_datum(0, 1, NULL), false, -1);
+}
+
+Datum
+promote_locked(pg_uuid_t *event_id)
+{
+	static SqlStmt queue = SQL_STMT(
+		"SELECT id, user_id, quantity FROM evently.waitlist_entries"
+		" WHERE event_id = $1 AND status = 'ACTIVE' ORDER BY position", 1, UUIDOID);
+	Datum		arg = UUIDPGetDatum(event_id);
+	QueueEvent	ev;
+	Datum	   *offers;
+	int			n_offers = 0;
+	uint64		n_waiting;
+	SPITupleTable *waiting;
+
+	ev = read_queue_event(event_id);
+	if (!ev.open || ev.free_seats == 0)
+		return promote_result(event_id, NULL, 0);
+
+	n_waiting = stmt_run(&queue, &arg, NULL, SPI_OK_SELECT);
+	waiting = SPI_tuptable;
+	offers = palloc(sizeof(Datum) * (n_waiting + 1));
+	for (uint64 i = 0; i < n_waiting && ev.free_seats > 0; i++)
+	{
+		bool		isnull;
+		TupleDesc	desc = waiting->tupdesc;
+		pg_uuid_t  *entry_id = DatumGetUUIDP(SPI_getbinval(waiting->vals[i], desc, 1, &isnull));
+		pg_uuid_t  *user_id = DatumGetUUIDP(SPI_getbinval(waiting->vals[i], desc, 2, &isnull));
+		int			quantity = DatumGetInt32(SPI_getbinval(waiting->vals[i], desc, 3, &isnull));
+		Datum		seats;
+
+		if (quantity > ev.free_seats)
+			continue;			/* the next entry in line may fit */
+		seats = claim_free_seats(event_id, quantity);
+		if (seats == (Datum) 0)
+			break;				/* the rest is being held right now */
+		offers[n_offers++] = make_offer(event_id, entry_id, user_id, seats, ev.offer_window);
+		ev.free_seats -= quantity;
+	}
+	return promote_result(event_id, offers, n_offers);
+}
+
+static Datum
+waitlist_promote_body(FunctionCallInfo fcinfo)
+{
+	pg_uuid_t  *event_id = ARG_UUID(0);
+	Datum		result;
+
+	require_arg(event_id, "event_id");
+	lock_event_queue(event_id);
+	expire_event_holds(event_id);
+	result = promote_locked(event_id);
+	commit_lazily();
+	return result;
+}
+
+PG_FUNCTION_INFO_V1(evently_waitlist_promote);
+Datum
+evently_waitlist_promote(PG_FUNCTION_ARGS)
+{
+	return engine_run(fcinfo, waitlist_promote_body, true);
+}

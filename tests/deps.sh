@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install the Debian packages the project needs, only those missing.
+set -euo pipefail
+
+packages=(
+  build-essential
+  postgresql-15 postgresql-contrib postgresql-server-dev-15 postgresql-client-15
+  libipc-run-perl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,38 @@
+# Shared by the project's scripts: where PostgreSQL is and who runs it.
+# PostgreSQL refuses to run as root, so root hands the server to the
+# unprivileged 'postgres' user that Debian's package creates.
+
+PG_BIN=/usr/lib/postgresql/15/bin
+ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STATE_DIR=${EVENTLY_STATE_DIR:-$ROOT_DIR/.evently}
+
+if [ "$(id -u)" -eq 0 ]; then
+  RUN_USER=postgres
+else
+  RUN_USER=$(id -un)
+fi
+
+# run a command as the unprivileged user, keeping the environment it needs
+as_pg_user() {
+  if [ "$(id -u)" -eq 0 ]; then
+    runuser -u "$RUN_USER" -- env PATH="$PG_BIN:$PATH" "$@"
+  else
+    env PATH="$PG_BIN:$PATH" "$@"
+  fi
+}
+
+# a directory the unprivileged user owns
+make_user_dir() {
+  mkdir -p "$1"
+  [ "$(id -u)" -ne 0 ] || chown "$RUN_USER" "$1"
+}
+
+# make every parent of the work tree traversable for the unprivileged user
+open_path_to() {
+  local d=$1
+  [ "$(id -u)" -eq 0 ] || return 0
+  while [ "$d" != "/" ]; do
+    runuser -u "$RUN_USER" -- test -x "$d" || chmod o+x "$d"
+    d=$(dirname "$d")
+  done
+}
