@@ -663,8 +663,9 @@ BEGIN
     VALUES (template_id, btrim(name), description, row_start, row_end, seats_per_row,
             row_count * seats_per_row)
     RETURNING id INTO new_id;
+    -- 'A7' for letter rows; '12-7' for numeric rows, where '127' would be ambiguous
     INSERT INTO evently.seats (section_id, seat_number, "row", position)
-    SELECT new_id, r || n, r, n
+    SELECT new_id, CASE WHEN r ~ '^[0-9]+$' THEN r || '-' || n ELSE r || n END, r, n
       FROM evently._section_rows(row_start, row_end) r, generate_series(1, seats_per_row) n;
     UPDATE evently.venue_templates t
        SET default_rows = least(50, greatest(coalesce(t.default_rows, 0), row_count)),

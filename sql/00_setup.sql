@@ -78,8 +78,13 @@ SELECT t.remember('back', evently.add_section(t.id('hall'), 'Back', '1', '3', 4)
 SELECT t.remember('box', evently.add_section(t.id('hall'), 'Box', 'Z', 'Z', 2));
 SELECT name, row_start, row_end, seats_per_row, total_seats FROM evently.venue_sections
  WHERE template_id = t.id('hall') ORDER BY name;
+-- numeric rows get a dash: row 1 seat 11 and row 11 seat 1 must differ
 SELECT string_agg(seat_number, ' ' ORDER BY "row", position) FROM evently.seats
  WHERE section_id = t.id('back');
+SELECT t.remember('wide', evently.create_venue_template('Wide Hall'));
+SELECT t.try($$SELECT evently.add_section(t.id('wide'), 'Long rows', '1', '11', 11)$$) AS rows_1_to_11_of_11;
+SELECT count(DISTINCT seat_number) FROM evently.seats s JOIN evently.venue_sections v ON v.id = s.section_id
+ WHERE v.template_id = t.id('wide');
 SELECT layout_type, default_rows, default_seats_per_row FROM evently.venue_templates
  WHERE id = t.id('hall');
 

@@ -38,11 +38,11 @@ SELECT t.try($$SELECT evently.hold_seats(t.id('tight'), t.id('carol'), t.seats('
 SELECT t.try($$SELECT evently.hold_seats(t.id('tight'), t.id('carol'), t.seats('tight', 'A3', 'A4'))$$) AS over_per_user;
 SELECT t.try($$SELECT evently.hold_seats(t.id('tight'), t.id('carol'), t.seats('tight', 'A3'))$$) AS third_fits;
 SELECT t.try($$SELECT evently.hold_seats(t.id('tight'), t.id('dave'), t.seats('tight', 'A4', 'A5'))$$) AS other_user_unaffected;
-SELECT t.try($$SELECT evently.hold_seats(t.id('gig'), t.id('carol'), t.seats('gig', 'B1','B2','B3','B4','B5', '11','12','13','14','21','22'))$$) AS eleven_over_default;
+SELECT t.try($$SELECT evently.hold_seats(t.id('gig'), t.id('carol'), t.seats('gig', 'B1','B2','B3','B4','B5', '1-1','1-2','1-3','1-4','2-1','2-2'))$$) AS eleven_over_default;
 -- the default hold limit is 10 seats per hold; 10 is fine
-SELECT t.try($$SELECT evently.hold_seats(t.id('gig'), t.id('carol'), t.seats('gig', 'B1','B2','B3','B4','B5', '11','12','13','14','21'))$$) AS ten_fit;
+SELECT t.try($$SELECT evently.hold_seats(t.id('gig'), t.id('carol'), t.seats('gig', 'B1','B2','B3','B4','B5', '1-1','1-2','1-3','1-4','2-1'))$$) AS ten_fit;
 -- the per-user default is 10 seats held per event
-SELECT t.try($$SELECT evently.hold_seats(t.id('gig'), t.id('carol'), t.seats('gig', '22'))$$) AS eleventh_seat;
+SELECT t.try($$SELECT evently.hold_seats(t.id('gig'), t.id('carol'), t.seats('gig', '2-2'))$$) AS eleventh_seat;
 
 -- Closed events: past (moved into the past behind the engine's back) and cancelled
 SELECT t.remember('closed', evently.create_event('Closed', t.id('hall'), now() + interval '3 days', 5));
