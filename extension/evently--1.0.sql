@@ -342,11 +342,13 @@ CREATE TRIGGER outbox_wakeup AFTER INSERT ON evently.outbox
 CREATE FUNCTION evently._emit(p_type text, p_event_id uuid, p_user_id uuid,
                               p_object_type text, p_object_id uuid, p_data jsonb,
                               p_actor uuid)
-RETURNS void LANGUAGE sql AS $$
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
     INSERT INTO evently.outbox (type, event_id, user_id, data)
     VALUES (p_type, p_event_id, p_user_id, coalesce(p_data, '{}'));
     INSERT INTO evently.audit_log (actor_id, action, object_type, object_id, event_id, details)
     VALUES (p_actor, p_type, p_object_type, p_object_id, p_event_id, coalesce(p_data, '{}'));
+END
 $$;
 
 -- Raise one of the extension's errors from SQL (the C code uses ereport).
@@ -385,12 +387,15 @@ COMMENT ON FUNCTION evently.error_codes() IS
     'The extension''s own SQLSTATEs (class EV), their names and HTTP statuses';
 
 -- ---------------------------------------------------------------------------
--- JSON shapes shared by psql and REST (field names of the Evently API)
+-- JSON shapes shared by psql and REST (field names of the Evently API).
+-- PL/pgSQL, not SQL: its plans are cached per session, while a SQL function
+-- called from the engine would be planned again on every call.
 -- ---------------------------------------------------------------------------
 
 CREATE FUNCTION evently.hold_json(p_hold_id uuid) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object(
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT jsonb_build_object(
         'hold_id', h.id, 'event_id', h.event_id, 'user_id', h.user_id,
         'status', CASE WHEN h.status = 'ACTIVE' AND h.expires_at <= now()
                        THEN 'EXPIRED' ELSE h.status END,
@@ -411,12 +416,14 @@ LANGUAGE sql STABLE AS $$
                             ELSE 0 END,
         'waitlist_entry_id', h.waitlist_entry_id,
         'created_at', h.created_at)
-      FROM evently.holds h WHERE h.id = p_hold_id
+      FROM evently.holds h WHERE h.id = p_hold_id);
+END
 $$;
 
 CREATE FUNCTION evently.booking_json(p_booking_id uuid) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object(
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT jsonb_build_object(
         'booking_id', b.id, 'id', b.id, 'booking_ref', b.booking_ref,
         'user_id', b.user_id, 'event_id', b.event_id, 'hold_id', b.hold_id,
         'status', b.status, 'total_price', b.total_price, 'total_seats', b.total_seats,
@@ -442,12 +449,14 @@ LANGUAGE sql STABLE AS $$
              ORDER BY p.created_at LIMIT 1),
         'created_at', b.created_at, 'updated_at', b.updated_at,
         'cancelled_at', b.cancelled_at)
-      FROM evently.bookings b WHERE b.id = p_booking_id
+      FROM evently.bookings b WHERE b.id = p_booking_id);
+END
 $$;
 
 CREATE FUNCTION evently.cancellation_json(p_cancellation_id uuid) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object(
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT jsonb_build_object(
         'id', c.id, 'booking_id', c.booking_id, 'event_id', b.event_id,
         'user_id', b.user_id, 'cancelled_by', c.cancelled_by,
         'requested_at', c.requested_at, 'processed_at', c.processed_at,
@@ -458,22 +467,26 @@ LANGUAGE sql STABLE AS $$
       FROM evently.cancellations c
       JOIN evently.bookings b ON b.id = c.booking_id
       LEFT JOIN evently.cancellation_policies p ON p.event_id = b.event_id
-     WHERE c.id = p_cancellation_id
+     WHERE c.id = p_cancellation_id);
+END
 $$;
 
 CREATE FUNCTION evently.policy_json(p_event_id uuid) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object(
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT jsonb_build_object(
         'id', p.id, 'event_id', p.event_id, 'allow_cancellation', p.allow_cancellation,
         'cancellation_deadline', p.cancellation_deadline, 'fee_type', p.fee_type,
         'fee_amount', p.fee_amount, 'refund_processing_days', p.refund_processing_days,
         'created_at', p.created_at, 'updated_at', p.updated_at)
-      FROM evently.cancellation_policies p WHERE p.event_id = p_event_id
+      FROM evently.cancellation_policies p WHERE p.event_id = p_event_id);
+END
 $$;
 
 CREATE FUNCTION evently.waitlist_json(p_entry_id uuid) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT jsonb_strip_nulls(jsonb_build_object(
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT jsonb_strip_nulls(jsonb_build_object(
         'id', w.id, 'event_id', w.event_id, 'user_id', w.user_id,
         -- live rank among those still waiting; the stored value otherwise
         'position', CASE WHEN w.status = 'ACTIVE' THEN (
@@ -484,7 +497,8 @@ LANGUAGE sql STABLE AS $$
         'quantity', w.quantity, 'status', w.status, 'preferences', w.preferences,
         'hold_id', w.hold_id, 'joined_at', w.joined_at,
         'notified_at', w.notified_at, 'expires_at', w.expires_at))
-      FROM evently.waitlist_entries w WHERE w.id = p_entry_id
+      FROM evently.waitlist_entries w WHERE w.id = p_entry_id);
+END
 $$;
 
 -- ---------------------------------------------------------------------------
