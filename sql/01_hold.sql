@@ -4,7 +4,7 @@ SET client_min_messages = warning;
 -- Happy path: the data object of POST /seats/hold
 SELECT t.remember('h1', (evently.hold_seats(t.id('gig'), t.id('alice'), t.seats('gig', 'A1', 'A2')) ->> 'hold_id')::uuid);
 SELECT jsonb_pretty(t.scrub((evently.hold_json(t.id('h1')) - 'expires_at' - 'created_at' - 'ttl_seconds')::text)::jsonb);
-SELECT (h ->> 'ttl_seconds')::int BETWEEN 599 AND 600 AS default_ttl_10_min,
+SELECT (h ->> 'ttl_seconds')::int BETWEEN 1 AND 600 AS ttl_counts_down,
        (h ->> 'expires_at')::timestamptz - (h ->> 'created_at')::timestamptz = interval '10 minutes' AS expires_in_10_min
   FROM evently.hold_json(t.id('h1')) h;
 SELECT seat_number, status FROM evently.event_seats(t.id('gig')) WHERE seat_number IN ('A1', 'A2', 'A3');
