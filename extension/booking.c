@@ -204,20 +204,6 @@ insert_booking(pg_uuid_t *hold_id, const char *payment_method, const char *key)
 	return result_uuid(0, 1);
 }
 
-/* A confirmed offer converts its waitlist entry. */
-static void
-convert_offer(pg_uuid_t *entry_id, LockedHold *h)
-{
-	static SqlStmt q = SQL_STMT(
-		"UPDATE evently.waitlist_entries SET status = 'CONVERTED', updated_at = now()"
-		" WHERE id = $1 AND status = 'NOTIFIED' RETURNING evently.waitlist_json(id)", 1, UUIDOID);
-	Datum		arg = UUIDPGetDatum(entry_id);
-
-	if (stmt_run(&q, &arg, NULL, SPI_OK_UPDATE_RETURNING) == 1)
-		emit("waitlist.converted", h->event_id, h->owner_id, "waitlist_entry", entry_id,
-			 result_datum(0, 1, NULL), h->owner_id);
-}
-
 static void
 check_confirm_args(const char *payment_method, const char *key)
 {
@@ -252,7 +238,7 @@ confirm_booking_body(FunctionCallInfo fcinfo)
 				errdetail("User %s may not confirm hold %s.", uuid_text(user_id), uuid_text(hold_id)));
 	/* a retry with the same key returns the same booking, even after commit */
 	if (key && (booking_id = booking_for_key(user_id, key, hold_id)) != NULL)
-		return object_json("booking", booking_id);
+		return object_json(OBJECT_BOOKING, booking_id);
 	if (strcmp(h.status, "CONFIRMED") == 0)
 		report_confirmed(hold_id);
 	if (strcmp(h.status, "ACTIVE") != 0 || h.lapsed)
@@ -265,8 +251,8 @@ confirm_booking_body(FunctionCallInfo fcinfo)
 
 	booking_id = insert_booking(hold_id, payment_method, key);
 	if (h.entry_id)
-		convert_offer(h.entry_id, &h);
-	booking = object_json("booking", booking_id);
+		settle_offer(h.entry_id, "CONVERTED", "waitlist.converted", h.event_id, user_id, user_id);
+	booking = object_json(OBJECT_BOOKING, booking_id);
 	emit("booking.confirmed", h.event_id, user_id, "booking", booking_id, booking, user_id);
 	commit_durably();
 	return booking;

@@ -150,7 +150,7 @@ cancel_with_policy_body(FunctionCallInfo fcinfo)
 	enforce_policy(event_id, booking_id);
 
 	cancellation_id = cancel_booking(booking_id, actor_id, reason);
-	cancellation = object_json("cancellation", cancellation_id);
+	cancellation = object_json(OBJECT_CANCELLATION, cancellation_id);
 	emit("booking.cancelled", event_id, owner_id, "booking", booking_id, cancellation, actor_id);
 	(void) promote_locked(event_id);
 	commit_durably();

@@ -88,7 +88,14 @@ stmt_run(SqlStmt *q, Datum *args, const char *nulls, int expected_ret)
 
 	if (q->plan == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare(q->sql, q->nargs, q->argtypes);
+		/*
+		 * Generic plans: the engine's statements are key lookups whose best
+		 * plan does not depend on the values, and re-planning each call (as
+		 * the plan cache does when a custom plan looks cheaper) costs more
+		 * than the rest of the statement.
+		 */
+		SPIPlanPtr	plan = SPI_prepare_cursor(q->sql, q->nargs, q->argtypes,
+											  CURSOR_OPT_GENERIC_PLAN);
 
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed for \"%s\": %s", q->sql,

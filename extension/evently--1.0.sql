@@ -323,11 +323,19 @@ CREATE TABLE evently.audit_log (
 CREATE INDEX ON evently.audit_log (object_id);
 
 -- A wake-up for the bridge, not the payload.  PostgreSQL folds identical
--- notifications of one transaction into one, so a transaction sends one.
+-- notifications of one transaction into one, so a transaction sends at most
+-- one.  NOTIFY also serialises the commits of notifying transactions (one
+-- lock per database, held through the commit's WAL flush), so concurrent
+-- writers share one wake-up: only the holder of the outbox wake-up token
+-- (advisory key 0x45560003, 0) notifies; the others commit without waiting.
+-- The bridge therefore drains until empty after every wake-up and re-polls
+-- shortly after, so a row whose writer skipped the NOTIFY is not left behind.
 CREATE FUNCTION evently._outbox_wakeup() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('evently_outbox', '');
+    IF pg_try_advisory_xact_lock(1163264003, 0) THEN
+        PERFORM pg_notify('evently_outbox', '');
+    END IF;
     RETURN NULL;
 END
 $$;
@@ -338,18 +346,12 @@ CREATE TRIGGER outbox_wakeup AFTER INSERT ON evently.outbox
 -- Internal helpers
 -- ---------------------------------------------------------------------------
 
--- Record one state change: its outbox row and its audit row, together.
+-- Record one state change: its outbox row and its audit row, together
+-- (extension/outbox.c; the C engine uses the same statement).
 CREATE FUNCTION evently._emit(p_type text, p_event_id uuid, p_user_id uuid,
                               p_object_type text, p_object_id uuid, p_data jsonb,
                               p_actor uuid)
-RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO evently.outbox (type, event_id, user_id, data)
-    VALUES (p_type, p_event_id, p_user_id, coalesce(p_data, '{}'));
-    INSERT INTO evently.audit_log (actor_id, action, object_type, object_id, event_id, details)
-    VALUES (p_actor, p_type, p_object_type, p_object_id, p_event_id, coalesce(p_data, '{}'));
-END
-$$;
+RETURNS void AS 'MODULE_PATHNAME', 'evently_emit' LANGUAGE C;
 
 -- Raise one of the extension's errors from SQL (the C code uses ereport).
 CREATE FUNCTION evently._fail(p_sqlstate text, p_message text, p_detail text DEFAULT NULL,
@@ -387,15 +389,13 @@ COMMENT ON FUNCTION evently.error_codes() IS
     'The extension''s own SQLSTATEs (class EV), their names and HTTP statuses';
 
 -- ---------------------------------------------------------------------------
--- JSON shapes shared by psql and REST (field names of the Evently API).
--- PL/pgSQL, not SQL: its plans are cached per session, while a SQL function
--- called from the engine would be planned again on every call.
+-- JSON shapes shared by psql and REST (field names of the Evently API),
+-- defined once as views: the engine reads them with kept plans, DBAs and the
+-- shim with the *_json() functions or plain SELECTs.
 -- ---------------------------------------------------------------------------
 
-CREATE FUNCTION evently.hold_json(p_hold_id uuid) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-    RETURN (SELECT jsonb_build_object(
+CREATE VIEW evently.hold_docs AS
+    SELECT h.id AS hold_id, jsonb_build_object(
         'hold_id', h.id, 'event_id', h.event_id, 'user_id', h.user_id,
         'status', CASE WHEN h.status = 'ACTIVE' AND h.expires_at <= now()
                        THEN 'EXPIRED' ELSE h.status END,
@@ -415,15 +415,14 @@ BEGIN
                             THEN greatest(0, ceil(extract(epoch FROM h.expires_at - now())))::int
                             ELSE 0 END,
         'waitlist_entry_id', h.waitlist_entry_id,
-        'created_at', h.created_at)
-      FROM evently.holds h WHERE h.id = p_hold_id);
-END
-$$;
+        'created_at', h.created_at) AS doc
+      FROM evently.holds h;
+CREATE FUNCTION evently.hold_json(p_hold_id uuid) RETURNS jsonb
+LANGUAGE sql STABLE
+RETURN (SELECT doc FROM evently.hold_docs WHERE hold_id = p_hold_id);
 
-CREATE FUNCTION evently.booking_json(p_booking_id uuid) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-    RETURN (SELECT jsonb_build_object(
+CREATE VIEW evently.booking_docs AS
+    SELECT b.id AS booking_id, jsonb_build_object(
         'booking_id', b.id, 'id', b.id, 'booking_ref', b.booking_ref,
         'user_id', b.user_id, 'event_id', b.event_id, 'hold_id', b.hold_id,
         'status', b.status, 'total_price', b.total_price, 'total_seats', b.total_seats,
@@ -448,45 +447,41 @@ BEGIN
               FROM evently.payments p WHERE p.booking_id = b.id
              ORDER BY p.created_at LIMIT 1),
         'created_at', b.created_at, 'updated_at', b.updated_at,
-        'cancelled_at', b.cancelled_at)
-      FROM evently.bookings b WHERE b.id = p_booking_id);
-END
-$$;
+        'cancelled_at', b.cancelled_at) AS doc
+      FROM evently.bookings b;
+CREATE FUNCTION evently.booking_json(p_booking_id uuid) RETURNS jsonb
+LANGUAGE sql STABLE
+RETURN (SELECT doc FROM evently.booking_docs WHERE booking_id = p_booking_id);
 
-CREATE FUNCTION evently.cancellation_json(p_cancellation_id uuid) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-    RETURN (SELECT jsonb_build_object(
+CREATE VIEW evently.cancellation_docs AS
+    SELECT c.id AS cancellation_id, jsonb_build_object(
         'id', c.id, 'booking_id', c.booking_id, 'event_id', b.event_id,
         'user_id', b.user_id, 'cancelled_by', c.cancelled_by,
         'requested_at', c.requested_at, 'processed_at', c.processed_at,
         'cancellation_fee', c.cancellation_fee, 'refund_amount', c.refund_amount,
         'reason', c.reason, 'status', c.status,
         'refund_processing_days', p.refund_processing_days,
-        'created_at', c.created_at, 'updated_at', c.updated_at)
+        'created_at', c.created_at, 'updated_at', c.updated_at) AS doc
       FROM evently.cancellations c
       JOIN evently.bookings b ON b.id = c.booking_id
-      LEFT JOIN evently.cancellation_policies p ON p.event_id = b.event_id
-     WHERE c.id = p_cancellation_id);
-END
-$$;
+      LEFT JOIN evently.cancellation_policies p ON p.event_id = b.event_id;
+CREATE FUNCTION evently.cancellation_json(p_cancellation_id uuid) RETURNS jsonb
+LANGUAGE sql STABLE
+RETURN (SELECT doc FROM evently.cancellation_docs WHERE cancellation_id = p_cancellation_id);
 
-CREATE FUNCTION evently.policy_json(p_event_id uuid) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-    RETURN (SELECT jsonb_build_object(
+CREATE VIEW evently.policy_docs AS
+    SELECT p.event_id AS event_id, jsonb_build_object(
         'id', p.id, 'event_id', p.event_id, 'allow_cancellation', p.allow_cancellation,
         'cancellation_deadline', p.cancellation_deadline, 'fee_type', p.fee_type,
         'fee_amount', p.fee_amount, 'refund_processing_days', p.refund_processing_days,
-        'created_at', p.created_at, 'updated_at', p.updated_at)
-      FROM evently.cancellation_policies p WHERE p.event_id = p_event_id);
-END
-$$;
+        'created_at', p.created_at, 'updated_at', p.updated_at) AS doc
+      FROM evently.cancellation_policies p;
+CREATE FUNCTION evently.policy_json(p_event_id uuid) RETURNS jsonb
+LANGUAGE sql STABLE
+RETURN (SELECT doc FROM evently.policy_docs WHERE event_id = p_event_id);
 
-CREATE FUNCTION evently.waitlist_json(p_entry_id uuid) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-    RETURN (SELECT jsonb_strip_nulls(jsonb_build_object(
+CREATE VIEW evently.waitlist_docs AS
+    SELECT w.id AS entry_id, jsonb_strip_nulls(jsonb_build_object(
         'id', w.id, 'event_id', w.event_id, 'user_id', w.user_id,
         -- live rank among those still waiting; the stored value otherwise
         'position', CASE WHEN w.status = 'ACTIVE' THEN (
@@ -496,10 +491,11 @@ BEGIN
                     ELSE w.position END,
         'quantity', w.quantity, 'status', w.status, 'preferences', w.preferences,
         'hold_id', w.hold_id, 'joined_at', w.joined_at,
-        'notified_at', w.notified_at, 'expires_at', w.expires_at))
-      FROM evently.waitlist_entries w WHERE w.id = p_entry_id);
-END
-$$;
+        'notified_at', w.notified_at, 'expires_at', w.expires_at)) AS doc
+      FROM evently.waitlist_entries w;
+CREATE FUNCTION evently.waitlist_json(p_entry_id uuid) RETURNS jsonb
+LANGUAGE sql STABLE
+RETURN (SELECT doc FROM evently.waitlist_docs WHERE entry_id = p_entry_id);
 
 -- ---------------------------------------------------------------------------
 -- The engine (C): see extension/*.c

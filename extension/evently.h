@@ -65,7 +65,15 @@ extern void commit_lazily(void);
 extern void emit(const char *type, pg_uuid_t *event_id, pg_uuid_t *user_id,
 				 const char *object_type, pg_uuid_t *object_id, Datum data,
 				 pg_uuid_t *actor_id);
-extern Datum object_json(const char *kind, pg_uuid_t *id);
+typedef enum ObjectKind
+{
+	OBJECT_HOLD,
+	OBJECT_BOOKING,
+	OBJECT_CANCELLATION,
+	OBJECT_WAITLIST_ENTRY
+} ObjectKind;
+
+extern Datum object_json(ObjectKind kind, pg_uuid_t *id);
 
 /* ---- shared engine steps ---- */
 
@@ -76,6 +84,9 @@ extern pg_uuid_t *create_hold(pg_uuid_t *event_id, pg_uuid_t *user_id,
 extern bool user_is_admin(pg_uuid_t *user_id);
 /* waitlist.c: offer free seats to the queue; caller holds the queue lock */
 extern Datum promote_locked(pg_uuid_t *event_id);
+/* waitlist.c: end an offer (CONVERTED or CANCELLED) and record it */
+extern void settle_offer(pg_uuid_t *entry_id, const char *new_status, const char *event_type,
+						 pg_uuid_t *event_id, pg_uuid_t *user_id, pg_uuid_t *actor_id);
 /* expiry.c: expire the lapsed holds of one event; caller holds the queue lock */
 extern int	expire_event_holds(pg_uuid_t *event_id);
 

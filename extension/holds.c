@@ -271,7 +271,7 @@ hold_seats_body(FunctionCallInfo fcinfo)
 	lock_and_check_seats(event_id, seat_array, count, ev.has_queue);
 
 	hold_id = create_hold(event_id, user_id, seat_array, ttl, NULL);
-	hold = object_json("hold", hold_id);
+	hold = object_json(OBJECT_HOLD, hold_id);
 	emit("hold.created", event_id, user_id, "hold", hold_id, hold, user_id);
 	commit_lazily();
 	return hold;
@@ -303,9 +303,6 @@ release_hold_body(FunctionCallInfo fcinfo)
 	static SqlStmt mark_released = SQL_STMT(
 		"UPDATE evently.holds SET status = 'RELEASED', updated_at = now() WHERE id = $1",
 		1, UUIDOID);
-	static SqlStmt decline_offer = SQL_STMT(
-		"UPDATE evently.waitlist_entries SET status = 'CANCELLED', updated_at = now()"
-		" WHERE id = $1 AND status = 'NOTIFIED' RETURNING evently.waitlist_json(id)", 1, UUIDOID);
 	pg_uuid_t  *hold_id = ARG_UUID(0);
 	pg_uuid_t  *actor_id = ARG_UUID(1);
 	pg_uuid_t  *event_id,
@@ -341,16 +338,10 @@ release_hold_body(FunctionCallInfo fcinfo)
 
 	stmt_run(&free_seats, &arg, NULL, SPI_OK_UPDATE);
 	stmt_run(&mark_released, &arg, NULL, SPI_OK_UPDATE);
-	hold = object_json("hold", hold_id);
+	hold = object_json(OBJECT_HOLD, hold_id);
 	emit("hold.released", event_id, owner_id, "hold", hold_id, hold, actor_id);
-	if (entry_id)
-	{
-		Datum		entry_arg = UUIDPGetDatum(entry_id);
-
-		if (stmt_run(&decline_offer, &entry_arg, NULL, SPI_OK_UPDATE_RETURNING) == 1)
-			emit("waitlist.left", event_id, owner_id, "waitlist_entry", entry_id,
-				 result_datum(0, 1, NULL), actor_id);
-	}
+	if (entry_id)				/* releasing an offer declines it */
+		settle_offer(entry_id, "CANCELLED", "waitlist.left", event_id, owner_id, actor_id);
 	(void) promote_locked(event_id);
 	commit_lazily();
 	return hold;

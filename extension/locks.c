@@ -11,6 +11,8 @@
  *   key1 = 0x45560002  one user's hold quota on one event:
  *          key2 = hash(event_id) combined with hash(user_id).
  *          Serialises a user's concurrent holds so the per-user limit holds.
+ *   key1 = 0x45560003  key2 = 0: the outbox wake-up token.  Only the
+ *          transaction holding it sends the NOTIFY (evently._outbox_wakeup).
  *
  * A hash collision only makes two unrelated callers wait for each other; it
  * never makes a wrong answer.  Lock order, everywhere: queue lock, quota

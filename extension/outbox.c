@@ -10,12 +10,24 @@
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
 
+/* One statement writes both rows: the outbox row for the bridge, the audit row for people. */
+static SqlStmt emit_stmt = SQL_STMT(
+	"WITH o AS (INSERT INTO evently.outbox (type, event_id, user_id, data)"
+	"           VALUES ($1, $2, $3, coalesce($6, '{}')))"
+	" INSERT INTO evently.audit_log (actor_id, action, object_type, object_id, event_id, details)"
+	" VALUES ($7, $1, $4, $5, $2, coalesce($6, '{}'))", 7,
+	TEXTOID, UUIDOID, UUIDOID, TEXTOID, UUIDOID, JSONBOID, UUIDOID);
+
+static void
+emit_datums(Datum *args, const char *nulls)
+{
+	stmt_run(&emit_stmt, args, nulls, SPI_OK_INSERT);
+}
+
 void
 emit(const char *type, pg_uuid_t *event_id, pg_uuid_t *user_id,
 	 const char *object_type, pg_uuid_t *object_id, Datum data, pg_uuid_t *actor_id)
 {
-	static SqlStmt q = SQL_STMT("SELECT evently._emit($1, $2, $3, $4, $5, $6, $7)", 7,
-						   TEXTOID, UUIDOID, UUIDOID, TEXTOID, UUIDOID, JSONBOID, UUIDOID);
 	Datum		args[7];
 	char		nulls[8] = "       ";
 
@@ -26,27 +38,51 @@ emit(const char *type, pg_uuid_t *event_id, pg_uuid_t *user_id,
 	args[4] = object_id ? UUIDPGetDatum(object_id) : (nulls[4] = 'n', (Datum) 0);
 	args[5] = data;
 	args[6] = actor_id ? UUIDPGetDatum(actor_id) : (nulls[6] = 'n', (Datum) 0);
-	stmt_run(&q, args, nulls, SPI_OK_SELECT);
+	emit_datums(args, nulls);
 }
 
-/* The API's JSON for one object: kind is hold, booking or cancellation. */
-Datum
-object_json(const char *kind, pg_uuid_t *id)
+/* evently._emit(type, event_id, user_id, object_type, object_id, data, actor): the SQL side's door. */
+static Datum
+emit_body(FunctionCallInfo fcinfo)
 {
-	static SqlStmt hold = SQL_STMT("SELECT evently.hold_json($1)", 1, UUIDOID);
-	static SqlStmt booking = SQL_STMT("SELECT evently.booking_json($1)", 1, UUIDOID);
-	static SqlStmt cancellation = SQL_STMT("SELECT evently.cancellation_json($1)", 1, UUIDOID);
-	SqlStmt    *q = strcmp(kind, "hold") == 0 ? &hold
-		: strcmp(kind, "booking") == 0 ? &booking : &cancellation;
-	Datum		arg = UUIDPGetDatum(id);
-	bool		isnull;
-	Datum		value;
+	Datum		args[7];
+	char		nulls[8] = "       ";
 
-	if (stmt_run(q, &arg, NULL, SPI_OK_SELECT) != 1)
-		elog(ERROR, "%s %s vanished", kind, uuid_text(id));
-	value = result_datum(0, 1, &isnull);
-	if (isnull)
-		elog(ERROR, "%s %s vanished", kind, uuid_text(id));
+	for (int i = 0; i < 7; i++)
+	{
+		args[i] = PG_GETARG_DATUM(i);
+		if (PG_ARGISNULL(i))
+			nulls[i] = 'n';
+	}
+	require_arg(!PG_ARGISNULL(0), "type");
+	require_arg(!PG_ARGISNULL(3), "object_type");
+	emit_datums(args, nulls);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(evently_emit);
+Datum
+evently_emit(PG_FUNCTION_ARGS)
+{
+	return engine_run(fcinfo, emit_body, false);
+}
+
+/* The API's JSON for one object, from the evently.*_docs views. */
+Datum
+object_json(ObjectKind kind, pg_uuid_t *id)
+{
+	static SqlStmt docs[] = {
+		[OBJECT_HOLD] = SQL_STMT("SELECT doc FROM evently.hold_docs WHERE hold_id = $1", 1, UUIDOID),
+		[OBJECT_BOOKING] = SQL_STMT("SELECT doc FROM evently.booking_docs WHERE booking_id = $1", 1, UUIDOID),
+		[OBJECT_CANCELLATION] = SQL_STMT("SELECT doc FROM evently.cancellation_docs WHERE cancellation_id = $1",
+										 1, UUIDOID),
+		[OBJECT_WAITLIST_ENTRY] = SQL_STMT("SELECT doc FROM evently.waitlist_docs WHERE entry_id = $1",
+										   1, UUIDOID),
+	};
+	Datum		arg = UUIDPGetDatum(id);
+
+	if (stmt_run(&docs[kind], &arg, NULL, SPI_OK_SELECT) != 1)
+		elog(ERROR, "object %s vanished", uuid_text(id));
 	/* outlive the tuple table: later statements reuse it */
-	return PointerGetDatum(PG_DETOAST_DATUM_COPY(value));
+	return PointerGetDatum(PG_DETOAST_DATUM_COPY(result_datum(0, 1, NULL)));
 }

@@ -98,6 +98,25 @@ promote_result(pg_uuid_t *event_id, Datum *offers, int n)
 	return datumCopy(result_datum(0, 1, NULL), false, -1);
 }
 
+/*
+ * An offer ends: its entry leaves NOTIFIED for new_status (CONVERTED when
+ * the offer is confirmed, CANCELLED when it is declined) and the change is
+ * recorded as event_type.  Nothing happens if the entry had already moved on.
+ */
+void
+settle_offer(pg_uuid_t *entry_id, const char *new_status, const char *event_type,
+			 pg_uuid_t *event_id, pg_uuid_t *user_id, pg_uuid_t *actor_id)
+{
+	static SqlStmt settle = SQL_STMT(
+		"UPDATE evently.waitlist_entries SET status = $2, updated_at = now()"
+		" WHERE id = $1 AND status = 'NOTIFIED'", 2, UUIDOID, TEXTOID);
+	Datum		args[2] = {UUIDPGetDatum(entry_id), CStringGetTextDatum(new_status)};
+
+	if (stmt_run(&settle, args, NULL, SPI_OK_UPDATE) == 1)
+		emit(event_type, event_id, user_id, "waitlist_entry", entry_id,
+			 object_json(OBJECT_WAITLIST_ENTRY, entry_id), actor_id);
+}
+
 Datum
 promote_locked(pg_uuid_t *event_id)
 {
