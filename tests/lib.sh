@@ -27,10 +27,13 @@ make_user_dir() {
   [ "$(id -u)" -ne 0 ] || chown "$RUN_USER" "$1"
 }
 
-# make every parent of the work tree traversable for the unprivileged user
+# let the unprivileged user read the work tree (make lists its directory)
+# and traverse every directory above it
 open_path_to() {
   local d=$1
   [ "$(id -u)" -eq 0 ] || return 0
+  runuser -u "$RUN_USER" -- test -r "$d" -a -x "$d" || chmod o+rx "$d"
+  d=$(dirname "$d")
   while [ "$d" != "/" ]; do
     runuser -u "$RUN_USER" -- test -x "$d" || chmod o+x "$d"
     d=$(dirname "$d")
