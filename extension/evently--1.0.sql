@@ -353,6 +353,14 @@ CREATE FUNCTION evently._emit(p_type text, p_event_id uuid, p_user_id uuid,
                               p_actor uuid)
 RETURNS void AS 'MODULE_PATHNAME', 'evently_emit' LANGUAGE C;
 
+-- Record an administrative change that is not a domain event: audit row only.
+CREATE FUNCTION evently._audit(p_action text, p_object_type text, p_object_id uuid,
+                               p_details jsonb DEFAULT '{}', p_actor uuid DEFAULT NULL)
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO evently.audit_log (actor_id, action, object_type, object_id, details)
+    VALUES (p_actor, p_action, p_object_type, p_object_id, coalesce(p_details, '{}'));
+$$;
+
 -- Raise one of the extension's errors from SQL (the C code uses ereport).
 CREATE FUNCTION evently._fail(p_sqlstate text, p_message text, p_detail text DEFAULT NULL,
                               p_hint text DEFAULT NULL)
@@ -563,8 +571,7 @@ BEGIN
     VALUES (email, evently._bcrypt_hash(password), btrim(first_name), btrim(last_name),
             upper(role))
     RETURNING id INTO new_id;
-    INSERT INTO evently.audit_log (actor_id, action, object_type, object_id, details)
-    VALUES (NULL, 'user.created', 'user', new_id, jsonb_build_object('role', upper(role)));
+    PERFORM evently._audit('user.created', 'user', new_id, jsonb_build_object('role', upper(role)));
     RETURN new_id;
 END
 $$;
@@ -598,6 +605,7 @@ BEGIN
     INSERT INTO evently.tags (name, slug, color, description, created_by)
     VALUES (btrim(name), tag_slug, coalesce(color, '#6B7280'), description, created_by)
     RETURNING id INTO new_id;
+    PERFORM evently._audit('tag.created', 'tag', new_id, jsonb_build_object('slug', tag_slug), created_by);
     RETURN new_id;
 END
 $$;
@@ -619,6 +627,8 @@ BEGIN
     INSERT INTO evently.venue_templates (name, layout_type, description)
     VALUES (btrim(name), upper(layout_type), description)
     RETURNING id INTO new_id;
+    PERFORM evently._audit('venue_template.created', 'venue_template', new_id,
+                           jsonb_build_object('name', btrim(name)));
     RETURN new_id;
 END
 $$;
@@ -682,6 +692,8 @@ BEGIN
            default_seats_per_row = least(100, greatest(coalesce(t.default_seats_per_row, 0), seats_per_row)),
            updated_at = now()
      WHERE t.id = add_section.template_id;
+    PERFORM evently._audit('venue_section.created', 'venue_section', new_id,
+                           jsonb_build_object('template_id', template_id, 'seats', row_count * seats_per_row));
     RETURN new_id;
 END
 $$;

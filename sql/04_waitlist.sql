@@ -78,3 +78,10 @@ SELECT t.entry('small', 'carol'), t.entry('small', 'dave');
 -- Every waitlist change is in the outbox, in order
 SELECT type, t.scrub(user_id::text) AS user FROM evently.outbox
  WHERE event_id = t.id('small') AND aggregate IN ('waitlist', 'hold') ORDER BY id;
+
+-- Every change of every file left an audit row
+SELECT action, count(*) FROM evently.audit_log GROUP BY action ORDER BY action;
+-- and each outbox row has its audit twin, written by the same change
+SELECT count(*) AS outbox_types_without_matching_audit FROM (
+    SELECT type, count(*) FROM evently.outbox GROUP BY 1
+    EXCEPT SELECT action, count(*) FROM evently.audit_log GROUP BY 1) x;
