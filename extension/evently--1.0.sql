@@ -913,10 +913,13 @@ BEGIN
        AND w.status IN ('ACTIVE', 'NOTIFIED');
     PERFORM evently._require(FOUND, 'EV002', 'waitlist entry not found',
         format('User %s is not waiting for event %s.', user_id, event_id));
-    IF entry.status = 'NOTIFIED' THEN
-        -- release_hold cancels the entry and promotes the next in line
+    IF entry.status = 'NOTIFIED' AND EXISTS (SELECT 1 FROM evently.holds h
+                                              WHERE h.id = entry.hold_id AND h.expires_at > now()) THEN
+        -- declining a live offer: release_hold cancels the entry and
+        -- offers the seats to the next in line
         PERFORM evently.release_hold(entry.hold_id, user_id);
     ELSE
+        -- still waiting, or an offer that lapsed (the sweeper frees its seats)
         UPDATE evently.waitlist_entries w SET status = 'CANCELLED', updated_at = now()
          WHERE w.id = entry.id;
         PERFORM evently._emit('waitlist.left', event_id, user_id, 'waitlist_entry', entry.id,

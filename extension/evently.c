@@ -65,10 +65,17 @@ evently_error_codes(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* evently._lock_event_queue(event_id): the SQL functions' bounded way to take the queue lock */
+static Datum
+lock_event_queue_body(FunctionCallInfo fcinfo)
+{
+	lock_event_queue(PG_GETARG_UUID_P(0));
+	PG_RETURN_VOID();
+}
+
 PG_FUNCTION_INFO_V1(evently_lock_event_queue);
 Datum
 evently_lock_event_queue(PG_FUNCTION_ARGS)
 {
-	lock_event_queue(PG_GETARG_UUID_P(0));
-	PG_RETURN_VOID();
+	return engine_run(fcinfo, lock_event_queue_body, false);
 }

@@ -75,6 +75,15 @@ SELECT evently.leave_waitlist(t.id('small'), t.id('carol')) ->> 'status' AS caro
 -- her seat went straight to dave, next in line
 SELECT t.entry('small', 'carol'), t.entry('small', 'dave');
 
+-- Leaving after one's offer lapsed (before the sweeper saw it) just leaves
+SELECT t.remember('dave_offer2', hold_id) FROM evently.waitlist_entries
+ WHERE event_id = t.id('small') AND user_id = t.id('dave') AND status = 'NOTIFIED';
+SELECT t.lapse('dave_offer2');
+SELECT evently.leave_waitlist(t.id('small'), t.id('dave')) ->> 'status' AS dave_leaves_after_lapse;
+SELECT evently.expire_holds() AS swept;
+SELECT status FROM evently.holds WHERE id = t.id('dave_offer2');
+SELECT seat_number, status FROM evently.event_seats(t.id('small')) ORDER BY seat_number;
+
 -- Every waitlist change is in the outbox, in order
 SELECT type, t.scrub(user_id::text) AS user FROM evently.outbox
  WHERE event_id = t.id('small') AND aggregate IN ('waitlist', 'hold') ORDER BY id;
