@@ -599,6 +599,12 @@ DECLARE
 BEGIN
     PERFORM evently._require(length(btrim(name)) BETWEEN 2 AND 100 AND tag_slug <> '',
         'EV001', 'invalid tag name', 'A tag name has 2 to 100 characters, one alphanumeric.');
+    PERFORM evently._require(color IS NULL OR color ~ '^#[0-9A-Fa-f]{6}$', 'EV001', 'invalid tag color',
+        format('Color %L is not #RRGGBB.', color));
+    PERFORM evently._require(description IS NULL OR length(description) <= 500, 'EV001',
+        'tag description is too long', 'A description has at most 500 characters.');
+    PERFORM evently._require(created_by IS NULL OR evently._user_role(created_by) IS NOT NULL,
+        'EV002', 'user not found', format('User %s does not exist.', created_by));
     PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.tags t
                                           WHERE t.slug = tag_slug OR t.name = create_tag.name),
         'EV010', 'tag already exists', format('A tag named %L exists.', name));
@@ -618,6 +624,8 @@ DECLARE
 BEGIN
     PERFORM evently._require(length(btrim(name)) BETWEEN 1 AND 255,
         'EV001', 'invalid template name', 'A template name has 1 to 255 characters.');
+    PERFORM evently._require(description IS NULL OR length(description) <= 1000, 'EV001',
+        'template description is too long', 'A description has at most 1000 characters.');
     PERFORM evently._require(upper(layout_type) IN ('THEATER', 'STADIUM', 'CONFERENCE', 'GENERAL'),
         'EV001', 'invalid layout type',
         format('Layout %L is not THEATER, STADIUM, CONFERENCE or GENERAL.', layout_type));
@@ -665,6 +673,8 @@ BEGIN
         'EV001', 'invalid section name', 'A section name has 1 to 255 characters.');
     PERFORM evently._require(seats_per_row BETWEEN 1 AND 100,
         'EV001', 'invalid seats per row', format('%s is not between 1 and 100.', seats_per_row));
+    PERFORM evently._require(description IS NULL OR length(description) <= 500, 'EV001',
+        'section description is too long', 'A description has at most 500 characters.');
     -- lock the template so no event is created from it while it grows
     PERFORM 1 FROM evently.venue_templates t WHERE t.id = add_section.template_id FOR UPDATE;
     PERFORM evently._require(FOUND, 'EV002', 'venue template not found',
@@ -713,8 +723,8 @@ DECLARE
 BEGIN
     PERFORM evently._require(length(btrim(name)) BETWEEN 1 AND 255,
         'EV001', 'invalid event name', 'An event name has 1 to 255 characters.');
-    PERFORM evently._require(date_time > now(), 'EV001', 'event date must be in the future',
-        format('%s is not after now.', date_time));
+    PERFORM evently._require(date_time > now() AND isfinite(date_time), 'EV001',
+        'event date must be in the future', format('%s is not a moment after now.', date_time));
     PERFORM evently._require(base_price >= 0 AND base_price < 1e10, 'EV001', 'invalid base price',
         format('Base price %s is not between 0 and 9999999999.', base_price));
     PERFORM 1 FROM evently.venue_templates t WHERE t.id = create_event.venue_template_id FOR SHARE;
@@ -737,7 +747,7 @@ BEGIN
                           AND (s.name = k OR s.id::text = k));
     PERFORM evently._require(unknown IS NULL, 'EV001', 'unknown section in pricing',
         format('Sections %s are not in the venue template.', unknown));
-    SELECT string_agg(t, ', ') INTO unknown FROM unnest(coalesce(tags, '{}')) t
+    SELECT string_agg(coalesce(t, 'NULL'), ', ') INTO unknown FROM unnest(coalesce(tags, '{}')) t
      WHERE NOT EXISTS (SELECT 1 FROM evently.tags g WHERE g.slug = t AND g.is_active);
     PERFORM evently._require(unknown IS NULL, 'EV001', 'unknown tag',
         format('Tags %s are not active tag slugs.', unknown));
@@ -820,8 +830,10 @@ BEGIN
         format('Event %s does not exist.', event_id));
     PERFORM evently._require(allow_cancellation IS NOT NULL, 'EV001',
         'allow_cancellation is required', 'Pass true or false.');
-    PERFORM evently._require(cancellation_deadline IS NOT NULL, 'EV001',
+    PERFORM evently._require(isfinite(cancellation_deadline), 'EV001',
         'cancellation deadline is required', 'Pass the last moment a booking may be cancelled.');
+    PERFORM evently._require(actor_id IS NULL OR evently._user_role(actor_id) IS NOT NULL,
+        'EV002', 'user not found', format('User %s does not exist.', actor_id));
     PERFORM evently._require(cancellation_deadline <= event_at, 'EV001',
         'cancellation deadline is after the event',
         format('Deadline %s is after the event''s start %s.', cancellation_deadline, event_at));
