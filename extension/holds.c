@@ -14,8 +14,10 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
-#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
+
+/* the upper bound of events.max_seats_per_hold (a check constraint) */
+#define MAX_SEATS_PER_HOLD 100
 
 /* The event as hold_seats needs it, read under a key-share lock. */
 typedef struct HoldableEvent
@@ -70,6 +72,11 @@ check_seat_ids(ArrayType *array)
 	if (n == 0)
 		ereport(ERROR, errcode(EV_INVALID_ARGUMENT), errmsg("seat_ids is empty"),
 				errdetail("A hold needs at least one seat."));
+	/* no event allows more; also bounds the duplicate scan below */
+	if (n > MAX_SEATS_PER_HOLD)
+		ereport(ERROR, errcode(EV_LIMIT_EXCEEDED), errmsg("too many seats in one hold"),
+				errdetail("%d seats requested; no event allows more than %d per hold.",
+						  n, MAX_SEATS_PER_HOLD));
 	ids = palloc(sizeof(pg_uuid_t *) * n);
 	for (int i = 0; i < n; i++)
 	{

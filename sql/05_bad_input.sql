@@ -65,6 +65,7 @@ INSERT INTO bad_calls VALUES
  -- the engine
  ($$SELECT evently.hold_seats(t.id('gig'), t.id('bob'), ARRAY[[t.seats('gig', 'B1')]])$$),
  ($$SELECT evently.hold_seats(t.id('gig'), t.id('bob'), t.seats('gig', 'B1'), '1000000 years')$$),
+ ($$SELECT evently.hold_seats(t.id('gig'), t.id('bob'), ARRAY(SELECT gen_random_uuid() FROM generate_series(1, 200000)))$$),
  ($$SELECT evently.release_hold(NULL, t.id('bob'))$$),
  ($$SELECT evently.release_hold(t.id('h1'), NULL)$$),
  ($$SELECT evently.release_hold(t.id('h1'), gen_random_uuid())$$),
