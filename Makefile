@@ -24,6 +24,11 @@ ISOLATION_OPTS = --temp-instance=$(TEST_OUT)/isolation-instance --outputdir=$(TE
                  --inputdir=$(srcdir)/tests/isolation --temp-config=$(srcdir)/tests/test.conf \
                  --load-extension=pgcrypto --load-extension=evently
 
+# the HTTP gateway: a plain C program next to the extension
+SHIM_SRCS   = $(wildcard shim/*.c)
+SHIM_CFLAGS = -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers $(if $(CI),-Werror)
+EXTRA_CLEAN = shim/evently-shim
+
 PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && \
                      echo /usr/lib/postgresql/15/bin/pg_config || echo pg_config)
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
@@ -33,6 +38,12 @@ endif
 
 # installing into PostgreSQL's directories needs root
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+all: shim/evently-shim
+
+shim/evently-shim: $(SHIM_SRCS) shim/shim.h extension/error_codes.def
+	$(CC) $(SHIM_CFLAGS) -I$(shell $(PG_CONFIG) --includedir) -o $@ $(SHIM_SRCS) \
+	    -lmicrohttpd -ljansson -lpq -lpthread
 
 .PHONY: deps run stop test bench
 

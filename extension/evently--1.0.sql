@@ -505,6 +505,64 @@ CREATE FUNCTION evently.waitlist_json(p_entry_id uuid) RETURNS jsonb
 LANGUAGE sql STABLE
 RETURN (SELECT doc FROM evently.waitlist_docs WHERE entry_id = p_entry_id);
 
+-- An event as the REST API shows it; with_sections adds venue_sections.
+-- available_tickets counts seats that can be held now (not BLOCKED, BOOKED
+-- or under a live hold).
+CREATE FUNCTION evently.event_json(p_event_id uuid, with_sections boolean DEFAULT false)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    doc jsonb;
+BEGIN
+    SELECT jsonb_build_object(
+        'id', e.id, 'name', e.name, 'description', e.description, 'venue', e.venue,
+        'venue_template_id', e.venue_template_id, 'date_time', e.date_time,
+        'total_capacity', inv.capacity, 'booked_count', inv.booked,
+        'available_tickets', inv.available, 'base_price', e.base_price, 'status', e.status,
+        'image_url', coalesce(e.image_url, ''),
+        'tags', coalesce((SELECT jsonb_agg(jsonb_build_object('id', g.id, 'name', g.name,
+                                                               'slug', g.slug, 'color', g.color)
+                                           ORDER BY g.name)
+                            FROM evently.event_tags et JOIN evently.tags g ON g.id = et.tag_id
+                           WHERE et.event_id = e.id AND g.is_active), '[]'),
+        'created_at', e.created_at, 'updated_at', e.updated_at)
+      INTO doc
+      FROM evently.events e,
+           LATERAL (SELECT count(*) AS capacity,
+                           count(*) FILTER (WHERE es.status = 'BOOKED') AS booked,
+                           count(*) FILTER (WHERE es.status = 'AVAILABLE'
+                                               OR (es.status = 'HELD' AND es.held_until <= now())) AS available
+                      FROM evently.event_seats es WHERE es.event_id = e.id) inv
+     WHERE e.id = p_event_id;
+    PERFORM evently._require(doc IS NOT NULL, 'EV002', 'event not found',
+        format('Event %s does not exist.', p_event_id));
+    IF with_sections THEN
+        doc := doc || jsonb_build_object('venue_sections', coalesce((
+            SELECT jsonb_agg(jsonb_build_object(
+                       'id', sec.id, 'name', sec.name, 'description', sec.description,
+                       'row_start', sec.row_start, 'row_end', sec.row_end,
+                       'seats_per_row', sec.seats_per_row, 'total_seats', sec.total_seats,
+                       'price_multiplier', p.price_multiplier,
+                       'price', round(e.base_price * p.price_multiplier, 2))
+                   ORDER BY sec.name)
+              FROM evently.events e
+              JOIN evently.venue_sections sec ON sec.template_id = e.venue_template_id
+              JOIN evently.event_pricing p ON p.event_id = e.id AND p.section_id = sec.id
+             WHERE e.id = p_event_id), '[]'));
+    END IF;
+    RETURN doc;
+END
+$$;
+
+-- What /health reports: the database answers, and how far the bridge lags.
+CREATE FUNCTION evently.health() RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'database', 'ok',
+        'outbox_lag_rows', count(*),
+        'outbox_lag_seconds', coalesce(round(extract(epoch FROM now() - min(occurred_at)))::int, 0))
+      FROM evently.outbox WHERE published_at IS NULL
+$$;
+
 -- ---------------------------------------------------------------------------
 -- The engine (C): see extension/*.c
 -- ---------------------------------------------------------------------------

@@ -30,6 +30,10 @@ cd "$ROOT_DIR"
 run_suite regress as_pg_user make --no-print-directory -s installcheck-regress TEST_OUT="$TEST_OUT"
 run_suite isolation as_pg_user make --no-print-directory -s installcheck-isolation TEST_OUT="$TEST_OUT"
 run_suite stress bash tests/stress/run.sh
+make_user_dir "$TEST_OUT/shim"
+run_suite shim as_pg_user env EVENTLY_ROOT="$ROOT_DIR" TESTDIR="$TEST_OUT/shim" \
+  PG_REGRESS="$(dirname "$PG_BIN")/lib/pgxs/src/test/regress/pg_regress" \
+  prove -I "$(dirname "$PG_BIN")/lib/pgxs/src/test/perl" tests/shim/t/*.pl
 
 echo
 echo "suites: $passed passed, $failed failed"

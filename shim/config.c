@@ -1,0 +1,38 @@
+/* config.c: settings from the environment, each with its default. */
+#include "shim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+ShimConfig	config;
+
+static int
+env_int(const char *name, int fallback, int min, int max)
+{
+	const char *value = getenv(name);
+	char	   *end;
+	long		n;
+
+	if (value == NULL || *value == '\0')
+		return fallback;
+	n = strtol(value, &end, 10);
+	if (*end != '\0' || n < min || n > max)
+	{
+		fprintf(stderr, "%s=%s is not a number from %d to %d; using %d\n", name, value, min, max,
+				fallback);
+		return fallback;
+	}
+	return (int) n;
+}
+
+void
+config_load(void)
+{
+	const char *url = getenv("DATABASE_URL");
+
+	config.port = env_int("PORT", 8080, 1, 65535);
+	config.database_url = url && *url ? url : "postgresql://postgres@127.0.0.1:5433/evently";
+	config.pool_size = env_int("POOL_SIZE", 8, 1, 256);
+	config.statement_timeout_ms = env_int("STATEMENT_TIMEOUT_MS", 5000, 1, 600000);
+	config.body_limit = (size_t) env_int("BODY_LIMIT", 1 << 20, 1024, 64 << 20);
+}

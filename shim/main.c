@@ -1,0 +1,162 @@
+/*
+ * main.c: evently-shim, the HTTP gateway.
+ *
+ * libmicrohttpd runs a pool of threads over epoll; each request's body is
+ * collected (up to BODY_LIMIT, else 413), routed, and answered with one
+ * SQL call.  SIGTERM stops accepting, lets in-flight requests finish, exits.
+ */
+#include "shim.h"
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct Upload
+{
+	char	   *data;
+	size_t		size;
+	bool		too_large;
+	struct timespec started;
+} Upload;
+
+static double
+elapsed_ms(struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1e3 + (now.tv_nsec - since->tv_nsec) / 1e6;
+}
+
+static void
+log_access(const char *method, const char *url, int status, Upload *up)
+{
+	json_t	   *line = json_pack("{s:s, s:s, s:s, s:i, s:f}", "level", "info", "method", method,
+								 "path", url, "status", status, "ms", elapsed_ms(&up->started));
+	char	   *text = json_dumps(line, JSON_COMPACT);
+
+	fprintf(stderr, "%s\n", text);
+	free(text);
+	json_decref(line);
+}
+
+static enum MHD_Result
+send_reply(struct MHD_Connection *conn, Reply reply)
+{
+	struct MHD_Response *response =
+		MHD_create_response_from_buffer(strlen(reply.body), reply.body, MHD_RESPMEM_MUST_FREE);
+	enum MHD_Result ret;
+
+	MHD_add_response_header(response, "Content-Type", "application/json");
+	ret = MHD_queue_response(conn, reply.status, response);
+	MHD_destroy_response(response);
+	return ret;
+}
+
+/* Collect the body; false once it is over the limit (the rest is discarded). */
+static void
+collect(Upload *up, const char *data, size_t size)
+{
+	if (up->too_large || up->size + size > config.body_limit)
+	{
+		up->too_large = true;
+		return;
+	}
+	up->data = realloc(up->data, up->size + size + 1);
+	memcpy(up->data + up->size, data, size);
+	up->size += size;
+	up->data[up->size] = '\0';
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+		   const char *version, const char *upload_data, size_t *upload_data_size, void **state)
+{
+	Upload	   *up = *state;
+	Request		req = {0};
+	Reply		reply;
+
+	if (up == NULL)
+	{
+		up = calloc(1, sizeof(Upload));
+		clock_gettime(CLOCK_MONOTONIC, &up->started);
+		*state = up;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0)
+	{
+		collect(up, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (up->too_large)
+		reply = reply_error(413, "PAYLOAD_TOO_LARGE", "request body too large", NULL,
+							json_pack("{s:I}", "limit_bytes", (json_int_t) config.body_limit));
+	else
+	{
+		req.method = method;
+		req.path = url;
+		req.body = up->data;
+		req.body_size = up->size;
+		reply = route_request(&req);
+	}
+	log_access(method, url, reply.status, up);
+	return send_reply(conn, reply);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **state,
+			 enum MHD_RequestTerminationCode code)
+{
+	Upload	   *up = *state;
+
+	if (up)
+	{
+		free(up->data);
+		free(up);
+	}
+	*state = NULL;
+}
+
+int
+main(void)
+{
+	struct MHD_Daemon *daemon;
+	sigset_t	stop_signals;
+	int			sig;
+
+	config_load();
+	if (!pool_start())
+		log_event("warning", "starting without every database connection", config.database_url);
+	/* block the stop signals in every thread; main waits for them below */
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+							  (uint16_t) config.port, NULL, NULL, on_request, NULL,
+							  MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) config.pool_size,
+							  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+							  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 60,
+							  MHD_OPTION_END);
+	if (daemon == NULL)
+	{
+		log_event("error", "could not listen", NULL);
+		return 1;
+	}
+	log_event("info", "evently-shim listening", NULL);
+	sigwait(&stop_signals, &sig);
+	log_event("info", "draining in-flight requests", NULL);
+	MHD_quiesce_daemon(daemon);
+	MHD_stop_daemon(daemon);	/* waits for handlers that are running */
+	pool_stop();
+	log_event("info", "evently-shim stopped", NULL);
+	return 0;
+}

@@ -1,0 +1,171 @@
+/*
+ * pool.c: a fixed pool of PostgreSQL connections.
+ *
+ * A request borrows one connection for one statement.  Each connection
+ * prepares a route's statement the first time it runs it; a broken
+ * connection is reset on the next borrow, so a database restart heals itself.
+ */
+#include "shim.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PREPARED 128
+
+typedef struct PooledConn
+{
+	PGconn	   *conn;
+	bool		busy;
+	int			nprepared;
+	const char *prepared[MAX_PREPARED];	/* statement names (static strings) */
+} PooledConn;
+
+static PooledConn *conns;
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_free = PTHREAD_COND_INITIALIZER;
+
+static bool
+connect_one(PooledConn *pc)
+{
+	char		options[64];
+	const char *keys[] = {"dbname", "options", "application_name", NULL};
+	const char *values[] = {config.database_url, options, "evently-shim", NULL};
+
+	snprintf(options, sizeof(options), "-c statement_timeout=%d", config.statement_timeout_ms);
+	if (pc->conn)
+		PQfinish(pc->conn);
+	pc->conn = PQconnectdbParams(keys, values, 1);
+	pc->nprepared = 0;
+	if (PQstatus(pc->conn) != CONNECTION_OK)
+	{
+		log_event("error", "database connection failed", PQerrorMessage(pc->conn));
+		return false;
+	}
+	return true;
+}
+
+bool
+pool_start(void)
+{
+	bool		all_ok = true;
+
+	conns = calloc(config.pool_size, sizeof(PooledConn));
+	for (int i = 0; i < config.pool_size; i++)
+		all_ok &= connect_one(&conns[i]);
+	return all_ok;
+}
+
+void
+pool_stop(void)
+{
+	for (int i = 0; i < config.pool_size; i++)
+		if (conns[i].conn)
+			PQfinish(conns[i].conn);
+	free(conns);
+}
+
+static PooledConn *
+borrow(void)
+{
+	PooledConn *pc = NULL;
+
+	pthread_mutex_lock(&pool_lock);
+	while (pc == NULL)
+	{
+		for (int i = 0; i < config.pool_size && pc == NULL; i++)
+			if (!conns[i].busy)
+				pc = &conns[i];
+		if (pc == NULL)
+			pthread_cond_wait(&pool_free, &pool_lock);
+	}
+	pc->busy = true;
+	pthread_mutex_unlock(&pool_lock);
+	if (PQstatus(pc->conn) != CONNECTION_OK)
+		connect_one(pc);
+	return pc;
+}
+
+static void
+give_back(PooledConn *pc)
+{
+	pthread_mutex_lock(&pool_lock);
+	pc->busy = false;
+	pthread_cond_signal(&pool_free);
+	pthread_mutex_unlock(&pool_lock);
+}
+
+static bool
+is_prepared(PooledConn *pc, const char *name)
+{
+	for (int i = 0; i < pc->nprepared; i++)
+		if (strcmp(pc->prepared[i], name) == 0)
+			return true;
+	return false;
+}
+
+static void
+fail(SqlResult *r, const char *sqlstate, const char *message, const char *detail)
+{
+	r->ok = false;
+	snprintf(r->sqlstate, sizeof(r->sqlstate), "%s", sqlstate ? sqlstate : "08006");
+	r->message = strdup(message ? message : "database error");
+	r->detail = detail ? strdup(detail) : NULL;
+}
+
+static void
+take_result(PGresult *res, SqlResult *r)
+{
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+	{
+		r->ok = true;
+		if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
+			r->value = strdup(PQgetvalue(res, 0, 0));
+		return;
+	}
+	fail(r, PQresultErrorField(res, PG_DIAG_SQLSTATE),
+		 PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY),
+		 PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL));
+}
+
+SqlResult
+pool_query(const char *name, const char *sql, int nparams, const char *const *params)
+{
+	SqlResult	r = {0};
+	PooledConn *pc = borrow();
+	PGresult   *res;
+
+	if (PQstatus(pc->conn) != CONNECTION_OK)
+	{
+		fail(&r, "08006", "database unavailable", NULL);
+		give_back(pc);
+		return r;
+	}
+	if (!is_prepared(pc, name))
+	{
+		res = PQprepare(pc->conn, name, sql, nparams, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		{
+			take_result(res, &r);
+			PQclear(res);
+			give_back(pc);
+			return r;
+		}
+		PQclear(res);
+		if (pc->nprepared < MAX_PREPARED)
+			pc->prepared[pc->nprepared++] = name;
+	}
+	res = PQexecPrepared(pc->conn, name, nparams, params, NULL, NULL, 0);
+	take_result(res, &r);
+	PQclear(res);
+	give_back(pc);
+	return r;
+}
+
+void
+sql_result_free(SqlResult *r)
+{
+	free(r->value);
+	free(r->message);
+	free(r->detail);
+}

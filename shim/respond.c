@@ -1,0 +1,116 @@
+/*
+ * respond.c: the API's one envelope, and the one table from SQLSTATE to HTTP.
+ *
+ * success {"status":"success","status_code":N,"message":…,"data":…}
+ * error   {"status":"error","status_code":N,"message":…,"error":…,"code":…,"details":{…}}
+ */
+#include "shim.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct
+{
+	const char *sqlstate;
+	int			http_status;
+	const char *code;
+}			engine_codes[] = {
+#define EVENTLY_ERROR(sym, c1, c2, c3, c4, c5, http, code) {(char[]){c1, c2, c3, c4, c5, 0}, http, code},
+#include "../extension/error_codes.def"
+#undef EVENTLY_ERROR
+};
+
+/* PostgreSQL's own classes that a request can reach. */
+static const struct
+{
+	const char *prefix;
+	int			http_status;
+	const char *code;
+}			postgres_codes[] = {
+	{"57014", 503, "TIMEOUT"},	/* statement_timeout */
+	{"55P03", 503, "BUSY"},		/* lock_not_available */
+	{"40", 503, "RETRY"},		/* serialization failure, deadlock */
+	{"08", 503, "DATABASE_UNAVAILABLE"},
+	{"57P", 503, "DATABASE_UNAVAILABLE"},	/* admin shutdown, crash recovery */
+	{"22", 400, "INVALID_INPUT"},	/* data exceptions: bad uuid, bad number */
+	{"23505", 409, "CONFLICT"},
+	{"23", 422, "CONSTRAINT_VIOLATION"},
+};
+
+int
+http_status_for_sqlstate(const char *sqlstate, const char **code)
+{
+	for (size_t i = 0; i < sizeof(engine_codes) / sizeof(engine_codes[0]); i++)
+		if (strcmp(sqlstate, engine_codes[i].sqlstate) == 0)
+		{
+			*code = engine_codes[i].code;
+			return engine_codes[i].http_status;
+		}
+	for (size_t i = 0; i < sizeof(postgres_codes) / sizeof(postgres_codes[0]); i++)
+		if (strncmp(sqlstate, postgres_codes[i].prefix, strlen(postgres_codes[i].prefix)) == 0)
+		{
+			*code = postgres_codes[i].code;
+			return postgres_codes[i].http_status;
+		}
+	*code = "INTERNAL";
+	return 500;
+}
+
+static Reply
+reply_json(int status, json_t *envelope)
+{
+	Reply		reply = {status, json_dumps(envelope, JSON_COMPACT)};
+
+	json_decref(envelope);
+	return reply;
+}
+
+Reply
+reply_success(int status, const char *message, json_t *data)
+{
+	json_t	   *envelope = json_pack("{s:s, s:i, s:s}", "status", "success", "status_code", status,
+									 "message", message);
+
+	if (data)
+		json_object_set_new(envelope, "data", data);
+	return reply_json(status, envelope);
+}
+
+Reply
+reply_error(int status, const char *code, const char *message, const char *error, json_t *details)
+{
+	json_t	   *envelope = json_pack("{s:s, s:i, s:s, s:s, s:s}", "status", "error",
+									 "status_code", status, "message", message,
+									 "error", error ? error : message, "code", code);
+
+	json_object_set_new(envelope, "details", details ? details : json_object());
+	return reply_json(status, envelope);
+}
+
+/* Wrap what an evently.* call returned, or the error it raised. */
+Reply
+reply_from_sql(SqlResult *r, int success_status, const char *message)
+{
+	const char *code;
+	int			status;
+	json_t	   *details;
+
+	if (r->ok)
+	{
+		json_error_t error;
+		json_t	   *data = r->value ? json_loads(r->value, JSON_DECODE_ANY, &error) : json_null();
+
+		if (data == NULL)
+			return reply_error(500, "INTERNAL", "unreadable result from the database", NULL, NULL);
+		return reply_success(success_status, message, data);
+	}
+	status = http_status_for_sqlstate(r->sqlstate, &code);
+	if (status >= 500 && strncmp(r->sqlstate, "EV", 2) != 0)
+		log_event("error", r->message, r->sqlstate);
+	details = json_pack("{s:s}", "sqlstate", r->sqlstate);
+	if (r->detail)
+		json_object_set_new(details, "detail", json_string(r->detail));
+	/* internal failures keep their text out of the response */
+	return reply_error(status, code, status == 500 ? "internal error" : r->message,
+					   status == 500 ? "internal error" : r->message, details);
+}

@@ -1,0 +1,75 @@
+/*
+ * shim.h: what the HTTP gateway's files share.
+ *
+ * The shim maps each REST call onto one `SELECT evently.*` call: the route
+ * table (routes.c) names the SQL, the pool (pool.c) runs it as one prepared
+ * statement on one connection, respond.c wraps the jsonb it returns -- or the
+ * SQLSTATE it raised -- in the API's envelope.
+ */
+#ifndef EVENTLY_SHIM_H
+#define EVENTLY_SHIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+
+/* ---- config.c ---- */
+typedef struct ShimConfig
+{
+	int			port;
+	const char *database_url;
+	int			pool_size;
+	int			statement_timeout_ms;
+	size_t		body_limit;
+} ShimConfig;
+
+extern ShimConfig config;
+void		config_load(void);
+
+/* ---- log.c: one JSON line per request or event on stderr ---- */
+void		log_event(const char *level, const char *message, const char *detail);
+
+/* ---- pool.c: a fixed pool of libpq connections with prepared statements ---- */
+typedef struct SqlResult
+{
+	bool		ok;				/* the statement succeeded */
+	char	   *value;			/* first column of the first row, or NULL */
+	char		sqlstate[6];	/* on failure */
+	char	   *message;		/* on failure */
+	char	   *detail;			/* on failure, may be NULL */
+} SqlResult;
+
+bool		pool_start(void);
+void		pool_stop(void);
+/* Run the statement `sql` (prepared once per connection as `name`) with text params. */
+SqlResult	pool_query(const char *name, const char *sql, int nparams, const char *const *params);
+void		sql_result_free(SqlResult *r);
+
+/* ---- respond.c: envelopes and the SQLSTATE -> HTTP table ---- */
+typedef struct Reply
+{
+	int			status;
+	char	   *body;			/* JSON text, owned */
+} Reply;
+
+Reply		reply_success(int status, const char *message, json_t *data);
+Reply		reply_error(int status, const char *code, const char *message, const char *error,
+						json_t *details);
+Reply		reply_from_sql(SqlResult *r, int success_status, const char *message);
+int			http_status_for_sqlstate(const char *sqlstate, const char **code);
+
+/* ---- routes.c ---- */
+typedef struct Request
+{
+	const char *method;
+	const char *path;
+	const char *body;
+	size_t		body_size;
+	const char *params[4];		/* path parameters in pattern order */
+	int			nparams;
+} Request;
+
+Reply		route_request(Request *req);
+
+#endif

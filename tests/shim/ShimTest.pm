@@ -1,0 +1,75 @@
+# ShimTest: a real PostgreSQL cluster (PostgreSQL's own test modules) with
+# evently and the seed data, and the real evently-shim over it on a free
+# loopback port, spoken to over HTTP.
+package ShimTest;
+
+use strict;
+use warnings;
+use HTTP::Tiny;
+use IPC::Run;
+use JSON::PP;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $root = $ENV{EVENTLY_ROOT} or die "EVENTLY_ROOT is not set";
+
+sub new
+{
+	my ($class) = @_;
+	my $node = PostgreSQL::Test::Cluster->new('evently');
+	$node->init;
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE DATABASE evently');
+	$node->safe_psql('evently', 'CREATE EXTENSION evently CASCADE');
+	$node->safe_psql('evently', slurp_file("$root/extension/seed.sql"));
+	my $self = bless { node => $node, http => HTTP::Tiny->new(timeout => 10) }, $class;
+	$self->start_shim;
+	return $self;
+}
+
+sub start_shim
+{
+	my ($self) = @_;
+	my $port = PostgreSQL::Test::Cluster::get_free_port();
+	my $node = $self->{node};
+	local $ENV{PORT} = $port;
+	local $ENV{POOL_SIZE} = 4;
+	local $ENV{DATABASE_URL} =
+	  sprintf('host=%s port=%d dbname=evently user=%s', $node->host, $node->port, scalar getpwuid($<));
+	$self->{log} = '';
+	$self->{shim} = IPC::Run::start([ "$root/shim/evently-shim" ],
+		'<', \undef, '>', \$self->{log}, '2>', \$self->{log});
+	$self->{base} = "http://127.0.0.1:$port";
+	for (1 .. 100)
+	{
+		return if $self->{http}->get("$self->{base}/ping")->{success};
+		select(undef, undef, undef, 0.1);
+	}
+	BAIL_OUT("evently-shim did not start: $self->{log}");
+}
+
+# Stop with SIGTERM; returns the exit status.
+sub stop_shim
+{
+	my ($self) = @_;
+	$self->{shim}->signal('TERM');
+	$self->{shim}->finish;
+	return $self->{shim}->full_result(0) >> 8;
+}
+
+sub node { $_[0]->{node} }
+sub log { $_[0]->{log} }
+
+# request(METHOD, PATH, BODY?) -> (status, decoded JSON or undef, raw response)
+sub request
+{
+	my ($self, $method, $path, $body) = @_;
+	my %options = (headers => { 'Content-Type' => 'application/json' });
+	$options{content} = ref $body ? encode_json($body) : $body if defined $body;
+	my $res = $self->{http}->request($method, "$self->{base}$path", \%options);
+	my $json = eval { decode_json($res->{content}) };
+	return ($res->{status}, $json, $res);
+}
+
+1;

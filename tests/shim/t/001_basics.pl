@@ -1,0 +1,87 @@
+# The shim's skeleton over HTTP: root routes, the envelope, the SQLSTATE to
+# HTTP mapping, path validation, the body limit, reconnecting to PostgreSQL,
+# and a clean stop on SIGTERM.
+use strict;
+use warnings;
+use lib "$ENV{EVENTLY_ROOT}/tests/shim";
+use ShimTest;
+use Test::More;
+
+my $t = ShimTest->new;
+my ($status, $json);
+
+($status, $json) = $t->request(GET => '/ping');
+is($status, 200, 'ping answers 200');
+is_deeply([ @$json{qw(status status_code message)} ], [ 'success', 200, 'pong' ], 'ping envelope');
+
+($status, $json) = $t->request(GET => '/status');
+is($json->{data}{status}, 'operational', 'status says operational');
+
+($status, $json) = $t->request(GET => '/health');
+is($status, 200, 'health answers 200');
+is($json->{data}{database}, 'ok', 'health reaches the database');
+ok(exists $json->{data}{outbox_lag_rows}, 'health reports the outbox lag');
+
+# an event of the seed data, with the reference's field names
+my $event_id = $t->node->safe_psql('evently',
+	"SELECT id FROM evently.events WHERE name = 'Tech Conference 2024'");
+($status, $json) = $t->request(GET => "/api/v1/events/$event_id");
+is($status, 200, 'event found');
+my $event = $json->{data};
+for my $field (qw(id name description venue venue_template_id venue_sections date_time
+	total_capacity booked_count available_tickets base_price status image_url tags created_at updated_at))
+{
+	ok(exists $event->{$field}, "event has $field");
+}
+is($event->{total_capacity}, 28, 'Conference Hall has 28 seats');
+is($event->{available_tickets}, 28, 'all of them available');
+is(scalar @{ $event->{tags} }, 2, 'two tags');
+is_deeply([ map { $_->{price} } @{ $event->{venue_sections} } ], [ 1500, 3000 ],
+	'section prices: General 1500, VIP 2 x 1500');
+
+# a held seat is not available
+$t->node->safe_psql('evently', qq{
+	SELECT evently.hold_seats('$event_id', (SELECT id FROM evently.users WHERE email = 'mitshah2406\@gmail.com'),
+	       ARRAY(SELECT seat_id FROM evently.event_seats('$event_id') LIMIT 3))});
+($status, $json) = $t->request(GET => "/api/v1/events/$event_id");
+is($json->{data}{available_tickets}, 25, 'held seats are not available');
+
+# errors: one envelope, stable codes
+($status, $json) = $t->request(GET => '/api/v1/events/00000000-0000-4000-8000-000000000000');
+is($status, 404, 'unknown event is 404');
+is_deeply([ @$json{qw(status status_code code)} ], [ 'error', 404, 'NOT_FOUND' ], 'error envelope');
+is($json->{details}{sqlstate}, 'EV002', 'the SQLSTATE travels in details');
+ok(length $json->{message} && length $json->{error}, 'message and error are set');
+
+($status, $json) = $t->request(GET => '/api/v1/events/not-a-uuid');
+is($status, 400, 'a malformed id is 400');
+is($json->{code}, 'INVALID_ID', 'before any SQL runs');
+
+($status, $json) = $t->request(GET => "/api/v1/events/$event_id'%20OR%201=1");
+is($status, 400, 'SQL metacharacters in a path id are 400');
+
+($status, $json) = $t->request(GET => '/api/v1/nothing/here');
+is($status, 404, 'unknown route is 404');
+is($json->{code}, 'ROUTE_NOT_FOUND', 'in the envelope');
+
+($status, $json) = $t->request(POST => '/ping', 'x' x (2 * 1024 * 1024));
+is($status, 413, 'a 2 MiB body is 413');
+is($json->{code}, 'PAYLOAD_TOO_LARGE', 'in the envelope');
+
+# PostgreSQL restarts: the pool reconnects by itself
+$t->node->restart;
+($status, $json) = $t->request(GET => '/health');
+($status, $json) = $t->request(GET => '/health') if $status != 200;
+is($status, 200, 'healthy again after PostgreSQL restarted');
+
+$t->node->stop;
+($status, $json) = $t->request(GET => '/health');
+is($status, 503, 'unhealthy while PostgreSQL is down');
+is($json->{code}, 'UNHEALTHY', 'with a stable code');
+$t->node->start;
+
+is($t->stop_shim, 0, 'SIGTERM stops the shim cleanly');
+like($t->log, qr/"path":"\/ping","status":200/, 'one JSON access-log line per request');
+like($t->log, qr/evently-shim stopped/, 'after draining in-flight requests');
+
+done_testing();
