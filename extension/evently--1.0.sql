@@ -998,3 +998,251 @@ BEGIN
     RETURN evently.waitlist_json(entry.id);
 END
 $$;
+
+-- ---------------------------------------------------------------------------
+-- REST adapters.  The shim maps each route onto one call
+--   evently.api_<route>(actor uuid, req jsonb)
+-- where actor is the user of the verified access token (NULL on public
+-- routes) and req = {"path": {...}, "query": {...}, "body": {...},
+-- "idempotency_key": ...}.  The shim has already checked the body's types;
+-- these functions apply the rules, ownership included, so a DBA calling them
+-- with an actor id meets the same rules as a REST client.
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE evently.refresh_tokens (
+    jti         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id     uuid NOT NULL REFERENCES evently.users ON DELETE CASCADE,
+    issued_at   timestamptz NOT NULL DEFAULT now(),
+    expires_at  timestamptz NOT NULL,
+    revoked_at  timestamptz,
+    replaced_by uuid REFERENCES evently.refresh_tokens
+);
+CREATE INDEX ON evently.refresh_tokens (user_id) WHERE revoked_at IS NULL;
+
+CREATE FUNCTION evently.user_json(p_user_id uuid) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('id', u.id, 'first_name', u.first_name, 'last_name', u.last_name,
+                              'email', u.email, 'role', u.role, 'created_at', u.created_at,
+                              'updated_at', u.updated_at)
+      FROM evently.users u WHERE u.id = p_user_id
+$$;
+
+-- A new refresh-token row, and what the shim needs to sign the tokens.
+CREATE FUNCTION evently._open_session(p_user_id uuid) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    new_jti uuid;
+BEGIN
+    INSERT INTO evently.refresh_tokens (user_id, expires_at)
+    VALUES (p_user_id, now() + interval '24 hours') RETURNING jti INTO new_jti;
+    RETURN (SELECT jsonb_build_object('jti', new_jti, 'user_id', u.id, 'email', u.email, 'role', u.role)
+              FROM evently.users u WHERE u.id = p_user_id);
+END
+$$;
+
+CREATE FUNCTION evently._require_actor(actor uuid) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    actor_role text;
+BEGIN
+    SELECT role INTO actor_role FROM evently.users WHERE id = actor AND status = 'ACTIVE';
+    PERFORM evently._require(actor_role IS NOT NULL, 'EV015', 'user not found',
+        format('User %s does not exist or is banned.', actor));
+    RETURN actor_role;
+END
+$$;
+
+CREATE FUNCTION evently._require_admin(actor uuid) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM evently._require(evently._require_actor(actor) = 'ADMIN', 'EV003',
+        'insufficient permissions', format('User %s is not an ADMIN.', actor));
+END
+$$;
+
+-- POST /auth/register: anyone may register, nobody as ADMIN.
+CREATE FUNCTION evently.api_register(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    b jsonb := req->'body';
+    wanted_role text := upper(coalesce(b->>'role', 'USER'));
+    new_id uuid;
+BEGIN
+    PERFORM evently._require(wanted_role <> 'ADMIN', 'EV003', 'cannot register as ADMIN',
+        'An ADMIN creates ADMIN accounts with evently.create_user().');
+    PERFORM evently._require(length(b->>'first_name') >= 2 AND length(b->>'last_name') >= 2,
+        'EV001', 'invalid name', 'First and last name have 2 to 100 characters.');
+    new_id := evently.create_user(b->>'email', b->>'password', b->>'first_name', b->>'last_name',
+                                  CASE wanted_role WHEN 'ORGANIZER' THEN 'ORGANIZER' ELSE 'USER' END);
+    RETURN jsonb_build_object('user', evently.user_json(new_id),
+                              'session', evently._open_session(new_id));
+END
+$$;
+
+-- POST /auth/login
+CREATE FUNCTION evently.api_login(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    user_id uuid := evently.check_password(req->'body'->>'email', req->'body'->>'password');
+BEGIN
+    PERFORM evently._require(user_id IS NOT NULL, 'EV015', 'Invalid email or password',
+        'No active user has this e-mail and password.');
+    PERFORM evently._audit('user.login', 'user', user_id, '{}', user_id);
+    RETURN jsonb_build_object('user', evently.user_json(user_id),
+                              'session', evently._open_session(user_id));
+END
+$$;
+
+-- POST /auth/refresh: the shim verified the token; here it rotates.  A
+-- refresh token used twice means it was stolen: every session of the user ends.
+CREATE FUNCTION evently.api_refresh(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    old record;
+    next_session jsonb;
+BEGIN
+    SELECT * INTO old FROM evently.refresh_tokens
+     WHERE jti = (req->>'jti')::uuid FOR UPDATE;
+    PERFORM evently._require(FOUND AND old.expires_at > now(), 'EV015',
+        'Invalid or expired refresh token', 'The refresh token is unknown or expired.');
+    IF old.revoked_at IS NOT NULL THEN
+        UPDATE evently.refresh_tokens SET revoked_at = now()
+         WHERE user_id = old.user_id AND revoked_at IS NULL;
+        PERFORM evently._audit('user.refresh_reuse', 'user', old.user_id, '{}', old.user_id);
+        -- commit the revocation: the error below must not roll it back
+        RETURN jsonb_build_object('error', 'refresh token reused; all sessions revoked');
+    END IF;
+    PERFORM evently._require_actor(old.user_id);
+    next_session := evently._open_session(old.user_id);
+    UPDATE evently.refresh_tokens SET revoked_at = now(), replaced_by = (next_session->>'jti')::uuid
+     WHERE jti = old.jti;
+    RETURN jsonb_build_object('session', next_session);
+END
+$$;
+
+-- POST /auth/logout: revokes the refresh token, if one was sent.
+CREATE FUNCTION evently.api_logout(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE sql AS $$
+    UPDATE evently.refresh_tokens SET revoked_at = coalesce(revoked_at, now())
+     WHERE jti = (req->>'jti')::uuid;
+    SELECT NULL::jsonb;
+$$;
+
+-- GET /auth/me
+CREATE FUNCTION evently.api_me(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM evently._require_actor(actor);
+    RETURN evently.user_json(actor);
+END
+$$;
+
+-- PUT /auth/change-password: also ends every session.
+CREATE FUNCTION evently.api_change_password(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    b jsonb := req->'body';
+BEGIN
+    PERFORM evently._require_actor(actor);
+    PERFORM evently._require(evently.check_password((SELECT email FROM evently.users WHERE id = actor),
+                                                    b->>'current_password') = actor,
+        'EV015', 'Current password is incorrect', 'The current password does not match.');
+    PERFORM evently._require(length(b->>'new_password') >= 6 AND octet_length(b->>'new_password') <= 72,
+        'EV001', 'invalid password', 'A password has 6 to 72 bytes.');
+    UPDATE evently.users SET password_hash = evently._bcrypt_hash(b->>'new_password'), updated_at = now()
+     WHERE id = actor;
+    UPDATE evently.refresh_tokens SET revoked_at = now() WHERE user_id = actor AND revoked_at IS NULL;
+    PERFORM evently._audit('user.password_changed', 'user', actor, '{}', actor);
+    RETURN NULL;
+END
+$$;
+
+-- GET /events/:eventId
+CREATE FUNCTION evently.api_event_get(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT evently.event_json((req->'path'->>'eventId')::uuid, true)
+$$;
+
+-- POST /seats/hold: the acting user holds; a user_id in the body is ignored.
+CREATE FUNCTION evently.api_hold_seats(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM evently._require_actor(actor);
+    RETURN evently.hold_seats((req->'body'->>'event_id')::uuid, actor,
+                              ARRAY(SELECT jsonb_array_elements_text(req->'body'->'seat_ids'))::uuid[]);
+END
+$$;
+
+-- GET /seats/hold/:holdId: its owner or an ADMIN.
+CREATE FUNCTION evently.api_hold_get(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    hold jsonb := evently.hold_json((req->'path'->>'holdId')::uuid);
+BEGIN
+    PERFORM evently._require(hold IS NOT NULL AND (hold->>'user_id')::uuid = actor
+                             OR evently._require_actor(actor) = 'ADMIN',
+        'EV002', 'hold not found', format('Hold %s does not exist.', req->'path'->>'holdId'));
+    PERFORM evently._require(hold IS NOT NULL, 'EV002', 'hold not found',
+        format('Hold %s does not exist.', req->'path'->>'holdId'));
+    RETURN hold;
+END
+$$;
+
+-- DELETE /seats/hold/:holdId
+CREATE FUNCTION evently.api_hold_release(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE sql AS $$
+    SELECT evently.release_hold((req->'path'->>'holdId')::uuid, actor)
+$$;
+
+-- POST /bookings/confirm; Idempotency-Key header or body field
+CREATE FUNCTION evently.api_booking_confirm(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    b jsonb := req->'body';
+    hold_event uuid;
+BEGIN
+    SELECT event_id INTO hold_event FROM evently.holds
+     WHERE id = (b->>'hold_id')::uuid AND user_id = actor;
+    PERFORM evently._require(hold_event IS NULL OR hold_event = (b->>'event_id')::uuid, 'EV001',
+        'event ID mismatch', format('Hold %s is for event %s, not %s.', b->>'hold_id', hold_event,
+                                    b->>'event_id'));
+    RETURN evently.confirm_booking((b->>'hold_id')::uuid, actor, b->>'payment_method',
+                                   coalesce(req->>'idempotency_key', b->>'idempotency_key'));
+END
+$$;
+
+-- GET /bookings/:id: its owner or an ADMIN; others get 404, not a hint it exists.
+CREATE FUNCTION evently.api_booking_get(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    booking jsonb := evently.booking_json((req->'path'->>'id')::uuid);
+BEGIN
+    PERFORM evently._require(booking IS NOT NULL AND ((booking->>'user_id')::uuid = actor
+                                                      OR evently._require_actor(actor) = 'ADMIN'),
+        'EV002', 'booking not found', format('Booking %s does not exist.', req->'path'->>'id'));
+    RETURN booking;
+END
+$$;
+
+-- POST /bookings/:id/request-cancel and /bookings/:id/cancel: both apply the policy.
+CREATE FUNCTION evently.api_booking_cancel(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE sql AS $$
+    SELECT evently.cancel_with_policy((req->'path'->>'id')::uuid, actor, req->'body'->>'reason')
+$$;
+
+-- GET /admin/bookings?limit=&offset=
+CREATE FUNCTION evently.api_admin_bookings(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    lim int := least(greatest(coalesce((req->'query'->>'limit')::int, 10), 1), 100);
+    off int := greatest(coalesce((req->'query'->>'offset')::int, 0), 0);
+BEGIN
+    PERFORM evently._require_admin(actor);
+    RETURN jsonb_build_object(
+        'bookings', coalesce((SELECT jsonb_agg(d.doc ORDER BY b.created_at DESC, b.id)
+                                FROM (SELECT id, created_at FROM evently.bookings
+                                       ORDER BY created_at DESC, id LIMIT lim OFFSET off) b
+                                JOIN evently.booking_docs d ON d.booking_id = b.id), '[]'),
+        'count', (SELECT count(*) FROM evently.bookings), 'limit', lim, 'offset', off);
+END
+$$;

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 ShimConfig	config;
 
@@ -25,14 +26,23 @@ env_int(const char *name, int fallback, int min, int max)
 	return (int) n;
 }
 
-void
+bool
 config_load(void)
 {
 	const char *url = getenv("DATABASE_URL");
+	const char *secret = getenv("JWT_SECRET");
 
 	config.port = env_int("PORT", 8080, 1, 65535);
 	config.database_url = url && *url ? url : "postgresql://postgres@127.0.0.1:5433/evently";
 	config.pool_size = env_int("POOL_SIZE", 8, 1, 256);
 	config.statement_timeout_ms = env_int("STATEMENT_TIMEOUT_MS", 5000, 1, 600000);
 	config.body_limit = (size_t) env_int("BODY_LIMIT", 1 << 20, 1024, 64 << 20);
+	/* RFC 8725: an HS256 key of at least 256 bits */
+	if (secret == NULL || strlen(secret) < 32)
+	{
+		fprintf(stderr, "JWT_SECRET must be set to at least 32 bytes\n");
+		return false;
+	}
+	config.jwt_secret = secret;
+	return true;
 }

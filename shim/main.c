@@ -74,6 +74,17 @@ collect(Upload *up, const char *data, size_t size)
 }
 
 static enum MHD_Result
+add_query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	json_t	   *v = value ? json_string(value) : json_null();
+
+	/* a value that is not UTF-8 is dropped, never passed on */
+	if (v)
+		json_object_set_new((json_t *) cls, key, v);
+	return MHD_YES;
+}
+
+static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 		   const char *version, const char *upload_data, size_t *upload_data_size, void **state)
 {
@@ -103,7 +114,12 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		req.path = url;
 		req.body = up->data;
 		req.body_size = up->size;
+		req.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+		req.idempotency_key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key");
+		req.query = json_object();
+		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_query_arg, req.query);
 		reply = route_request(&req);
+		json_decref(req.query);
 	}
 	log_access(method, url, reply.status, up);
 	return send_reply(conn, reply);
@@ -130,7 +146,8 @@ main(void)
 	sigset_t	stop_signals;
 	int			sig;
 
-	config_load();
+	if (!config_load())
+		return 2;
 	if (!pool_start())
 		log_event("warning", "starting without every database connection", config.database_url);
 	/* block the stop signals in every thread; main waits for them below */

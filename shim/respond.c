@@ -87,6 +87,18 @@ reply_error(int status, const char *code, const char *message, const char *error
 	return reply_json(status, envelope);
 }
 
+/* 422 with the field problems in `errors`, as clients of the old API read them. */
+Reply
+reply_validation(json_t *errors)
+{
+	json_t	   *envelope = json_pack("{s:s, s:i, s:s, s:s, s:s, s:o, s:O}", "status", "error",
+									 "status_code", 422, "message", "Validation failed",
+									 "error", "Validation failed", "code", "VALIDATION_FAILED",
+									 "errors", errors, "details", errors);
+
+	return reply_json(422, envelope);
+}
+
 /* Wrap what an evently.* call returned, or the error it raised. */
 Reply
 reply_from_sql(SqlResult *r, int success_status, const char *message)

@@ -6,47 +6,122 @@
  */
 #include "shim.h"
 
-#include <ctype.h>
 #include <string.h>
 #include <time.h>
 
+typedef enum AuthRule
+{
+	AUTH_PUBLIC,				/* no token needed */
+	AUTH_USER,					/* any valid access token */
+	AUTH_ADMIN					/* an access token with role ADMIN */
+} AuthRule;
+
 typedef struct Route Route;
-typedef Reply (*Handler) (Request *req, const Route *route);
+
+/* One call: the acting user (NULL on public routes) and the request as JSON. */
+typedef struct Call
+{
+	const char *actor;
+	json_t	   *req;			/* {"path":{…}, "query":{…}, "body":{…}, "idempotency_key":…} */
+} Call;
+
+typedef Reply (*Handler) (const Route *route, Call *call);
 
 struct Route
 {
 	const char *method;
 	const char *pattern;
+	AuthRule	auth;
 	Handler		handler;
-	const char *name;			/* prepared statement name */
-	const char *sql;			/* for sql_route: one statement, $1.. = path params */
+	const char *name;			/* prepared statement name: the SQL function */
+	const char *sql;
 	int			success_status;
 	const char *message;
+	const Field *body;			/* declared body fields, NULL-terminated; NULL: no body */
 };
 
-static Reply ping(Request *req, const Route *route);
-static Reply status(Request *req, const Route *route);
-static Reply health(Request *req, const Route *route);
-static Reply sql_route(Request *req, const Route *route);
+static Reply ping(const Route *route, Call *call);
+static Reply status(const Route *route, Call *call);
+static Reply health(const Route *route, Call *call);
+static Reply sql_route(const Route *route, Call *call);
+static Reply session_route(const Route *route, Call *call);
+static Reply refresh_route(const Route *route, Call *call);
+static Reply logout_route(const Route *route, Call *call);
+
+/* a route served by evently.<fn>(actor uuid, req jsonb) */
+#define API(fn) #fn, "SELECT evently." #fn "($1::uuid, $2::jsonb)"
+
+static const Field register_body[] = {
+	{"first_name", FIELD_STRING, true, 2, 100}, {"last_name", FIELD_STRING, true, 2, 100},
+	{"email", FIELD_STRING, true, 3, 254}, {"password", FIELD_STRING, true, 6, 72},
+	{"role", FIELD_STRING, false, 0, 20}, {NULL}};
+static const Field login_body[] = {
+	{"email", FIELD_STRING, true, 3, 254}, {"password", FIELD_STRING, true, 6, 72}, {NULL}};
+static const Field refresh_body[] = {{"refresh_token", FIELD_STRING, true, 1, 4096}, {NULL}};
+static const Field logout_body[] = {{"refresh_token", FIELD_STRING, false, 1, 4096}, {NULL}};
+static const Field password_body[] = {
+	{"current_password", FIELD_STRING, true, 1, 72}, {"new_password", FIELD_STRING, true, 6, 72}, {NULL}};
+static const Field hold_body[] = {
+	{"event_id", FIELD_UUID, true}, {"seat_ids", FIELD_UUID_ARRAY, true, 1, 100}, {NULL}};
+static const Field confirm_body[] = {
+	{"hold_id", FIELD_UUID, true}, {"event_id", FIELD_UUID, true},
+	{"payment_method", FIELD_STRING, true, 1, 50}, {"idempotency_key", FIELD_STRING, false, 1, 255},
+	{NULL}};
+static const Field reason_required[] = {{"reason", FIELD_STRING, true, 1, 500}, {NULL}};
+static const Field reason_optional[] = {{"reason", FIELD_STRING, false, 1, 500}, {NULL}};
 
 static const Route routes[] = {
-	{"GET", "/ping", ping, NULL, NULL, 200, "pong"},
-	{"GET", "/status", status, NULL, NULL, 200, "operational"},
-	{"GET", "/health", health, "health", "SELECT evently.health()", 200, "healthy"},
-	{"GET", "/api/v1/events/:eventId", sql_route, "event_get",
-	 "SELECT evently.event_json($1::uuid, true)", 200, "Event retrieved successfully"},
+	{"GET", "/ping", AUTH_PUBLIC, ping, NULL, NULL, 200, "pong"},
+	{"GET", "/status", AUTH_PUBLIC, status, NULL, NULL, 200, "operational"},
+	{"GET", "/health", AUTH_PUBLIC, health, "health", "SELECT evently.health()", 200, "healthy"},
+
+	{"POST", "/api/v1/auth/register", AUTH_PUBLIC, session_route, API(api_register),
+	 201, "User registered successfully", register_body},
+	{"POST", "/api/v1/auth/login", AUTH_PUBLIC, session_route, API(api_login),
+	 200, "Login successful", login_body},
+	{"POST", "/api/v1/auth/refresh", AUTH_PUBLIC, refresh_route, API(api_refresh),
+	 200, "Token refreshed successfully", refresh_body},
+	{"POST", "/api/v1/auth/logout", AUTH_PUBLIC, logout_route, API(api_logout),
+	 200, "Logged out successfully", logout_body},
+	{"GET", "/api/v1/auth/me", AUTH_USER, sql_route, API(api_me),
+	 200, "User data retrieved successfully"},
+	{"PUT", "/api/v1/auth/change-password", AUTH_USER, sql_route, API(api_change_password),
+	 200, "Password changed successfully", password_body},
+
+	{"GET", "/api/v1/events/:eventId", AUTH_PUBLIC, sql_route, API(api_event_get),
+	 200, "Event retrieved successfully"},
+
+	{"POST", "/api/v1/seats/hold", AUTH_USER, sql_route, API(api_hold_seats),
+	 200, "Seats held successfully", hold_body},
+	{"GET", "/api/v1/seats/hold/:holdId", AUTH_USER, sql_route, API(api_hold_get),
+	 200, "Hold retrieved successfully"},
+	{"DELETE", "/api/v1/seats/hold/:holdId", AUTH_USER, sql_route, API(api_hold_release),
+	 200, "Hold released successfully"},
+
+	{"POST", "/api/v1/bookings/confirm", AUTH_USER, sql_route, API(api_booking_confirm),
+	 201, "Booking confirmed successfully", confirm_body},
+	{"GET", "/api/v1/bookings/:id", AUTH_USER, sql_route, API(api_booking_get),
+	 200, "Booking retrieved successfully"},
+	{"POST", "/api/v1/bookings/:id/request-cancel", AUTH_USER, sql_route, API(api_booking_cancel),
+	 201, "Cancellation processed successfully. Refund will be credited within the specified processing days.",
+	 reason_required},
+	{"POST", "/api/v1/bookings/:id/cancel", AUTH_USER, sql_route, API(api_booking_cancel),
+	 200, "Booking cancelled successfully", reason_optional},
+
+	{"GET", "/api/v1/admin/bookings", AUTH_ADMIN, sql_route, API(api_admin_bookings),
+	 200, "Bookings retrieved successfully"},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
 static Reply
-ping(Request *req, const Route *route)
+ping(const Route *route, Call *call)
 {
 	return reply_success(200, "pong", json_pack("{s:s}", "version", "v1"));
 }
 
 static Reply
-status(Request *req, const Route *route)
+status(const Route *route, Call *call)
 {
 	char		now[32];
 	time_t		t = time(NULL);
@@ -59,7 +134,7 @@ status(Request *req, const Route *route)
 
 /* Healthy when the database answers; the body says how far the outbox lags. */
 static Reply
-health(Request *req, const Route *route)
+health(const Route *route, Call *call)
 {
 	SqlResult	r = pool_query(route->name, route->sql, 0, NULL);
 	Reply		reply;
@@ -73,29 +148,125 @@ health(Request *req, const Route *route)
 	return reply;
 }
 
-static Reply
-sql_route(Request *req, const Route *route)
+/* Run the route's SQL function; on success *data gets its parsed result. */
+static SqlResult
+call_sql(const Route *route, Call *call)
 {
-	SqlResult	r = pool_query(route->name, route->sql, req->nparams, req->params);
+	char	   *req = json_dumps(call->req, JSON_COMPACT);
+	const char *params[2] = {call->actor, req};
+	SqlResult	r = pool_query(route->name, route->sql, 2, params);
+
+	free(req);
+	return r;
+}
+
+static Reply
+sql_route(const Route *route, Call *call)
+{
+	SqlResult	r = call_sql(route, call);
 	Reply		reply = reply_from_sql(&r, route->success_status, route->message);
 
 	sql_result_free(&r);
 	return reply;
 }
 
+/* Sign the access and refresh tokens of a session the SQL side opened. */
 static bool
-is_uuid(const char *s, size_t len)
+add_tokens(json_t *data, json_t *session)
 {
-	if (len != 36)
-		return false;
-	for (size_t i = 0; i < len; i++)
-	{
-		bool		dash = (i == 8 || i == 13 || i == 18 || i == 23);
+	const char *user_id = json_string_value(json_object_get(session, "user_id"));
+	const char *email = json_string_value(json_object_get(session, "email"));
+	const char *role = json_string_value(json_object_get(session, "role"));
+	const char *jti = json_string_value(json_object_get(session, "jti"));
+	char	   *access,
+			   *refresh;
 
-		if (dash ? s[i] != '-' : !isxdigit((unsigned char) s[i]))
-			return false;
+	if (!user_id || !email || !role || !jti)
+		return false;
+	access = token_issue(user_id, email, role, "access", NULL, ACCESS_TOKEN_SECONDS);
+	refresh = token_issue(user_id, email, role, "refresh", jti, REFRESH_TOKEN_SECONDS);
+	if (access && refresh)
+	{
+		json_object_set_new(data, "access_token", json_string(access));
+		json_object_set_new(data, "refresh_token", json_string(refresh));
+		json_object_set_new(data, "expires_in", json_integer(ACCESS_TOKEN_SECONDS));
 	}
-	return true;
+	free(access);
+	free(refresh);
+	return access && refresh;
+}
+
+/* register, login, refresh: the SQL opens a session, the shim signs its tokens. */
+static Reply
+session_route(const Route *route, Call *call)
+{
+	SqlResult	r = call_sql(route, call);
+	json_t	   *result,
+			   *data;
+	Reply		reply;
+
+	if (!r.ok)
+	{
+		reply = reply_from_sql(&r, route->success_status, route->message);
+		sql_result_free(&r);
+		return reply;
+	}
+	result = json_loads(r.value ? r.value : "null", JSON_DECODE_ANY, NULL);
+	sql_result_free(&r);
+	if (json_object_get(result, "session") == NULL)
+	{
+		json_decref(result);
+		return reply_error(401, "UNAUTHENTICATED", "Invalid or expired refresh token", NULL, NULL);
+	}
+	data = json_object();
+	if (json_object_get(result, "user"))
+		json_object_set(data, "user", json_object_get(result, "user"));
+	if (!add_tokens(data, json_object_get(result, "session")))
+		reply = reply_error(500, "INTERNAL", "could not sign tokens", NULL, NULL);
+	else
+		reply = reply_success(route->success_status, route->message, json_incref(data));
+	json_decref(data);
+	json_decref(result);
+	return reply;
+}
+
+/* The jti of a valid refresh token from the body, or NULL. */
+static const char *
+refresh_jti(Call *call, Claims *claims)
+{
+	json_t	   *token = json_object_get(json_object_get(call->req, "body"), "refresh_token");
+	const char *why;
+
+	if (!json_is_string(token) || !token_verify(json_string_value(token), "refresh", claims, &why))
+		return NULL;
+	return claims->jti[0] ? claims->jti : NULL;
+}
+
+static Reply
+refresh_route(const Route *route, Call *call)
+{
+	Claims		claims;
+	const char *jti = refresh_jti(call, &claims);
+
+	if (jti == NULL)
+		return reply_error(401, "UNAUTHENTICATED", "Invalid or expired refresh token", NULL, NULL);
+	json_object_set_new(call->req, "jti", json_string(jti));
+	return session_route(route, call);
+}
+
+/* Logging out revokes the refresh token, when a valid one is sent. */
+static Reply
+logout_route(const Route *route, Call *call)
+{
+	Claims		claims;
+	const char *jti = refresh_jti(call, &claims);
+
+	if (jti)
+	{
+		json_object_set_new(call->req, "jti", json_string(jti));
+		return sql_route(route, call);
+	}
+	return reply_success(route->success_status, route->message, NULL);
 }
 
 static bool
@@ -105,16 +276,22 @@ wants_uuid(const char *name, size_t len)
 		(len > 2 && strncmp(name + len - 2, "Id", 2) == 0);
 }
 
-/*
- * Match path against pattern; on success store the parameters (copied into
- * `storage`) and return the number of static segments, else -1.
- */
+/* Path parameters of the matched route: values and names, copied. */
+typedef struct PathParams
+{
+	int			n;
+	char		value[4][64];
+	char		name[4][32];
+	bool		bad_uuid;
+} PathParams;
+
+/* Match path against pattern: the number of static segments, or -1. */
 static int
-match(const char *pattern, const char *path, Request *req, char storage[][64], bool *bad_param)
+match(const char *pattern, const char *path, PathParams *pp)
 {
 	int			statics = 0;
 
-	req->nparams = 0;
+	memset(pp, 0, sizeof(*pp));
 	while (*pattern && *path)
 	{
 		const char *pend = strchr(pattern + 1, '/');
@@ -124,14 +301,14 @@ match(const char *pattern, const char *path, Request *req, char storage[][64], b
 
 		if (pattern[1] == ':')
 		{
-			if (slen <= 1 || slen - 1 >= 64 || req->nparams >= 4)
+			if (slen <= 1 || slen - 1 >= sizeof(pp->value[0]) || plen - 2 >= sizeof(pp->name[0]) ||
+				pp->n >= 4)
 				return -1;
-			if (wants_uuid(pattern + 2, plen - 2) && !is_uuid(path + 1, slen - 1))
-				*bad_param = true;
-			memcpy(storage[req->nparams], path + 1, slen - 1);
-			storage[req->nparams][slen - 1] = '\0';
-			req->params[req->nparams] = storage[req->nparams];
-			req->nparams++;
+			memcpy(pp->value[pp->n], path + 1, slen - 1);
+			memcpy(pp->name[pp->n], pattern + 2, plen - 2);
+			if (wants_uuid(pattern + 2, plen - 2) && !is_uuid(pp->value[pp->n]))
+				pp->bad_uuid = true;
+			pp->n++;
 		}
 		else if (plen != slen || strncmp(pattern, path, plen) != 0)
 			return -1;
@@ -143,40 +320,115 @@ match(const char *pattern, const char *path, Request *req, char storage[][64], b
 	return (*pattern || *path) ? -1 : statics;
 }
 
-Reply
-route_request(Request *req)
+static const Route *
+find_route(Request *req, PathParams *pp)
 {
-	static __thread char storage[4][64];
 	const Route *best = NULL;
 	int			best_score = -1;
-	bool		best_bad = false;
 
 	for (size_t i = 0; i < NROUTES; i++)
 	{
-		bool		bad = false;
+		PathParams	candidate;
 		int			score;
 
 		if (strcmp(routes[i].method, req->method) != 0)
 			continue;
-		score = match(routes[i].pattern, req->path, req, storage, &bad);
+		score = match(routes[i].pattern, req->path, &candidate);
 		if (score > best_score)
 		{
 			best = &routes[i];
 			best_score = score;
-			best_bad = bad;
+			*pp = candidate;
 		}
 	}
-	if (best == NULL)
+	return best;
+}
+
+/* Who is calling: fills *claims, or returns the 401/403 to send. */
+static bool
+authenticate(const Route *route, Request *req, Claims *claims, Reply *refusal)
+{
+	const char *header = req->authorization;
+	const char *why;
+
+	if (route->auth == AUTH_PUBLIC)
+		return true;
+	if (header == NULL)
+		*refusal = reply_error(401, "UNAUTHENTICATED", "Authorization header is required", NULL, NULL);
+	else if (strncmp(header, "Bearer ", 7) != 0 || header[7] == '\0' || strchr(header + 7, ' '))
+		*refusal = reply_error(401, "UNAUTHENTICATED",
+							   "authorization header format must be Bearer {token}", NULL, NULL);
+	else if (!token_verify(header + 7, "access", claims, &why))
+		*refusal = reply_error(401, "UNAUTHENTICATED", why, NULL, NULL);
+	else if (route->auth == AUTH_ADMIN && strcmp(claims->role, "ADMIN") != 0)
+		*refusal = reply_error(403, "FORBIDDEN", "Insufficient permissions", NULL, NULL);
+	else
+		return true;
+	return false;
+}
+
+/* The body as JSON (an empty body is {}), or the 400/422 to send. */
+static json_t *
+read_body(const Route *route, Request *req, Reply *refusal)
+{
+	json_error_t error;
+	json_t	   *body,
+			   *errors;
+
+	if (req->body_size == 0)
+		body = json_object();
+	else if ((body = json_loadb(req->body, req->body_size, JSON_REJECT_DUPLICATES, &error)) == NULL)
+	{
+		*refusal = reply_error(400, "INVALID_JSON", "Invalid request body", error.text,
+							   json_pack("{s:i}", "position", error.position));
+		return NULL;
+	}
+	if (!json_is_object(body))
+	{
+		json_decref(body);
+		*refusal = reply_error(400, "INVALID_JSON", "Invalid request body",
+							   "the body must be a JSON object", NULL);
+		return NULL;
+	}
+	if ((errors = validate_body(route->body, body)) != NULL)
+	{
+		json_decref(body);
+		*refusal = reply_validation(errors);
+		return NULL;
+	}
+	return body;
+}
+
+Reply
+route_request(Request *req)
+{
+	PathParams	pp;
+	const Route *route = find_route(req, &pp);
+	Claims		claims;
+	Call		call = {0};
+	Reply		reply;
+	json_t	   *body,
+			   *path;
+
+	if (route == NULL)
 		return reply_error(404, "ROUTE_NOT_FOUND", "route not found", NULL,
 						   json_pack("{s:s, s:s}", "method", req->method, "path", req->path));
-	/* match again: the loop left the last candidate's parameters behind */
-	{
-		bool		bad = false;
-
-		match(best->pattern, req->path, req, storage, &bad);
-	}
-	if (best_bad)
+	if (!authenticate(route, req, &claims, &reply))
+		return reply;
+	if (pp.bad_uuid)
 		return reply_error(400, "INVALID_ID", "invalid id in path", NULL,
 						   json_pack("{s:s}", "path", req->path));
-	return best->handler(req, best);
+	if ((body = read_body(route, req, &reply)) == NULL)
+		return reply;
+
+	path = json_object();
+	for (int i = 0; i < pp.n; i++)
+		json_object_set_new(path, pp.name[i], json_string(pp.value[i]));
+	call.actor = route->auth == AUTH_PUBLIC ? NULL : claims.user_id;
+	call.req = json_pack("{s:o, s:O, s:o}", "path", path, "query", req->query, "body", body);
+	if (req->idempotency_key)
+		json_object_set_new(call.req, "idempotency_key", json_string(req->idempotency_key));
+	reply = route->handler(route, &call);
+	json_decref(call.req);
+	return reply;
 }

@@ -22,10 +22,11 @@ typedef struct ShimConfig
 	int			pool_size;
 	int			statement_timeout_ms;
 	size_t		body_limit;
+	const char *jwt_secret;		/* at least 32 bytes */
 } ShimConfig;
 
 extern ShimConfig config;
-void		config_load(void);
+bool		config_load(void);
 
 /* ---- log.c: one JSON line per request or event on stderr ---- */
 void		log_event(const char *level, const char *message, const char *detail);
@@ -56,8 +57,44 @@ typedef struct Reply
 Reply		reply_success(int status, const char *message, json_t *data);
 Reply		reply_error(int status, const char *code, const char *message, const char *error,
 						json_t *details);
+Reply		reply_validation(json_t *errors);
 Reply		reply_from_sql(SqlResult *r, int success_status, const char *message);
 int			http_status_for_sqlstate(const char *sqlstate, const char **code);
+
+/* ---- tokens.c: JWT HS256 ---- */
+#define ACCESS_TOKEN_SECONDS	900
+#define REFRESH_TOKEN_SECONDS	86400
+
+typedef struct Claims
+{
+	char		user_id[40];
+	char		email[256];
+	char		role[16];
+	char		jti[40];
+} Claims;
+
+char	   *token_issue(const char *user_id, const char *email, const char *role, const char *type,
+						const char *jti, int ttl_seconds);
+bool		token_verify(const char *token, const char *expected_type, Claims *claims,
+						 const char **why);
+
+/* ---- validate.c: a route's declared body fields ---- */
+typedef enum FieldType
+{
+	FIELD_STRING, FIELD_UUID, FIELD_INT, FIELD_NUMBER, FIELD_BOOL, FIELD_UUID_ARRAY, FIELD_OBJECT
+} FieldType;
+
+typedef struct Field
+{
+	const char *name;
+	FieldType	type;
+	bool		required;
+	double		min;			/* length, value or item count */
+	double		max;
+} Field;
+
+bool		is_uuid(const char *s);
+json_t	   *validate_body(const Field *fields, json_t *body);
 
 /* ---- routes.c ---- */
 typedef struct Request
@@ -66,8 +103,9 @@ typedef struct Request
 	const char *path;
 	const char *body;
 	size_t		body_size;
-	const char *params[4];		/* path parameters in pattern order */
-	int			nparams;
+	const char *authorization;	/* the Authorization header, if any */
+	const char *idempotency_key;	/* the Idempotency-Key header, if any */
+	json_t	   *query;			/* query-string arguments */
 } Request;
 
 Reply		route_request(Request *req);

@@ -6,7 +6,7 @@ packages=(
   build-essential
   postgresql-15 postgresql-contrib postgresql-server-dev-15 postgresql-client-15
   libipc-run-perl
-  libmicrohttpd-dev libjansson-dev libpq-dev curl
+  libmicrohttpd-dev libjansson-dev libjwt-dev libpq-dev curl
 )
 
 missing=()

@@ -35,6 +35,7 @@ sub start_shim
 	my $node = $self->{node};
 	local $ENV{PORT} = $port;
 	local $ENV{POOL_SIZE} = 4;
+	local $ENV{JWT_SECRET} = $self->secret;
 	local $ENV{DATABASE_URL} =
 	  sprintf('host=%s port=%d dbname=evently user=%s', $node->host, $node->port, scalar getpwuid($<));
 	$self->{log} = '';
@@ -59,17 +60,48 @@ sub stop_shim
 }
 
 sub node { $_[0]->{node} }
+sub secret { 'test-secret-of-more-than-32-bytes-for-hs256' }
 sub log { $_[0]->{log} }
 
-# request(METHOD, PATH, BODY?) -> (status, decoded JSON or undef, raw response)
+# request(METHOD, PATH, BODY?, HEADERS?) -> (status, decoded JSON or undef, raw response)
 sub request
 {
-	my ($self, $method, $path, $body) = @_;
-	my %options = (headers => { 'Content-Type' => 'application/json' });
+	my ($self, $method, $path, $body, $headers) = @_;
+	my %options = (headers => { 'Content-Type' => 'application/json', %{ $headers // {} } });
 	$options{content} = ref $body ? encode_json($body) : $body if defined $body;
 	my $res = $self->{http}->request($method, "$self->{base}$path", \%options);
 	my $json = eval { decode_json($res->{content}) };
 	return ($res->{status}, $json, $res);
+}
+
+# as(TOKEN, METHOD, PATH, BODY?, HEADERS?): a request with a bearer token
+sub as
+{
+	my ($self, $token, $method, $path, $body, $headers) = @_;
+	return $self->request($method, $path, $body,
+		{ Authorization => "Bearer $token", %{ $headers // {} } });
+}
+
+# login(EMAIL, PASSWORD) -> the login response's data
+sub login
+{
+	my ($self, $email, $password) = @_;
+	my ($status, $json) = $self->request(POST => '/api/v1/auth/login',
+		{ email => $email, password => $password // 'qwerty' });
+	die "login of $email failed: $status" unless $status == 200;
+	return $json->{data};
+}
+
+# sign(HEADER, CLAIMS, SECRET?): a JWT made by hand, to forge and tamper with
+sub sign
+{
+	my ($self, $header, $claims, $secret) = @_;
+	require Digest::SHA;
+	require MIME::Base64;
+	my $b64 = sub { my $s = MIME::Base64::encode_base64url($_[0]); $s =~ s/=+$//; $s };
+	my $input = $b64->(encode_json($header)) . '.' . $b64->(encode_json($claims));
+	return "$input." if ($header->{alg} // '') eq 'none';
+	return "$input." . $b64->(Digest::SHA::hmac_sha256($input, $secret // $self->secret));
 }
 
 1;

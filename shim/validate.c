@@ -1,0 +1,104 @@
+/*
+ * validate.c: a route's body, checked against its declared fields before any
+ * SQL sees it.  Type errors and missing fields come back together, as
+ * {"field": "problem"}, so a client can fix them all at once.
+ */
+#include "shim.h"
+
+#include <string.h>
+
+static bool
+is_uuid_text(const char *s)
+{
+	if (strlen(s) != 36)
+		return false;
+	for (int i = 0; i < 36; i++)
+	{
+		bool		dash = (i == 8 || i == 13 || i == 18 || i == 23);
+		char		c = s[i];
+
+		if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+			return false;
+	}
+	return true;
+}
+
+bool
+is_uuid(const char *s)
+{
+	return s && is_uuid_text(s);
+}
+
+/* The problem with one value, or NULL when it is fine. */
+static const char *
+check_value(const Field *f, json_t *v)
+{
+	switch (f->type)
+	{
+		case FIELD_STRING:
+			if (!json_is_string(v))
+				return "must be a string";
+			if (json_string_length(v) < (size_t) f->min || json_string_length(v) > (size_t) f->max)
+				return "has the wrong length";
+			if (strlen(json_string_value(v)) != json_string_length(v))
+				return "must not contain NUL characters";
+			return NULL;
+		case FIELD_UUID:
+			return json_is_string(v) && is_uuid_text(json_string_value(v)) ? NULL : "must be a uuid";
+		case FIELD_INT:
+			if (!json_is_integer(v))
+				return "must be an integer";
+			return json_integer_value(v) < f->min || json_integer_value(v) > f->max
+				? "is out of range" : NULL;
+		case FIELD_NUMBER:
+			if (!json_is_number(v))
+				return "must be a number";
+			return json_number_value(v) < f->min || json_number_value(v) > f->max
+				? "is out of range" : NULL;
+		case FIELD_BOOL:
+			return json_is_boolean(v) ? NULL : "must be true or false";
+		case FIELD_UUID_ARRAY:
+			{
+				size_t		i;
+				json_t	   *item;
+
+				if (!json_is_array(v))
+					return "must be an array of uuids";
+				if (json_array_size(v) < (size_t) f->min || json_array_size(v) > (size_t) f->max)
+					return "has the wrong number of items";
+				json_array_foreach(v, i, item)
+					if (!json_is_string(item) || !is_uuid_text(json_string_value(item)))
+					return "must be an array of uuids";
+				return NULL;
+			}
+		case FIELD_OBJECT:
+			return json_is_object(v) ? NULL : "must be an object";
+	}
+	return "is not understood";
+}
+
+/* Check body against fields; returns NULL when valid, else {"field": "problem"}. */
+json_t *
+validate_body(const Field *fields, json_t *body)
+{
+	json_t	   *errors = json_object();
+
+	for (const Field *f = fields; f && f->name; f++)
+	{
+		json_t	   *v = json_object_get(body, f->name);
+		const char *problem;
+
+		if (v == NULL || json_is_null(v))
+			problem = f->required ? "is required" : NULL;
+		else
+			problem = check_value(f, v);
+		if (problem)
+			json_object_set_new(errors, f->name, json_string(problem));
+	}
+	if (json_object_size(errors) == 0)
+	{
+		json_decref(errors);
+		return NULL;
+	}
+	return errors;
+}
