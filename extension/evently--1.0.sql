@@ -1246,3 +1246,60 @@ BEGIN
         'count', (SELECT count(*) FROM evently.bookings), 'limit', lim, 'offset', off);
 END
 $$;
+
+-- The waitlist entry as GET /waitlist/status shows it: estimated_wait is
+-- integer nanoseconds (the reference serialises a Go duration): 30 minutes
+-- per person ahead while waiting, the offer's remaining window once offered.
+CREATE FUNCTION evently._waitlist_status_json(p_entry_id uuid) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT d || CASE
+        WHEN d->>'status' = 'ACTIVE' AND (d->>'position')::int > 1
+            THEN jsonb_build_object('estimated_wait', ((d->>'position')::bigint - 1) * 1800 * 1000000000)
+        WHEN d->>'status' = 'NOTIFIED'
+            THEN jsonb_build_object('estimated_wait',
+                     greatest(0, (extract(epoch FROM (d->>'expires_at')::timestamptz - now()) * 1e9)::bigint))
+        ELSE '{}' END
+      FROM evently.waitlist_json(p_entry_id) d
+$$;
+
+-- POST /waitlist
+CREATE FUNCTION evently.api_waitlist_join(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    b jsonb := req->'body';
+    entry jsonb;
+BEGIN
+    PERFORM evently._require_actor(actor);
+    entry := evently.join_waitlist((b->>'event_id')::uuid, actor, coalesce((b->>'quantity')::int, 1),
+                                   b->'preferences');
+    RETURN evently._waitlist_status_json((entry->>'id')::uuid);
+END
+$$;
+
+-- DELETE /waitlist/:event_id
+CREATE FUNCTION evently.api_waitlist_leave(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE sql AS $$
+    SELECT evently.leave_waitlist((req->'path'->>'event_id')::uuid, actor)
+$$;
+
+-- GET /waitlist/status/:event_id: the actor's latest entry for the event
+CREATE FUNCTION evently.api_waitlist_status(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    entry_id uuid;
+BEGIN
+    SELECT id INTO entry_id FROM evently.waitlist_entries
+     WHERE event_id = (req->'path'->>'event_id')::uuid AND user_id = actor
+     ORDER BY joined_at DESC LIMIT 1;
+    PERFORM evently._require(entry_id IS NOT NULL, 'EV002', 'waitlist entry not found',
+        format('User %s has not joined the waitlist of event %s.', actor, req->'path'->>'event_id'));
+    RETURN evently._waitlist_status_json(entry_id);
+END
+$$;
+
+-- GET /users/waitlist: every entry of the actor, newest first
+CREATE FUNCTION evently.api_user_waitlist(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(jsonb_agg(evently._waitlist_status_json(id) ORDER BY joined_at DESC), '[]')
+      FROM evently.waitlist_entries WHERE user_id = actor
+$$;

@@ -67,6 +67,9 @@ static const Field confirm_body[] = {
 	{"hold_id", FIELD_UUID, true}, {"event_id", FIELD_UUID, true},
 	{"payment_method", FIELD_STRING, true, 1, 50}, {"idempotency_key", FIELD_STRING, false, 1, 255},
 	{NULL}};
+static const Field waitlist_body[] = {
+	{"event_id", FIELD_UUID, true}, {"quantity", FIELD_INT, false, 1, 10},
+	{"preferences", FIELD_OBJECT, false}, {NULL}};
 static const Field reason_required[] = {{"reason", FIELD_STRING, true, 1, 500}, {NULL}};
 static const Field reason_optional[] = {{"reason", FIELD_STRING, false, 1, 500}, {NULL}};
 
@@ -107,6 +110,15 @@ static const Route routes[] = {
 	 reason_required},
 	{"POST", "/api/v1/bookings/:id/cancel", AUTH_USER, sql_route, API(api_booking_cancel),
 	 200, "Booking cancelled successfully", reason_optional},
+
+	{"POST", "/api/v1/waitlist", AUTH_USER, sql_route, API(api_waitlist_join),
+	 201, "Successfully joined waitlist", waitlist_body},
+	{"DELETE", "/api/v1/waitlist/:event_id", AUTH_USER, sql_route, API(api_waitlist_leave),
+	 200, "Successfully left waitlist"},
+	{"GET", "/api/v1/waitlist/status/:event_id", AUTH_USER, sql_route, API(api_waitlist_status),
+	 200, "Waitlist status retrieved successfully"},
+	{"GET", "/api/v1/users/waitlist", AUTH_USER, sql_route, API(api_user_waitlist),
+	 200, "Waitlist entries retrieved successfully"},
 
 	{"GET", "/api/v1/admin/bookings", AUTH_ADMIN, sql_route, API(api_admin_bookings),
 	 200, "Bookings retrieved successfully"},
@@ -269,11 +281,12 @@ logout_route(const Route *route, Call *call)
 	return reply_success(route->success_status, route->message, NULL);
 }
 
+/* :id, :eventId, :event_id ... name a uuid */
 static bool
 wants_uuid(const char *name, size_t len)
 {
 	return (len == 2 && strncmp(name, "id", 2) == 0) ||
-		(len > 2 && strncmp(name + len - 2, "Id", 2) == 0);
+		(len > 2 && (strncmp(name + len - 2, "Id", 2) == 0 || strncmp(name + len - 3, "_id", 3) == 0));
 }
 
 /* Path parameters of the matched route: values and names, copied. */
