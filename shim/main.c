@@ -168,11 +168,13 @@ main(void)
 		log_event("error", "could not listen", NULL);
 		return 1;
 	}
+	sweeper_start();
 	log_event("info", "evently-shim listening", NULL);
 	sigwait(&stop_signals, &sig);
 	log_event("info", "draining in-flight requests", NULL);
 	MHD_quiesce_daemon(daemon);
 	MHD_stop_daemon(daemon);	/* waits for handlers that are running */
+	sweeper_stop();
 	pool_stop();
 	log_event("info", "evently-shim stopped", NULL);
 	return 0;

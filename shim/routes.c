@@ -155,7 +155,8 @@ health(const Route *route, Call *call)
 		reply = reply_from_sql(&r, 200, "healthy");
 	else
 		reply = reply_error(503, "UNHEALTHY", "unhealthy", r.message,
-							json_pack("{s:s}", "database", "unreachable"));
+							json_pack("{s:s}", "database",
+									  strncmp(r.sqlstate, "08", 2) == 0 ? "unreachable" : "failing"));
 	sql_result_free(&r);
 	return reply;
 }

@@ -47,6 +47,10 @@ void		pool_stop(void);
 SqlResult	pool_query(const char *name, const char *sql, int nparams, const char *const *params);
 void		sql_result_free(SqlResult *r);
 
+/* ---- sweeper.c: evently.expire_holds() every second ---- */
+void		sweeper_start(void);
+void		sweeper_stop(void);
+
 /* ---- respond.c: envelopes and the SQLSTATE -> HTTP table ---- */
 typedef struct Reply
 {

@@ -46,6 +46,14 @@ $t->node->safe_psql('evently', qq{
 ($status, $json) = $t->request(GET => "/api/v1/events/$event_id");
 is($json->{data}{available_tickets}, 25, 'held seats are not available');
 
+# the sweeper: a lapsed hold is expired within a second or two, no request needed
+my $short = $t->node->safe_psql('evently', qq{
+	SELECT evently.hold_seats('$event_id', (SELECT id FROM evently.users WHERE email = 'mitshah2406.work\@gmail.com'),
+	       ARRAY(SELECT seat_id FROM evently.event_seats('$event_id') WHERE status = 'AVAILABLE' LIMIT 1),
+	       '1 second') ->> 'hold_id'});
+ok($t->node->poll_query_until('evently',
+	"SELECT status = 'EXPIRED' FROM evently.holds WHERE id = '$short'"), 'the shim\'s sweeper expires lapsed holds');
+
 # errors: one envelope, stable codes
 ($status, $json) = $t->request(GET => '/api/v1/events/00000000-0000-4000-8000-000000000000');
 is($status, 404, 'unknown event is 404');
