@@ -43,7 +43,7 @@ all: shim/evently-shim
 
 shim/evently-shim: $(SHIM_SRCS) shim/shim.h extension/error_codes.def
 	$(CC) $(SHIM_CFLAGS) -I$(shell $(PG_CONFIG) --includedir) -o $@ $(SHIM_SRCS) \
-	    -lmicrohttpd -ljansson -ljwt -lpq -lpthread
+	    -lmicrohttpd -ljansson -ljwt -lpq -lpthread -lm
 
 .PHONY: deps run stop test bench
 

@@ -7,6 +7,7 @@
  */
 #include "shim.h"
 
+#include <arpa/inet.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <signal.h>
@@ -45,6 +46,84 @@ log_access(const char *method, const char *url, int status, Upload *up)
 	json_decref(line);
 }
 
+static void
+add_rate_headers(struct MHD_Response *response, RateInfo *rate)
+{
+	char		value[32];
+
+	if (!rate->set)
+		return;
+	snprintf(value, sizeof(value), "%d", rate->limit);
+	MHD_add_response_header(response, "X-RateLimit-Limit", value);
+	snprintf(value, sizeof(value), "%d", rate->remaining);
+	MHD_add_response_header(response, "X-RateLimit-Remaining", value);
+	snprintf(value, sizeof(value), "%ld", rate->reset);
+	MHD_add_response_header(response, "X-RateLimit-Reset", value);
+	if (rate->retry_after > 0)
+	{
+		snprintf(value, sizeof(value), "%d", rate->retry_after);
+		MHD_add_response_header(response, "Retry-After", value);
+	}
+}
+
+/* Is origin on the CORS_ORIGINS allow-list (exact match)? */
+static bool
+origin_allowed(const char *origin)
+{
+	const char *list = config.cors_origins;
+	size_t		len;
+
+	if (origin == NULL || list == NULL)
+		return false;
+	len = strlen(origin);
+	while (*list)
+	{
+		const char *comma = strchr(list, ',');
+		size_t		item = comma ? (size_t) (comma - list) : strlen(list);
+
+		if (item == len && strncmp(list, origin, len) == 0)
+			return true;
+		list += item + (comma ? 1 : 0);
+	}
+	return false;
+}
+
+static void
+add_cors_headers(struct MHD_Connection *conn, struct MHD_Response *response)
+{
+	const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+
+	MHD_add_response_header(response, "Vary", "Origin");
+	if (!origin_allowed(origin))
+		return;
+	MHD_add_response_header(response, "Access-Control-Allow-Origin", origin);
+	MHD_add_response_header(response, "Access-Control-Allow-Credentials", "true");
+	MHD_add_response_header(response, "Access-Control-Expose-Headers",
+							"Content-Length, X-RateLimit-Limit, X-RateLimit-Remaining, "
+							"X-RateLimit-Reset, Retry-After");
+}
+
+/* A CORS preflight: 204, with the allow headers only for an allowed origin. */
+static enum MHD_Result
+send_preflight(struct MHD_Connection *conn)
+{
+	struct MHD_Response *response = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	add_cors_headers(conn, response);
+	if (origin_allowed(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin")))
+	{
+		MHD_add_response_header(response, "Access-Control-Allow-Methods",
+								"GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS");
+		MHD_add_response_header(response, "Access-Control-Allow-Headers",
+								"Origin, Content-Length, Content-Type, Authorization, Idempotency-Key");
+		MHD_add_response_header(response, "Access-Control-Max-Age", "43200");
+	}
+	ret = MHD_queue_response(conn, 204, response);
+	MHD_destroy_response(response);
+	return ret;
+}
+
 static enum MHD_Result
 send_reply(struct MHD_Connection *conn, Reply reply)
 {
@@ -53,6 +132,8 @@ send_reply(struct MHD_Connection *conn, Reply reply)
 	enum MHD_Result ret;
 
 	MHD_add_response_header(response, "Content-Type", "application/json");
+	add_rate_headers(response, &reply.rate);
+	add_cors_headers(conn, response);
 	ret = MHD_queue_response(conn, reply.status, response);
 	MHD_destroy_response(response);
 	return ret;
@@ -73,6 +154,21 @@ collect(Upload *up, const char *data, size_t size)
 	up->data[up->size] = '\0';
 }
 
+static const char *
+client_address(struct MHD_Connection *conn, char *buf, size_t size)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = info ? info->client_addr : NULL;
+
+	snprintf(buf, size, "unknown");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, buf, size);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr, buf, size);
+	return buf;
+}
+
 static enum MHD_Result
 add_query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
@@ -91,6 +187,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	Upload	   *up = *state;
 	Request		req = {0};
 	Reply		reply;
+	char		address[INET6_ADDRSTRLEN];
 
 	if (up == NULL)
 	{
@@ -105,6 +202,11 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (strcmp(method, "OPTIONS") == 0)
+	{
+		log_access(method, url, 204, up);
+		return send_preflight(conn);
+	}
 	if (up->too_large)
 		reply = reply_error(413, "PAYLOAD_TOO_LARGE", "request body too large", NULL,
 							json_pack("{s:I}", "limit_bytes", (json_int_t) config.body_limit));
@@ -116,6 +218,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		req.body_size = up->size;
 		req.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
 		req.idempotency_key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key");
+		req.client_address = client_address(conn, address, sizeof(address));
 		req.query = json_object();
 		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_query_arg, req.query);
 		reply = route_request(&req);

@@ -6,6 +6,7 @@
  */
 #include "shim.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -413,32 +414,71 @@ read_body(const Route *route, Request *req, Reply *refusal)
 	return body;
 }
 
+static Reply with_rate_limit(Reply reply, const char *address);
+static Reply dispatch(const Route *route, Request *req, PathParams *pp, Claims *claims);
+
 Reply
 route_request(Request *req)
 {
 	PathParams	pp;
 	const Route *route = find_route(req, &pp);
 	Claims		claims;
+	RateInfo	rate;
+	Reply		reply;
+
+	if (route == NULL)
+		return with_rate_limit(reply_error(404, "ROUTE_NOT_FOUND", "route not found", NULL,
+										   json_pack("{s:s, s:s}", "method", req->method,
+													 "path", req->path)),
+							   req->client_address);
+	if (!authenticate(route, req, &claims, &reply))
+		return with_rate_limit(reply, req->client_address);
+	if (!rate_limit_take(route->auth == AUTH_PUBLIC ? req->client_address : claims.user_id, &rate))
+	{
+		reply = reply_error(429, "RATE_LIMITED", "Too many requests", NULL,
+							json_pack("{s:i, s:i}", "limit", rate.limit, "retry_after", rate.retry_after));
+		reply.rate = rate;
+		return reply;
+	}
+	reply = dispatch(route, req, &pp, &claims);
+	reply.rate = rate;
+	return reply;
+}
+
+/* Refusals count against the caller's address too: guessing tokens costs. */
+static Reply
+with_rate_limit(Reply reply, const char *address)
+{
+	RateInfo	rate;
+
+	if (!rate_limit_take(address, &rate))
+	{
+		free(reply.body);
+		reply = reply_error(429, "RATE_LIMITED", "Too many requests", NULL,
+							json_pack("{s:i, s:i}", "limit", rate.limit, "retry_after", rate.retry_after));
+	}
+	reply.rate = rate;
+	return reply;
+}
+
+static Reply
+dispatch(const Route *route, Request *req, PathParams *pp, Claims *claims)
+{
 	Call		call = {0};
 	Reply		reply;
 	json_t	   *body,
 			   *path;
 
-	if (route == NULL)
-		return reply_error(404, "ROUTE_NOT_FOUND", "route not found", NULL,
-						   json_pack("{s:s, s:s}", "method", req->method, "path", req->path));
-	if (!authenticate(route, req, &claims, &reply))
-		return reply;
-	if (pp.bad_uuid)
+	if (pp->bad_uuid)
 		return reply_error(400, "INVALID_ID", "invalid id in path", NULL,
 						   json_pack("{s:s}", "path", req->path));
 	if ((body = read_body(route, req, &reply)) == NULL)
 		return reply;
 
 	path = json_object();
-	for (int i = 0; i < pp.n; i++)
-		json_object_set_new(path, pp.name[i], json_string(pp.value[i]));
-	call.actor = route->auth == AUTH_PUBLIC ? NULL : claims.user_id;
+	for (int i = 0; i < pp->n; i++)
+		json_object_set_new(path, pp->name[i], json_string(pp->value[i]));
+	call.actor = route->auth == AUTH_PUBLIC ? NULL : claims->user_id;
 	call.req = json_pack("{s:o, s:O, s:o}", "path", path, "query", req->query, "body", body);
 	if (req->idempotency_key)
 		json_object_set_new(call.req, "idempotency_key", json_string(req->idempotency_key));

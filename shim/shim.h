@@ -23,6 +23,9 @@ typedef struct ShimConfig
 	int			statement_timeout_ms;
 	size_t		body_limit;
 	const char *jwt_secret;		/* at least 32 bytes */
+	int			rate_per_minute;	/* token refill per caller */
+	int			rate_burst;		/* bucket size per caller */
+	const char *cors_origins;	/* comma-separated allow-list, or NULL */
 } ShimConfig;
 
 extern ShimConfig config;
@@ -52,11 +55,24 @@ void		sweeper_start(void);
 void		sweeper_stop(void);
 
 /* ---- respond.c: envelopes and the SQLSTATE -> HTTP table ---- */
+typedef struct RateInfo
+{
+	bool		set;
+	int			limit;
+	int			remaining;
+	long		reset;			/* unix seconds when the bucket is full again */
+	int			retry_after;	/* seconds, on 429 */
+} RateInfo;
+
 typedef struct Reply
 {
 	int			status;
 	char	   *body;			/* JSON text, owned */
+	RateInfo	rate;
 } Reply;
+
+/* ---- ratelimit.c: a token bucket per user or client address ---- */
+bool		rate_limit_take(const char *key, RateInfo *info);
 
 Reply		reply_success(int status, const char *message, json_t *data);
 Reply		reply_error(int status, const char *code, const char *message, const char *error,
@@ -109,6 +125,7 @@ typedef struct Request
 	size_t		body_size;
 	const char *authorization;	/* the Authorization header, if any */
 	const char *idempotency_key;	/* the Idempotency-Key header, if any */
+	const char *client_address;	/* the peer's IP address */
 	json_t	   *query;			/* query-string arguments */
 } Request;
 

@@ -5,6 +5,7 @@ package ShimTest;
 
 use strict;
 use warnings;
+use feature 'state';
 use HTTP::Tiny;
 use IPC::Run;
 use JSON::PP;
@@ -14,16 +15,18 @@ use Test::More;
 
 my $root = $ENV{EVENTLY_ROOT} or die "EVENTLY_ROOT is not set";
 
+# new(%env): extra environment for the shim, e.g. RATE_LIMIT_BURST => 5
 sub new
 {
-	my ($class) = @_;
-	my $node = PostgreSQL::Test::Cluster->new('evently');
+	my ($class, %env) = @_;
+	state $instances = 0;
+	my $node = PostgreSQL::Test::Cluster->new('evently' . ++$instances);
 	$node->init;
 	$node->start;
 	$node->safe_psql('postgres', 'CREATE DATABASE evently');
 	$node->safe_psql('evently', 'CREATE EXTENSION evently CASCADE');
 	$node->safe_psql('evently', slurp_file("$root/extension/seed.sql"));
-	my $self = bless { node => $node, http => HTTP::Tiny->new(timeout => 10) }, $class;
+	my $self = bless { node => $node, http => HTTP::Tiny->new(timeout => 10), env => \%env }, $class;
 	$self->start_shim;
 	return $self;
 }
@@ -36,6 +39,7 @@ sub start_shim
 	local $ENV{PORT} = $port;
 	local $ENV{POOL_SIZE} = 4;
 	local $ENV{JWT_SECRET} = $self->secret;
+	local @ENV{ keys %{ $self->{env} } } = values %{ $self->{env} };
 	local $ENV{DATABASE_URL} =
 	  sprintf('host=%s port=%d dbname=evently user=%s', $node->host, $node->port, scalar getpwuid($<));
 	$self->{log} = '';
