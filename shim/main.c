@@ -35,10 +35,13 @@ elapsed_ms(struct timespec *since)
 }
 
 static void
-log_access(const char *method, const char *url, int status, Upload *up)
+log_access(const char *method, const char *url, int status, Upload *up, int route)
 {
+	double		ms = elapsed_ms(&up->started);
 	json_t	   *line = json_pack("{s:s, s:s, s:s, s:i, s:f}", "level", "info", "method", method,
-								 "path", url, "status", status, "ms", elapsed_ms(&up->started));
+								 "path", url, "status", status, "ms", ms);
+
+	metrics_record(route, status, ms / 1e3);
 	char	   *text = json_dumps(line, JSON_COMPACT);
 
 	fprintf(stderr, "%s\n", text);
@@ -131,7 +134,8 @@ send_reply(struct MHD_Connection *conn, Reply reply)
 		MHD_create_response_from_buffer(strlen(reply.body), reply.body, MHD_RESPMEM_MUST_FREE);
 	enum MHD_Result ret;
 
-	MHD_add_response_header(response, "Content-Type", "application/json");
+	MHD_add_response_header(response, "Content-Type",
+							reply.content_type ? reply.content_type : "application/json");
 	add_rate_headers(response, &reply.rate);
 	add_cors_headers(conn, response);
 	ret = MHD_queue_response(conn, reply.status, response);
@@ -204,9 +208,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	}
 	if (strcmp(method, "OPTIONS") == 0)
 	{
-		log_access(method, url, 204, up);
+		log_access(method, url, 204, up, -1);
 		return send_preflight(conn);
 	}
+	req.route_index = -1;
 	if (up->too_large)
 		reply = reply_error(413, "PAYLOAD_TOO_LARGE", "request body too large", NULL,
 							json_pack("{s:I}", "limit_bytes", (json_int_t) config.body_limit));
@@ -224,7 +229,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		reply = route_request(&req);
 		json_decref(req.query);
 	}
-	log_access(method, url, reply.status, up);
+	log_access(method, url, reply.status, up, req.route_index);
 	return send_reply(conn, reply);
 }
 
@@ -251,6 +256,7 @@ main(void)
 
 	if (!config_load())
 		return 2;
+	routes_init();
 	if (!pool_start())
 		log_event("warning", "starting without every database connection", config.database_url);
 	/* block the stop signals in every thread; main waits for them below */

@@ -169,3 +169,14 @@ sql_result_free(SqlResult *r)
 	free(r->message);
 	free(r->detail);
 }
+
+void
+pool_usage(int *busy, int *total)
+{
+	pthread_mutex_lock(&pool_lock);
+	*busy = 0;
+	for (int i = 0; i < config.pool_size; i++)
+		*busy += conns[i].busy;
+	*total = config.pool_size;
+	pthread_mutex_unlock(&pool_lock);
+}

@@ -47,6 +47,7 @@ static Reply health(const Route *route, Call *call);
 static Reply sql_route(const Route *route, Call *call);
 static Reply session_route(const Route *route, Call *call);
 static Reply refresh_route(const Route *route, Call *call);
+static Reply metrics(const Route *route, Call *call);
 static Reply logout_route(const Route *route, Call *call);
 
 /* a route served by evently.<fn>(actor uuid, req jsonb) */
@@ -78,6 +79,7 @@ static const Route routes[] = {
 	{"GET", "/ping", AUTH_PUBLIC, ping, NULL, NULL, 200, "pong"},
 	{"GET", "/status", AUTH_PUBLIC, status, NULL, NULL, 200, "operational"},
 	{"GET", "/health", AUTH_PUBLIC, health, "health", "SELECT evently.health()", 200, "healthy"},
+	{"GET", "/metrics", AUTH_PUBLIC, metrics},
 
 	{"POST", "/api/v1/auth/register", AUTH_PUBLIC, session_route, API(api_register),
 	 201, "User registered successfully", register_body},
@@ -159,6 +161,16 @@ health(const Route *route, Call *call)
 							json_pack("{s:s}", "database",
 									  strncmp(r.sqlstate, "08", 2) == 0 ? "unreachable" : "failing"));
 	sql_result_free(&r);
+	return reply;
+}
+
+/* Prometheus text, not JSON: the one route outside the envelope. */
+static Reply
+metrics(const Route *route, Call *call)
+{
+	Reply		reply = {200, metrics_render()};
+
+	reply.content_type = "text/plain; version=0.0.4";
 	return reply;
 }
 
@@ -335,6 +347,18 @@ match(const char *pattern, const char *path, PathParams *pp)
 	return (*pattern || *path) ? -1 : statics;
 }
 
+void
+routes_init(void)
+{
+	for (size_t i = 0; i < NROUTES; i++)
+	{
+		char	   *label = malloc(strlen(routes[i].method) + strlen(routes[i].pattern) + 2);
+
+		sprintf(label, "%s %s", routes[i].method, routes[i].pattern);
+		metrics_name_route((int) i, label);
+	}
+}
+
 static const Route *
 find_route(Request *req, PathParams *pp)
 {
@@ -426,6 +450,7 @@ route_request(Request *req)
 	RateInfo	rate;
 	Reply		reply;
 
+	req->route_index = route ? (int) (route - routes) : -1;
 	if (route == NULL)
 		return with_rate_limit(reply_error(404, "ROUTE_NOT_FOUND", "route not found", NULL,
 										   json_pack("{s:s, s:s}", "method", req->method,

@@ -49,6 +49,12 @@ void		pool_stop(void);
 /* Run the statement `sql` (prepared once per connection as `name`) with text params. */
 SqlResult	pool_query(const char *name, const char *sql, int nparams, const char *const *params);
 void		sql_result_free(SqlResult *r);
+void		pool_usage(int *busy, int *total);
+
+/* ---- metrics.c: Prometheus text ---- */
+void		metrics_name_route(int route, const char *label);
+void		metrics_record(int route, int status, double seconds);
+char	   *metrics_render(void);
 
 /* ---- sweeper.c: evently.expire_holds() every second ---- */
 void		sweeper_start(void);
@@ -69,6 +75,7 @@ typedef struct Reply
 	int			status;
 	char	   *body;			/* JSON text, owned */
 	RateInfo	rate;
+	const char *content_type;	/* NULL: application/json */
 } Reply;
 
 /* ---- ratelimit.c: a token bucket per user or client address ---- */
@@ -126,9 +133,11 @@ typedef struct Request
 	const char *authorization;	/* the Authorization header, if any */
 	const char *idempotency_key;	/* the Idempotency-Key header, if any */
 	const char *client_address;	/* the peer's IP address */
+	int			route_index;	/* set by route_request: which route served it, -1 none */
 	json_t	   *query;			/* query-string arguments */
 } Request;
 
 Reply		route_request(Request *req);
+void		routes_init(void);
 
 #endif

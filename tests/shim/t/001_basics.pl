@@ -76,6 +76,18 @@ is($json->{code}, 'ROUTE_NOT_FOUND', 'in the envelope');
 is($status, 413, 'a 2 MiB body is 413');
 is($json->{code}, 'PAYLOAD_TOO_LARGE', 'in the envelope');
 
+# Prometheus metrics
+my (undef, undef, $metrics) = $t->request(GET => '/metrics');
+is($metrics->{status}, 200, '/metrics answers');
+like($metrics->{headers}{'content-type'}, qr{^text/plain}, 'in the Prometheus text format');
+like($metrics->{content}, qr/^evently_http_requests_total\{route="GET \/ping",status="2xx"\} [1-9]/m,
+	'requests by route and status');
+like($metrics->{content}, qr/^evently_http_requests_total\{route="GET \/api\/v1\/events\/:eventId",status="4xx"\} [1-9]/m,
+	'errors counted by class');
+like($metrics->{content}, qr/^evently_http_request_duration_seconds_bucket\{le="\+Inf"\} [1-9]/m, 'a latency histogram');
+like($metrics->{content}, qr/^evently_db_pool_connections\{state="idle"\} \d+/m, 'pool use');
+like($metrics->{content}, qr/^evently_outbox_lag_rows \d+/m, 'the outbox lag');
+
 # PostgreSQL restarts: the pool reconnects by itself
 $t->node->restart;
 ($status, $json) = $t->request(GET => '/health');

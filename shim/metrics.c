@@ -1,0 +1,107 @@
+/*
+ * metrics.c: Prometheus text for /metrics -- requests by route and status,
+ * a latency histogram, pool use and the outbox lag.  Counters are atomics
+ * indexed by route, so recording a request takes no lock.
+ */
+#include "shim.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ROUTES	128
+#define NSTATUS		6			/* 1xx..5xx by hundreds, plus "other" */
+
+static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+#define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+
+static const char *route_labels[MAX_ROUTES];
+static atomic_ulong requests[MAX_ROUTES][NSTATUS];
+static atomic_ulong latency_count[NBUCKETS + 1];
+static atomic_ulong latency_total_us;
+
+void
+metrics_name_route(int route, const char *label)
+{
+	if (route >= 0 && route < MAX_ROUTES)
+		route_labels[route] = label;
+}
+
+void
+metrics_record(int route, int status, double seconds)
+{
+	int			klass = status >= 100 && status < 600 ? status / 100 - 1 : NSTATUS - 1;
+	size_t		b = 0;
+
+	if (route < 0 || route >= MAX_ROUTES)
+		route = MAX_ROUTES - 1;	/* unmatched */
+	atomic_fetch_add(&requests[route][klass], 1);
+	while (b < NBUCKETS && seconds > buckets[b])
+		b++;
+	atomic_fetch_add(&latency_count[b], 1);
+	atomic_fetch_add(&latency_total_us, (unsigned long) (seconds * 1e6));
+}
+
+/* The exposition text; the caller frees it. */
+char *
+metrics_render(void)
+{
+	static const char *classes[NSTATUS] = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
+	char	   *text = NULL;
+	size_t		size = 0;
+	FILE	   *out = open_memstream(&text, &size);
+	unsigned long cumulative = 0;
+	int			busy,
+				total;
+	SqlResult	lag;
+
+	fprintf(out, "# HELP evently_http_requests_total HTTP requests by route and status class.\n"
+			"# TYPE evently_http_requests_total counter\n");
+	for (int r = 0; r < MAX_ROUTES; r++)
+		for (int c = 0; c < NSTATUS; c++)
+		{
+			unsigned long n = atomic_load(&requests[r][c]);
+
+			if (n)
+				fprintf(out, "evently_http_requests_total{route=\"%s\",status=\"%s\"} %lu\n",
+						r == MAX_ROUTES - 1 || !route_labels[r] ? "unmatched" : route_labels[r],
+						classes[c], n);
+		}
+	fprintf(out, "# HELP evently_http_request_duration_seconds Time to answer a request.\n"
+			"# TYPE evently_http_request_duration_seconds histogram\n");
+	for (size_t b = 0; b <= NBUCKETS; b++)
+	{
+		cumulative += atomic_load(&latency_count[b]);
+		if (b < NBUCKETS)
+			fprintf(out, "evently_http_request_duration_seconds_bucket{le=\"%g\"} %lu\n", buckets[b], cumulative);
+		else
+			fprintf(out, "evently_http_request_duration_seconds_bucket{le=\"+Inf\"} %lu\n", cumulative);
+	}
+	fprintf(out, "evently_http_request_duration_seconds_sum %.6f\n", atomic_load(&latency_total_us) / 1e6);
+	fprintf(out, "evently_http_request_duration_seconds_count %lu\n", cumulative);
+
+	pool_usage(&busy, &total);
+	fprintf(out, "# HELP evently_db_pool_connections Database connections of the shim.\n"
+			"# TYPE evently_db_pool_connections gauge\n"
+			"evently_db_pool_connections{state=\"busy\"} %d\n"
+			"evently_db_pool_connections{state=\"idle\"} %d\n", busy, total - busy);
+
+	lag = pool_query("metrics_lag", "SELECT format('%s %s', count(*), coalesce(extract(epoch FROM now() - "
+					 "min(occurred_at)), 0)) FROM evently.outbox WHERE published_at IS NULL", 0, NULL);
+	if (lag.ok && lag.value)
+	{
+		long		rows = 0;
+		double		seconds = 0;
+
+		sscanf(lag.value, "%ld %lf", &rows, &seconds);
+		fprintf(out, "# HELP evently_outbox_lag_rows Outbox rows not yet published to Kafka.\n"
+				"# TYPE evently_outbox_lag_rows gauge\nevently_outbox_lag_rows %ld\n"
+				"# HELP evently_outbox_lag_seconds Age of the oldest unpublished outbox row.\n"
+				"# TYPE evently_outbox_lag_seconds gauge\nevently_outbox_lag_seconds %.3f\n",
+				rows, seconds);
+	}
+	sql_result_free(&lag);
+	fclose(out);
+	return text;
+}
