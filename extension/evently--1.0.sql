@@ -1303,3 +1303,185 @@ LANGUAGE sql STABLE AS $$
     SELECT coalesce(jsonb_agg(evently._waitlist_status_json(id) ORDER BY joined_at DESC), '[]')
       FROM evently.waitlist_entries WHERE user_id = actor
 $$;
+
+-- A query-string integer: the default when absent, EV001 when not an
+-- integer in [min, max].
+CREATE FUNCTION evently._int_param(req jsonb, name text, fallback int, min_value int, max_value int)
+RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    raw text := req->'query'->>name;
+BEGIN
+    IF raw IS NULL OR raw = '' THEN
+        RETURN fallback;
+    END IF;
+    PERFORM evently._require(raw ~ '^-?[0-9]{1,9}$' AND raw::int BETWEEN min_value AND max_value,
+        'EV001', 'Invalid query parameters',
+        format('%s=%s is not an integer from %s to %s.', name, raw, min_value, max_value));
+    RETURN raw::int;
+END
+$$;
+
+-- A query-string date (YYYY-MM-DD), NULL when absent, EV001 when malformed.
+CREATE FUNCTION evently._date_param(req jsonb, name text) RETURNS date
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    raw text := req->'query'->>name;
+BEGIN
+    IF raw IS NULL OR raw = '' THEN
+        RETURN NULL;
+    END IF;
+    PERFORM evently._require(raw ~ '^\d{4}-\d{2}-\d{2}$', 'EV001', 'Invalid query parameters',
+        format('%s=%s is not a date (YYYY-MM-DD).', name, raw));
+    BEGIN
+        RETURN raw::date;
+    EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
+        PERFORM evently._fail('EV001', 'Invalid query parameters', format('%s=%s is not a date.', name, raw));
+    END;
+END
+$$;
+
+-- GET /events and /admin/events: filters and pages of the reference (1.4).
+CREATE FUNCTION evently.api_events_list(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    q jsonb := req->'query';
+    page int := evently._int_param(req, 'page', 1, 1, 1000000);
+    lim int := evently._int_param(req, 'limit', 10, 1, 100);
+    date_from date := evently._date_param(req, 'date_from');
+    date_to date := evently._date_param(req, 'date_to');
+    tag_names text[] := CASE WHEN coalesce(q->>'tags', '') = '' THEN NULL
+                             ELSE string_to_array(q->>'tags', ',') END;
+    total bigint;
+    events jsonb;
+BEGIN
+    PERFORM evently._require(coalesce(q->>'status', 'published') IN ('published', 'cancelled', 'completed'),
+        'EV001', 'Invalid query parameters',
+        format('status=%s is not published, cancelled or completed.', q->>'status'));
+    WITH matching AS (
+        SELECT e.id, e.date_time FROM evently.events e
+         WHERE (q->>'search' IS NULL OR e.name ILIKE '%' || (q->>'search') || '%'
+                OR e.description ILIKE '%' || (q->>'search') || '%'
+                OR e.venue ILIKE '%' || (q->>'search') || '%')
+           AND (q->>'venue' IS NULL OR e.venue ILIKE '%' || (q->>'venue') || '%')
+           AND (q->>'status' IS NULL OR e.status = q->>'status')
+           AND (date_from IS NULL OR e.date_time >= date_from)
+           AND (date_to IS NULL OR e.date_time < date_to + 1)
+           AND (tag_names IS NULL OR EXISTS (
+                   SELECT 1 FROM evently.event_tags et JOIN evently.tags g ON g.id = et.tag_id
+                    WHERE et.event_id = e.id AND g.is_active AND g.name = ANY (tag_names))))
+    SELECT (SELECT count(*) FROM matching),
+           coalesce((SELECT jsonb_agg(evently.event_json(p.id) ORDER BY p.date_time, p.id)
+                       FROM (SELECT id, date_time FROM matching ORDER BY date_time, id
+                              LIMIT lim OFFSET (page - 1) * lim) p), '[]')
+      INTO total, events;
+    RETURN jsonb_build_object('events', events, 'total_count', total, 'page', page, 'limit', lim,
+                              'total_pages', ceil(total::numeric / lim)::int);
+END
+$$;
+
+-- GET /events/upcoming?limit=: published events still to come, soonest first
+CREATE FUNCTION evently.api_events_upcoming(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    raw text := req->'query'->>'limit';
+    lim int := CASE WHEN raw ~ '^[0-9]{1,9}$' AND raw::int > 0 THEN least(raw::int, 100) ELSE 10 END;
+BEGIN
+    RETURN coalesce((SELECT jsonb_agg(evently.event_json(e.id) ORDER BY e.date_time, e.id)
+                       FROM (SELECT id, date_time FROM evently.events
+                              WHERE status = 'published' AND date_time > now()
+                              ORDER BY date_time, id LIMIT lim) e), '[]');
+END
+$$;
+
+CREATE FUNCTION evently.tag_json(p_tag_id uuid) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('id', g.id, 'name', g.name, 'slug', g.slug, 'description', g.description,
+                              'color', g.color, 'is_active', g.is_active, 'created_at', g.created_at,
+                              'updated_at', g.updated_at)
+      FROM evently.tags g WHERE g.id = p_tag_id
+$$;
+
+-- GET /tags/active
+CREATE FUNCTION evently.api_tags_active(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(jsonb_agg(evently.tag_json(id) ORDER BY name), '[]')
+      FROM evently.tags WHERE is_active
+$$;
+
+-- GET /tags/slug/:slug
+CREATE FUNCTION evently.api_tag_by_slug(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    tag jsonb := (SELECT evently.tag_json(id) FROM evently.tags WHERE slug = req->'path'->>'slug');
+BEGIN
+    PERFORM evently._require(tag IS NOT NULL, 'EV002', 'tag not found',
+        format('No tag has the slug %L.', req->'path'->>'slug'));
+    RETURN tag;
+END
+$$;
+
+-- GET /events/:eventId/sections
+CREATE FUNCTION evently.api_event_sections(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    tpl_id uuid;
+BEGIN
+    SELECT venue_template_id INTO tpl_id FROM evently.events
+     WHERE id = (req->'path'->>'eventId')::uuid;
+    PERFORM evently._require(tpl_id IS NOT NULL, 'EV002', 'event not found',
+        format('Event %s does not exist.', req->'path'->>'eventId'));
+    RETURN coalesce((SELECT jsonb_agg(jsonb_build_object(
+                'id', s.id, 'template_id', s.template_id, 'name', s.name, 'description', s.description,
+                'row_start', s.row_start, 'row_end', s.row_end, 'seats_per_row', s.seats_per_row,
+                'total_seats', s.total_seats, 'created_at', s.created_at, 'updated_at', s.updated_at)
+              ORDER BY s.name)
+              FROM evently.venue_sections s WHERE s.template_id = tpl_id), '[]');
+END
+$$;
+
+-- GET /events/:eventId/venue/layout: every seat with its effective status;
+-- holds show as HELD (is_held), lapsed holds as AVAILABLE.
+CREATE FUNCTION evently.api_event_layout(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    ev_id uuid := (req->'path'->>'eventId')::uuid;
+    doc jsonb;
+BEGIN
+    WITH seats AS (
+        SELECT es.section_id, es.seat_id, s.seat_number, s."row", s.position, es.price, es.seat_order,
+               CASE WHEN es.status = 'HELD' AND es.held_until <= now() THEN 'AVAILABLE' ELSE es.status END AS status
+          FROM evently.event_seats es JOIN evently.seats s ON s.id = es.seat_id
+         WHERE es.event_id = ev_id),
+    sections AS (
+        SELECT sec.id, sec.name, sec.row_start, sec.row_end, sec.seats_per_row, sec.total_seats,
+               p.price_multiplier,
+               count(*) FILTER (WHERE st.status = 'AVAILABLE') AS available,
+               jsonb_agg(jsonb_build_object('id', st.seat_id, 'seat_number', st.seat_number, 'row', st."row",
+                                            'position', st.position, 'status', st.status, 'price', st.price,
+                                            'is_held', st.status = 'HELD')
+                         ORDER BY st."row", st.position) AS seat_list
+          FROM seats st
+          JOIN evently.venue_sections sec ON sec.id = st.section_id
+          JOIN evently.event_pricing p ON p.event_id = ev_id AND p.section_id = sec.id
+         GROUP BY sec.id, p.price_multiplier)
+    SELECT jsonb_build_object(
+               'event_id', e.id, 'event_name', e.name,
+               'venue_info', jsonb_build_object('template_id', t.id, 'template_name', t.name,
+                                                'layout_type', t.layout_type, 'description', t.description),
+               'base_price', e.base_price,
+               'sections', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                       'id', x.id, 'name', x.name, 'price_multiplier', x.price_multiplier,
+                       'price', round(e.base_price * x.price_multiplier, 2), 'row_start', x.row_start,
+                       'row_end', x.row_end, 'seats_per_row', x.seats_per_row, 'total_seats', x.total_seats,
+                       'available_seats', x.available, 'seats', x.seat_list) ORDER BY x.name)
+                  FROM sections x), '[]'),
+               'total_seats', (SELECT count(*) FROM seats),
+               'available_seats', (SELECT count(*) FROM seats WHERE status = 'AVAILABLE'))
+      INTO doc
+      FROM evently.events e JOIN evently.venue_templates t ON t.id = e.venue_template_id
+     WHERE e.id = ev_id;
+    PERFORM evently._require(doc IS NOT NULL, 'EV002', 'event not found',
+        format('Event %s does not exist.', ev_id));
+    RETURN doc;
+END
+$$;
