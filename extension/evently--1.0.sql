@@ -1485,3 +1485,105 @@ BEGIN
     RETURN doc;
 END
 $$;
+
+-- GET /users/bookings?limit=&offset=: the actor's bookings, newest first
+CREATE FUNCTION evently.api_user_bookings(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    lim int := evently._int_param(req, 'limit', 10, 1, 100);
+    off int := evently._int_param(req, 'offset', 0, 0, 1000000000);
+    rows jsonb;
+BEGIN
+    SELECT coalesce(jsonb_agg(d.doc ORDER BY b.created_at DESC, b.id), '[]') INTO rows
+      FROM (SELECT id, created_at FROM evently.bookings WHERE user_id = actor
+             ORDER BY created_at DESC, id LIMIT lim OFFSET off) b
+      JOIN evently.booking_docs d ON d.booking_id = b.id;
+    RETURN jsonb_build_object('bookings', rows, 'count', jsonb_array_length(rows), 'limit', lim, 'offset', off);
+END
+$$;
+
+-- GET /users/cancellations: the actor's cancellations, newest first
+CREATE FUNCTION evently.api_user_cancellations(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    WITH mine AS (
+        SELECT c.id, c.created_at FROM evently.cancellations c
+          JOIN evently.bookings b ON b.id = c.booking_id
+         WHERE b.user_id = actor)
+    SELECT jsonb_build_object(
+        'cancellations', coalesce(jsonb_agg(d.doc ORDER BY m.created_at DESC, m.id), '[]'),
+        'count', count(*))
+      FROM mine m JOIN evently.cancellation_docs d ON d.cancellation_id = m.id
+$$;
+
+-- GET /cancellations/:id: its booking's owner or an ADMIN
+CREATE FUNCTION evently.api_cancellation_get(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    doc jsonb := evently.cancellation_json((req->'path'->>'id')::uuid);
+BEGIN
+    PERFORM evently._require(doc IS NOT NULL AND ((doc->>'user_id')::uuid = actor
+                                                  OR evently._require_actor(actor) = 'ADMIN'),
+        'EV002', 'cancellation not found', format('Cancellation %s does not exist.', req->'path'->>'id'));
+    RETURN doc;
+END
+$$;
+
+-- GET /users/:userId/holds: one's own live holds (an ADMIN may read anyone's)
+CREATE FUNCTION evently.api_user_holds(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    subject uuid := (req->'path'->>'userId')::uuid;
+BEGIN
+    PERFORM evently._require(subject = actor OR evently._require_actor(actor) = 'ADMIN', 'EV003',
+        'Access denied', format('User %s may not read the holds of user %s.', actor, subject));
+    RETURN coalesce((SELECT jsonb_agg(jsonb_build_object(
+                'hold_id', h.id, 'user_id', h.user_id, 'event_id', h.event_id,
+                'seat_ids', (SELECT jsonb_agg(hs.seat_id ORDER BY hs.seat_id) FROM evently.hold_seats hs
+                              WHERE hs.hold_id = h.id),
+                'ttl_seconds', greatest(0, ceil(extract(epoch FROM h.expires_at - now())))::int)
+              ORDER BY h.created_at)
+              FROM evently.holds h
+             WHERE h.user_id = subject AND h.status = 'ACTIVE' AND h.expires_at > now()), '[]');
+END
+$$;
+
+-- POST and PUT /admin/events/:eventId/cancellation-policy
+CREATE FUNCTION evently.api_policy_set(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    b jsonb := req->'body';
+    ev_id uuid := (req->'path'->>'eventId')::uuid;
+    exists_already boolean;
+BEGIN
+    PERFORM evently._require_admin(actor);
+    exists_already := EXISTS (SELECT 1 FROM evently.cancellation_policies WHERE event_id = ev_id);
+    PERFORM evently._require(exists_already = (req->>'method' = 'PUT'),
+        CASE WHEN exists_already THEN 'EV010' ELSE 'EV002' END,
+        CASE WHEN exists_already THEN 'cancellation policy already exists for this event'
+             ELSE 'cancellation policy not found' END,
+        format('Event %s; create with POST, replace with PUT.', ev_id));
+    PERFORM evently._require((b->>'cancellation_deadline')::timestamptz > now(), 'EV001',
+        'cancellation deadline must be in the future', format('%s is not after now.', b->>'cancellation_deadline'));
+    PERFORM evently._require(coalesce((b->>'refund_processing_days')::int, 5) BETWEEN 1 AND 30, 'EV001',
+        'invalid refund processing days', 'Refunds are processed in 1 to 30 days.');
+    RETURN evently.set_cancellation_policy(ev_id, (b->>'allow_cancellation')::boolean,
+        (b->>'cancellation_deadline')::timestamptz, b->>'fee_type', coalesce((b->>'fee_amount')::numeric, 0),
+        coalesce((b->>'refund_processing_days')::int, 5), actor);
+EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
+    PERFORM evently._fail('EV001', 'invalid cancellation deadline',
+        format('%L is not an RFC 3339 time.', b->>'cancellation_deadline'));
+END
+$$;
+
+-- GET /admin/events/:eventId/cancellation-policy
+CREATE FUNCTION evently.api_policy_get(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    doc jsonb := evently.policy_json((req->'path'->>'eventId')::uuid);
+BEGIN
+    PERFORM evently._require_admin(actor);
+    PERFORM evently._require(doc IS NOT NULL, 'EV002', 'Cancellation policy not found',
+        format('cancellation policy not found for event: %s', req->'path'->>'eventId'));
+    RETURN doc;
+END
+$$;

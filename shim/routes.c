@@ -72,6 +72,10 @@ static const Field confirm_body[] = {
 static const Field waitlist_body[] = {
 	{"event_id", FIELD_UUID, true}, {"quantity", FIELD_INT, false, 1, 10},
 	{"preferences", FIELD_OBJECT, false}, {NULL}};
+static const Field policy_body[] = {
+	{"allow_cancellation", FIELD_BOOL, true}, {"cancellation_deadline", FIELD_STRING, true, 10, 40},
+	{"fee_type", FIELD_STRING, true, 4, 10}, {"fee_amount", FIELD_NUMBER, false, 0, 1e9},
+	{"refund_processing_days", FIELD_INT, false, 1, 30}, {NULL}};
 static const Field reason_required[] = {{"reason", FIELD_STRING, true, 1, 500}, {NULL}};
 static const Field reason_optional[] = {{"reason", FIELD_STRING, false, 1, 500}, {NULL}};
 
@@ -134,6 +138,22 @@ static const Route routes[] = {
 	 200, "Waitlist status retrieved successfully"},
 	{"GET", "/api/v1/users/waitlist", AUTH_USER, sql_route, API(api_user_waitlist),
 	 200, "Waitlist entries retrieved successfully"},
+
+	{"GET", "/api/v1/users/bookings", AUTH_USER, sql_route, API(api_user_bookings),
+	 200, "Bookings retrieved successfully"},
+	{"GET", "/api/v1/users/cancellations", AUTH_USER, sql_route, API(api_user_cancellations),
+	 200, "User cancellations retrieved successfully"},
+	{"GET", "/api/v1/cancellations/:id", AUTH_USER, sql_route, API(api_cancellation_get),
+	 200, "Cancellation retrieved successfully"},
+	{"GET", "/api/v1/users/:userId/holds", AUTH_USER, sql_route, API(api_user_holds),
+	 200, "User holds retrieved successfully"},
+
+	{"POST", "/api/v1/admin/events/:eventId/cancellation-policy", AUTH_ADMIN, sql_route,
+	 API(api_policy_set), 201, "Cancellation policy created successfully", policy_body},
+	{"GET", "/api/v1/admin/events/:eventId/cancellation-policy", AUTH_ADMIN, sql_route,
+	 API(api_policy_get), 200, "Cancellation policy retrieved successfully"},
+	{"PUT", "/api/v1/admin/events/:eventId/cancellation-policy", AUTH_ADMIN, sql_route,
+	 API(api_policy_set), 200, "Cancellation policy updated successfully", policy_body},
 
 	{"GET", "/api/v1/admin/bookings", AUTH_ADMIN, sql_route, API(api_admin_bookings),
 	 200, "Bookings retrieved successfully"},
@@ -516,7 +536,8 @@ dispatch(const Route *route, Request *req, PathParams *pp, Claims *claims)
 	for (int i = 0; i < pp->n; i++)
 		json_object_set_new(path, pp->name[i], json_string(pp->value[i]));
 	call.actor = route->auth == AUTH_PUBLIC ? NULL : claims->user_id;
-	call.req = json_pack("{s:o, s:O, s:o}", "path", path, "query", req->query, "body", body);
+	call.req = json_pack("{s:s, s:o, s:O, s:o}", "method", req->method, "path", path,
+						 "query", req->query, "body", body);
 	if (req->idempotency_key)
 		json_object_set_new(call.req, "idempotency_key", json_string(req->idempotency_key));
 	reply = route->handler(route, &call);
