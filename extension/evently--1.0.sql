@@ -1587,3 +1587,158 @@ BEGIN
     RETURN doc;
 END
 $$;
+
+-- A body time in RFC 3339 with a zone, or EV001.
+CREATE FUNCTION evently._time_field(b jsonb, name text) RETURNS timestamptz
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF b->>name IS NULL THEN
+        RETURN NULL;
+    END IF;
+    PERFORM evently._require(b->>name ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)$',
+        'EV001', format('invalid %s', name), format('%L is not an RFC 3339 time with a zone.', b->>name));
+    RETURN (b->>name)::timestamptz;
+EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
+    PERFORM evently._fail('EV001', format('invalid %s', name), format('%L is not a time.', b->>name));
+END
+$$;
+
+-- POST /admin/events
+CREATE FUNCTION evently.api_event_create(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    b jsonb := req->'body';
+    multipliers jsonb := '{}';
+    item jsonb;
+    new_id uuid;
+BEGIN
+    PERFORM evently._require_admin(actor);
+    FOR item IN SELECT * FROM jsonb_array_elements(b->'section_pricing') LOOP
+        PERFORM evently._require(jsonb_typeof(item) = 'object' AND item->>'section_id' ~* '^[0-9a-f-]{36}$'
+                                 AND jsonb_typeof(item->'price_multiplier') = 'number',
+            'EV001', 'invalid section pricing', 'Each item is {"section_id": uuid, "price_multiplier": number}.');
+        PERFORM evently._require(NOT multipliers ? (item->>'section_id'), 'EV001',
+            'duplicate section ID in pricing', format('Section %s is priced twice.', item->>'section_id'));
+        multipliers := multipliers || jsonb_build_object(item->>'section_id', item->'price_multiplier');
+    END LOOP;
+    new_id := evently.create_event(b->>'name', (b->>'venue_template_id')::uuid,
+                                   evently._time_field(b, 'date_time'), (b->>'base_price')::numeric, actor,
+                                   b->>'venue', b->>'description', multipliers,
+                                   ARRAY(SELECT jsonb_array_elements_text(coalesce(b->'tags', '[]'))));
+    UPDATE evently.events SET image_url = b->>'image_url' WHERE id = new_id AND b->>'image_url' IS NOT NULL;
+    RETURN evently.event_json(new_id, true);
+END
+$$;
+
+-- PUT /admin/events/:eventId: only a published event changes; cancelling it
+-- releases its holds and closes its waitlist (bookings stay, for refunds).
+CREATE FUNCTION evently.api_event_update(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    b jsonb := req->'body';
+    ev record;
+    new_time timestamptz := evently._time_field(b, 'date_time');
+    new_status text := b->>'status';
+BEGIN
+    PERFORM evently._require_admin(actor);
+    SELECT * INTO ev FROM evently.events WHERE id = (req->'path'->>'eventId')::uuid FOR UPDATE;
+    PERFORM evently._require(FOUND, 'EV002', 'event not found',
+        format('Event %s does not exist.', req->'path'->>'eventId'));
+    PERFORM evently._require(ev.status = 'published', 'EV007',
+        format('cannot update event with status: %s', ev.status), 'Cancelled and completed events are final.');
+    PERFORM evently._require(new_time IS NULL OR new_time > now(), 'EV001', 'event date must be in the future',
+        format('%s is not after now.', new_time));
+    PERFORM evently._require(new_status IS NULL OR new_status IN ('published', 'cancelled', 'completed'),
+        'EV001', 'invalid status', format('Status %L is not published, cancelled or completed.', new_status));
+    PERFORM evently._require(b->'base_price' IS NULL OR (b->>'base_price')::numeric >= 0, 'EV001',
+        'invalid base price', 'A base price is at least 0.');
+    PERFORM evently._require(coalesce(length(b->>'name'), 3) BETWEEN 3 AND 255, 'EV001', 'invalid event name',
+        'An event name has 3 to 255 characters.');
+    IF b ? 'tags' THEN
+        PERFORM evently._require(NOT EXISTS (
+                SELECT 1 FROM jsonb_array_elements_text(b->'tags') t
+                 WHERE NOT EXISTS (SELECT 1 FROM evently.tags g WHERE g.slug = t AND g.is_active)),
+            'EV001', 'tag validation failed', 'Every tag must be the slug of an active tag.');
+        DELETE FROM evently.event_tags WHERE event_id = ev.id;
+        INSERT INTO evently.event_tags (event_id, tag_id)
+        SELECT ev.id, g.id FROM evently.tags g WHERE g.slug IN (SELECT jsonb_array_elements_text(b->'tags'));
+    END IF;
+    BEGIN
+        UPDATE evently.events
+           SET name = coalesce(b->>'name', name), description = coalesce(b->>'description', description),
+               venue = coalesce(b->>'venue', venue), date_time = coalesce(new_time, date_time),
+               base_price = coalesce(round((b->>'base_price')::numeric, 2), base_price),
+               status = coalesce(new_status, status), image_url = coalesce(b->>'image_url', image_url),
+               updated_by = actor, updated_at = now()
+         WHERE id = ev.id;
+    EXCEPTION WHEN check_violation OR numeric_value_out_of_range THEN
+        PERFORM evently._fail('EV001', 'invalid event', SQLERRM);
+    END;
+    IF b ? 'base_price' THEN
+        -- seats not yet sold take the new price
+        UPDATE evently.event_seats es SET price = round((b->>'base_price')::numeric * p.price_multiplier, 2)
+          FROM evently.event_pricing p
+         WHERE es.event_id = ev.id AND p.event_id = ev.id AND p.section_id = es.section_id
+           AND es.status IN ('AVAILABLE', 'BLOCKED');
+    END IF;
+    IF new_status = 'cancelled' THEN
+        PERFORM evently._close_event(ev.id, actor);
+    END IF;
+    PERFORM evently._emit(CASE WHEN new_status = 'cancelled' THEN 'event.cancelled' ELSE 'event.updated' END,
+                          ev.id, actor, 'event', ev.id, evently.event_json(ev.id), actor);
+    RETURN evently.event_json(ev.id, true);
+END
+$$;
+
+-- A cancelled event's live holds are released and its waitlist closed.
+CREATE FUNCTION evently._close_event(p_event_id uuid, actor uuid) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM evently._lock_event_queue(p_event_id);
+    UPDATE evently.waitlist_entries SET status = 'CANCELLED', updated_at = now()
+     WHERE event_id = p_event_id AND status IN ('ACTIVE', 'NOTIFIED');
+    PERFORM 1 FROM evently.event_seats WHERE event_id = p_event_id AND status = 'HELD'
+     ORDER BY seat_id FOR UPDATE;
+    UPDATE evently.holds SET status = 'RELEASED', updated_at = now()
+     WHERE event_id = p_event_id AND status = 'ACTIVE';
+    UPDATE evently.event_seats SET status = 'AVAILABLE', hold_id = NULL, held_until = NULL
+     WHERE event_id = p_event_id AND status = 'HELD';
+END
+$$;
+
+-- DELETE /admin/events/:eventId: only an event nobody ever held or booked
+CREATE FUNCTION evently.api_event_delete(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    ev_id uuid := (req->'path'->>'eventId')::uuid;
+BEGIN
+    PERFORM evently._require_admin(actor);
+    PERFORM 1 FROM evently.events WHERE id = ev_id FOR UPDATE;
+    PERFORM evently._require(FOUND, 'EV002', 'event not found', format('Event %s does not exist.', ev_id));
+    PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.holds WHERE event_id = ev_id),
+        'EV014', 'cannot delete event with existing bookings. Consider canceling the event instead',
+        format('Event %s has holds or bookings.', ev_id));
+    DELETE FROM evently.waitlist_entries WHERE event_id = ev_id;
+    DELETE FROM evently.events WHERE id = ev_id;
+    PERFORM evently._audit('event.deleted', 'event', ev_id, '{}', actor);
+    RETURN NULL;
+END
+$$;
+
+-- GET /admin/events/:eventId
+CREATE FUNCTION evently.api_admin_event_get(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM evently._require_admin(actor);
+    RETURN evently.event_json((req->'path'->>'eventId')::uuid, true);
+END
+$$;
+
+-- GET /admin/events
+CREATE FUNCTION evently.api_admin_events_list(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM evently._require_admin(actor);
+    RETURN evently.api_events_list(actor, req);
+END
+$$;

@@ -76,6 +76,18 @@ static const Field policy_body[] = {
 	{"allow_cancellation", FIELD_BOOL, true}, {"cancellation_deadline", FIELD_STRING, true, 10, 40},
 	{"fee_type", FIELD_STRING, true, 4, 10}, {"fee_amount", FIELD_NUMBER, false, 0, 1e9},
 	{"refund_processing_days", FIELD_INT, false, 1, 30}, {NULL}};
+static const Field event_create_body[] = {
+	{"name", FIELD_STRING, true, 3, 255}, {"description", FIELD_STRING, false, 0, 2000},
+	{"venue", FIELD_STRING, true, 3, 255}, {"venue_template_id", FIELD_UUID, true},
+	{"date_time", FIELD_STRING, true, 10, 40}, {"base_price", FIELD_NUMBER, true, 0, 1e9},
+	{"image_url", FIELD_STRING, false, 0, 500}, {"tags", FIELD_STRING_ARRAY, false, 0, 50},
+	{"section_pricing", FIELD_ARRAY, true, 1, 200}, {NULL}};
+static const Field event_update_body[] = {
+	{"name", FIELD_STRING, false, 3, 255}, {"description", FIELD_STRING, false, 0, 2000},
+	{"venue", FIELD_STRING, false, 3, 255}, {"venue_template_id", FIELD_UUID, false},
+	{"date_time", FIELD_STRING, false, 10, 40}, {"base_price", FIELD_NUMBER, false, 0, 1e9},
+	{"status", FIELD_STRING, false, 1, 20}, {"image_url", FIELD_STRING, false, 0, 500},
+	{"tags", FIELD_STRING_ARRAY, false, 0, 50}, {NULL}};
 static const Field reason_required[] = {{"reason", FIELD_STRING, true, 1, 500}, {NULL}};
 static const Field reason_optional[] = {{"reason", FIELD_STRING, false, 1, 500}, {NULL}};
 
@@ -154,6 +166,17 @@ static const Route routes[] = {
 	 API(api_policy_get), 200, "Cancellation policy retrieved successfully"},
 	{"PUT", "/api/v1/admin/events/:eventId/cancellation-policy", AUTH_ADMIN, sql_route,
 	 API(api_policy_set), 200, "Cancellation policy updated successfully", policy_body},
+
+	{"POST", "/api/v1/admin/events", AUTH_ADMIN, sql_route, API(api_event_create),
+	 201, "Event created successfully", event_create_body},
+	{"GET", "/api/v1/admin/events", AUTH_ADMIN, sql_route, API(api_admin_events_list),
+	 200, "Events retrieved successfully"},
+	{"GET", "/api/v1/admin/events/:eventId", AUTH_ADMIN, sql_route, API(api_admin_event_get),
+	 200, "Event retrieved successfully"},
+	{"PUT", "/api/v1/admin/events/:eventId", AUTH_ADMIN, sql_route, API(api_event_update),
+	 200, "Event updated successfully", event_update_body},
+	{"DELETE", "/api/v1/admin/events/:eventId", AUTH_ADMIN, sql_route, API(api_event_delete),
+	 200, "Event deleted successfully"},
 
 	{"GET", "/api/v1/admin/bookings", AUTH_ADMIN, sql_route, API(api_admin_bookings),
 	 200, "Bookings retrieved successfully"},

@@ -108,7 +108,9 @@ bool		token_verify(const char *token, const char *expected_type, Claims *claims,
 /* ---- validate.c: a route's declared body fields ---- */
 typedef enum FieldType
 {
-	FIELD_STRING, FIELD_UUID, FIELD_INT, FIELD_NUMBER, FIELD_BOOL, FIELD_UUID_ARRAY, FIELD_OBJECT
+	FIELD_STRING, FIELD_UUID, FIELD_INT, FIELD_NUMBER, FIELD_BOOL, FIELD_UUID_ARRAY, FIELD_OBJECT,
+	FIELD_STRING_ARRAY,			/* items: strings of at most 255 characters */
+	FIELD_ARRAY					/* items: anything; SQL checks them */
 } FieldType;
 
 typedef struct Field

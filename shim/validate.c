@@ -71,6 +71,25 @@ check_value(const Field *f, json_t *v)
 					return "must be an array of uuids";
 				return NULL;
 			}
+		case FIELD_STRING_ARRAY:
+			{
+				size_t		i;
+				json_t	   *item;
+
+				if (!json_is_array(v))
+					return "must be an array of strings";
+				if (json_array_size(v) < (size_t) f->min || json_array_size(v) > (size_t) f->max)
+					return "has the wrong number of items";
+				json_array_foreach(v, i, item)
+					if (!json_is_string(item) || json_string_length(item) > 255)
+					return "must be an array of strings";
+				return NULL;
+			}
+		case FIELD_ARRAY:
+			if (!json_is_array(v))
+				return "must be an array";
+			return json_array_size(v) < (size_t) f->min || json_array_size(v) > (size_t) f->max
+				? "has the wrong number of items" : NULL;
 		case FIELD_OBJECT:
 			return json_is_object(v) ? NULL : "must be an object";
 	}
