@@ -1742,3 +1742,142 @@ BEGIN
     RETURN evently.api_events_list(actor, req);
 END
 $$;
+
+-- The sort of an admin list: sort_by among the allowed columns, sort_order
+-- asc or desc; EV001 otherwise.
+CREATE FUNCTION evently._sort_param(req jsonb, allowed text[], fallback text)
+RETURNS TABLE (sort_by text, descending boolean) LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    sort_by := coalesce(nullif(req->'query'->>'sort_by', ''), fallback);
+    PERFORM evently._require(sort_by = ANY (allowed), 'EV001', 'Invalid query parameters',
+        format('sort_by=%s is not one of %s.', sort_by, array_to_string(allowed, ', ')));
+    PERFORM evently._require(coalesce(req->'query'->>'sort_order', 'asc') IN ('asc', 'desc'), 'EV001',
+        'Invalid query parameters', format('sort_order=%s is not asc or desc.', req->'query'->>'sort_order'));
+    descending := req->'query'->>'sort_order' = 'desc';
+    RETURN NEXT;
+END
+$$;
+
+-- a page of ids as {<key>: [...], total_count, page, limit, total_pages}
+CREATE FUNCTION evently._page(key text, docs jsonb, total bigint, page int, lim int) RETURNS jsonb
+LANGUAGE sql IMMUTABLE RETURN jsonb_build_object(key, coalesce(docs, '[]'), 'total_count', total,
+                                                 'page', page, 'limit', lim,
+                                                 'total_pages', ceil(total::numeric / lim)::int);
+
+-- POST /admin/tags
+CREATE FUNCTION evently.api_tag_create(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    new_id uuid;
+BEGIN
+    PERFORM evently._require_admin(actor);
+    -- its own statement: tag_json must see the row create_tag inserts
+    new_id := evently.create_tag(req->'body'->>'name', coalesce(req->'body'->>'color', '#6B7280'),
+                                 req->'body'->>'description', actor);
+    RETURN evently.tag_json(new_id);
+END
+$$;
+
+-- GET /admin/tags?page&limit&search&is_active&sort_by&sort_order
+CREATE FUNCTION evently.api_tags_list(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    q jsonb := req->'query';
+    page int := evently._int_param(req, 'page', 1, 1, 1000000);
+    lim int := evently._int_param(req, 'limit', 10, 1, 100);
+    sort record := evently._sort_param(req, '{name,created_at,updated_at}', 'name');
+    total bigint;
+    docs jsonb;
+BEGIN
+    PERFORM evently._require_admin(actor);
+    PERFORM evently._require(coalesce(q->>'is_active', 'true') IN ('true', 'false'), 'EV001',
+        'Invalid query parameters', 'is_active is true or false.');
+    WITH matching AS (
+        SELECT g.*, CASE sort.sort_by WHEN 'name' THEN g.name
+                                      WHEN 'created_at' THEN to_char(g.created_at, 'YYYYMMDDHH24MISSUS')
+                                      ELSE to_char(g.updated_at, 'YYYYMMDDHH24MISSUS') END AS sort_key
+          FROM evently.tags g
+         WHERE (q->>'search' IS NULL OR g.name ILIKE '%' || (q->>'search') || '%'
+                OR g.description ILIKE '%' || (q->>'search') || '%')
+           AND (q->>'is_active' IS NULL OR g.is_active = (q->>'is_active')::boolean))
+    SELECT (SELECT count(*) FROM matching),
+           (SELECT jsonb_agg(evently.tag_json(m.id) ORDER BY m.n)
+              FROM (SELECT id, row_number() OVER (ORDER BY CASE WHEN sort.descending THEN NULL ELSE sort_key END,
+                                                           sort_key DESC, id) AS n
+                      FROM matching ORDER BY n LIMIT lim OFFSET (page - 1) * lim) m)
+      INTO total, docs;
+    RETURN evently._page('tags', docs, total, page, lim);
+END
+$$;
+
+-- GET /admin/tags/:id
+CREATE FUNCTION evently.api_tag_get(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    doc jsonb := evently.tag_json((req->'path'->>'id')::uuid);
+BEGIN
+    PERFORM evently._require_admin(actor);
+    PERFORM evently._require(doc IS NOT NULL, 'EV002', 'tag not found',
+        format('Tag %s does not exist.', req->'path'->>'id'));
+    RETURN doc;
+END
+$$;
+
+-- PUT /admin/tags/:id
+CREATE FUNCTION evently.api_tag_update(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    b jsonb := req->'body';
+    tag_id uuid := (req->'path'->>'id')::uuid;
+    new_slug text := evently.slugify(b->>'name');
+BEGIN
+    PERFORM evently._require_admin(actor);
+    PERFORM 1 FROM evently.tags WHERE id = tag_id FOR UPDATE;
+    PERFORM evently._require(FOUND, 'EV002', 'tag not found', format('Tag %s does not exist.', tag_id));
+    PERFORM evently._require(b->>'name' IS NULL OR (length(btrim(b->>'name')) BETWEEN 2 AND 100 AND new_slug <> ''),
+        'EV001', 'invalid tag name', 'A tag name has 2 to 100 characters, one alphanumeric.');
+    PERFORM evently._require(b->>'name' IS NULL OR NOT EXISTS (
+            SELECT 1 FROM evently.tags WHERE id <> tag_id AND (slug = new_slug OR name = btrim(b->>'name'))),
+        'EV010', 'a tag with similar name already exists', format('Another tag is named like %L.', b->>'name'));
+    PERFORM evently._require(b->>'color' IS NULL OR b->>'color' ~ '^#[0-9A-Fa-f]{6}$', 'EV001',
+        'invalid color format. Use hex format like #FF0000', format('%L is not #RRGGBB.', b->>'color'));
+    PERFORM evently._require(b->>'description' IS NULL OR length(b->>'description') <= 500, 'EV001',
+        'tag description is too long', 'A description has at most 500 characters.');
+    UPDATE evently.tags
+       SET name = coalesce(btrim(b->>'name'), name), slug = coalesce(new_slug, slug),
+           description = coalesce(b->>'description', description), color = coalesce(b->>'color', color),
+           is_active = coalesce((b->>'is_active')::boolean, is_active), updated_by = actor, updated_at = now()
+     WHERE id = tag_id;
+    PERFORM evently._audit('tag.updated', 'tag', tag_id, b, actor);
+    RETURN evently.tag_json(tag_id);
+END
+$$;
+
+-- DELETE /admin/tags/:id: only a tag no event uses
+CREATE FUNCTION evently.api_tag_delete(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    victim uuid := (req->'path'->>'id')::uuid;
+    uses bigint;
+BEGIN
+    PERFORM evently._require_admin(actor);
+    PERFORM 1 FROM evently.tags WHERE id = victim FOR UPDATE;
+    PERFORM evently._require(FOUND, 'EV002', 'tag not found', format('Tag %s does not exist.', victim));
+    SELECT count(*) INTO uses FROM evently.event_tags WHERE tag_id = victim;
+    PERFORM evently._require(uses = 0, 'EV014',
+        format('cannot delete tag as it is being used by %s event(s). Consider deactivating it instead', uses),
+        format('Tag %s is on %s events.', victim, uses));
+    DELETE FROM evently.tags WHERE id = victim;
+    PERFORM evently._audit('tag.deleted', 'tag', victim, '{}', actor);
+    RETURN NULL;
+END
+$$;
+
+-- GET /admin/tags/active
+CREATE FUNCTION evently.api_admin_tags_active(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM evently._require_admin(actor);
+    RETURN evently.api_tags_active(actor, req);
+END
+$$;

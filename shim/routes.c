@@ -88,6 +88,12 @@ static const Field event_update_body[] = {
 	{"date_time", FIELD_STRING, false, 10, 40}, {"base_price", FIELD_NUMBER, false, 0, 1e9},
 	{"status", FIELD_STRING, false, 1, 20}, {"image_url", FIELD_STRING, false, 0, 500},
 	{"tags", FIELD_STRING_ARRAY, false, 0, 50}, {NULL}};
+static const Field tag_create_body[] = {
+	{"name", FIELD_STRING, true, 2, 100}, {"description", FIELD_STRING, false, 0, 500},
+	{"color", FIELD_STRING, false, 7, 7}, {NULL}};
+static const Field tag_update_body[] = {
+	{"name", FIELD_STRING, false, 2, 100}, {"description", FIELD_STRING, false, 0, 500},
+	{"color", FIELD_STRING, false, 7, 7}, {"is_active", FIELD_BOOL, false}, {NULL}};
 static const Field reason_required[] = {{"reason", FIELD_STRING, true, 1, 500}, {NULL}};
 static const Field reason_optional[] = {{"reason", FIELD_STRING, false, 1, 500}, {NULL}};
 
@@ -177,6 +183,19 @@ static const Route routes[] = {
 	 200, "Event updated successfully", event_update_body},
 	{"DELETE", "/api/v1/admin/events/:eventId", AUTH_ADMIN, sql_route, API(api_event_delete),
 	 200, "Event deleted successfully"},
+
+	{"POST", "/api/v1/admin/tags", AUTH_ADMIN, sql_route, API(api_tag_create),
+	 201, "Tag created successfully", tag_create_body},
+	{"GET", "/api/v1/admin/tags", AUTH_ADMIN, sql_route, API(api_tags_list),
+	 200, "Tags retrieved successfully"},
+	{"GET", "/api/v1/admin/tags/active", AUTH_ADMIN, sql_route, API(api_admin_tags_active),
+	 200, "Active tags retrieved successfully"},
+	{"GET", "/api/v1/admin/tags/:id", AUTH_ADMIN, sql_route, API(api_tag_get),
+	 200, "Tag retrieved successfully"},
+	{"PUT", "/api/v1/admin/tags/:id", AUTH_ADMIN, sql_route, API(api_tag_update),
+	 200, "Tag updated successfully", tag_update_body},
+	{"DELETE", "/api/v1/admin/tags/:id", AUTH_ADMIN, sql_route, API(api_tag_delete),
+	 200, "Tag deleted successfully"},
 
 	{"GET", "/api/v1/admin/bookings", AUTH_ADMIN, sql_route, API(api_admin_bookings),
 	 200, "Bookings retrieved successfully"},
