@@ -1881,3 +1881,342 @@ BEGIN
     RETURN evently.api_tags_active(actor, req);
 END
 $$;
+
+CREATE FUNCTION evently.template_json(p_template_id uuid) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('id', t.id, 'name', t.name, 'description', t.description,
+                              'default_rows', t.default_rows, 'default_seats_per_row', t.default_seats_per_row,
+                              'layout_type', t.layout_type, 'created_at', t.created_at, 'updated_at', t.updated_at)
+      FROM evently.venue_templates t WHERE t.id = p_template_id
+$$;
+
+CREATE FUNCTION evently.section_json(p_section_id uuid) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('id', s.id, 'template_id', s.template_id, 'name', s.name,
+                              'description', s.description, 'row_start', s.row_start, 'row_end', s.row_end,
+                              'seats_per_row', s.seats_per_row, 'total_seats', s.total_seats,
+                              'created_at', s.created_at, 'updated_at', s.updated_at)
+      FROM evently.venue_sections s WHERE s.id = p_section_id
+$$;
+
+CREATE FUNCTION evently.seat_json(p_seat_id uuid) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('id', s.id, 'section_id', s.section_id, 'seat_number', s.seat_number,
+                              'row', s."row", 'position', s.position, 'status', s.status,
+                              'created_at', s.created_at, 'updated_at', s.updated_at,
+                              'section', jsonb_build_object('id', sec.id, 'template_id', sec.template_id,
+                                                            'name', sec.name))
+      FROM evently.seats s JOIN evently.venue_sections sec ON sec.id = s.section_id
+     WHERE s.id = p_seat_id
+$$;
+
+-- A template may change shape only while no event uses it.
+CREATE FUNCTION evently._require_template_unused(p_template_id uuid) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.events WHERE venue_template_id = p_template_id),
+        'EV014', 'venue template is in use',
+        format('Venue template %s has events; their seat inventory is fixed.', p_template_id));
+END
+$$;
+
+-- POST /admin/venue-templates
+CREATE FUNCTION evently.api_template_create(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    b jsonb := req->'body';
+    new_id uuid;
+BEGIN
+    PERFORM evently._require_admin(actor);
+    new_id := evently.create_venue_template(b->>'name', b->>'layout_type', b->>'description');
+    UPDATE evently.venue_templates SET default_rows = (b->>'default_rows')::int,
+                                       default_seats_per_row = (b->>'default_seats_per_row')::int
+     WHERE id = new_id;
+    RETURN evently.template_json(new_id);
+END
+$$;
+
+-- GET /admin/venue-templates?page&limit&search&layout_type&sort_by&sort_order
+CREATE FUNCTION evently.api_templates_list(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    q jsonb := req->'query';
+    page int := evently._int_param(req, 'page', 1, 1, 1000000);
+    lim int := evently._int_param(req, 'limit', 20, 1, 100);
+    sort record;
+    total bigint;
+    docs jsonb;
+BEGIN
+    PERFORM evently._require_admin(actor);
+    SELECT * INTO sort FROM evently._sort_param(req, '{name,created_at,updated_at}', 'name');
+    WITH matching AS (
+        SELECT t.id, CASE sort.sort_by WHEN 'name' THEN t.name
+                                       WHEN 'created_at' THEN to_char(t.created_at, 'YYYYMMDDHH24MISSUS')
+                                       ELSE to_char(t.updated_at, 'YYYYMMDDHH24MISSUS') END AS sort_key
+          FROM evently.venue_templates t
+         WHERE (q->>'search' IS NULL OR t.name ILIKE '%' || (q->>'search') || '%'
+                OR t.description ILIKE '%' || (q->>'search') || '%')
+           AND (q->>'layout_type' IS NULL OR t.layout_type = upper(q->>'layout_type'))),
+    ordered AS (
+        SELECT id, row_number() OVER (ORDER BY CASE WHEN sort.descending THEN NULL ELSE sort_key END,
+                                               sort_key DESC, id) AS n
+          FROM matching)
+    SELECT (SELECT count(*) FROM matching),
+           (SELECT jsonb_agg(evently.template_json(o.id) ORDER BY o.n)
+              FROM (SELECT * FROM ordered ORDER BY n LIMIT lim OFFSET (page - 1) * lim) o)
+      INTO total, docs;
+    RETURN evently._page('templates', docs, total, page, lim);
+END
+$$;
+
+-- GET /admin/venue-templates/:id
+CREATE FUNCTION evently.api_template_get(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    doc jsonb := evently.template_json((req->'path'->>'id')::uuid);
+BEGIN
+    PERFORM evently._require_admin(actor);
+    PERFORM evently._require(doc IS NOT NULL, 'EV002', 'template not found',
+        format('Venue template %s does not exist.', req->'path'->>'id'));
+    RETURN doc;
+END
+$$;
+
+-- PUT /admin/venue-templates/:id
+CREATE FUNCTION evently.api_template_update(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    b jsonb := req->'body';
+    tpl uuid := (req->'path'->>'id')::uuid;
+BEGIN
+    PERFORM evently._require_admin(actor);
+    PERFORM 1 FROM evently.venue_templates WHERE id = tpl FOR UPDATE;
+    PERFORM evently._require(FOUND, 'EV002', 'template not found', format('Venue template %s does not exist.', tpl));
+    PERFORM evently._require(b->>'name' IS NULL OR NOT EXISTS (
+            SELECT 1 FROM evently.venue_templates WHERE name = btrim(b->>'name') AND id <> tpl),
+        'EV010', format('template with name %L already exists', b->>'name'), 'Template names are unique.');
+    PERFORM evently._require(b->>'layout_type' IS NULL
+                             OR upper(b->>'layout_type') IN ('THEATER', 'STADIUM', 'CONFERENCE', 'GENERAL'),
+        'EV001', 'invalid layout type', format('Layout %L is not THEATER, STADIUM, CONFERENCE or GENERAL.', b->>'layout_type'));
+    UPDATE evently.venue_templates
+       SET name = coalesce(btrim(b->>'name'), name), description = coalesce(b->>'description', description),
+           layout_type = coalesce(upper(b->>'layout_type'), layout_type),
+           default_rows = coalesce((b->>'default_rows')::int, default_rows),
+           default_seats_per_row = coalesce((b->>'default_seats_per_row')::int, default_seats_per_row),
+           updated_at = now()
+     WHERE id = tpl;
+    PERFORM evently._audit('venue_template.updated', 'venue_template', tpl, b, actor);
+    RETURN evently.template_json(tpl);
+END
+$$;
+
+-- DELETE /admin/venue-templates/:id: with its sections and seats, if no event uses it
+CREATE FUNCTION evently.api_template_delete(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    tpl uuid := (req->'path'->>'id')::uuid;
+BEGIN
+    PERFORM evently._require_admin(actor);
+    PERFORM 1 FROM evently.venue_templates WHERE id = tpl FOR UPDATE;
+    PERFORM evently._require(FOUND, 'EV002', 'template not found', format('Venue template %s does not exist.', tpl));
+    PERFORM evently._require_template_unused(tpl);
+    DELETE FROM evently.venue_templates WHERE id = tpl;
+    PERFORM evently._audit('venue_template.deleted', 'venue_template', tpl, '{}', actor);
+    RETURN NULL;
+END
+$$;
+
+-- POST /admin/venue-templates/:id/sections: the seats are generated with it
+CREATE FUNCTION evently.api_section_create(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    b jsonb := req->'body';
+    new_id uuid;
+    made int;
+BEGIN
+    PERFORM evently._require_admin(actor);
+    new_id := evently.add_section((req->'path'->>'id')::uuid, b->>'name', b->>'row_start', b->>'row_end',
+                                  (b->>'seats_per_row')::int, b->>'description');
+    SELECT total_seats INTO made FROM evently.venue_sections WHERE id = new_id;
+    PERFORM evently._require(b->'total_seats' IS NULL OR (b->>'total_seats')::int = made, 'EV001',
+        format('generated seat count (%s) doesn''t match section total (%s)', made, b->>'total_seats'),
+        'total_seats must equal rows x seats_per_row.');
+    RETURN evently.section_json(new_id);
+END
+$$;
+
+-- GET /admin/venue-templates/:id/sections
+CREATE FUNCTION evently.api_sections_list(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    tpl uuid := (req->'path'->>'id')::uuid;
+BEGIN
+    PERFORM evently._require_admin(actor);
+    RETURN coalesce((SELECT jsonb_agg(evently.section_json(s.id) || jsonb_build_object('template', evently.template_json(tpl))
+                                      ORDER BY s.name)
+                       FROM evently.venue_sections s WHERE s.template_id = tpl), '[]');
+END
+$$;
+
+-- PUT /admin/sections/:id: name and description (its seats are fixed)
+CREATE FUNCTION evently.api_section_update(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    b jsonb := req->'body';
+    sec uuid := (req->'path'->>'id')::uuid;
+BEGIN
+    PERFORM evently._require_admin(actor);
+    PERFORM 1 FROM evently.venue_sections WHERE id = sec FOR UPDATE;
+    PERFORM evently._require(FOUND, 'EV002', 'section not found', format('Section %s does not exist.', sec));
+    BEGIN
+        UPDATE evently.venue_sections SET name = coalesce(btrim(b->>'name'), name),
+                                          description = coalesce(b->>'description', description), updated_at = now()
+         WHERE id = sec;
+    EXCEPTION WHEN unique_violation OR check_violation THEN
+        PERFORM evently._fail('EV010', 'section name already used', SQLERRM);
+    END;
+    PERFORM evently._audit('venue_section.updated', 'venue_section', sec, b, actor);
+    RETURN evently.section_json(sec);
+END
+$$;
+
+-- DELETE /admin/sections/:id: with its seats, if no event uses the template
+CREATE FUNCTION evently.api_section_delete(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    sec uuid := (req->'path'->>'id')::uuid;
+    tpl uuid;
+BEGIN
+    PERFORM evently._require_admin(actor);
+    SELECT template_id INTO tpl FROM evently.venue_sections WHERE id = sec FOR UPDATE;
+    PERFORM evently._require(FOUND, 'EV002', 'section not found', format('Section %s does not exist.', sec));
+    PERFORM evently._require_template_unused(tpl);
+    DELETE FROM evently.venue_sections WHERE id = sec;
+    PERFORM evently._audit('venue_section.deleted', 'venue_section', sec, '{}', actor);
+    RETURN NULL;
+END
+$$;
+
+-- GET /seats/:id
+CREATE FUNCTION evently.api_seat_get(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    doc jsonb := evently.seat_json((req->'path'->>'id')::uuid);
+BEGIN
+    PERFORM evently._require(doc IS NOT NULL, 'EV002', 'seat not found',
+        format('Seat %s does not exist.', req->'path'->>'id'));
+    RETURN doc;
+END
+$$;
+
+-- PUT /admin/seats/:id: a seat's label, or blocking it (also in the
+-- inventories of events still to come, where it is not held or booked)
+CREATE FUNCTION evently.api_seat_update(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    b jsonb := req->'body';
+    seat uuid := (req->'path'->>'id')::uuid;
+BEGIN
+    PERFORM evently._require_admin(actor);
+    PERFORM 1 FROM evently.seats WHERE id = seat FOR UPDATE;
+    PERFORM evently._require(FOUND, 'EV002', 'seat not found', format('Seat %s does not exist.', seat));
+    PERFORM evently._require(b->>'status' IS NULL OR b->>'status' IN ('AVAILABLE', 'BLOCKED'), 'EV001',
+        'invalid seat status', format('Status %L is not AVAILABLE or BLOCKED.', b->>'status'));
+    BEGIN
+        UPDATE evently.seats SET seat_number = coalesce(b->>'seat_number', seat_number),
+                                 "row" = coalesce(b->>'row', "row"),
+                                 position = coalesce((b->>'position')::int, position),
+                                 status = coalesce(b->>'status', status), updated_at = now()
+         WHERE id = seat;
+    EXCEPTION WHEN unique_violation THEN
+        PERFORM evently._fail('EV010', 'seat number already used', SQLERRM);
+    END;
+    IF b->>'status' IS NOT NULL THEN
+        UPDATE evently.event_seats es SET status = b->>'status'
+          FROM evently.events e
+         WHERE es.seat_id = seat AND e.id = es.event_id AND e.status = 'published' AND e.date_time > now()
+           AND es.status IN ('AVAILABLE', 'BLOCKED');
+    END IF;
+    PERFORM evently._audit('seat.updated', 'seat', seat, b, actor);
+    RETURN evently.seat_json(seat);
+END
+$$;
+
+-- DELETE /admin/seats/:id: if no event uses its template
+CREATE FUNCTION evently.api_seat_delete(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    seat uuid := (req->'path'->>'id')::uuid;
+    tpl uuid;
+BEGIN
+    PERFORM evently._require_admin(actor);
+    SELECT sec.template_id INTO tpl FROM evently.seats s JOIN evently.venue_sections sec ON sec.id = s.section_id
+     WHERE s.id = seat;
+    PERFORM evently._require(FOUND, 'EV002', 'seat not found', format('Seat %s does not exist.', seat));
+    PERFORM evently._require_template_unused(tpl);
+    DELETE FROM evently.seats WHERE id = seat;
+    PERFORM evently._audit('seat.deleted', 'seat', seat, '{}', actor);
+    RETURN NULL;
+END
+$$;
+
+-- GET /sections/:sectionId/seats
+CREATE FUNCTION evently.api_section_seats(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(jsonb_agg(evently.seat_json(s.id) - 'section' ORDER BY s."row", s.position), '[]')
+      FROM evently.seats s WHERE s.section_id = (req->'path'->>'sectionId')::uuid
+$$;
+
+-- GET /sections/:sectionId/seats/available?event_id=
+CREATE FUNCTION evently.api_section_seats_available(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    ev text := req->'query'->>'event_id';
+BEGIN
+    PERFORM evently._require(ev ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$', 'EV001',
+        'Event ID is required', 'Pass event_id=<uuid> in the query.');
+    RETURN coalesce((SELECT jsonb_agg(jsonb_build_object('id', s.id, 'seat_number', s.seat_number, 'row', s."row",
+                                                         'position', s.position, 'status', 'AVAILABLE',
+                                                         'price', es.price, 'is_held', false)
+                                      ORDER BY s."row", s.position)
+                       FROM evently.event_seats es JOIN evently.seats s ON s.id = es.seat_id
+                      WHERE es.event_id = ev::uuid AND es.section_id = (req->'path'->>'sectionId')::uuid
+                        AND (es.status = 'AVAILABLE' OR (es.status = 'HELD' AND es.held_until <= now()))), '[]');
+END
+$$;
+
+-- POST /seats/availability {event_id, seat_ids}: holds are per (event, seat),
+-- so the event is required (the reference's was not).
+CREATE FUNCTION evently.api_seats_availability(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('seats', coalesce(jsonb_agg(jsonb_build_object(
+               'seat_id', x.id,
+               'available', coalesce(st.status = 'AVAILABLE', false),
+               'status', CASE WHEN st.status IN ('AVAILABLE', 'HELD') THEN st.status ELSE 'UNAVAILABLE' END)
+               ORDER BY x.n), '[]'))
+      FROM jsonb_array_elements_text(req->'body'->'seat_ids') WITH ORDINALITY AS x(id, n)
+      LEFT JOIN LATERAL (
+          SELECT CASE WHEN es.status = 'HELD' AND es.held_until <= now() THEN 'AVAILABLE' ELSE es.status END AS status
+            FROM evently.event_seats es
+           WHERE es.event_id = (req->'body'->>'event_id')::uuid AND es.seat_id = x.id::uuid) st ON true
+$$;
+
+-- GET /seats/hold/:holdId/validate: is the caller's hold still good?
+CREATE FUNCTION evently.api_hold_validate(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    h record;
+BEGIN
+    SELECT * INTO h FROM evently.holds WHERE id = (req->'path'->>'holdId')::uuid;
+    PERFORM evently._require(FOUND AND h.user_id = actor, 'EV002', 'hold not found',
+        format('Hold %s does not exist.', req->'path'->>'holdId'));
+    PERFORM evently._require(h.status = 'ACTIVE' AND h.expires_at > now(), 'EV005', 'hold has expired',
+        format('Hold %s is %s.', h.id, CASE WHEN h.status = 'ACTIVE' THEN 'past its expiry' ELSE h.status END));
+    RETURN jsonb_build_object('valid', true,
+        'details', jsonb_build_object('hold_id', h.id, 'user_id', h.user_id, 'event_id', h.event_id,
+                                      'seat_ids', (SELECT jsonb_agg(seat_id ORDER BY seat_id) FROM evently.hold_seats
+                                                    WHERE hold_id = h.id),
+                                      'ttl_seconds', ceil(extract(epoch FROM h.expires_at - now()))::int),
+        'ttl_seconds', ceil(extract(epoch FROM h.expires_at - now()))::int);
+END
+$$;

@@ -94,6 +94,25 @@ static const Field tag_create_body[] = {
 static const Field tag_update_body[] = {
 	{"name", FIELD_STRING, false, 2, 100}, {"description", FIELD_STRING, false, 0, 500},
 	{"color", FIELD_STRING, false, 7, 7}, {"is_active", FIELD_BOOL, false}, {NULL}};
+static const Field template_create_body[] = {
+	{"name", FIELD_STRING, true, 3, 255}, {"description", FIELD_STRING, false, 0, 1000},
+	{"default_rows", FIELD_INT, true, 1, 50}, {"default_seats_per_row", FIELD_INT, true, 1, 100},
+	{"layout_type", FIELD_STRING, true, 1, 20}, {NULL}};
+static const Field template_update_body[] = {
+	{"name", FIELD_STRING, false, 3, 255}, {"description", FIELD_STRING, false, 0, 1000},
+	{"default_rows", FIELD_INT, false, 1, 50}, {"default_seats_per_row", FIELD_INT, false, 1, 100},
+	{"layout_type", FIELD_STRING, false, 1, 20}, {NULL}};
+static const Field section_create_body[] = {
+	{"name", FIELD_STRING, true, 1, 255}, {"description", FIELD_STRING, false, 0, 500},
+	{"row_start", FIELD_STRING, true, 1, 10}, {"row_end", FIELD_STRING, true, 1, 10},
+	{"seats_per_row", FIELD_INT, true, 1, 100}, {"total_seats", FIELD_INT, false, 1, 1000000}, {NULL}};
+static const Field section_update_body[] = {
+	{"name", FIELD_STRING, false, 1, 255}, {"description", FIELD_STRING, false, 0, 500}, {NULL}};
+static const Field seat_update_body[] = {
+	{"seat_number", FIELD_STRING, false, 1, 20}, {"row", FIELD_STRING, false, 1, 10},
+	{"position", FIELD_INT, false, 1, 100000}, {"status", FIELD_STRING, false, 1, 20}, {NULL}};
+static const Field availability_body[] = {
+	{"event_id", FIELD_UUID, true}, {"seat_ids", FIELD_UUID_ARRAY, true, 1, 100}, {NULL}};
 static const Field reason_required[] = {{"reason", FIELD_STRING, true, 1, 500}, {NULL}};
 static const Field reason_optional[] = {{"reason", FIELD_STRING, false, 1, 500}, {NULL}};
 
@@ -133,6 +152,15 @@ static const Route routes[] = {
 
 	{"POST", "/api/v1/seats/hold", AUTH_USER, sql_route, API(api_hold_seats),
 	 200, "Seats held successfully", hold_body},
+	{"GET", "/api/v1/seats/:id", AUTH_USER, sql_route, API(api_seat_get), 200, "Seat retrieved successfully"},
+	{"POST", "/api/v1/seats/availability", AUTH_USER, sql_route, API(api_seats_availability),
+	 200, "Seat availability checked successfully", availability_body},
+	{"GET", "/api/v1/seats/hold/:holdId/validate", AUTH_USER, sql_route, API(api_hold_validate),
+	 200, "Hold is valid"},
+	{"GET", "/api/v1/sections/:sectionId/seats", AUTH_PUBLIC, sql_route, API(api_section_seats),
+	 200, "Seats retrieved successfully"},
+	{"GET", "/api/v1/sections/:sectionId/seats/available", AUTH_PUBLIC, sql_route,
+	 API(api_section_seats_available), 200, "Available seats retrieved successfully"},
 	{"GET", "/api/v1/seats/hold/:holdId", AUTH_USER, sql_route, API(api_hold_get),
 	 200, "Hold retrieved successfully"},
 	{"DELETE", "/api/v1/seats/hold/:holdId", AUTH_USER, sql_route, API(api_hold_release),
@@ -196,6 +224,29 @@ static const Route routes[] = {
 	 200, "Tag updated successfully", tag_update_body},
 	{"DELETE", "/api/v1/admin/tags/:id", AUTH_ADMIN, sql_route, API(api_tag_delete),
 	 200, "Tag deleted successfully"},
+
+	{"POST", "/api/v1/admin/venue-templates", AUTH_ADMIN, sql_route, API(api_template_create),
+	 201, "Template created successfully", template_create_body},
+	{"GET", "/api/v1/admin/venue-templates", AUTH_ADMIN, sql_route, API(api_templates_list),
+	 200, "Templates retrieved successfully"},
+	{"GET", "/api/v1/admin/venue-templates/:id", AUTH_ADMIN, sql_route, API(api_template_get),
+	 200, "Template retrieved successfully"},
+	{"PUT", "/api/v1/admin/venue-templates/:id", AUTH_ADMIN, sql_route, API(api_template_update),
+	 200, "Template updated successfully", template_update_body},
+	{"DELETE", "/api/v1/admin/venue-templates/:id", AUTH_ADMIN, sql_route, API(api_template_delete),
+	 200, "Template deleted successfully"},
+	{"POST", "/api/v1/admin/venue-templates/:id/sections", AUTH_ADMIN, sql_route, API(api_section_create),
+	 201, "Section created successfully", section_create_body},
+	{"GET", "/api/v1/admin/venue-templates/:id/sections", AUTH_ADMIN, sql_route, API(api_sections_list),
+	 200, "Sections retrieved successfully"},
+	{"PUT", "/api/v1/admin/sections/:id", AUTH_ADMIN, sql_route, API(api_section_update),
+	 200, "Section updated successfully", section_update_body},
+	{"DELETE", "/api/v1/admin/sections/:id", AUTH_ADMIN, sql_route, API(api_section_delete),
+	 200, "Section deleted successfully"},
+	{"PUT", "/api/v1/admin/seats/:id", AUTH_ADMIN, sql_route, API(api_seat_update),
+	 200, "Seat updated successfully", seat_update_body},
+	{"DELETE", "/api/v1/admin/seats/:id", AUTH_ADMIN, sql_route, API(api_seat_delete),
+	 200, "Seat deleted successfully"},
 
 	{"GET", "/api/v1/admin/bookings", AUTH_ADMIN, sql_route, API(api_admin_bookings),
 	 200, "Bookings retrieved successfully"},
