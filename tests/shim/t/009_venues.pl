@@ -35,7 +35,7 @@ is_deeply([ map { $_->{name} } @{ $json->{data} } ], ['Floor'], 'the failed sect
 is($json->{data}[0]{template}{name}, 'Arena', 'with its template');
 
 ($status, $json) = $t->request(GET => "/api/v1/sections/$floor/seats");
-is_deeply([ map { $_->{seat_number} } @{ $json->{data} } ][0 .. 4], [ '1-1', '1-2', '1-3', '1-4', '2-1' ], 'seats in order');
+is_deeply([ (map { $_->{seat_number} } @{ $json->{data} })[0 .. 4] ], [ '1-1', '1-2', '1-3', '1-4', '2-1' ], 'seats in order');
 my $seat = $json->{data}[0]{id};
 ($status, $json) = $t->as($user, GET => "/api/v1/seats/$seat");
 is($json->{data}{section}{name}, 'Floor', 'a seat with its section');
@@ -75,7 +75,8 @@ is($status, 409, 'nor the template');
 is($json->{data}{name}, 'Pitch', 'a section can be renamed');
 
 # hold validation for its owner
-my @two = map { $_->{id} } @{ ($t->request(GET => "/api/v1/sections/$floor/seats/available?event_id=$event"))[1]{data} }[0 .. 1];
+($status, $json) = $t->request(GET => "/api/v1/sections/$floor/seats/available?event_id=$event");
+my @two = map { $_->{id} } @{ $json->{data} }[0 .. 1];
 ($status, $json) = $t->as($user, POST => '/api/v1/seats/hold', { event_id => $event, seat_ids => \@two });
 my $hold = $json->{data}{hold_id};
 ($status, $json) = $t->as($user, GET => "/api/v1/seats/hold/$hold/validate");
