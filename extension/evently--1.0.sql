@@ -2220,3 +2220,145 @@ BEGIN
         'ttl_seconds', ceil(extract(epoch FROM h.expires_at - now()))::int);
 END
 $$;
+
+-- GET /admin/waitlist/stats/:event_id
+CREATE FUNCTION evently.api_waitlist_stats(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    ev uuid := (req->'path'->>'event_id')::uuid;
+BEGIN
+    PERFORM evently._require_admin(actor);
+    RETURN (SELECT jsonb_build_object(
+                'event_id', ev, 'total_in_queue', count(*),
+                'active_in_queue', count(*) FILTER (WHERE status = 'ACTIVE'),
+                'notified_count', count(*) FILTER (WHERE status = 'NOTIFIED'),
+                'converted_count', count(*) FILTER (WHERE status = 'CONVERTED'),
+                'expired_count', count(*) FILTER (WHERE status = 'EXPIRED'),
+                'average_wait_time_minutes',
+                    coalesce(round(avg(extract(epoch FROM notified_at - joined_at) / 60)
+                                   FILTER (WHERE notified_at IS NOT NULL)), 0))
+              FROM evently.waitlist_entries WHERE event_id = ev);
+END
+$$;
+
+-- GET /admin/waitlist/entries/:event_id?status&page&limit: the entries in
+-- queue order; the page description travels beside data, as the reference's did.
+CREATE FUNCTION evently.api_waitlist_entries(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    ev uuid := (req->'path'->>'event_id')::uuid;
+    wanted text := req->'query'->>'status';
+    page int := evently._int_param(req, 'page', 1, 1, 1000000);
+    lim int := evently._int_param(req, 'limit', 50, 1, 100);
+    total bigint;
+BEGIN
+    PERFORM evently._require_admin(actor);
+    PERFORM evently._require(wanted IS NULL OR wanted IN ('ACTIVE', 'NOTIFIED', 'EXPIRED', 'CONVERTED', 'CANCELLED'),
+        'EV001', 'Invalid status filter', format('status=%s is not a waitlist status.', wanted));
+    SELECT count(*) INTO total FROM evently.waitlist_entries
+     WHERE event_id = ev AND (wanted IS NULL OR status = wanted);
+    RETURN jsonb_build_object(
+        '__data', coalesce((SELECT jsonb_agg(w.doc || jsonb_build_object('created_at', e.created_at,
+                                                                           'updated_at', e.updated_at)
+                                             ORDER BY e.position)
+                              FROM (SELECT * FROM evently.waitlist_entries
+                                     WHERE event_id = ev AND (wanted IS NULL OR status = wanted)
+                                     ORDER BY position LIMIT lim OFFSET (page - 1) * lim) e
+                              JOIN evently.waitlist_docs w ON w.entry_id = e.id), '[]'),
+        'pagination', jsonb_build_object('page', page, 'limit', lim, 'total', total,
+                                         'total_pages', ceil(total::numeric / lim)::int));
+END
+$$;
+
+-- POST /admin/waitlist/notify/:event_id and /admin/waitlist/cancellation/:event_id:
+-- offers go to the queue for the seats actually free, whatever number is sent.
+CREATE FUNCTION evently.api_waitlist_notify(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM evently._require_admin(actor);
+    RETURN evently.waitlist_promote((req->'path'->>'event_id')::uuid);
+END
+$$;
+
+-- GET /admin/events/:eventId/bookings
+CREATE FUNCTION evently.api_admin_event_bookings(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    ev uuid := (req->'path'->>'eventId')::uuid;
+    lim int := evently._int_param(req, 'limit', 50, 1, 100);
+    off int := evently._int_param(req, 'offset', 0, 0, 1000000000);
+BEGIN
+    PERFORM evently._require_admin(actor);
+    PERFORM evently._require(EXISTS (SELECT 1 FROM evently.events WHERE id = ev), 'EV002', 'event not found',
+        format('Event %s does not exist.', ev));
+    RETURN jsonb_build_object(
+        'bookings', coalesce((SELECT jsonb_agg(d.doc ORDER BY b.created_at DESC, b.id)
+                                FROM (SELECT id, created_at FROM evently.bookings WHERE event_id = ev
+                                       ORDER BY created_at DESC, id LIMIT lim OFFSET off) b
+                                JOIN evently.booking_docs d ON d.booking_id = b.id), '[]'),
+        'count', (SELECT count(*) FROM evently.bookings WHERE event_id = ev), 'limit', lim, 'offset', off);
+END
+$$;
+
+-- GET /admin/events/:eventId/analytics: seats, not bookings, as the reference
+-- counted them; every ratio is 0 when its denominator is.
+CREATE FUNCTION evently.api_event_analytics(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    ev uuid := (req->'path'->>'eventId')::uuid;
+    doc jsonb;
+BEGIN
+    PERFORM evently._require_admin(actor);
+    SELECT jsonb_build_object(
+        'event_id', e.id, 'event_name', e.name,
+        'total_bookings', (SELECT count(*) FROM evently.tickets t WHERE t.event_id = e.id AND t.status = 'VALID'),
+        'total_revenue', (SELECT coalesce(sum(t.seat_price), 0) FROM evently.tickets t
+                           WHERE t.event_id = e.id AND t.status = 'VALID'),
+        'capacity_utilization', (SELECT coalesce(round(100.0 * count(*) FILTER (WHERE status = 'BOOKED')
+                                                       / nullif(count(*), 0), 2), 0)
+                                   FROM evently.event_seats WHERE event_id = e.id),
+        'cancellation_rate', (SELECT coalesce(round(100.0 * count(*) FILTER (WHERE status = 'CANCELLED')
+                                                    / nullif(count(*), 0), 2), 0)
+                                FROM evently.bookings WHERE event_id = e.id),
+        'bookings_by_day', coalesce((SELECT jsonb_agg(jsonb_build_object('date', d, 'bookings', n, 'revenue', r) ORDER BY d)
+                                       FROM (SELECT created_at::date AS d, count(*) AS n, sum(total_price) AS r
+                                               FROM evently.bookings WHERE event_id = e.id AND status = 'CONFIRMED'
+                                              GROUP BY 1) x), '[]'))
+      INTO doc FROM evently.events e WHERE e.id = ev;
+    PERFORM evently._require(doc IS NOT NULL, 'EV002', 'event not found', format('Event %s does not exist.', ev));
+    RETURN doc;
+END
+$$;
+
+-- GET /admin/events/analytics (the reference's always answered 500)
+CREATE FUNCTION evently.api_events_analytics(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM evently._require_admin(actor);
+    RETURN jsonb_build_object(
+        'total_events', (SELECT count(*) FROM evently.events),
+        'total_bookings', (SELECT count(*) FROM evently.bookings WHERE status = 'CONFIRMED'),
+        'total_revenue', (SELECT coalesce(sum(total_price), 0) FROM evently.bookings WHERE status = 'CONFIRMED'),
+        'average_utilization', (SELECT coalesce(round(avg(u), 2), 0) FROM (
+                                   SELECT 100.0 * count(*) FILTER (WHERE status = 'BOOKED') / count(*) AS u
+                                     FROM evently.event_seats GROUP BY event_id) x),
+        'most_popular_events', coalesce((SELECT jsonb_agg(x ORDER BY x.booking_count DESC, x.event_name) FROM (
+               SELECT e.id AS event_id, e.name AS event_name, count(b.id) AS booking_count,
+                      coalesce(sum(b.total_price), 0) AS revenue, e.venue, e.date_time
+                 FROM evently.events e LEFT JOIN evently.bookings b ON b.event_id = e.id AND b.status = 'CONFIRMED'
+                GROUP BY e.id ORDER BY count(b.id) DESC, e.name LIMIT 10) x), '[]'),
+        'booking_trends', coalesce((SELECT jsonb_agg(jsonb_build_object('date', d, 'bookings', n, 'revenue', r) ORDER BY d)
+                                      FROM (SELECT created_at::date AS d, count(*) AS n, sum(total_price) AS r
+                                              FROM evently.bookings
+                                             WHERE status = 'CONFIRMED' AND created_at > now() - interval '30 days'
+                                             GROUP BY 1) x), '[]'),
+        'events_by_status', coalesce((SELECT jsonb_object_agg(status, n)
+                                        FROM (SELECT status, count(*) AS n FROM evently.events GROUP BY 1) x), '{}'),
+        'revenue_by_month', coalesce((SELECT jsonb_agg(jsonb_build_object('month', m, 'revenue', r, 'events', n) ORDER BY m)
+                                        FROM (SELECT to_char(created_at, 'YYYY-MM') AS m, sum(total_price) AS r,
+                                                     count(DISTINCT event_id) AS n
+                                                FROM evently.bookings
+                                               WHERE status = 'CONFIRMED' AND created_at > now() - interval '12 months'
+                                               GROUP BY 1) x), '[]'));
+END
+$$;

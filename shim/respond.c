@@ -87,6 +87,29 @@ reply_error(int status, const char *code, const char *message, const char *error
 	return reply_json(status, envelope);
 }
 
+/*
+ * A result {"__data": D, "k": V, ...} puts D in data and k beside it at the
+ * top level: how list routes of the reference carried "pagination".
+ */
+static Reply
+reply_with_extras(int status, const char *message, json_t *data)
+{
+	json_t	   *inner = json_object_get(data, "__data");
+	json_t	   *envelope;
+	const char *key;
+	json_t	   *value;
+
+	if (!json_is_object(data) || inner == NULL)
+		return reply_success(status, message, data);
+	envelope = json_pack("{s:s, s:i, s:s, s:O}", "status", "success", "status_code", status,
+						 "message", message, "data", inner);
+	json_object_foreach(data, key, value)
+		if (strcmp(key, "__data") != 0 && json_object_get(envelope, key) == NULL)
+		json_object_set(envelope, key, value);
+	json_decref(data);
+	return reply_json(status, envelope);
+}
+
 /* 422 with the field problems in `errors`, as clients of the old API read them. */
 Reply
 reply_validation(json_t *errors)
@@ -114,7 +137,7 @@ reply_from_sql(SqlResult *r, int success_status, const char *message)
 
 		if (data == NULL)
 			return reply_error(500, "INTERNAL", "unreadable result from the database", NULL, NULL);
-		return reply_success(success_status, message, data);
+		return reply_with_extras(success_status, message, data);
 	}
 	status = http_status_for_sqlstate(r->sqlstate, &code);
 	if (status >= 500 && strncmp(r->sqlstate, "EV", 2) != 0)

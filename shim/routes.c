@@ -113,6 +113,8 @@ static const Field seat_update_body[] = {
 	{"position", FIELD_INT, false, 1, 100000}, {"status", FIELD_STRING, false, 1, 20}, {NULL}};
 static const Field availability_body[] = {
 	{"event_id", FIELD_UUID, true}, {"seat_ids", FIELD_UUID_ARRAY, true, 1, 100}, {NULL}};
+static const Field notify_body[] = {{"available_tickets", FIELD_INT, true, 1, 100000}, {NULL}};
+static const Field freed_body[] = {{"freed_tickets", FIELD_INT, true, 1, 100000}, {NULL}};
 static const Field reason_required[] = {{"reason", FIELD_STRING, true, 1, 500}, {NULL}};
 static const Field reason_optional[] = {{"reason", FIELD_STRING, false, 1, 500}, {NULL}};
 
@@ -247,6 +249,21 @@ static const Route routes[] = {
 	 200, "Seat updated successfully", seat_update_body},
 	{"DELETE", "/api/v1/admin/seats/:id", AUTH_ADMIN, sql_route, API(api_seat_delete),
 	 200, "Seat deleted successfully"},
+
+	{"GET", "/api/v1/admin/waitlist/stats/:event_id", AUTH_ADMIN, sql_route, API(api_waitlist_stats),
+	 200, "Waitlist stats retrieved successfully"},
+	{"GET", "/api/v1/admin/waitlist/entries/:event_id", AUTH_ADMIN, sql_route, API(api_waitlist_entries),
+	 200, "Waitlist entries retrieved successfully"},
+	{"POST", "/api/v1/admin/waitlist/notify/:event_id", AUTH_ADMIN, sql_route, API(api_waitlist_notify),
+	 200, "Notifications sent to next users in line", notify_body},
+	{"POST", "/api/v1/admin/waitlist/cancellation/:event_id", AUTH_ADMIN, sql_route, API(api_waitlist_notify),
+	 200, "Cancellation processed successfully", freed_body},
+	{"GET", "/api/v1/admin/events/analytics", AUTH_ADMIN, sql_route, API(api_events_analytics),
+	 200, "All event analytics retrieved successfully"},
+	{"GET", "/api/v1/admin/events/:eventId/analytics", AUTH_ADMIN, sql_route, API(api_event_analytics),
+	 200, "Event analytics retrieved successfully"},
+	{"GET", "/api/v1/admin/events/:eventId/bookings", AUTH_ADMIN, sql_route, API(api_admin_event_bookings),
+	 200, "Bookings retrieved successfully"},
 
 	{"GET", "/api/v1/admin/bookings", AUTH_ADMIN, sql_route, API(api_admin_bookings),
 	 200, "Bookings retrieved successfully"},
