@@ -24,9 +24,6 @@ ISOLATION_OPTS = --temp-instance=$(TEST_OUT)/isolation-instance --outputdir=$(TE
                  --inputdir=$(srcdir)/tests/isolation --temp-config=$(srcdir)/tests/test.conf \
                  --load-extension=pgcrypto --load-extension=evently
 
-# the headers every object file includes (PGXS does not track them)
-$(OBJS): extension/evently.h extension/errors.h extension/error_codes.def
-
 # the HTTP gateway: a plain C program next to the extension
 SHIM_SRCS   = $(wildcard shim/*.c)
 SHIM_CFLAGS = -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers $(if $(CI),-Werror)
@@ -43,6 +40,10 @@ endif
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 all: shim/evently-shim
+
+# the headers every object file includes (PGXS does not track them)
+$(OBJS): extension/evently.h extension/errors.h extension/error_codes.def
+
 
 shim/evently-shim: $(SHIM_SRCS) shim/shim.h extension/error_codes.def
 	$(CC) $(SHIM_CFLAGS) -I$(shell $(PG_CONFIG) --includedir) -o $@ $(SHIM_SRCS) \

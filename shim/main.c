@@ -130,10 +130,13 @@ send_preflight(struct MHD_Connection *conn)
 static enum MHD_Result
 send_reply(struct MHD_Connection *conn, Reply reply)
 {
+	size_t		size = reply.body_size ? reply.body_size : strlen(reply.body);
 	struct MHD_Response *response =
-		MHD_create_response_from_buffer(strlen(reply.body), reply.body, MHD_RESPMEM_MUST_FREE);
+		MHD_create_response_from_buffer(size, reply.body, MHD_RESPMEM_MUST_FREE);
 	enum MHD_Result ret;
 
+	if (reply.location)
+		MHD_add_response_header(response, "Location", reply.location);
 	MHD_add_response_header(response, "Content-Type",
 							reply.content_type ? reply.content_type : "application/json");
 	add_rate_headers(response, &reply.rate);
@@ -266,7 +269,7 @@ main(void)
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+	daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
 							  (uint16_t) config.port, NULL, NULL, on_request, NULL,
 							  MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) config.pool_size,
 							  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,

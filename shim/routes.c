@@ -48,6 +48,10 @@ static Reply sql_route(const Route *route, Call *call);
 static Reply session_route(const Route *route, Call *call);
 static Reply refresh_route(const Route *route, Call *call);
 static Reply metrics(const Route *route, Call *call);
+static Reply root(const Route *route, Call *call);
+static Reply openapi(const Route *route, Call *call);
+static Reply docs(const Route *route, Call *call);
+static Reply docs_asset(const Route *route, Call *call);
 static Reply logout_route(const Route *route, Call *call);
 
 /* a route served by evently.<fn>(actor uuid, req jsonb) */
@@ -123,6 +127,10 @@ static const Route routes[] = {
 	{"GET", "/status", AUTH_PUBLIC, status, NULL, NULL, 200, "operational"},
 	{"GET", "/health", AUTH_PUBLIC, health, "health", "SELECT evently.health()", 200, "healthy"},
 	{"GET", "/metrics", AUTH_PUBLIC, metrics},
+	{"GET", "/", AUTH_PUBLIC, root},
+	{"GET", "/openapi.json", AUTH_PUBLIC, openapi},
+	{"GET", "/docs", AUTH_PUBLIC, docs},
+	{"GET", "/docs/:file", AUTH_PUBLIC, docs_asset},
 
 	{"POST", "/api/v1/auth/register", AUTH_PUBLIC, session_route, API(api_register),
 	 201, "User registered successfully", register_body},
@@ -333,6 +341,37 @@ health(const Route *route, Call *call)
 	return reply;
 }
 
+static Reply
+root(const Route *route, Call *call)
+{
+	Reply		reply = reply_success(301, "see /health", NULL);
+
+	reply.location = "/health";
+	return reply;
+}
+
+static json_t *openapi_cache;
+
+static Reply
+openapi(const Route *route, Call *call)
+{
+	Reply		reply = {200, json_dumps(openapi_cache, JSON_COMPACT)};
+
+	return reply;
+}
+
+static Reply
+docs(const Route *route, Call *call)
+{
+	return docs_page_reply();
+}
+
+static Reply
+docs_asset(const Route *route, Call *call)
+{
+	return docs_asset_reply(json_string_value(json_object_get(json_object_get(call->req, "path"), "file")));
+}
+
 /* Prometheus text, not JSON: the one route outside the envelope. */
 static Reply
 metrics(const Route *route, Call *call)
@@ -519,8 +558,12 @@ match(const char *pattern, const char *path, PathParams *pp)
 void
 routes_init(void)
 {
+	openapi_cache = openapi_document();
 	for (size_t i = 0; i < NROUTES; i++)
 	{
+		if (strncmp(routes[i].pattern, "/api/", 5) == 0 || routes[i].sql)
+			openapi_add(openapi_cache, routes[i].method, routes[i].pattern, routes[i].auth != AUTH_PUBLIC,
+						routes[i].success_status, routes[i].message, routes[i].body);
 		char	   *label = malloc(strlen(routes[i].method) + strlen(routes[i].pattern) + 2);
 
 		sprintf(label, "%s %s", routes[i].method, routes[i].pattern);

@@ -76,6 +76,8 @@ typedef struct Reply
 	char	   *body;			/* JSON text, owned */
 	RateInfo	rate;
 	const char *content_type;	/* NULL: application/json */
+	size_t		body_size;		/* 0: strlen(body) */
+	const char *location;		/* a redirect's target */
 } Reply;
 
 /* ---- ratelimit.c: a token bucket per user or client address ---- */
@@ -141,5 +143,12 @@ typedef struct Request
 
 Reply		route_request(Request *req);
 void		routes_init(void);
+
+/* ---- openapi.c: the document and the Swagger UI page ---- */
+json_t	   *openapi_document(void);
+void		openapi_add(json_t *doc, const char *method, const char *pattern, bool needs_token,
+						int success_status, const char *message, const Field *body);
+Reply		docs_page_reply(void);
+Reply		docs_asset_reply(const char *name);
 
 #endif

@@ -7,6 +7,7 @@ packages=(
   postgresql-15 postgresql-contrib postgresql-server-dev-15 postgresql-client-15
   libipc-run-perl
   libmicrohttpd-dev libjansson-dev libjwt-dev libpq-dev curl
+  python3-flasgger    # only for its local copy of Swagger UI (served at /docs)
 )
 
 missing=()

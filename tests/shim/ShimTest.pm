@@ -26,7 +26,7 @@ sub new
 	$node->safe_psql('postgres', 'CREATE DATABASE evently');
 	$node->safe_psql('evently', 'CREATE EXTENSION evently CASCADE');
 	$node->safe_psql('evently', slurp_file("$root/extension/seed.sql"));
-	my $self = bless { node => $node, http => HTTP::Tiny->new(timeout => 10), env => \%env }, $class;
+	my $self = bless { node => $node, http => HTTP::Tiny->new(timeout => 10, max_redirect => 0), env => \%env }, $class;
 	$self->start_shim;
 	return $self;
 }

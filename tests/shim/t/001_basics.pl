@@ -88,6 +88,26 @@ like($metrics->{content}, qr/^evently_http_request_duration_seconds_bucket\{le="
 like($metrics->{content}, qr/^evently_db_pool_connections\{state="idle"\} \d+/m, 'pool use');
 like($metrics->{content}, qr/^evently_outbox_lag_rows \d+/m, 'the outbox lag');
 
+# the API describes itself
+my (undef, undef, $raw) = $t->request(GET => '/');
+is($raw->{status}, 301, '/ redirects');
+is($raw->{headers}{location}, '/health', 'to /health');
+($status, $json) = $t->request(GET => '/openapi.json');
+is($json->{openapi}, '3.0.3', 'an OpenAPI document');
+my $operations = 0;
+$operations += scalar keys %{ $json->{paths}{$_} } for keys %{ $json->{paths} };
+cmp_ok($operations, '>=', 75, "generated from the route table: $operations operations");
+ok($json->{paths}{'/api/v1/seats/hold'}{post}{requestBody}, 'with request bodies');
+ok($json->{paths}{'/api/v1/events/{eventId}'}{get}, 'and path parameters');
+(undef, undef, $raw) = $t->request(GET => '/docs');
+like($raw->{content}, qr{/docs/swagger-ui-bundle.js}, '/docs is Swagger UI from local files');
+unlike($raw->{content}, qr{https?://}, 'no CDN');
+(undef, undef, $raw) = $t->request(GET => '/docs/swagger-ui-bundle.js');
+is($raw->{status}, 200, 'its script is served');
+cmp_ok(length $raw->{content}, '>', 100000, 'whole');
+(undef, undef, $raw) = $t->request(GET => '/docs/..%2F..%2F..%2Fetc%2Fpasswd');
+isnt($raw->{status}, 200, 'and nothing else');
+
 # PostgreSQL restarts: the pool reconnects by itself
 $t->node->restart;
 ($status, $json) = $t->request(GET => '/health');
