@@ -54,6 +54,11 @@ add_rate_headers(struct MHD_Response *response, RateInfo *rate)
 {
 	char		value[32];
 
+	if (rate->retry_after > 0)
+	{
+		snprintf(value, sizeof(value), "%d", rate->retry_after);
+		MHD_add_response_header(response, "Retry-After", value);
+	}
 	if (!rate->set)
 		return;
 	snprintf(value, sizeof(value), "%d", rate->limit);
@@ -62,11 +67,6 @@ add_rate_headers(struct MHD_Response *response, RateInfo *rate)
 	MHD_add_response_header(response, "X-RateLimit-Remaining", value);
 	snprintf(value, sizeof(value), "%ld", rate->reset);
 	MHD_add_response_header(response, "X-RateLimit-Reset", value);
-	if (rate->retry_after > 0)
-	{
-		snprintf(value, sizeof(value), "%d", rate->retry_after);
-		MHD_add_response_header(response, "Retry-After", value);
-	}
 }
 
 /* Is origin on the CORS_ORIGINS allow-list (exact match)? */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #define MAX_PREPARED 128
+#define MAX_ATTEMPTS 3
 
 typedef struct PooledConn
 {
@@ -155,9 +156,18 @@ pool_query(const char *name, const char *sql, int nparams, const char *const *pa
 		if (pc->nprepared < MAX_PREPARED)
 			pc->prepared[pc->nprepared++] = name;
 	}
-	res = PQexecPrepared(pc->conn, name, nparams, params, NULL, NULL, 0);
-	take_result(res, &r);
-	PQclear(res);
+	/* a serialization failure or deadlock is retried a few times, then reported */
+	for (int attempt = 1;; attempt++)
+	{
+		res = PQexecPrepared(pc->conn, name, nparams, params, NULL, NULL, 0);
+		take_result(res, &r);
+		PQclear(res);
+		if (r.ok || attempt == MAX_ATTEMPTS ||
+			(strcmp(r.sqlstate, "40001") != 0 && strcmp(r.sqlstate, "40P01") != 0))
+			break;
+		sql_result_free(&r);
+		memset(&r, 0, sizeof(r));
+	}
 	give_back(pc);
 	return r;
 }

@@ -129,6 +129,7 @@ reply_from_sql(SqlResult *r, int success_status, const char *message)
 	const char *code;
 	int			status;
 	json_t	   *details;
+	Reply		reply;
 
 	if (r->ok)
 	{
@@ -146,6 +147,9 @@ reply_from_sql(SqlResult *r, int success_status, const char *message)
 	if (r->detail)
 		json_object_set_new(details, "detail", json_string(r->detail));
 	/* internal failures keep their text out of the response */
-	return reply_error(status, code, status == 500 ? "internal error" : r->message,
-					   status == 500 ? "internal error" : r->message, details);
+	reply = reply_error(status, code, status == 500 ? "internal error" : r->message,
+						status == 500 ? "internal error" : r->message, details);
+	if (status == 503)
+		reply.rate.retry_after = 1;	/* busy, timed out or restarting: try again soon */
+	return reply;
 }

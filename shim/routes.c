@@ -678,6 +678,8 @@ route_request(Request *req)
 		return reply;
 	}
 	reply = dispatch(route, req, &pp, &claims);
+	if (reply.rate.retry_after)
+		rate.retry_after = reply.rate.retry_after;
 	reply.rate = rate;
 	return reply;
 }

@@ -118,6 +118,10 @@ $t->node->stop;
 ($status, $json) = $t->request(GET => '/health');
 is($status, 503, 'unhealthy while PostgreSQL is down');
 is($json->{code}, 'UNHEALTHY', 'with a stable code');
+my (undef, $down, $downres) = $t->request(GET => "/api/v1/events/$event_id");
+is($downres->{status}, 503, 'a route needing the database is 503 meanwhile');
+is($down->{code}, 'DATABASE_UNAVAILABLE', 'DATABASE_UNAVAILABLE');
+ok($downres->{headers}{'retry-after'}, 'with Retry-After');
 $t->node->start;
 
 is($t->stop_shim, 0, 'SIGTERM stops the shim cleanly');
