@@ -513,42 +513,39 @@ RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 DECLARE
     doc jsonb;
 BEGIN
+    -- one statement: this is the API's busiest read
     SELECT jsonb_build_object(
         'id', e.id, 'name', e.name, 'description', e.description, 'venue', e.venue,
         'venue_template_id', e.venue_template_id, 'date_time', e.date_time,
         'total_capacity', inv.capacity, 'booked_count', inv.booked,
         'available_tickets', inv.available, 'base_price', e.base_price, 'status', e.status,
-        'image_url', coalesce(e.image_url, ''),
-        'tags', coalesce((SELECT jsonb_agg(jsonb_build_object('id', g.id, 'name', g.name,
-                                                               'slug', g.slug, 'color', g.color)
-                                           ORDER BY g.name)
-                            FROM evently.event_tags et JOIN evently.tags g ON g.id = et.tag_id
-                           WHERE et.event_id = e.id AND g.is_active), '[]'),
+        'image_url', coalesce(e.image_url, ''), 'tags', tags.list,
         'created_at', e.created_at, 'updated_at', e.updated_at)
+        || CASE WHEN with_sections THEN jsonb_build_object('venue_sections', sections.list) ELSE '{}' END
       INTO doc
       FROM evently.events e,
            LATERAL (SELECT count(*) AS capacity,
                            count(*) FILTER (WHERE es.status = 'BOOKED') AS booked,
                            count(*) FILTER (WHERE es.status = 'AVAILABLE'
                                                OR (es.status = 'HELD' AND es.held_until <= now())) AS available
-                      FROM evently.event_seats es WHERE es.event_id = e.id) inv
+                      FROM evently.event_seats es WHERE es.event_id = e.id) inv,
+           LATERAL (SELECT coalesce(jsonb_agg(jsonb_build_object('id', g.id, 'name', g.name,
+                                                                  'slug', g.slug, 'color', g.color)
+                                              ORDER BY g.name), '[]') AS list
+                      FROM evently.event_tags et JOIN evently.tags g ON g.id = et.tag_id
+                     WHERE et.event_id = e.id AND g.is_active) tags,
+           LATERAL (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                               'id', sec.id, 'name', sec.name, 'description', sec.description,
+                               'row_start', sec.row_start, 'row_end', sec.row_end,
+                               'seats_per_row', sec.seats_per_row, 'total_seats', sec.total_seats,
+                               'price_multiplier', p.price_multiplier,
+                               'price', round(e.base_price * p.price_multiplier, 2))
+                           ORDER BY sec.name), '[]') AS list
+                      FROM evently.event_pricing p JOIN evently.venue_sections sec ON sec.id = p.section_id
+                     WHERE p.event_id = e.id AND with_sections) sections
      WHERE e.id = p_event_id;
     PERFORM evently._require(doc IS NOT NULL, 'EV002', 'event not found',
         format('Event %s does not exist.', p_event_id));
-    IF with_sections THEN
-        doc := doc || jsonb_build_object('venue_sections', coalesce((
-            SELECT jsonb_agg(jsonb_build_object(
-                       'id', sec.id, 'name', sec.name, 'description', sec.description,
-                       'row_start', sec.row_start, 'row_end', sec.row_end,
-                       'seats_per_row', sec.seats_per_row, 'total_seats', sec.total_seats,
-                       'price_multiplier', p.price_multiplier,
-                       'price', round(e.base_price * p.price_multiplier, 2))
-                   ORDER BY sec.name)
-              FROM evently.events e
-              JOIN evently.venue_sections sec ON sec.template_id = e.venue_template_id
-              JOIN evently.event_pricing p ON p.event_id = e.id AND p.section_id = sec.id
-             WHERE e.id = p_event_id), '[]'));
-    END IF;
     RETURN doc;
 END
 $$;

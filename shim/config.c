@@ -40,6 +40,7 @@ config_load(void)
 	config.rate_per_minute = env_int("RATE_LIMIT_PER_MINUTE", 600, 1, 1000000);
 	config.rate_burst = env_int("RATE_LIMIT_BURST", 100, 1, 1000000);
 	config.cors_origins = getenv("CORS_ORIGINS");
+	config.max_connections = env_int("MAX_CONNECTIONS", 10000, 16, 1000000);
 	/* RFC 8725: an HS256 key of at least 256 bits */
 	if (secret == NULL || strlen(secret) < 32)
 	{

@@ -11,6 +11,7 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,6 +251,19 @@ on_completed(void *cls, struct MHD_Connection *conn, void **state,
 	*state = NULL;
 }
 
+/* Idle keep-alive clients each hold a descriptor: allow as many as the hard limit. */
+static void
+raise_file_limit(void)
+{
+	struct rlimit limit;
+
+	if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max)
+	{
+		limit.rlim_cur = limit.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &limit);
+	}
+}
+
 int
 main(void)
 {
@@ -259,6 +273,7 @@ main(void)
 
 	if (!config_load())
 		return 2;
+	raise_file_limit();
 	routes_init();
 	if (!pool_start())
 		log_event("warning", "starting without every database connection", config.database_url);
@@ -274,6 +289,7 @@ main(void)
 							  MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) config.pool_size,
 							  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 							  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 60,
+							  MHD_OPTION_CONNECTION_LIMIT, (unsigned int) config.max_connections,
 							  MHD_OPTION_END);
 	if (daemon == NULL)
 	{

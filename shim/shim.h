@@ -26,6 +26,7 @@ typedef struct ShimConfig
 	int			rate_per_minute;	/* token refill per caller */
 	int			rate_burst;		/* bucket size per caller */
 	const char *cors_origins;	/* comma-separated allow-list, or NULL */
+	int			max_connections;	/* open HTTP connections at once */
 } ShimConfig;
 
 extern ShimConfig config;
