@@ -68,6 +68,7 @@ test: deps
 bench: deps
 	@$(MAKE) --no-print-directory all && $(SUDO) $(MAKE) --no-print-directory install
 	@bash tests/bench/engine.sh
+	@bash tests/bench/shim.sh
 
 # the two halves of installcheck, so make test reports them apart
 .PHONY: installcheck-regress installcheck-isolation

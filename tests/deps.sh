@@ -8,6 +8,7 @@ packages=(
   libipc-run-perl
   libmicrohttpd-dev libjansson-dev libjwt-dev libpq-dev curl
   python3-flasgger    # only for its local copy of Swagger UI (served at /docs)
+  wrk                 # make bench
 )
 
 missing=()
