@@ -41,6 +41,8 @@ is($status, 409, 'renaming onto another tag is 409');
 ok(!(grep { $_->{name} eq 'Cool Jazz' } @{ $json->{data} }), 'an inactive tag is not active');
 ($status, $json) = $t->as($admin, GET => "/api/v1/admin/tags/$id");
 is($json->{data}{name}, 'Cool Jazz', 'read by id');
+($status, $json) = $t->as($admin, GET => '/api/v1/admin/tags/active');
+is(scalar @{ $json->{data} }, 6, 'the admin list of active tags leaves it out');
 
 my $music = $t->node->safe_psql('evently', "SELECT id FROM evently.tags WHERE slug = 'music'");
 ($status, $json) = $t->as($admin, DELETE => "/api/v1/admin/tags/$music");

@@ -48,6 +48,9 @@ is($status, 422, 'an unknown status filter is 422');
 is(scalar @{ $json->{data}{offers} }, 0, 'nothing free: no offers, whatever number is claimed');
 ($status, $json) = $t->as($admin, POST => "/api/v1/admin/waitlist/notify/$event", { available_tickets => 0 });
 is($status, 422, 'available_tickets 0 is 422');
+($status, $json) = $t->as($admin, POST => "/api/v1/admin/waitlist/cancellation/$event", { freed_tickets => 1 });
+is($status, 200, 'the cancellation route promotes too');
+is(scalar @{ $json->{data}{offers} }, 0, 'and offers only seats actually free');
 
 $t->as($a, POST => "/api/v1/bookings/$booking/request-cancel", { reason => 'moving' });
 ($status, $json) = $t->as($admin, GET => "/api/v1/admin/waitlist/stats/$event");
