@@ -151,10 +151,13 @@ CREATE TABLE evently.holds (
     total_price       numeric(12,2) NOT NULL CHECK (total_price >= 0),
     expires_at        timestamptz NOT NULL,
     waitlist_entry_id uuid,            -- set when the hold is a waitlist offer
+    idempotency_key   text CHECK (length(idempotency_key) BETWEEN 1 AND 255),
     created_at        timestamptz NOT NULL DEFAULT now(),
     updated_at        timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX holds_user_live ON evently.holds (user_id, event_id) WHERE status = 'ACTIVE';
+CREATE UNIQUE INDEX holds_idempotency ON evently.holds (user_id, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
 CREATE INDEX holds_expiry ON evently.holds (expires_at) WHERE status = 'ACTIVE';
 
 CREATE TABLE evently.bookings (
@@ -565,10 +568,10 @@ $$;
 -- ---------------------------------------------------------------------------
 
 CREATE FUNCTION evently.hold_seats(event_id uuid, user_id uuid, seat_ids uuid[],
-                                   ttl interval DEFAULT NULL)
+                                   ttl interval DEFAULT NULL, idempotency_key text DEFAULT NULL)
 RETURNS jsonb AS 'MODULE_PATHNAME', 'evently_hold_seats' LANGUAGE C;
-COMMENT ON FUNCTION evently.hold_seats(uuid, uuid, uuid[], interval) IS
-    'Hold the given seats of an event for a user, all or nothing';
+COMMENT ON FUNCTION evently.hold_seats(uuid, uuid, uuid[], interval, text) IS
+    'Hold the given seats of an event for a user, all or nothing; a retry with the same key returns the same hold';
 
 CREATE FUNCTION evently.release_hold(hold_id uuid, user_id uuid)
 RETURNS jsonb AS 'MODULE_PATHNAME', 'evently_release_hold' LANGUAGE C;
@@ -1166,7 +1169,8 @@ LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM evently._require_actor(actor);
     RETURN evently.hold_seats((req->'body'->>'event_id')::uuid, actor,
-                              ARRAY(SELECT jsonb_array_elements_text(req->'body'->'seat_ids'))::uuid[]);
+                              ARRAY(SELECT jsonb_array_elements_text(req->'body'->'seat_ids'))::uuid[],
+                              NULL, req->>'idempotency_key');
 END
 $$;
 

@@ -79,7 +79,7 @@ extern Datum object_json(ObjectKind kind, pg_uuid_t *id);
 
 /* holds.c: insert a hold over seats already locked by the caller */
 extern pg_uuid_t *create_hold(pg_uuid_t *event_id, pg_uuid_t *user_id,
-							  Datum seat_array, Datum ttl, pg_uuid_t *entry_id);
+							  Datum seat_array, Datum ttl, pg_uuid_t *entry_id, const char *key);
 /* users: is the user an ADMIN? raises NOT_FOUND when the user is unknown */
 extern bool user_is_admin(pg_uuid_t *user_id);
 /* waitlist.c: offer free seats to the queue; caller holds the queue lock */

@@ -217,9 +217,29 @@ check_user_quota(pg_uuid_t *event_id, pg_uuid_t *user_id, int count, int max_per
 						  uuid_text(user_id), held, uuid_text(event_id), count, max_per_user));
 }
 
+/* The hold this user made with this key, if any; another event's is a conflict. */
+static pg_uuid_t *
+hold_for_key(pg_uuid_t *user_id, const char *key, pg_uuid_t *event_id)
+{
+	static SqlStmt q = SQL_STMT("SELECT id, event_id FROM evently.holds"
+								" WHERE user_id = $1 AND idempotency_key = $2", 2, UUIDOID, TEXTOID);
+	Datum		args[2] = {UUIDPGetDatum(user_id), CStringGetTextDatum(key)};
+	pg_uuid_t  *hold_id;
+
+	if (stmt_run(&q, args, NULL, SPI_OK_SELECT) == 0)
+		return NULL;
+	hold_id = result_uuid(0, 1);
+	if (memcmp(result_uuid(0, 2), event_id, UUID_LEN) != 0)
+		ereport(ERROR, errcode(EV_IDEMPOTENCY_CONFLICT), errmsg("idempotency key already used"),
+				errdetail("Key \"%s\" made hold %s for event %s.", key, uuid_text(hold_id),
+						  uuid_text(result_uuid(0, 2))),
+				errhint("Use a new key for a new hold."));
+	return hold_id;
+}
+
 pg_uuid_t *
 create_hold(pg_uuid_t *event_id, pg_uuid_t *user_id, Datum seat_array, Datum ttl,
-			pg_uuid_t *entry_id)
+			pg_uuid_t *entry_id, const char *key)
 {
 	static SqlStmt q = SQL_STMT(
 		"WITH picked AS ("
@@ -227,8 +247,8 @@ create_hold(pg_uuid_t *event_id, pg_uuid_t *user_id, Datum seat_array, Datum ttl
 		"     WHERE event_id = $1 AND seat_id = ANY ($3)),"
 		" h AS ("
 		"    INSERT INTO evently.holds (event_id, user_id, seat_count, total_price, expires_at,"
-		"                               waitlist_entry_id)"
-		"    SELECT $1, $2, count(*), sum(price), now() + $4, $5 FROM picked"
+		"                               waitlist_entry_id, idempotency_key)"
+		"    SELECT $1, $2, count(*), sum(price), now() + $4, $5, $6 FROM picked"
 		"    RETURNING id, expires_at),"
 		" hs AS ("
 		"    INSERT INTO evently.hold_seats (hold_id, event_id, seat_id, price)"
@@ -236,10 +256,16 @@ create_hold(pg_uuid_t *event_id, pg_uuid_t *user_id, Datum seat_array, Datum ttl
 		" UPDATE evently.event_seats es"
 		"    SET status = 'HELD', hold_id = h.id, held_until = h.expires_at"
 		"   FROM h WHERE es.event_id = $1 AND es.seat_id = ANY ($3)"
-		" RETURNING h.id", 5, UUIDOID, UUIDOID, UUIDARRAYOID, INTERVALOID, UUIDOID);
-	Datum		args[5] = {UUIDPGetDatum(event_id), UUIDPGetDatum(user_id), seat_array, ttl,
-	entry_id ? UUIDPGetDatum(entry_id) : (Datum) 0};
-	const char *nulls = entry_id ? "     " : "    n";
+		" RETURNING h.id", 6, UUIDOID, UUIDOID, UUIDARRAYOID, INTERVALOID, UUIDOID, TEXTOID);
+	Datum		args[6] = {UUIDPGetDatum(event_id), UUIDPGetDatum(user_id), seat_array, ttl,
+		entry_id ? UUIDPGetDatum(entry_id) : (Datum) 0,
+	key ? CStringGetTextDatum(key) : (Datum) 0};
+	char		nulls[7] = "      ";
+
+	if (!entry_id)
+		nulls[4] = 'n';
+	if (!key)
+		nulls[5] = 'n';
 
 	if (stmt_run(&q, args, nulls, SPI_OK_UPDATE_RETURNING) == 0)
 		elog(ERROR, "hold of no seats for event %s", uuid_text(event_id));
@@ -251,6 +277,7 @@ hold_seats_body(FunctionCallInfo fcinfo)
 {
 	pg_uuid_t  *event_id = ARG_UUID(0);
 	pg_uuid_t  *user_id = ARG_UUID(1);
+	char	   *key = PG_NARGS() > 4 && !PG_ARGISNULL(4) ? text_to_cstring(PG_GETARG_TEXT_PP(4)) : NULL;
 	Datum		seat_array;
 	Datum		ttl;
 	int			count;
@@ -261,6 +288,9 @@ hold_seats_body(FunctionCallInfo fcinfo)
 	require_arg(event_id, "event_id");
 	require_arg(user_id, "user_id");
 	require_arg(!PG_ARGISNULL(2), "seat_ids");
+	if (key && (strlen(key) < 1 || strlen(key) > 255))
+		ereport(ERROR, errcode(EV_INVALID_ARGUMENT), errmsg("invalid idempotency key"),
+				errdetail("An idempotency key has 1 to 255 characters, not %d.", (int) strlen(key)));
 	seat_array = PG_GETARG_DATUM(2);
 	count = check_seat_ids(PG_GETARG_ARRAYTYPE_P(2));
 
@@ -274,10 +304,13 @@ hold_seats_body(FunctionCallInfo fcinfo)
 						  count, uuid_text(event_id), ev.max_per_hold));
 
 	lock_user_quota(event_id, user_id);
+	/* under the quota lock, so two retries with one key cannot both hold */
+	if (key && (hold_id = hold_for_key(user_id, key, event_id)) != NULL)
+		return object_json(OBJECT_HOLD, hold_id);
 	check_user_quota(event_id, user_id, count, ev.max_per_user);
 	lock_and_check_seats(event_id, seat_array, count, ev.has_queue);
 
-	hold_id = create_hold(event_id, user_id, seat_array, ttl, NULL);
+	hold_id = create_hold(event_id, user_id, seat_array, ttl, NULL, key);
 	hold = object_json(OBJECT_HOLD, hold_id);
 	emit("hold.created", event_id, user_id, "hold", hold_id, hold, user_id);
 	commit_lazily();

@@ -74,7 +74,7 @@ make_offer(pg_uuid_t *event_id, pg_uuid_t *entry_id, pg_uuid_t *user_id, Datum s
 		" RETURNING jsonb_build_object('entry_id', w.id, 'user_id', w.user_id, 'hold_id', h.id,"
 		"     'quantity', w.quantity, 'position', w.position, 'expires_at', h.expires_at)",
 		2, UUIDOID, UUIDOID);
-	pg_uuid_t  *hold_id = create_hold(event_id, user_id, seats, offer_window, entry_id);
+	pg_uuid_t  *hold_id = create_hold(event_id, user_id, seats, offer_window, entry_id, NULL);
 	Datum		args[2] = {UUIDPGetDatum(entry_id), UUIDPGetDatum(hold_id)};
 	Datum		offer;
 

@@ -14,6 +14,13 @@ SELECT t.try($$SELECT evently.hold_seats(t.id('other'), t.id('bob'), t.seats('ot
 SELECT (h ->> 'ttl_seconds')::int BETWEEN 29 AND 30 AS ttl_30s
   FROM evently.hold_seats(t.id('gig'), t.id('bob'), t.seats('gig', 'Z1'), '30 seconds') h;
 
+-- A retry with the same idempotency key returns the same hold, and holds nothing more
+SELECT t.remember('hk', (evently.hold_seats(t.id('gig'), t.id('dave'), t.seats('gig', 'B5'), NULL, 'hold-key-1') ->> 'hold_id')::uuid);
+SELECT (evently.hold_seats(t.id('gig'), t.id('dave'), t.seats('gig', 'B5'), NULL, 'hold-key-1') ->> 'hold_id')::uuid = t.id('hk') AS same_hold;
+SELECT count(*) AS daves_holds FROM evently.holds WHERE user_id = t.id('dave');
+SELECT t.try($$SELECT evently.hold_seats(t.id('other'), t.id('dave'), t.seats('other', 'B5'), NULL, 'hold-key-1')$$) AS key_on_another_event;
+SELECT evently.release_hold(t.id('hk'), t.id('dave')) ->> 'status' AS released;
+
 -- Refusals, each with its SQLSTATE, message and detail
 SELECT t.try($$SELECT evently.hold_seats(t.id('gig'), t.id('bob'), t.seats('gig', 'A2', 'A3'))$$) AS taken;
 SELECT t.try($$SELECT evently.hold_seats(t.id('gig'), t.id('bob'), ARRAY[gen_random_uuid()])$$) AS unknown_seat;

@@ -28,7 +28,7 @@ my ($ta, $tb) = ($a->{access_token}, $b->{access_token});
 
 # A holds both seats; a user_id in the body cannot act for someone else
 ($status, $json) = $t->as($ta, POST => '/api/v1/seats/hold',
-	{ event_id => $event, seat_ids => \@seats, user_id => $b->{user}{id} });
+	{ event_id => $event, seat_ids => \@seats, user_id => $b->{user}{id} }, { 'Idempotency-Key' => 'h-1' });
 is($status, 200, 'hold is 200');
 my $hold = $json->{data};
 is($hold->{user_id}, $a->{user}{id}, 'the hold is the token user\'s, not the body\'s');
@@ -41,6 +41,14 @@ for my $field (qw(seat_id section_id seat_number row section_name price))
 {
 	ok(exists $hold->{seats}[0]{$field}, "hold seat has $field");
 }
+
+# a retried hold with the same Idempotency-Key returns the same hold
+($status, $json) = $t->as($ta, POST => '/api/v1/seats/hold',
+	{ event_id => $event, seat_ids => \@seats }, { 'Idempotency-Key' => 'h-1' });
+is($status, 200, 'a retry with the first hold\'s key');
+is($json->{data}{hold_id}, $hold->{hold_id}, 'returns the same hold');
+($status, $json) = $t->as($ta, POST => '/api/v1/seats/hold', { event_id => $event, seat_ids => \@seats });
+is($status, 409, 'without the key it is a second hold of the same seats: 409');
 
 # B can neither see nor release A's hold
 ($status, $json) = $t->as($tb, GET => "/api/v1/seats/hold/$hold->{hold_id}");
