@@ -384,6 +384,15 @@ BEGIN
 END
 $$;
 
+-- A looked-up object, or EV002 naming what was not found.
+CREATE FUNCTION evently._found(doc jsonb, what text, id text) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    PERFORM evently._require(doc IS NOT NULL, 'EV002', what || ' not found', format('No %s has id %s.', what, id));
+    RETURN doc;
+END
+$$;
+
 CREATE FUNCTION evently._user_role(p_user_id uuid) RETURNS text
 LANGUAGE sql STABLE AS $$
     SELECT role FROM evently.users WHERE id = p_user_id
@@ -1411,15 +1420,9 @@ $$;
 
 -- GET /tags/slug/:slug
 CREATE FUNCTION evently.api_tag_by_slug(actor uuid, req jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    tag jsonb := (SELECT evently.tag_json(id) FROM evently.tags WHERE slug = req->'path'->>'slug');
-BEGIN
-    PERFORM evently._require(tag IS NOT NULL, 'EV002', 'tag not found',
-        format('No tag has the slug %L.', req->'path'->>'slug'));
-    RETURN tag;
-END
-$$;
+LANGUAGE sql STABLE
+RETURN evently._found((SELECT evently.tag_json(id) FROM evently.tags WHERE slug = req->'path'->>'slug'),
+                      'tag', req->'path'->>'slug');
 
 -- GET /events/:eventId/sections
 CREATE FUNCTION evently.api_event_sections(actor uuid, req jsonb) RETURNS jsonb
@@ -1814,13 +1817,9 @@ $$;
 -- GET /admin/tags/:id
 CREATE FUNCTION evently.api_tag_get(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    doc jsonb := evently.tag_json((req->'path'->>'id')::uuid);
 BEGIN
     PERFORM evently._require_admin(actor);
-    PERFORM evently._require(doc IS NOT NULL, 'EV002', 'tag not found',
-        format('Tag %s does not exist.', req->'path'->>'id'));
-    RETURN doc;
+    RETURN evently._found(evently.tag_json((req->'path'->>'id')::uuid), 'tag', req->'path'->>'id');
 END
 $$;
 
@@ -1973,13 +1972,9 @@ $$;
 -- GET /admin/venue-templates/:id
 CREATE FUNCTION evently.api_template_get(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    doc jsonb := evently.template_json((req->'path'->>'id')::uuid);
 BEGIN
     PERFORM evently._require_admin(actor);
-    PERFORM evently._require(doc IS NOT NULL, 'EV002', 'template not found',
-        format('Venue template %s does not exist.', req->'path'->>'id'));
-    RETURN doc;
+    RETURN evently._found(evently.template_json((req->'path'->>'id')::uuid), 'template', req->'path'->>'id');
 END
 $$;
 
@@ -2100,15 +2095,8 @@ $$;
 
 -- GET /seats/:id
 CREATE FUNCTION evently.api_seat_get(actor uuid, req jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    doc jsonb := evently.seat_json((req->'path'->>'id')::uuid);
-BEGIN
-    PERFORM evently._require(doc IS NOT NULL, 'EV002', 'seat not found',
-        format('Seat %s does not exist.', req->'path'->>'id'));
-    RETURN doc;
-END
-$$;
+LANGUAGE sql STABLE
+RETURN evently._found(evently.seat_json((req->'path'->>'id')::uuid), 'seat', req->'path'->>'id');
 
 -- PUT /admin/seats/:id: a seat's label, or blocking it (also in the
 -- inventories of events still to come, where it is not held or booked)
