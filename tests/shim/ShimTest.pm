@@ -42,16 +42,18 @@ sub start_shim
 	local @ENV{ keys %{ $self->{env} } } = values %{ $self->{env} };
 	local $ENV{DATABASE_URL} =
 	  sprintf('host=%s port=%d dbname=evently user=%s', $node->host, $node->port, scalar getpwuid($<));
-	$self->{log} = '';
+	# the log goes to a file: a pipe nobody reads while the test talks HTTP
+	# would fill up and block the shim's writes
+	$self->{logfile} = $node->basedir . "/shim-$port.log";
 	$self->{shim} = IPC::Run::start([ "$root/shim/evently-shim" ],
-		'<', \undef, '>', \$self->{log}, '2>', \$self->{log});
+		'<', \undef, '>>', $self->{logfile}, '2>>', $self->{logfile});
 	$self->{base} = "http://127.0.0.1:$port";
 	for (1 .. 100)
 	{
 		return if $self->{http}->get("$self->{base}/ping")->{success};
 		select(undef, undef, undef, 0.1);
 	}
-	BAIL_OUT("evently-shim did not start: $self->{log}");
+	BAIL_OUT("evently-shim did not start: " . $self->log);
 }
 
 # Stop with SIGTERM; returns the exit status.
@@ -65,7 +67,7 @@ sub stop_shim
 
 sub node { $_[0]->{node} }
 sub secret { 'test-secret-of-more-than-32-bytes-for-hs256' }
-sub log { $_[0]->{log} }
+sub log { slurp_file($_[0]->{logfile}) }
 
 # request(METHOD, PATH, BODY?, HEADERS?) -> (status, decoded JSON or undef, raw response)
 sub request
