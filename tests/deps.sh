@@ -9,6 +9,7 @@ packages=(
   libmicrohttpd-dev libjansson-dev libjwt-dev libpq-dev curl
   python3-flasgger    # only for its local copy of Swagger UI (served at /docs)
   wrk                 # make bench
+  jq                  # the README's curl examples
 )
 
 missing=()
