@@ -29,6 +29,36 @@ is_uuid(const char *s)
 	return s && is_uuid_text(s);
 }
 
+static bool
+uuid_item(json_t *item)
+{
+	return json_is_string(item) && is_uuid_text(json_string_value(item));
+}
+
+static bool
+short_string_item(json_t *item)
+{
+	return json_is_string(item) && json_string_length(item) <= 255;
+}
+
+/* An array of f->min to f->max items, each passing item_ok (when given). */
+static const char *
+check_array(const Field *f, json_t *v, bool (*item_ok) (json_t *), const char *not_array)
+{
+	size_t		i;
+	json_t	   *item;
+
+	if (!json_is_array(v))
+		return not_array;
+	if (json_array_size(v) < (size_t) f->min || json_array_size(v) > (size_t) f->max)
+		return "has the wrong number of items";
+	if (item_ok)
+		json_array_foreach(v, i, item)
+			if (!item_ok(item))
+			return not_array;
+	return NULL;
+}
+
 /* The problem with one value, or NULL when it is fine. */
 static const char *
 check_value(const Field *f, json_t *v)
@@ -58,38 +88,11 @@ check_value(const Field *f, json_t *v)
 		case FIELD_BOOL:
 			return json_is_boolean(v) ? NULL : "must be true or false";
 		case FIELD_UUID_ARRAY:
-			{
-				size_t		i;
-				json_t	   *item;
-
-				if (!json_is_array(v))
-					return "must be an array of uuids";
-				if (json_array_size(v) < (size_t) f->min || json_array_size(v) > (size_t) f->max)
-					return "has the wrong number of items";
-				json_array_foreach(v, i, item)
-					if (!json_is_string(item) || !is_uuid_text(json_string_value(item)))
-					return "must be an array of uuids";
-				return NULL;
-			}
+			return check_array(f, v, uuid_item, "must be an array of uuids");
 		case FIELD_STRING_ARRAY:
-			{
-				size_t		i;
-				json_t	   *item;
-
-				if (!json_is_array(v))
-					return "must be an array of strings";
-				if (json_array_size(v) < (size_t) f->min || json_array_size(v) > (size_t) f->max)
-					return "has the wrong number of items";
-				json_array_foreach(v, i, item)
-					if (!json_is_string(item) || json_string_length(item) > 255)
-					return "must be an array of strings";
-				return NULL;
-			}
+			return check_array(f, v, short_string_item, "must be an array of strings");
 		case FIELD_ARRAY:
-			if (!json_is_array(v))
-				return "must be an array";
-			return json_array_size(v) < (size_t) f->min || json_array_size(v) > (size_t) f->max
-				? "has the wrong number of items" : NULL;
+			return check_array(f, v, NULL, "must be an array");
 		case FIELD_OBJECT:
 			return json_is_object(v) ? NULL : "must be an object";
 	}
