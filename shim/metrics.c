@@ -87,19 +87,19 @@ metrics_render(void)
 			"evently_db_pool_connections{state=\"busy\"} %d\n"
 			"evently_db_pool_connections{state=\"idle\"} %d\n", busy, total - busy);
 
-	lag = pool_query("metrics_lag", "SELECT format('%s %s', count(*), coalesce(extract(epoch FROM now() - "
-					 "min(occurred_at)), 0)) FROM evently.outbox WHERE published_at IS NULL", 0, NULL);
+	/* the same statement as /health: one definition of the outbox lag */
+	lag = pool_query(HEALTH_STATEMENT_NAME, HEALTH_STATEMENT, 0, NULL);
 	if (lag.ok && lag.value)
 	{
-		long		rows = 0;
-		double		seconds = 0;
+		json_t	   *health = json_loads(lag.value, 0, NULL);
 
-		sscanf(lag.value, "%ld %lf", &rows, &seconds);
 		fprintf(out, "# HELP evently_outbox_lag_rows Outbox rows not yet published to Kafka.\n"
-				"# TYPE evently_outbox_lag_rows gauge\nevently_outbox_lag_rows %ld\n"
+				"# TYPE evently_outbox_lag_rows gauge\nevently_outbox_lag_rows %" JSON_INTEGER_FORMAT "\n"
 				"# HELP evently_outbox_lag_seconds Age of the oldest unpublished outbox row.\n"
 				"# TYPE evently_outbox_lag_seconds gauge\nevently_outbox_lag_seconds %.3f\n",
-				rows, seconds);
+				json_integer_value(json_object_get(health, "outbox_lag_rows")),
+				json_number_value(json_object_get(health, "outbox_lag_seconds")));
+		json_decref(health);
 	}
 	sql_result_free(&lag);
 	fclose(out);

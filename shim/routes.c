@@ -125,7 +125,7 @@ static const Field reason_optional[] = {{"reason", FIELD_STRING, false, 1, 500},
 static const Route routes[] = {
 	{"GET", "/ping", AUTH_PUBLIC, ping, NULL, NULL, 200, "pong"},
 	{"GET", "/status", AUTH_PUBLIC, status, NULL, NULL, 200, "operational"},
-	{"GET", "/health", AUTH_PUBLIC, health, "health", "SELECT evently.health()", 200, "healthy"},
+	{"GET", "/health", AUTH_PUBLIC, health, HEALTH_STATEMENT_NAME, HEALTH_STATEMENT, 200, "healthy"},
 	{"GET", "/metrics", AUTH_PUBLIC, metrics},
 	{"GET", "/", AUTH_PUBLIC, root},
 	{"GET", "/openapi.json", AUTH_PUBLIC, openapi},

@@ -35,6 +35,10 @@ bool		config_load(void);
 /* ---- log.c: one JSON line per request or event on stderr ---- */
 void		log_event(const char *level, const char *message, const char *detail);
 
+/* /health's statement, also read by /metrics */
+#define HEALTH_STATEMENT_NAME "health"
+#define HEALTH_STATEMENT "SELECT evently.health()"
+
 /* ---- pool.c: a fixed pool of libpq connections with prepared statements ---- */
 typedef struct SqlResult
 {
