@@ -568,7 +568,7 @@ LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
         'database', 'ok',
         'outbox_lag_rows', count(*),
-        'outbox_lag_seconds', coalesce(round(extract(epoch FROM now() - min(occurred_at)))::int, 0))
+        'outbox_lag_seconds', coalesce(round(extract(epoch FROM now() - min(occurred_at)), 3), 0))
       FROM evently.outbox WHERE published_at IS NULL
 $$;
 
@@ -1189,11 +1189,9 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     hold jsonb := evently.hold_json((req->'path'->>'holdId')::uuid);
 BEGIN
-    PERFORM evently._require(hold IS NOT NULL AND (hold->>'user_id')::uuid = actor
-                             OR evently._require_actor(actor) = 'ADMIN',
+    PERFORM evently._require(hold IS NOT NULL AND ((hold->>'user_id')::uuid = actor
+                                                   OR evently._require_actor(actor) = 'ADMIN'),
         'EV002', 'hold not found', format('Hold %s does not exist.', req->'path'->>'holdId'));
-    PERFORM evently._require(hold IS NOT NULL, 'EV002', 'hold not found',
-        format('Hold %s does not exist.', req->'path'->>'holdId'));
     RETURN hold;
 END
 $$;
@@ -2475,8 +2473,14 @@ $$;
 -- GET /analytics/admin/tags
 CREATE FUNCTION evently.api_analytics_tags(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    most_popular text;
+    least_used text;
 BEGIN
     PERFORM evently._require_admin(actor);
+    SELECT (array_agg(tag_name ORDER BY popularity_score DESC, tag_name))[1],
+           (array_agg(tag_name ORDER BY event_count, tag_name))[1]
+      INTO most_popular, least_used FROM evently._tag_stats();
     RETURN jsonb_build_object(
         'overview', jsonb_build_object(
             'total_tags', (SELECT count(*) FROM evently.tags),
@@ -2484,8 +2488,7 @@ BEGIN
             'tags_with_events', (SELECT count(DISTINCT tag_id) FROM evently.event_tags),
             'avg_tags_per_event', (SELECT coalesce(round((SELECT count(*) FROM evently.event_tags)::numeric
                                                          / nullif(count(*), 0), 2), 0) FROM evently.events),
-            'most_popular_tag', (SELECT tag_name FROM evently._tag_stats() ORDER BY popularity_score DESC, tag_name LIMIT 1),
-            'least_used_tag', (SELECT tag_name FROM evently._tag_stats() ORDER BY event_count, tag_name LIMIT 1)),
+            'most_popular_tag', most_popular, 'least_used_tag', least_used),
         'top_tags', evently.api_analytics_tag_popularity(actor, req),
         'tag_trends', evently.api_analytics_tag_trends(actor, req),
         'comparisons', evently.api_analytics_tag_comparisons(actor, req));
@@ -2647,6 +2650,8 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     events jsonb := evently.api_events_analytics(actor, req);
     bookings jsonb := evently.api_analytics_bookings(actor, req);
+    users jsonb := evently.api_analytics_users(actor, req);
+    tags jsonb := evently.api_analytics_tags(actor, req);
 BEGIN
     RETURN jsonb_build_object(
         'overview', jsonb_build_object(
@@ -2658,8 +2663,8 @@ BEGIN
             'revenue_growth', bookings->'trend_analysis'->'growth'->'revenue_growth'),
         'event_metrics', events,
         'booking_metrics', bookings,
-        'user_metrics', evently.api_analytics_users(actor, req),
-        'tag_metrics', evently.api_analytics_tags(actor, req)->'overview',
+        'user_metrics', users,
+        'tag_metrics', tags->'overview',
         'recent_activity', coalesce((SELECT jsonb_agg(a ORDER BY a->>'timestamp' DESC) FROM (
                 (SELECT jsonb_build_object('type', 'booking', 'description', 'Booking ' || booking_ref,
                                            'timestamp', created_at, 'user_id', user_id, 'event_id', event_id) AS a
@@ -2675,7 +2680,7 @@ BEGIN
                    FROM evently.events ORDER BY created_at DESC LIMIT 5)) x), '[]'),
         'top_performers', jsonb_build_object(
             'events', events->'most_popular_events',
-            'tags', evently.api_analytics_tag_popularity(actor, req),
+            'tags', tags->'top_tags',
             'venues', coalesce((SELECT jsonb_agg(jsonb_build_object('venue', venue, 'bookings', n, 'revenue', r)
                                                  ORDER BY r DESC, venue)
                                   FROM (SELECT venue, count(*) AS n, sum(total_price) AS r FROM evently.booking_facts
@@ -2683,7 +2688,7 @@ BEGIN
         'trend_charts', jsonb_build_object(
             'booking_trends', events->'booking_trends',
             'revenue_trends', events->'revenue_by_month',
-            'user_growth', evently.api_analytics_users(actor, req)->'overview'->'user_growth'));
+            'user_growth', users->'overview'->'user_growth'));
 END
 $$;
 
