@@ -201,6 +201,88 @@ CREATE TABLE evently.event_seats (
 CREATE INDEX event_seats_hold ON evently.event_seats (hold_id) WHERE hold_id IS NOT NULL;
 CREATE INDEX event_seats_booking ON evently.event_seats (booking_id) WHERE booking_id IS NOT NULL;
 CREATE INDEX event_seats_free ON evently.event_seats (event_id, seat_order) WHERE status = 'AVAILABLE';
+-- lapsed holds still marked HELD, which reads count as available until the sweeper runs
+CREATE INDEX event_seats_held ON evently.event_seats (event_id, held_until) WHERE status = 'HELD';
+
+-- How many seats of an event are in each status, kept by the triggers on
+-- event_seats in the same transaction as every seat change, so an event read
+-- sums at most 16 rows instead of counting its inventory.  A slotted counter:
+-- each writer updates a slot no one else has locked, so concurrent holds on a
+-- hot event do not queue on one row.  event_seats stays the source of truth;
+-- tests/stress/invariants.sql checks that the sums always match it.
+CREATE TABLE evently.event_seat_counts (
+    event_id  uuid NOT NULL REFERENCES evently.events ON DELETE CASCADE,
+    slot      smallint NOT NULL CHECK (slot BETWEEN 0 AND 15),
+    available int NOT NULL DEFAULT 0,
+    held      int NOT NULL DEFAULT 0,
+    booked    int NOT NULL DEFAULT 0,
+    blocked   int NOT NULL DEFAULT 0,
+    PRIMARY KEY (event_id, slot)
+);
+
+-- Move n seats of an event from one status to another (NULL: in or out of
+-- the inventory).  The slot is the first one no other transaction has locked;
+-- only when all 16 are taken does it wait, for the backend's own slot.
+CREATE FUNCTION evently._move_seat_counts(p_event_id uuid, was text, now_is text, n bigint)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    free_slot smallint;
+BEGIN
+    SELECT slot INTO free_slot FROM evently.event_seat_counts
+     WHERE event_id = p_event_id ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED;
+    UPDATE evently.event_seat_counts
+       SET available = available + n * ((now_is IS NOT DISTINCT FROM 'AVAILABLE')::int
+                                        - (was IS NOT DISTINCT FROM 'AVAILABLE')::int),
+           held = held + n * ((now_is IS NOT DISTINCT FROM 'HELD')::int - (was IS NOT DISTINCT FROM 'HELD')::int),
+           booked = booked + n * ((now_is IS NOT DISTINCT FROM 'BOOKED')::int
+                                  - (was IS NOT DISTINCT FROM 'BOOKED')::int),
+           blocked = blocked + n * ((now_is IS NOT DISTINCT FROM 'BLOCKED')::int
+                                    - (was IS NOT DISTINCT FROM 'BLOCKED')::int)
+     WHERE event_id = p_event_id AND slot = coalesce(free_slot, pg_backend_pid() % 16);
+END
+$$;
+
+-- One statement-level trigger per kind of change: a hold of four seats is
+-- one counter update, an event's 60,000 new seats are at most four.
+CREATE FUNCTION evently._count_seats() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    d record;
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        FOR d IN SELECT o.event_id, o.status AS was, n.status AS now_is, count(*) AS n
+                   FROM old_seats o JOIN new_seats n USING (event_id, seat_id)
+                  WHERE o.status <> n.status GROUP BY 1, 2, 3 LOOP
+            PERFORM evently._move_seat_counts(d.event_id, d.was, d.now_is, d.n);
+        END LOOP;
+    ELSIF TG_OP = 'INSERT' THEN
+        -- an event's slots are made with its first seats
+        INSERT INTO evently.event_seat_counts (event_id, slot)
+        SELECT DISTINCT event_id, slot FROM new_seats, generate_series(0, 15) slot
+        ON CONFLICT DO NOTHING;
+        FOR d IN SELECT event_id, status, count(*) AS n FROM new_seats GROUP BY 1, 2 LOOP
+            PERFORM evently._move_seat_counts(d.event_id, NULL, d.status, d.n);
+        END LOOP;
+    ELSE
+        -- an event being deleted takes its counts with it
+        FOR d IN SELECT event_id, status, count(*) AS n FROM old_seats o
+                  WHERE EXISTS (SELECT 1 FROM evently.events e WHERE e.id = o.event_id)
+                  GROUP BY 1, 2 LOOP
+            PERFORM evently._move_seat_counts(d.event_id, d.status, NULL, d.n);
+        END LOOP;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER count_seats_updated AFTER UPDATE ON evently.event_seats
+    REFERENCING OLD TABLE AS old_seats NEW TABLE AS new_seats
+    FOR EACH STATEMENT EXECUTE FUNCTION evently._count_seats();
+CREATE TRIGGER count_seats_inserted AFTER INSERT ON evently.event_seats
+    REFERENCING NEW TABLE AS new_seats
+    FOR EACH STATEMENT EXECUTE FUNCTION evently._count_seats();
+CREATE TRIGGER count_seats_deleted AFTER DELETE ON evently.event_seats
+    REFERENCING OLD TABLE AS old_seats
+    FOR EACH STATEMENT EXECUTE FUNCTION evently._count_seats();
 
 CREATE TABLE evently.hold_seats (
     hold_id  uuid NOT NULL REFERENCES evently.holds ON DELETE CASCADE,
@@ -525,22 +607,25 @@ RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 DECLARE
     doc jsonb;
 BEGIN
-    -- one statement: this is the API's busiest read
+    -- One statement, its plan kept by PL/pgSQL: this is the API's busiest
+    -- read.  Seat numbers come from the slotted counters plus the lapsed
+    -- holds the sweeper has not expired yet, never from counting the seats.
     SELECT jsonb_build_object(
         'id', e.id, 'name', e.name, 'description', e.description, 'venue', e.venue,
         'venue_template_id', e.venue_template_id, 'date_time', e.date_time,
         'total_capacity', inv.capacity, 'booked_count', inv.booked,
-        'available_tickets', inv.available, 'base_price', e.base_price, 'status', e.status,
-        'image_url', coalesce(e.image_url, ''), 'tags', tags.list,
+        'available_tickets', inv.available + lapsed.n, 'base_price', e.base_price,
+        'status', e.status, 'image_url', coalesce(e.image_url, ''), 'tags', tags.list,
         'created_at', e.created_at, 'updated_at', e.updated_at)
         || CASE WHEN with_sections THEN jsonb_build_object('venue_sections', sections.list) ELSE '{}' END
       INTO doc
       FROM evently.events e,
-           LATERAL (SELECT count(*) AS capacity,
-                           count(*) FILTER (WHERE es.status = 'BOOKED') AS booked,
-                           count(*) FILTER (WHERE es.status = 'AVAILABLE'
-                                               OR (es.status = 'HELD' AND es.held_until <= now())) AS available
-                      FROM evently.event_seats es WHERE es.event_id = e.id) inv,
+           LATERAL (SELECT coalesce(sum(c.available + c.held + c.booked + c.blocked), 0) AS capacity,
+                           coalesce(sum(c.booked), 0) AS booked,
+                           coalesce(sum(c.available), 0) AS available
+                      FROM evently.event_seat_counts c WHERE c.event_id = e.id) inv,
+           LATERAL (SELECT count(*) AS n FROM evently.event_seats es
+                     WHERE es.event_id = e.id AND es.status = 'HELD' AND es.held_until <= now()) lapsed,
            LATERAL (SELECT coalesce(jsonb_agg(jsonb_build_object('id', g.id, 'name', g.name,
                                                                   'slug', g.slug, 'color', g.color)
                                               ORDER BY g.name), '[]') AS list

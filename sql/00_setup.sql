@@ -53,6 +53,17 @@ CREATE FUNCTION t.lapse(hold_label text) RETURNS void LANGUAGE sql AS $$
      WHERE hold_id = t.id(hold_label);
 $$;
 
+-- Do the slotted seat counters sum to the inventory, for every event and status?
+CREATE FUNCTION t.counters_agree() RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT NOT EXISTS (
+        SELECT FROM (SELECT event_id, status, count(*) AS n FROM evently.event_seats GROUP BY 1, 2) inventory
+        FULL JOIN (SELECT event_id, status, sum(n) AS n FROM evently.event_seat_counts,
+                          LATERAL (VALUES ('AVAILABLE', available), ('HELD', held),
+                                          ('BOOKED', booked), ('BLOCKED', blocked)) v(status, n)
+                    GROUP BY 1, 2) counted USING (event_id, status)
+         WHERE coalesce(inventory.n, 0) <> coalesce(counted.n, 0))
+$$;
+
 -- Accounts
 SELECT t.remember('admin', evently.create_user('admin@example.com', 'qwerty', 'Ada', 'Admin', 'ADMIN'));
 SELECT t.remember('alice', evently.create_user('alice@example.com', 'qwerty', 'Alice', 'A'));

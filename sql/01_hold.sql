@@ -66,8 +66,15 @@ SELECT t.try($$SELECT evently.hold_seats(t.id('gig'), t.id('bob'), t.seats('gig'
 SELECT t.try($$SELECT evently.hold_seats(t.id('gig'), t.id('bob'), t.seats('gig', 'A3', 'A1'))$$) AS partial;
 SELECT status FROM evently.event_seats(t.id('gig')) WHERE seat_number = 'A3';
 
--- Lazy expiry: a lapsed hold never blocks anyone, sweeper or not
+-- Lazy expiry: a lapsed hold never blocks anyone, sweeper or not, and the
+-- event's available_tickets counts its seats at once
+CREATE TEMP TABLE before_lapse AS SELECT (evently.event_json(t.id('gig')) ->> 'available_tickets')::int AS n;
 SELECT t.lapse('h1');
+SELECT (e ->> 'available_tickets')::int - b.n AS seats_back_in_available_tickets,
+       (e ->> 'available_tickets')::int = (SELECT count(*) FROM evently.event_seats(t.id('gig'))
+                                            WHERE status = 'AVAILABLE') AS matches_the_seat_map,
+       (e ->> 'total_capacity')::int = (SELECT count(*) FROM evently.event_seats(t.id('gig'))) AS capacity
+  FROM evently.event_json(t.id('gig')) e, before_lapse b;
 SELECT seat_number, status FROM evently.event_seats(t.id('gig')) WHERE seat_number IN ('A1', 'A2');
 SELECT t.remember('h2', (evently.hold_seats(t.id('gig'), t.id('bob'), t.seats('gig', 'A1')) ->> 'hold_id')::uuid);
 SELECT hold_id = t.id('h2') AS a1_now_bobs FROM evently.event_seats WHERE seat_id = (t.seats('gig', 'A1'))[1] AND event_id = t.id('gig');
@@ -87,3 +94,6 @@ SELECT type, aggregate, t.scrub(user_id::text) AS user FROM evently.outbox
  WHERE type LIKE 'hold.%' ORDER BY id;
 SELECT count(*) FILTER (WHERE a.actor_id = t.id('admin')) AS admin_audited,
        count(*) AS hold_audit_rows FROM evently.audit_log a WHERE a.action LIKE 'hold.%';
+
+-- every change above kept the seat counters in step with the inventory
+SELECT t.counters_agree();

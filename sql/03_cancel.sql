@@ -89,3 +89,6 @@ SELECT evently.set_cancellation_policy(t.id('other'), true, now() + interval '1 
 SELECT c ->> 'refund_amount' AS refund, t.scrub(c ->> 'cancelled_by') AS cancelled_by
   FROM evently.cancel_with_policy(t.id('late'), t.id('admin'), 'event moved') c;
 SELECT count(*) AS cancellations FROM evently.cancellations;
+
+-- every change above kept the seat counters in step with the inventory
+SELECT t.counters_agree();

@@ -94,3 +94,6 @@ SELECT action, count(*) FROM evently.audit_log GROUP BY action ORDER BY action;
 SELECT count(*) AS outbox_types_without_matching_audit FROM (
     SELECT type, count(*) FROM evently.outbox GROUP BY 1
     EXCEPT SELECT action, count(*) FROM evently.audit_log GROUP BY 1) x;
+
+-- every change above kept the seat counters in step with the inventory
+SELECT t.counters_agree();

@@ -93,3 +93,6 @@ SELECT (SELECT count(*) FROM evently.users) AS users, (SELECT count(*) FROM even
        (SELECT count(*) FROM evently.holds) AS holds, (SELECT count(*) FROM evently.outbox) AS outbox,
        (SELECT count(*) FROM evently.audit_log) AS audit
 EXCEPT SELECT * FROM counts_before;
+
+-- every change above kept the seat counters in step with the inventory
+SELECT t.counters_agree();

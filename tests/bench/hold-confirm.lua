@@ -43,7 +43,7 @@ function response(status, headers, body)
     if status == 201 then confirmed = confirmed + 1 end
     hold = nil
   elseif status == 200 then
-    hold = body:match('"hold_id":"([^"]+)"')
+    hold = body:match('"hold_id":%s*"([^"]+)"')
   end
 end
 

@@ -4,6 +4,8 @@
 #  a fixed body (target >= 0.5, p99 < 10 ms); POST hold + confirm as a ratio
 #  of pgbench calling the same SQL functions (target >= 0.6); the shim's RSS
 #  with 1,000 idle connections (target < 64 MiB).  64 connections each.
+#  The GET is also quoted against pgbench making the same SQL call, which is
+#  the database's own ceiling for it on this machine.
 set -euo pipefail
 source "$(dirname "$0")/../cluster.sh"
 
@@ -52,6 +54,11 @@ wrk -t2 -c64 -d"${DURATION}s" --latency "http://127.0.0.1:$SHIM_PORT/api/v1/even
 wrk -t64 -c64 -d"${DURATION}s" -s "$HERE/hold-confirm.lua" "http://127.0.0.1:$SHIM_PORT" \
   -- "$DIR/seats.txt" "$DIR/tokens.txt" "$event" >"$DIR/hold.out"
 confirmed=$(grep -oP '^confirmed \K[0-9]+' "$DIR/hold.out")
+# the same GET as pgbench sees it: the database's own ceiling for this call
+printf "SELECT evently.api_event_get(NULL, '{\"path\": {\"eventId\": \"%s\"}}');\n" "$small" >"$DIR/get.sql"
+chmod a+r "$DIR/get.sql"
+cluster_pgbench -n -M prepared -c 64 -j 2 -T "$DURATION" -f "$DIR/get.sql" evently >"$DIR/pgbench-get.out" 2>&1
+pg_get=$(grep -oP 'tps = \K[0-9.]+(?= \(without)' "$DIR/pgbench-get.out")
 cluster_pgbench -n -M prepared -c 64 -j 2 -T "$DURATION" -D i=0 -D event_id="$event" \
   -f "$HERE/shim-pgbench.sql" evently >"$DIR/pgbench.out" 2>&1
 grep -q "number of failed transactions: 0 " "$DIR/pgbench.out" || { tail "$DIR/pgbench.out"; exit 1; }
@@ -67,10 +74,11 @@ rss_kb=$(grep -oP 'VmRSS:\s+\K[0-9]+' "/proc/$(cat "$DIR/shim.pid")/status")
 wait $idle
 
 awk -v bare="$(rps "$DIR/bare.out")" -v get="$(rps "$DIR/get.out")" -v p99="$(p99 "$DIR/get.out")" \
-    -v big="$(rps "$DIR/get-big.out")" -v bigp99="$(p99 "$DIR/get-big.out")" \
+    -v pgget="$pg_get" -v big="$(rps "$DIR/get-big.out")" -v bigp99="$(p99 "$DIR/get-big.out")" \
     -v pairs="$confirmed" -v secs="$DURATION" -v pg="$pg_pairs" -v rss="$rss_kb" -v idle="$(cat "$DIR/idle.out")" 'BEGIN {
   printf "bare libmicrohttpd            %10.1f req/s\n", bare
   printf "shim GET /events/{id} 28 seats %10.1f req/s, p99 %s   ratio %.2f (target >= 0.5, p99 < 10ms)\n", get, p99, get / bare
+  printf "pgbench, same GET SQL         %10.1f calls/s                ratio %.2f of it\n", pgget, get / pgget
   printf "shim GET /events/{id} 60k seats%10.1f req/s, p99 %s   ratio %.2f\n", big, bigp99, big / bare
   printf "pgbench, same SQL             %10.1f hold+confirm/s\n", pg
   printf "shim POST hold + confirm      %10.1f hold+confirm/s        ratio %.2f (target >= 0.6)\n", pairs / secs, pairs / secs / pg

@@ -58,4 +58,12 @@ SELECT 'offers made in join order', count(*)
    AND coalesce(a.offered_at, 9e18) > b.offered_at
    AND coalesce(a.left_at, 9e18) > b.offered_at
    AND a.id IN (SELECT (data ->> 'id')::uuid FROM evently.outbox
-                 WHERE type = 'waitlist.joined' AND id < b.offered_at);
+                 WHERE type = 'waitlist.joined' AND id < b.offered_at)
+UNION ALL
+SELECT 'the seat counters sum to the inventory, per event and status', count(*)
+  FROM (SELECT event_id, status, count(*) AS n FROM evently.event_seats GROUP BY 1, 2) inventory
+  FULL JOIN (SELECT event_id, status, sum(n) AS n FROM evently.event_seat_counts,
+                    LATERAL (VALUES ('AVAILABLE', available), ('HELD', held),
+                                    ('BOOKED', booked), ('BLOCKED', blocked)) v(status, n)
+              GROUP BY 1, 2) counted USING (event_id, status)
+ WHERE coalesce(inventory.n, 0) <> coalesce(counted.n, 0);
