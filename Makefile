@@ -24,10 +24,13 @@ ISOLATION_OPTS = --temp-instance=$(TEST_OUT)/isolation-instance --outputdir=$(TE
                  --inputdir=$(srcdir)/tests/isolation --temp-config=$(srcdir)/tests/test.conf \
                  --load-extension=pgcrypto --load-extension=evently
 
-# the HTTP gateway: a plain C program next to the extension
-SHIM_SRCS   = $(wildcard shim/*.c)
+# the HTTP gateway, and the Kafka side (bridge, inbox consumer, local
+# broker): plain C programs next to the extension, sharing log.c
+KAFKA_SRCS  = shim/bridge.c shim/notify.c shim/broker.c shim/kafka.c
+SHIM_SRCS   = $(filter-out $(KAFKA_SRCS),$(wildcard shim/*.c))
 SHIM_CFLAGS = -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers $(if $(CI),-Werror)
-EXTRA_CLEAN = shim/evently-shim
+KAFKA_PROGRAMS = shim/evently-bridge shim/evently-notify shim/evently-broker
+EXTRA_CLEAN = shim/evently-shim $(KAFKA_PROGRAMS)
 
 PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && \
                      echo /usr/lib/postgresql/15/bin/pg_config || echo pg_config)
@@ -39,7 +42,7 @@ endif
 # installing into PostgreSQL's directories needs root
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-all: shim/evently-shim
+all: shim/evently-shim $(KAFKA_PROGRAMS)
 
 # the headers every object file includes (PGXS does not track them)
 $(OBJS): extension/evently.h extension/errors.h extension/error_codes.def
@@ -48,6 +51,10 @@ $(OBJS): extension/evently.h extension/errors.h extension/error_codes.def
 shim/evently-shim: $(SHIM_SRCS) shim/shim.h extension/error_codes.def
 	$(CC) $(SHIM_CFLAGS) -I$(shell $(PG_CONFIG) --includedir) -o $@ $(SHIM_SRCS) \
 	    -lmicrohttpd -ljansson -ljwt -lpq -lpthread -lm
+
+shim/evently-%: shim/%.c shim/kafka.c shim/log.c shim/kafka.h shim/shim.h
+	$(CC) $(SHIM_CFLAGS) -I$(shell $(PG_CONFIG) --includedir) -o $@ shim/$*.c shim/kafka.c shim/log.c \
+	    -lrdkafka -ljansson -lpq
 
 .PHONY: deps run stop test bench
 

@@ -2856,3 +2856,125 @@ BEGIN
         'achievements', achievements);
 END
 $$;
+
+-- ---------------------------------------------------------------------------
+-- The outbox bridge (shim/bridge.c) and the notifications inbox (shim/notify.c)
+-- ---------------------------------------------------------------------------
+
+-- Become the one bridge that publishes: a session-level advisory lock
+-- (key 0x45560004, 0) held while the bridge's connection lives, so a second
+-- bridge waits as a standby and takes over when the first one's session ends.
+CREATE FUNCTION evently.bridge_lead() RETURNS boolean
+LANGUAGE sql AS $$ SELECT pg_try_advisory_lock(1163264004, 0) $$;
+
+-- The oldest unpublished rows, in id order, as the bridge sends them: the
+-- topic's aggregate, the key (the event id) and the message of SPEC section 5.
+CREATE FUNCTION evently.outbox_batch(max_rows int)
+RETURNS TABLE (id bigint, type text, aggregate text, key text, value text)
+LANGUAGE sql STABLE AS $$
+    SELECT o.id, o.type, o.aggregate, o.event_id::text,
+           jsonb_build_object('id', o.id, 'type', o.type, 'occurred_at', o.occurred_at,
+                              'event_id', o.event_id, 'user_id', o.user_id, 'data', o.data)::text
+      FROM evently.outbox o
+     WHERE o.published_at IS NULL
+     ORDER BY o.id
+     LIMIT max_rows
+$$;
+
+-- Mark rows published once Kafka acknowledged them; returns how many changed.
+CREATE FUNCTION evently.outbox_published(ids bigint[]) RETURNS bigint
+LANGUAGE sql AS $$
+    WITH marked AS (
+        UPDATE evently.outbox SET published_at = now()
+         WHERE id = ANY (ids) AND published_at IS NULL
+        RETURNING 1)
+    SELECT count(*) FROM marked
+$$;
+
+-- Delete published rows older than the retention, a bounded chunk per call.
+CREATE FUNCTION evently.outbox_prune(retention interval, max_rows int DEFAULT 10000) RETURNS bigint
+LANGUAGE sql AS $$
+    WITH gone AS (
+        DELETE FROM evently.outbox WHERE id IN (
+            SELECT id FROM evently.outbox
+             WHERE published_at IS NOT NULL AND published_at < now() - retention
+             ORDER BY id LIMIT max_rows)
+        RETURNING 1)
+    SELECT count(*) FROM gone
+$$;
+
+-- A user's inbox, written by evently-notify from the Kafka topics: one row
+-- per outbox event, whatever the number of deliveries (outbox_id is unique).
+CREATE TABLE evently.notifications (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    outbox_id   bigint NOT NULL UNIQUE,
+    user_id     uuid NOT NULL REFERENCES evently.users ON DELETE CASCADE,
+    event_id    uuid,
+    type        text NOT NULL,
+    title       text NOT NULL,
+    body        text NOT NULL,
+    data        jsonb NOT NULL DEFAULT '{}',
+    occurred_at timestamptz NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ON evently.notifications (user_id, occurred_at DESC);
+
+-- Turn one Kafka message (the JSON of SPEC section 5) into an inbox row.
+-- True when a row was written; false for a type the inbox ignores or a
+-- redelivery of a message already written.
+CREATE FUNCTION evently.record_notification(message jsonb) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    d jsonb := message->'data';
+    event_name text;
+    title text;
+    body text;
+BEGIN
+    PERFORM evently._require(jsonb_typeof(message) = 'object' AND message->>'id' ~ '^[0-9]{1,18}$'
+                             AND message->>'user_id' IS NOT NULL,
+        'EV001', 'invalid notification message', 'A message needs a numeric id and a user_id.');
+    SELECT name INTO event_name FROM evently.events WHERE id = (message->>'event_id')::uuid;
+    CASE message->>'type'
+        WHEN 'booking.confirmed' THEN
+            title := 'Booking confirmed';
+            body := format('Your booking %s for %s is confirmed.', d->>'booking_ref', event_name);
+        WHEN 'booking.cancelled' THEN
+            title := 'Booking cancelled';
+            body := format('Your booking for %s was cancelled; refund %s.', event_name,
+                           coalesce(d->>'refund_amount', '0'));
+        WHEN 'waitlist.offered' THEN
+            title := 'Seats are waiting for you';
+            body := format('%s seats for %s are held for you until %s.', d->>'quantity', event_name,
+                           d->>'expires_at');
+        ELSE
+            RETURN false;
+    END CASE;
+    INSERT INTO evently.notifications (outbox_id, user_id, event_id, type, title, body, data, occurred_at)
+    SELECT (message->>'id')::bigint, u.id, (message->>'event_id')::uuid, message->>'type', title, body,
+           coalesce(d, '{}'), coalesce((message->>'occurred_at')::timestamptz, now())
+      FROM evently.users u WHERE u.id = (message->>'user_id')::uuid
+    ON CONFLICT (outbox_id) DO NOTHING;
+    RETURN FOUND;
+END
+$$;
+
+-- GET /users/notifications: the actor's inbox, newest first
+CREATE FUNCTION evently.api_user_notifications(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    lim int := evently._int_param(req, 'limit', 20, 1, 100);
+    off int := evently._int_param(req, 'offset', 0, 0, 1000000000);
+BEGIN
+    PERFORM evently._require_actor(actor);
+    RETURN jsonb_build_object(
+        'notifications', coalesce((
+            SELECT jsonb_agg(jsonb_build_object('id', n.id, 'type', n.type, 'title', n.title,
+                                                'body', n.body, 'event_id', n.event_id,
+                                                'data', n.data, 'occurred_at', n.occurred_at)
+                             ORDER BY n.occurred_at DESC, n.id DESC)
+              FROM (SELECT * FROM evently.notifications WHERE user_id = actor
+                     ORDER BY occurred_at DESC, id DESC LIMIT lim OFFSET off) n), '[]'),
+        'total', (SELECT count(*) FROM evently.notifications WHERE user_id = actor),
+        'limit', lim, 'offset', off);
+END
+$$;

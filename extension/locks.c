@@ -13,11 +13,14 @@
  *          Serialises a user's concurrent holds so the per-user limit holds.
  *   key1 = 0x45560003  key2 = 0: the outbox wake-up token.  Only the
  *          transaction holding it sends the NOTIFY (evently._outbox_wakeup).
+ *   key1 = 0x45560004  key2 = 0: the bridge leader.  A session lock, the one
+ *          exception: held by the evently-bridge that publishes the outbox
+ *          for as long as its connection lives (evently.bridge_lead()).
  *
  * A hash collision only makes two unrelated callers wait for each other; it
  * never makes a wrong answer.  Lock order, everywhere: queue lock, quota
  * lock, booking row, hold row, seat rows by seat id, waitlist entry rows.
- * All are transaction-scoped, so an error or commit releases them.
+ * All others are transaction-scoped, so an error or commit releases them.
  */
 #include "evently.h"
 

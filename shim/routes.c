@@ -199,6 +199,8 @@ static const Route routes[] = {
 	 200, "Bookings retrieved successfully"},
 	{"GET", "/api/v1/users/cancellations", AUTH_USER, sql_route, API(api_user_cancellations),
 	 200, "User cancellations retrieved successfully"},
+	{"GET", "/api/v1/users/notifications", AUTH_USER, sql_route, API(api_user_notifications),
+	 200, "Notifications retrieved successfully"},
 	{"GET", "/api/v1/cancellations/:id", AUTH_USER, sql_route, API(api_cancellation_get),
 	 200, "Cancellation retrieved successfully"},
 	{"GET", "/api/v1/users/:userId/holds", AUTH_USER, sql_route, API(api_user_holds),

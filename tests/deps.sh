@@ -7,6 +7,8 @@ packages=(
   postgresql-15 postgresql-contrib postgresql-server-dev-15 postgresql-client-15
   libipc-run-perl
   libmicrohttpd-dev libjansson-dev libjwt-dev libpq-dev curl
+  librdkafka-dev      # the bridge, the notify consumer and the local broker
+  kcat                # tails the topics; the bridge tests read with it
   python3-flasgger    # only for its local copy of Swagger UI (served at /docs)
   wrk                 # make bench
   jq                  # the README's curl examples
