@@ -28,6 +28,9 @@ make_consumer(const char *brokers, const char *prefix)
 	kafka_set(conf, "group.id", env_or("NOTIFY_GROUP", "evently-notify"));
 	kafka_set(conf, "enable.auto.commit", "false");
 	kafka_set(conf, "auto.offset.reset", "earliest");
+	/* a crashed consumer's partitions come back after 6 s, not 45 */
+	kafka_set(conf, "session.timeout.ms", "6000");
+	kafka_set(conf, "heartbeat.interval.ms", "1000");
 	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof(error));
 	if (rk == NULL)
 	{

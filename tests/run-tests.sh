@@ -34,6 +34,10 @@ make_user_dir "$TEST_OUT/shim"
 run_suite shim as_pg_user env EVENTLY_ROOT="$ROOT_DIR" TESTDIR="$TEST_OUT/shim" \
   PG_REGRESS="$(dirname "$PG_BIN")/lib/pgxs/src/test/regress/pg_regress" \
   prove -I "$(dirname "$PG_BIN")/lib/pgxs/src/test/perl" tests/shim/t/*.pl
+make_user_dir "$TEST_OUT/bridge"
+run_suite bridge as_pg_user env EVENTLY_ROOT="$ROOT_DIR" TESTDIR="$TEST_OUT/bridge" \
+  PG_REGRESS="$(dirname "$PG_BIN")/lib/pgxs/src/test/regress/pg_regress" \
+  prove -I "$(dirname "$PG_BIN")/lib/pgxs/src/test/perl" tests/bridge/t/*.pl
 
 echo
 echo "suites: $passed passed, $failed failed"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # make run: a private PostgreSQL cluster under .evently/ with evently and the
-# seed data, and the HTTP shim on :8080 over it; `make stop` stops both.
+# seed data, the HTTP shim on :8080 over it, and the Kafka side: a local
+# Kafka-protocol broker (unless KAFKA_BROKERS points at a real cluster), the
+# outbox bridge and the notifications consumer; `make stop` stops them all.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -42,12 +44,15 @@ CONF
   echo "$script_sum" >"$STATE_DIR/extension.sha256"
   "${psql[@]}" -d evently -f "$ROOT_DIR/extension/seed.sql"
   start_shim
+  start_kafka_side
   cat <<MSG
 
 evently is running.
   REST API    http://127.0.0.1:$HTTP_PORT/api/v1  (try: curl http://127.0.0.1:$HTTP_PORT/health)
   PostgreSQL  psql "postgresql://postgres@127.0.0.1:$PORT/evently"
-  data        $PGDATA (logs: $STATE_DIR/postgres.log, $STATE_DIR/shim.log)
+  Kafka       $KAFKA_BROKERS$([ -n "$LOCAL_BROKER" ] && echo " (local evently-broker)"), topics evently.{hold,booking,waitlist,event}
+  tail topics kcat -b $KAFKA_BROKERS -C -G tail -f '%t %k %h %s\n' ${KAFKA_TOPIC_PREFIX:-evently.}hold ${KAFKA_TOPIC_PREFIX:-evently.}booking ${KAFKA_TOPIC_PREFIX:-evently.}waitlist ${KAFKA_TOPIC_PREFIX:-evently.}event
+  data        $PGDATA (logs in $STATE_DIR: postgres.log, shim.log, bridge.log, notify.log, broker.log)
   logins      admin@gmail.com / qwerty (ADMIN), mitshah2406@gmail.com / qwerty (USER),
               mitshah2406.work@gmail.com / qwerty (USER)
   try         SELECT * FROM evently.event_seats((SELECT id FROM evently.events LIMIT 1));
@@ -68,10 +73,7 @@ jwt_secret() {
 }
 
 start_shim() {
-  stop_shim
-  PORT=$HTTP_PORT DATABASE_URL=$DB_URL JWT_SECRET=$(jwt_secret) \
-    nohup "$ROOT_DIR/shim/evently-shim" >>"$STATE_DIR/shim.log" 2>&1 &
-  echo $! >"$STATE_DIR/shim.pid"
+  PORT=$HTTP_PORT DATABASE_URL=$DB_URL JWT_SECRET=$(jwt_secret) start_program shim "$ROOT_DIR/shim/evently-shim"
   for _ in $(seq 1 50); do
     curl -sf "http://127.0.0.1:$HTTP_PORT/ping" >/dev/null && return 0
     sleep 0.1
@@ -80,14 +82,43 @@ start_shim() {
   return 1
 }
 
-stop_shim() {
-  if [ -f "$STATE_DIR/shim.pid" ]; then
-    kill -TERM "$(cat "$STATE_DIR/shim.pid")" 2>/dev/null || true
-    rm -f "$STATE_DIR/shim.pid"
+# SIGTERM to a program started here, by its pid file
+stop_program() {
+  if [ -f "$STATE_DIR/$1.pid" ]; then
+    kill -TERM "$(cat "$STATE_DIR/$1.pid")" 2>/dev/null || true
+    rm -f "$STATE_DIR/$1.pid"
   fi
 }
 
+stop_shim() { stop_program shim; }
+
+start_program() {
+  local name=$1
+  shift
+  stop_program "$name"
+  nohup "$@" >>"$STATE_DIR/$name.log" 2>&1 &
+  echo $! >"$STATE_DIR/$name.pid"
+}
+
+# KAFKA_BROKERS when set, else a local evently-broker (in memory, new per run)
+start_kafka_side() {
+  LOCAL_BROKER=""
+  if [ -z "${KAFKA_BROKERS:-}" ]; then
+    LOCAL_BROKER=1
+    rm -f "$STATE_DIR/kafka_brokers"
+    BROKER_ADDRESS_FILE=$STATE_DIR/kafka_brokers start_program broker "$ROOT_DIR/shim/evently-broker"
+    for _ in $(seq 1 50); do [ -s "$STATE_DIR/kafka_brokers" ] && break; sleep 0.1; done
+    KAFKA_BROKERS=$(cat "$STATE_DIR/kafka_brokers")
+  fi
+  export KAFKA_BROKERS DATABASE_URL=$DB_URL
+  start_program bridge "$ROOT_DIR/shim/evently-bridge"
+  start_program notify "$ROOT_DIR/shim/evently-notify"
+}
+
 stop() {
+  stop_program notify
+  stop_program bridge
+  stop_program broker
   stop_shim
   if [ -f "$PGDATA/PG_VERSION" ]; then
     as_pg_user pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || true

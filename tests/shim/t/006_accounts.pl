@@ -85,5 +85,25 @@ is($json->{data}{count}, 1, 'A lists her cancellations');
 ($status, $json) = $t->as($tb, GET => '/api/v1/users/cancellations');
 is($json->{data}{count}, 0, 'B has none');
 
+# the notifications inbox (filled by evently-notify from Kafka; here through
+# the SQL function it calls): each user reads their own, newest first
+my $user_a = $a->{user}{id};
+$t->node->safe_psql('evently', qq{
+  SELECT evently.record_notification(jsonb_build_object('id', 900000 + g, 'type', 'booking.confirmed',
+           'user_id', '$user_a', 'event_id', '$event', 'occurred_at', now() - g * interval '1 minute',
+           'data', jsonb_build_object('booking_ref', 'EVT-' || g)))
+    FROM generate_series(1, 3) g});
+($status, $json) = $t->as($ta, GET => '/api/v1/users/notifications?limit=2');
+is($status, 200, 'GET /users/notifications');
+is($json->{data}{total}, 3, 'three in the inbox');
+is_deeply([ map { $_->{data}{booking_ref} } @{ $json->{data}{notifications} } ], [ 'EVT-1', 'EVT-2' ],
+	'newest first, limited');
+like($json->{data}{notifications}[0]{body}, qr/^Your booking EVT-1 for Art Gallery Opening is confirmed\.$/,
+	'the body names the booking and the event');
+($status, $json) = $t->as($tb, GET => '/api/v1/users/notifications');
+is($json->{data}{total}, 0, "another user sees none of them");
+($status, $json) = $t->request(GET => '/api/v1/users/notifications');
+is($status, 401, 'the inbox needs a token');
+
 is($t->stop_shim, 0, 'clean stop');
 done_testing();
