@@ -76,6 +76,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all && $(SUDO) $(MAKE) --no-print-directory install
 	@bash tests/bench/engine.sh
 	@bash tests/bench/shim.sh
+	@bash tests/bench/bridge.sh
 
 # the two halves of installcheck, so make test reports them apart
 .PHONY: installcheck-regress installcheck-isolation

@@ -87,7 +87,7 @@ make_producer(void)
 
 	kafka_set(conf, "enable.idempotence", "true");
 	kafka_set(conf, "acks", "all");
-	kafka_set(conf, "linger.ms", "5");
+	kafka_set(conf, "linger.ms", "1");
 	kafka_set(conf, "batch.num.messages", "10000");
 	kafka_set(conf, "queue.buffering.max.messages", "1000000");
 	kafka_set(conf, "message.timeout.ms", "0");	/* wait for Kafka, never drop */
