@@ -75,7 +75,9 @@ on_kafka_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	/* a fatal idempotence error ends this producer; a new one resends */
 	if (err == RD_KAFKA_RESP_ERR__FATAL)
 		producer_broken = true;
-	log_event(err == RD_KAFKA_RESP_ERR__FATAL ? "error" : "warning", "Kafka", reason);
+	/* connection failures are already in librdkafka's own log lines */
+	if (err != RD_KAFKA_RESP_ERR__TRANSPORT)
+		log_event(err == RD_KAFKA_RESP_ERR__FATAL ? "error" : "warning", "Kafka", reason);
 }
 
 static rd_kafka_t *
@@ -192,15 +194,19 @@ mark_published(PGconn *pg)
 	return ok;
 }
 
+/* One line per batch; the phases say where its time went. */
 static void
-log_batch(PGresult *rows, double started)
+log_batch(PGresult *rows, double started, double read, double acked)
 {
 	int			n = PQntuples(rows);
-	json_t	   *line = json_pack("{s:s, s:s, s:i, s:i, s:i, s:s, s:s, s:f}", "level", "info",
-								 "message", "published", "rows", n, "acked", batch.n_acked,
-								 "failed", batch.failed, "first_id", PQgetvalue(rows, 0, 0),
-								 "last_id", PQgetvalue(rows, n - 1, 0),
-								 "ms", monotonic_ms() - started);
+	double		now = monotonic_ms();
+	json_t	   *line = json_pack("{s:s, s:s, s:i, s:i, s:i, s:s, s:s, s:f, s:f, s:f, s:f}",
+								 "level", "info", "message", "published", "rows", n,
+								 "acked", batch.n_acked, "failed", batch.failed,
+								 "first_id", PQgetvalue(rows, 0, 0),
+								 "last_id", PQgetvalue(rows, n - 1, 0), "ms", now - started,
+								 "read_ms", read - started, "kafka_ms", acked - read,
+								 "mark_ms", now - acked);
 	char	   *text;
 
 	if (batch.first_error)
@@ -218,6 +224,8 @@ publish_batch(PGconn *pg, rd_kafka_t *rk)
 	char		limit[16];
 	const char *params[1] = {limit};
 	double		started = monotonic_ms();
+	double		read,
+				acked;
 	PGresult   *rows;
 	int			n;
 	bool		ok = true;
@@ -232,6 +240,7 @@ publish_batch(PGconn *pg, rd_kafka_t *rk)
 		return -1;
 	}
 	n = PQntuples(rows);
+	read = monotonic_ms();
 	if (n > 0)
 	{
 		batch.acked = malloc(sizeof(int64_t) * n);
@@ -241,9 +250,10 @@ publish_batch(PGconn *pg, rd_kafka_t *rk)
 			if (!produce_row(rk, rows, i))
 				batch.failed++;
 		await_deliveries(rk);
+		acked = monotonic_ms();
 		if (batch.n_acked > 0)
 			ok = mark_published(pg);
-		log_batch(rows, started);
+		log_batch(rows, started, read, acked);
 		free(batch.acked);
 		if (batch.failed > 0)
 			sleep_ms(1000);		/* the unacknowledged rows are the next batch */

@@ -42,7 +42,7 @@ ok(BridgeTest::wait_until(sub { $t->sql('SELECT count(*) FROM evently.notificati
 	'the inbox fills'), "$expected inbox rows, one per relevant event");
 is($t->sql("SELECT type || ': ' || title FROM evently.notifications WHERE user_id = '$fan'"),
 	'waitlist.offered: Seats are waiting for you', 'the fan is told about the offer');
-like($t->sql("SELECT body FROM evently.notifications WHERE type = 'booking.confirmed' LIMIT 1"),
+like($t->sql("SELECT body FROM evently.notifications WHERE type = 'booking.confirmed' ORDER BY outbox_id LIMIT 1"),
 	qr/^Your booking \S+ for Bridge (One|Two) is confirmed\.$/, 'a confirmation reads well');
 is($t->sql("SELECT count(*) FROM evently.notifications WHERE type = 'booking.cancelled'"), '2',
 	'both cancellations are in the inbox');
