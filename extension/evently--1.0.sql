@@ -2872,13 +2872,13 @@ LANGUAGE sql AS $$ SELECT pg_try_advisory_lock(1163264004, 0) $$;
 CREATE FUNCTION evently.outbox_batch(max_rows int)
 RETURNS TABLE (id bigint, type text, aggregate text, key text, value text)
 LANGUAGE sql STABLE AS $$
+    -- pick the rows first, then build the JSON of those alone (a top-N sort
+    -- over the whole backlog must not build every row's message)
     SELECT o.id, o.type, o.aggregate, o.event_id::text,
            jsonb_build_object('id', o.id, 'type', o.type, 'occurred_at', o.occurred_at,
                               'event_id', o.event_id, 'user_id', o.user_id, 'data', o.data)::text
-      FROM evently.outbox o
-     WHERE o.published_at IS NULL
+      FROM (SELECT * FROM evently.outbox WHERE published_at IS NULL ORDER BY id LIMIT max_rows) o
      ORDER BY o.id
-     LIMIT max_rows
 $$;
 
 -- Mark rows published once Kafka acknowledged them; returns how many changed.

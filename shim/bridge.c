@@ -80,6 +80,30 @@ on_kafka_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 		log_event(err == RD_KAFKA_RESP_ERR__FATAL ? "error" : "warning", "Kafka", reason);
 }
 
+/*
+ * Learn the four topics' partitions up front: otherwise the first message to
+ * each topic waits for a metadata round of its own (about a second).
+ */
+static void
+warm_up_topics(rd_kafka_t *rk)
+{
+	static const char *aggregates[] = {"hold", "booking", "waitlist", "event"};
+
+	for (int i = 0; i < 4; i++)
+	{
+		char		topic[256];
+		rd_kafka_topic_t *handle;
+		const struct rd_kafka_metadata *metadata;
+
+		snprintf(topic, sizeof(topic), "%s%s", settings.prefix, aggregates[i]);
+		handle = rd_kafka_topic_new(rk, topic, NULL);
+		if (handle && rd_kafka_metadata(rk, 0, handle, &metadata, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+			rd_kafka_metadata_destroy(metadata);
+		if (handle)
+			rd_kafka_topic_destroy(handle);
+	}
+}
+
 static rd_kafka_t *
 make_producer(void)
 {
@@ -102,6 +126,7 @@ make_producer(void)
 		exit(2);
 	}
 	producer_broken = false;
+	warm_up_topics(rk);
 	return rk;
 }
 
