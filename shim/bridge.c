@@ -29,7 +29,7 @@
 
 #define CHANNEL			"evently_outbox"
 #define IDLE_POLL_MS	2000	/* the longest a missed NOTIFY can delay a row */
-#define REPOLL_MS		50		/* writers that skipped the NOTIFY commit right after */
+#define REPOLL_MS		10		/* writers that skipped the NOTIFY commit right after */
 #define STANDBY_MS		2000	/* how often a standby asks for the lead */
 #define PRUNE_EVERY_MS	60000
 #define STOP_GRACE_MS	10000	/* on SIGTERM, how long unacknowledged messages may take */
