@@ -65,7 +65,7 @@ on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *message, void *opaque)
 		if (!batch.first_error)
 			batch.first_error = rd_kafka_err2str(message->err);
 	}
-	else
+	else if (batch.acked)		/* NULL: a batch given up on (SIGTERM, broken producer) */
 		batch.acked[batch.n_acked++] = (int64_t) (intptr_t) message->_private;
 }
 
@@ -280,6 +280,7 @@ publish_batch(PGconn *pg, rd_kafka_t *rk)
 			ok = mark_published(pg);
 		log_batch(rows, started, read, acked);
 		free(batch.acked);
+		batch.acked = NULL;
 		if (batch.failed > 0)
 			sleep_ms(1000);		/* the unacknowledged rows are the next batch */
 	}
