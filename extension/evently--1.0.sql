@@ -116,6 +116,10 @@ CREATE TABLE evently.events (
     max_seats_per_user int NOT NULL DEFAULT 10 CHECK (max_seats_per_user BETWEEN 1 AND 1000),
     offer_window       interval NOT NULL DEFAULT '15 minutes'
                        CHECK (offer_window BETWEEN '1 second' AND '7 days'),
+    -- {"tags", "venue_sections"} as event reads show them, rebuilt by the
+    -- catalog triggers below whenever a tag, a price, a section or the base
+    -- price changes: the busiest read then joins nothing
+    catalog            jsonb NOT NULL DEFAULT '{"tags": [], "venue_sections": []}',
     created_at         timestamptz NOT NULL DEFAULT now(),
     updated_at         timestamptz NOT NULL DEFAULT now()
 );
@@ -140,6 +144,79 @@ CREATE TABLE evently.event_tags (
     PRIMARY KEY (event_id, tag_id)
 );
 CREATE INDEX ON evently.event_tags (tag_id);
+
+-- An event's active tags and priced sections, the catalog part of its JSON.
+CREATE FUNCTION evently._event_catalog(p_event_id uuid, p_base_price numeric) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'tags', coalesce((SELECT jsonb_agg(jsonb_build_object('id', g.id, 'name', g.name,
+                                                              'slug', g.slug, 'color', g.color)
+                                           ORDER BY g.name)
+                            FROM evently.event_tags et JOIN evently.tags g ON g.id = et.tag_id
+                           WHERE et.event_id = p_event_id AND g.is_active), '[]'),
+        'venue_sections', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                                               'id', sec.id, 'name', sec.name, 'description', sec.description,
+                                               'row_start', sec.row_start, 'row_end', sec.row_end,
+                                               'seats_per_row', sec.seats_per_row,
+                                               'total_seats', sec.total_seats,
+                                               'price_multiplier', p.price_multiplier,
+                                               'price', round(p_base_price * p.price_multiplier, 2))
+                                           ORDER BY sec.name)
+                                      FROM evently.event_pricing p
+                                      JOIN evently.venue_sections sec ON sec.id = p.section_id
+                                     WHERE p.event_id = p_event_id), '[]'))
+$$;
+
+-- Rebuild the catalogs a statement on event_tags, event_pricing, tags or
+-- venue_sections touched (statement triggers: one rebuild per event).
+CREATE FUNCTION evently._refresh_catalogs() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    ids uuid[];
+BEGIN
+    IF TG_TABLE_NAME = 'tags' THEN
+        ids := ARRAY(SELECT et.event_id FROM evently.event_tags et JOIN new_rows n ON n.id = et.tag_id);
+    ELSIF TG_TABLE_NAME = 'venue_sections' THEN
+        ids := ARRAY(SELECT p.event_id FROM evently.event_pricing p JOIN new_rows n ON n.id = p.section_id);
+    ELSIF TG_OP = 'INSERT' THEN
+        ids := ARRAY(SELECT event_id FROM new_rows);
+    ELSIF TG_OP = 'DELETE' THEN
+        ids := ARRAY(SELECT event_id FROM old_rows);
+    ELSE
+        ids := ARRAY(SELECT event_id FROM new_rows UNION SELECT event_id FROM old_rows);
+    END IF;
+    UPDATE evently.events e SET catalog = evently._event_catalog(e.id, e.base_price)
+     WHERE e.id = ANY (ids);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER catalog_tags_added AFTER INSERT ON evently.event_tags
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION evently._refresh_catalogs();
+CREATE TRIGGER catalog_tags_removed AFTER DELETE ON evently.event_tags
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION evently._refresh_catalogs();
+CREATE TRIGGER catalog_prices_added AFTER INSERT ON evently.event_pricing
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION evently._refresh_catalogs();
+CREATE TRIGGER catalog_prices_changed AFTER UPDATE ON evently.event_pricing
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION evently._refresh_catalogs();
+CREATE TRIGGER catalog_prices_removed AFTER DELETE ON evently.event_pricing
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION evently._refresh_catalogs();
+CREATE TRIGGER catalog_tag_changed AFTER UPDATE ON evently.tags
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION evently._refresh_catalogs();
+CREATE TRIGGER catalog_section_changed AFTER UPDATE ON evently.venue_sections
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION evently._refresh_catalogs();
+
+-- Section prices follow the base price.
+CREATE FUNCTION evently._reprice_catalog() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.catalog := evently._event_catalog(NEW.id, NEW.base_price);
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER catalog_base_price BEFORE UPDATE OF base_price ON evently.events
+    FOR EACH ROW WHEN (OLD.base_price IS DISTINCT FROM NEW.base_price)
+    EXECUTE FUNCTION evently._reprice_catalog();
 
 CREATE TABLE evently.holds (
     id                uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -609,15 +686,17 @@ DECLARE
 BEGIN
     -- One statement, its plan kept by PL/pgSQL: this is the API's busiest
     -- read.  Seat numbers come from the slotted counters plus the lapsed
-    -- holds the sweeper has not expired yet, never from counting the seats.
+    -- holds the sweeper has not expired yet, tags and sections from the
+    -- event's catalog column: nothing is counted or joined per read.
     SELECT jsonb_build_object(
         'id', e.id, 'name', e.name, 'description', e.description, 'venue', e.venue,
         'venue_template_id', e.venue_template_id, 'date_time', e.date_time,
         'total_capacity', inv.capacity, 'booked_count', inv.booked,
         'available_tickets', inv.available + lapsed.n, 'base_price', e.base_price,
-        'status', e.status, 'image_url', coalesce(e.image_url, ''), 'tags', tags.list,
+        'status', e.status, 'image_url', coalesce(e.image_url, ''), 'tags', e.catalog->'tags',
         'created_at', e.created_at, 'updated_at', e.updated_at)
-        || CASE WHEN with_sections THEN jsonb_build_object('venue_sections', sections.list) ELSE '{}' END
+        || CASE WHEN with_sections THEN jsonb_build_object('venue_sections', e.catalog->'venue_sections')
+                ELSE '{}' END
       INTO doc
       FROM evently.events e,
            LATERAL (SELECT coalesce(sum(c.available + c.held + c.booked + c.blocked), 0) AS capacity,
@@ -625,21 +704,7 @@ BEGIN
                            coalesce(sum(c.available), 0) AS available
                       FROM evently.event_seat_counts c WHERE c.event_id = e.id) inv,
            LATERAL (SELECT count(*) AS n FROM evently.event_seats es
-                     WHERE es.event_id = e.id AND es.status = 'HELD' AND es.held_until <= now()) lapsed,
-           LATERAL (SELECT coalesce(jsonb_agg(jsonb_build_object('id', g.id, 'name', g.name,
-                                                                  'slug', g.slug, 'color', g.color)
-                                              ORDER BY g.name), '[]') AS list
-                      FROM evently.event_tags et JOIN evently.tags g ON g.id = et.tag_id
-                     WHERE et.event_id = e.id AND g.is_active) tags,
-           LATERAL (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                               'id', sec.id, 'name', sec.name, 'description', sec.description,
-                               'row_start', sec.row_start, 'row_end', sec.row_end,
-                               'seats_per_row', sec.seats_per_row, 'total_seats', sec.total_seats,
-                               'price_multiplier', p.price_multiplier,
-                               'price', round(e.base_price * p.price_multiplier, 2))
-                           ORDER BY sec.name), '[]') AS list
-                      FROM evently.event_pricing p JOIN evently.venue_sections sec ON sec.id = p.section_id
-                     WHERE p.event_id = e.id AND with_sections) sections
+                     WHERE es.event_id = e.id AND es.status = 'HELD' AND es.held_until <= now()) lapsed
      WHERE e.id = p_event_id;
     PERFORM evently._require(doc IS NOT NULL, 'EV002', 'event not found',
         format('Event %s does not exist.', p_event_id));

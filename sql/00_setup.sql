@@ -64,6 +64,11 @@ CREATE FUNCTION t.counters_agree() RETURNS boolean LANGUAGE sql STABLE AS $$
          WHERE coalesce(inventory.n, 0) <> coalesce(counted.n, 0))
 $$;
 
+-- Does every event's catalog match its tags, prices and sections right now?
+CREATE FUNCTION t.catalogs_agree() RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT NOT EXISTS (SELECT FROM evently.events WHERE catalog <> evently._event_catalog(id, base_price))
+$$;
+
 -- Accounts
 SELECT t.remember('admin', evently.create_user('admin@example.com', 'qwerty', 'Ada', 'Admin', 'ADMIN'));
 SELECT t.remember('alice', evently.create_user('alice@example.com', 'qwerty', 'Alice', 'A'));

@@ -95,5 +95,5 @@ SELECT type, aggregate, t.scrub(user_id::text) AS user FROM evently.outbox
 SELECT count(*) FILTER (WHERE a.actor_id = t.id('admin')) AS admin_audited,
        count(*) AS hold_audit_rows FROM evently.audit_log a WHERE a.action LIKE 'hold.%';
 
--- every change above kept the seat counters in step with the inventory
-SELECT t.counters_agree();
+-- every change above kept the seat counters and the catalogs in step
+SELECT t.counters_agree(), t.catalogs_agree();

@@ -57,5 +57,5 @@ SELECT (SELECT count(*) FROM evently.bookings) AS bookings, (SELECT count(*) FRO
 SELECT type, t.scrub(user_id::text) AS user, data ->> 'booking_ref' = (SELECT booking_ref FROM evently.bookings WHERE id = t.id('b1')) AS has_ref
   FROM evently.outbox WHERE type = 'booking.confirmed';
 
--- every change above kept the seat counters in step with the inventory
-SELECT t.counters_agree();
+-- every change above kept the seat counters and the catalogs in step
+SELECT t.counters_agree(), t.catalogs_agree();

@@ -90,5 +90,5 @@ SELECT c ->> 'refund_amount' AS refund, t.scrub(c ->> 'cancelled_by') AS cancell
   FROM evently.cancel_with_policy(t.id('late'), t.id('admin'), 'event moved') c;
 SELECT count(*) AS cancellations FROM evently.cancellations;
 
--- every change above kept the seat counters in step with the inventory
-SELECT t.counters_agree();
+-- every change above kept the seat counters and the catalogs in step
+SELECT t.counters_agree(), t.catalogs_agree();

@@ -95,5 +95,5 @@ SELECT count(*) AS outbox_types_without_matching_audit FROM (
     SELECT type, count(*) FROM evently.outbox GROUP BY 1
     EXCEPT SELECT action, count(*) FROM evently.audit_log GROUP BY 1) x;
 
--- every change above kept the seat counters in step with the inventory
-SELECT t.counters_agree();
+-- every change above kept the seat counters and the catalogs in step
+SELECT t.counters_agree(), t.catalogs_agree();

@@ -94,5 +94,5 @@ SELECT (SELECT count(*) FROM evently.users) AS users, (SELECT count(*) FROM even
        (SELECT count(*) FROM evently.audit_log) AS audit
 EXCEPT SELECT * FROM counts_before;
 
--- every change above kept the seat counters in step with the inventory
-SELECT t.counters_agree();
+-- every change above kept the seat counters and the catalogs in step
+SELECT t.counters_agree(), t.catalogs_agree();

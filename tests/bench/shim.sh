@@ -26,7 +26,7 @@ stop_servers() {
 }
 trap stop_servers EXIT
 
-PORT=$SHIM_PORT POOL_SIZE=8 RATE_LIMIT_BURST=1000000 RATE_LIMIT_PER_MINUTE=1000000 \
+PORT=$SHIM_PORT POOL_SIZE=${BENCH_POOL:-8} RATE_LIMIT_BURST=1000000 RATE_LIMIT_PER_MINUTE=1000000 \
   JWT_SECRET=bench-secret-of-more-than-32-bytes-xx DATABASE_URL="host=$DIR dbname=evently user=postgres" \
   "$ROOT_DIR/shim/evently-shim" 2>"$DIR/shim.log" &
 echo $! >"$DIR/shim.pid"

@@ -94,4 +94,7 @@ is($status, 200, 'an unused template is deleted');
 is($status, 404, 'and gone');
 
 is($t->stop_shim, 0, 'clean stop');
+is($t->node->safe_psql('evently',
+		'SELECT count(*) FROM evently.events WHERE catalog <> evently._event_catalog(id, base_price)'),
+	'0', 'every event catalog still matches its tags, prices and sections');
 done_testing();
