@@ -89,15 +89,13 @@ on_kafka_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 static void
 warm_up_topics(rd_kafka_t *rk)
 {
-	static const char *aggregates[] = {"hold", "booking", "waitlist", "event"};
-
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < EVENTLY_AGGREGATES; i++)
 	{
 		char		topic[256];
 		rd_kafka_topic_t *handle;
 		const struct rd_kafka_metadata *metadata;
 
-		snprintf(topic, sizeof(topic), "%s%s", settings.prefix, aggregates[i]);
+		snprintf(topic, sizeof(topic), "%s%s", settings.prefix, evently_aggregates[i]);
 		handle = rd_kafka_topic_new(rk, topic, NULL);
 		if (handle && rd_kafka_metadata(rk, 0, handle, &metadata, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR)
 			rd_kafka_metadata_destroy(metadata);
@@ -350,7 +348,7 @@ read_settings(void)
 {
 	settings.database_url = env_or("DATABASE_URL", "dbname=evently");
 	settings.brokers = env_or("KAFKA_BROKERS", NULL);
-	settings.prefix = env_or("KAFKA_TOPIC_PREFIX", "evently.");
+	settings.prefix = kafka_topic_prefix();
 	settings.retention = env_or("OUTBOX_RETENTION", "7 days");
 	settings.batch_size = atoi(env_or("BRIDGE_BATCH_SIZE", "5000"));
 	if (settings.brokers == NULL || settings.batch_size < 1)

@@ -52,8 +52,7 @@ publish_address(const char *address)
 int
 main(void)
 {
-	static const char *aggregates[] = {"hold", "booking", "waitlist", "event"};
-	const char *prefix = env_or("KAFKA_TOPIC_PREFIX", "evently.");
+	const char *prefix = kafka_topic_prefix();
 	int			partitions = atoi(env_or("KAFKA_PARTITIONS", "4"));
 	char		error[512];
 	rd_kafka_conf_t *conf = kafka_conf(NULL);
@@ -69,11 +68,11 @@ main(void)
 		log_event("error", "could not start the mock cluster", handle ? NULL : error);
 		return 2;
 	}
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < EVENTLY_AGGREGATES; i++)
 	{
 		char		topic[256];
 
-		snprintf(topic, sizeof(topic), "%s%s", prefix, aggregates[i]);
+		snprintf(topic, sizeof(topic), "%s%s", prefix, evently_aggregates[i]);
 		rd_kafka_mock_topic_create(cluster, topic, partitions > 0 ? partitions : 4, 1);
 	}
 	stop_on_signals();

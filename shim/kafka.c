@@ -12,12 +12,21 @@
 
 volatile sig_atomic_t stop_requested = 0;
 
+/* the aggregates of SPEC section 5, one topic each */
+const char *const evently_aggregates[EVENTLY_AGGREGATES] = {"hold", "booking", "waitlist", "event"};
+
 const char *
 env_or(const char *name, const char *fallback)
 {
 	const char *value = getenv(name);
 
 	return value && *value ? value : fallback;
+}
+
+const char *
+kafka_topic_prefix(void)
+{
+	return env_or("KAFKA_TOPIC_PREFIX", "evently.");
 }
 
 static void

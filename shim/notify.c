@@ -98,7 +98,7 @@ main(void)
 		return 2;
 	}
 	stop_on_signals();
-	rk = make_consumer(brokers, env_or("KAFKA_TOPIC_PREFIX", "evently."));
+	rk = make_consumer(brokers, kafka_topic_prefix());
 	log_event("info", "evently-notify started", brokers);
 	while (!stop_requested)
 	{
