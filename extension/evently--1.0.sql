@@ -302,11 +302,7 @@ CREATE TABLE evently.event_seat_counts (
 -- only when all 16 are taken does it wait, for the backend's own slot.
 CREATE FUNCTION evently._move_seat_counts(p_event_id uuid, was text, now_is text, n bigint)
 RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-    free_slot smallint;
 BEGIN
-    SELECT slot INTO free_slot FROM evently.event_seat_counts
-     WHERE event_id = p_event_id ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED;
     UPDATE evently.event_seat_counts
        SET available = available + n * ((now_is IS NOT DISTINCT FROM 'AVAILABLE')::int
                                         - (was IS NOT DISTINCT FROM 'AVAILABLE')::int),
@@ -315,7 +311,10 @@ BEGIN
                                   - (was IS NOT DISTINCT FROM 'BOOKED')::int),
            blocked = blocked + n * ((now_is IS NOT DISTINCT FROM 'BLOCKED')::int
                                     - (was IS NOT DISTINCT FROM 'BLOCKED')::int)
-     WHERE event_id = p_event_id AND slot = coalesce(free_slot, pg_backend_pid() % 16);
+     WHERE event_id = p_event_id
+       AND slot = coalesce((SELECT slot FROM evently.event_seat_counts
+                             WHERE event_id = p_event_id ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED),
+                           pg_backend_pid() % 16);
 END
 $$;
 

@@ -66,6 +66,13 @@ sub stop_shim
 }
 
 sub node { $_[0]->{node} }
+
+# events whose catalog no longer matches their tags, prices and sections
+sub stale_catalogs
+{
+	return $_[0]->{node}->safe_psql('evently',
+		'SELECT count(*) FROM evently.events WHERE catalog <> evently._event_catalog(id, base_price)');
+}
 sub secret { 'test-secret-of-more-than-32-bytes-for-hs256' }
 sub log { slurp_file($_[0]->{logfile}) }
 
