@@ -6,7 +6,15 @@
 EXTENSION   = evently
 MODULE_big  = evently
 OBJS        = $(patsubst %.c,%.o,$(wildcard extension/*.c))
-DATA        = $(wildcard extension/evently--*.sql)
+
+# Versions (SPEC section 14).  1.0 is released: its script is frozen.  The
+# current version's install script and the upgrade to it are built from the
+# per-concern sources under extension/sql/ (extension/assemble.sh).
+EXTVERSION  = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(dir $(firstword $(MAKEFILE_LIST)))evently.control)
+SQL_SOURCES = $(sort $(wildcard extension/sql/*.sql))
+SQL_CODE    = $(filter-out extension/sql/00_schema.sql,$(SQL_SOURCES))
+DATA        = extension/evently--1.0.sql
+DATA_built  = extension/evently--$(EXTVERSION).sql extension/evently--1.0--$(EXTVERSION).sql
 PG_CPPFLAGS = -I$(srcdir)/extension
 PG_CFLAGS   = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
               -Wno-sign-compare $(if $(CI),-Werror)
@@ -43,6 +51,16 @@ endif
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 all: shim/evently-shim $(KAFKA_PROGRAMS)
+
+# the install script: every source in its numbered order
+extension/evently--$(EXTVERSION).sql: $(SQL_SOURCES) extension/assemble.sh
+	@extension/assemble.sh $@ 'CREATE EXTENSION evently CASCADE' $(SQL_SOURCES)
+
+# the upgrade from 1.0: the state's changes (extension/updates/), then every
+# function, view and trigger again from the same sources as a fresh install
+extension/evently--1.0--$(EXTVERSION).sql: extension/updates/1.0--$(EXTVERSION).sql $(SQL_CODE) extension/assemble.sh
+	@extension/assemble.sh $@ "ALTER EXTENSION evently UPDATE TO '$(EXTVERSION)'" \
+	    extension/updates/1.0--$(EXTVERSION).sql $(SQL_CODE)
 
 # the headers every object file includes (PGXS does not track them)
 $(OBJS): extension/evently.h extension/errors.h extension/error_codes.def

@@ -29,6 +29,7 @@ run_suite() {
 cd "$ROOT_DIR"
 run_suite regress as_pg_user make --no-print-directory -s installcheck-regress TEST_OUT="$TEST_OUT"
 run_suite isolation as_pg_user make --no-print-directory -s installcheck-isolation TEST_OUT="$TEST_OUT"
+run_suite upgrade bash tests/upgrade/run.sh
 run_suite stress bash tests/stress/run.sh
 make_user_dir "$TEST_OUT/shim"
 run_suite shim as_pg_user env EVENTLY_ROOT="$ROOT_DIR" TESTDIR="$TEST_OUT/shim" \

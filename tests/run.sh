@@ -11,6 +11,7 @@ HTTP_PORT=${PORT_HTTP:-${HTTP_PORT:-8080}}
 DB_URL=${DATABASE_URL:-postgresql://postgres@127.0.0.1:$PORT/evently}
 PGDATA=$STATE_DIR/pgdata
 SOCKET_DIR=$STATE_DIR/run
+EXT_VERSION=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$ROOT_DIR/evently.control")
 
 start() {
   open_path_to "$ROOT_DIR"
@@ -32,12 +33,16 @@ CONF
   local psql=(as_pg_user psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U postgres)
   "${psql[@]}" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'evently'" | grep -q 1 ||
     "${psql[@]}" -d postgres -c "CREATE DATABASE evently"
-  # Until 1.0 is released its install script changes in place: a cluster made
-  # from an older copy gets the extension (and the seed data) anew.
+  # A cluster made by an older checkout: 1.0 is updated in place (its data
+  # kept); the version under development changes its install script until it
+  # is released, so a cluster made from an older copy of it is recreated.
   local script_sum
-  script_sum=$(sha256sum "$ROOT_DIR/extension/evently--1.0.sql" | cut -d' ' -f1)
-  if [ -f "$STATE_DIR/extension.sha256" ] && [ "$(cat "$STATE_DIR/extension.sha256")" != "$script_sum" ]; then
-    echo "the extension's install script changed: recreating evently (and its data) in the dev cluster"
+  script_sum=$(sha256sum "$ROOT_DIR/extension/evently--$EXT_VERSION.sql" | cut -d' ' -f1)
+  if [ "$("${psql[@]}" -d evently -tAc "SELECT extversion FROM pg_extension WHERE extname = 'evently'")" = 1.0 ]; then
+    echo "updating evently 1.0 to $EXT_VERSION in the dev cluster"
+    "${psql[@]}" -d evently -c "ALTER EXTENSION evently UPDATE"
+  elif [ -f "$STATE_DIR/extension.sha256" ] && [ "$(cat "$STATE_DIR/extension.sha256")" != "$script_sum" ]; then
+    echo "the $EXT_VERSION install script changed: recreating evently (and its data) in the dev cluster"
     "${psql[@]}" -d evently -c "DROP EXTENSION IF EXISTS evently CASCADE"
   fi
   "${psql[@]}" -d evently -c "CREATE EXTENSION IF NOT EXISTS evently CASCADE"

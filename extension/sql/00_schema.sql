@@ -1,0 +1,374 @@
+-- 00_schema.sql: every table, index and constraint.  The state of the
+-- extension: unlike the files after it, this one runs once, at install, so a
+-- change here also needs its ALTER in extension/updates/ (README, Developing).
+-- Constraints make bad states unrepresentable: every reference is a foreign
+-- key, every status and amount is checked, and a seat's status always agrees
+-- with the hold or booking that explains it.  A column added later goes at
+-- the end of its table, where ALTER TABLE ... ADD COLUMN puts it.
+
+CREATE TABLE evently.users (
+    id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    first_name    text NOT NULL CHECK (length(btrim(first_name)) BETWEEN 1 AND 100),
+    last_name     text NOT NULL CHECK (length(btrim(last_name)) BETWEEN 1 AND 100),
+    email         text NOT NULL CHECK (email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' AND length(email) <= 254),
+    password_hash text NOT NULL CHECK (password_hash LIKE '$2_$1_$%'),
+    role          text NOT NULL DEFAULT 'USER' CHECK (role IN ('USER', 'ORGANIZER', 'ADMIN')),
+    status        text NOT NULL DEFAULT 'ACTIVE' CHECK (status IN ('ACTIVE', 'BANNED')),
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    updated_at    timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE UNIQUE INDEX users_email_key ON evently.users (lower(email));
+
+CREATE TABLE evently.tags (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    name        text NOT NULL UNIQUE CHECK (length(name) BETWEEN 2 AND 100),
+    slug        text NOT NULL UNIQUE CHECK (slug ~ '^[a-z0-9_]+(-[a-z0-9_]+)*$'),
+    description text CHECK (length(description) <= 500),
+    color       text NOT NULL DEFAULT '#6B7280' CHECK (color ~ '^#[0-9A-Fa-f]{6}$'),
+    is_active   boolean NOT NULL DEFAULT true,
+    created_by  uuid REFERENCES evently.users,
+    updated_by  uuid REFERENCES evently.users,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE evently.venue_templates (
+    id                    uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    name                  text NOT NULL UNIQUE CHECK (length(btrim(name)) BETWEEN 1 AND 255),
+    description           text CHECK (length(description) <= 1000),
+    default_rows          int CHECK (default_rows BETWEEN 1 AND 50),
+    default_seats_per_row int CHECK (default_seats_per_row BETWEEN 1 AND 100),
+    layout_type           text NOT NULL DEFAULT 'GENERAL'
+                          CHECK (layout_type IN ('THEATER', 'STADIUM', 'CONFERENCE', 'GENERAL')),
+    created_at            timestamptz NOT NULL DEFAULT now(),
+    updated_at            timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE evently.venue_sections (
+    id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    template_id   uuid NOT NULL REFERENCES evently.venue_templates ON DELETE CASCADE,
+    name          text NOT NULL CHECK (length(btrim(name)) BETWEEN 1 AND 255),
+    description   text CHECK (length(description) <= 500),
+    row_start     text NOT NULL CHECK (length(row_start) BETWEEN 1 AND 10),
+    row_end       text NOT NULL CHECK (length(row_end) BETWEEN 1 AND 10),
+    seats_per_row int NOT NULL CHECK (seats_per_row BETWEEN 1 AND 100),
+    total_seats   int NOT NULL CHECK (total_seats >= 1),
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    updated_at    timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (template_id, name)
+);
+
+CREATE INDEX ON evently.venue_sections (template_id);
+
+CREATE TABLE evently.seats (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    section_id  uuid NOT NULL REFERENCES evently.venue_sections ON DELETE CASCADE,
+    seat_number text NOT NULL,
+    "row"       text NOT NULL,
+    position    int NOT NULL CHECK (position >= 1),
+    status      text NOT NULL DEFAULT 'AVAILABLE' CHECK (status IN ('AVAILABLE', 'BLOCKED')),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (section_id, seat_number)
+);
+
+CREATE TABLE evently.events (
+    id                 uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    name               text NOT NULL CHECK (length(btrim(name)) BETWEEN 1 AND 255),
+    description        text CHECK (length(description) <= 2000),
+    venue              text NOT NULL CHECK (length(venue) <= 255),
+    venue_template_id  uuid NOT NULL REFERENCES evently.venue_templates,
+    date_time          timestamptz NOT NULL,
+    base_price         numeric(12,2) NOT NULL CHECK (base_price >= 0),
+    status             text NOT NULL DEFAULT 'published'
+                       CHECK (status IN ('published', 'cancelled', 'completed')),
+    image_url          text CHECK (length(image_url) <= 500),
+    created_by         uuid REFERENCES evently.users,
+    updated_by         uuid REFERENCES evently.users,
+    -- per-event settings of the engine
+    hold_ttl           interval NOT NULL DEFAULT '10 minutes'
+                       CHECK (hold_ttl BETWEEN '1 second' AND '1 day'),
+    max_seats_per_hold int NOT NULL DEFAULT 10 CHECK (max_seats_per_hold BETWEEN 1 AND 100),
+    max_seats_per_user int NOT NULL DEFAULT 10 CHECK (max_seats_per_user BETWEEN 1 AND 1000),
+    offer_window       interval NOT NULL DEFAULT '15 minutes'
+                       CHECK (offer_window BETWEEN '1 second' AND '7 days'),
+    -- {"tags", "venue_sections"} as event reads show them, rebuilt by the
+    -- catalog triggers below whenever a tag, a price, a section or the base
+    -- price changes: the busiest read then joins nothing
+    catalog            jsonb NOT NULL DEFAULT '{"tags": [], "venue_sections": []}',
+    created_at         timestamptz NOT NULL DEFAULT now(),
+    updated_at         timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE INDEX ON evently.events (date_time);
+
+CREATE INDEX ON evently.events (venue_template_id);
+
+CREATE TABLE evently.event_pricing (
+    id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    event_id         uuid NOT NULL REFERENCES evently.events ON DELETE CASCADE,
+    section_id       uuid NOT NULL REFERENCES evently.venue_sections ON DELETE CASCADE,
+    price_multiplier numeric(6,2) NOT NULL DEFAULT 1.0 CHECK (price_multiplier BETWEEN 0.1 AND 10),
+    is_active        boolean NOT NULL DEFAULT true,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    updated_at       timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (event_id, section_id)
+);
+
+CREATE TABLE evently.event_tags (
+    event_id   uuid NOT NULL REFERENCES evently.events ON DELETE CASCADE,
+    tag_id     uuid NOT NULL REFERENCES evently.tags,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (event_id, tag_id)
+);
+
+CREATE INDEX ON evently.event_tags (tag_id);
+
+CREATE TABLE evently.holds (
+    id                uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    event_id          uuid NOT NULL REFERENCES evently.events,
+    user_id           uuid NOT NULL REFERENCES evently.users,
+    status            text NOT NULL DEFAULT 'ACTIVE'
+                      CHECK (status IN ('ACTIVE', 'CONFIRMED', 'RELEASED', 'EXPIRED')),
+    seat_count        int NOT NULL CHECK (seat_count >= 1),
+    total_price       numeric(12,2) NOT NULL CHECK (total_price >= 0),
+    expires_at        timestamptz NOT NULL,
+    waitlist_entry_id uuid,            -- set when the hold is a waitlist offer
+    idempotency_key   text CHECK (length(idempotency_key) BETWEEN 1 AND 255),
+    created_at        timestamptz NOT NULL DEFAULT now(),
+    updated_at        timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE INDEX holds_user_live ON evently.holds (user_id, event_id) WHERE status = 'ACTIVE';
+
+CREATE UNIQUE INDEX holds_idempotency ON evently.holds (user_id, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+
+CREATE INDEX holds_expiry ON evently.holds (expires_at) WHERE status = 'ACTIVE';
+
+CREATE TABLE evently.bookings (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id         uuid NOT NULL REFERENCES evently.users,
+    event_id        uuid NOT NULL REFERENCES evently.events,
+    hold_id         uuid NOT NULL UNIQUE REFERENCES evently.holds,
+    total_seats     int NOT NULL CHECK (total_seats >= 1),
+    total_price     numeric(12,2) NOT NULL CHECK (total_price >= 0),
+    status          text NOT NULL DEFAULT 'CONFIRMED' CHECK (status IN ('CONFIRMED', 'CANCELLED')),
+    booking_ref     text NOT NULL UNIQUE CHECK (booking_ref ~ '^EVT-[0-9]{8}-[A-Z]{6}$'),
+    version         int NOT NULL DEFAULT 1 CHECK (version >= 1),
+    idempotency_key text CHECK (length(idempotency_key) BETWEEN 1 AND 255),
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    cancelled_at    timestamptz,
+    CHECK ((status = 'CANCELLED') = (cancelled_at IS NOT NULL))
+);
+
+CREATE INDEX ON evently.bookings (user_id, created_at);
+
+CREATE INDEX ON evently.bookings (event_id);
+
+CREATE UNIQUE INDEX bookings_idempotency ON evently.bookings (user_id, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+
+-- The per-event seat inventory: the single source of truth for a seat.
+CREATE TABLE evently.event_seats (
+    event_id   uuid NOT NULL REFERENCES evently.events ON DELETE CASCADE,
+    seat_id    uuid NOT NULL REFERENCES evently.seats,
+    section_id uuid NOT NULL REFERENCES evently.venue_sections,
+    seat_order int NOT NULL,          -- section, row, position order; offers pick neighbours
+    price      numeric(12,2) NOT NULL CHECK (price >= 0),
+    status     text NOT NULL DEFAULT 'AVAILABLE'
+               CHECK (status IN ('AVAILABLE', 'HELD', 'BOOKED', 'BLOCKED')),
+    hold_id    uuid REFERENCES evently.holds,
+    held_until timestamptz,
+    booking_id uuid REFERENCES evently.bookings,
+    PRIMARY KEY (event_id, seat_id),
+    CHECK ((status = 'HELD') = (hold_id IS NOT NULL AND held_until IS NOT NULL)),
+    CHECK ((status = 'HELD') OR (held_until IS NULL)),
+    CHECK ((status = 'BOOKED') = (booking_id IS NOT NULL))
+);
+
+CREATE INDEX event_seats_hold ON evently.event_seats (hold_id) WHERE hold_id IS NOT NULL;
+
+CREATE INDEX event_seats_booking ON evently.event_seats (booking_id) WHERE booking_id IS NOT NULL;
+
+CREATE INDEX event_seats_free ON evently.event_seats (event_id, seat_order) WHERE status = 'AVAILABLE';
+
+-- lapsed holds still marked HELD, which reads count as available until the sweeper runs
+CREATE INDEX event_seats_held ON evently.event_seats (event_id, held_until) WHERE status = 'HELD';
+
+-- How many seats of an event are in each status, kept by the triggers on
+-- event_seats in the same transaction as every seat change, so an event read
+-- sums at most 16 rows instead of counting its inventory.  A slotted counter:
+-- each writer updates a slot no one else has locked, so concurrent holds on a
+-- hot event do not queue on one row.  event_seats stays the source of truth;
+-- tests/stress/invariants.sql checks that the sums always match it.
+CREATE TABLE evently.event_seat_counts (
+    event_id  uuid NOT NULL REFERENCES evently.events ON DELETE CASCADE,
+    slot      smallint NOT NULL CHECK (slot BETWEEN 0 AND 15),
+    available int NOT NULL DEFAULT 0,
+    held      int NOT NULL DEFAULT 0,
+    booked    int NOT NULL DEFAULT 0,
+    blocked   int NOT NULL DEFAULT 0,
+    PRIMARY KEY (event_id, slot)
+);
+
+CREATE TABLE evently.hold_seats (
+    hold_id  uuid NOT NULL REFERENCES evently.holds ON DELETE CASCADE,
+    event_id uuid NOT NULL,
+    seat_id  uuid NOT NULL,
+    price    numeric(12,2) NOT NULL CHECK (price >= 0),
+    PRIMARY KEY (hold_id, seat_id),
+    FOREIGN KEY (event_id, seat_id) REFERENCES evently.event_seats
+);
+
+-- One ticket per booked seat.  The partial unique index is the last line of
+-- defence: two live tickets for one (event, seat) cannot exist.
+CREATE TABLE evently.tickets (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    booking_id  uuid NOT NULL REFERENCES evently.bookings,
+    event_id    uuid NOT NULL,
+    seat_id     uuid NOT NULL,
+    section_id  uuid NOT NULL REFERENCES evently.venue_sections,
+    seat_price  numeric(12,2) NOT NULL CHECK (seat_price >= 0),
+    ticket_code text NOT NULL UNIQUE CHECK (ticket_code ~ '^[0-9A-F]{16}$'),
+    status      text NOT NULL DEFAULT 'VALID' CHECK (status IN ('VALID', 'CANCELLED')),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    FOREIGN KEY (event_id, seat_id) REFERENCES evently.event_seats
+);
+
+CREATE UNIQUE INDEX tickets_one_live_per_seat ON evently.tickets (event_id, seat_id)
+    WHERE status = 'VALID';
+
+CREATE INDEX ON evently.tickets (booking_id);
+
+CREATE TABLE evently.payments (
+    id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    booking_id     uuid NOT NULL REFERENCES evently.bookings,
+    amount         numeric(12,2) NOT NULL CHECK (amount >= 0),
+    currency       text NOT NULL DEFAULT 'INR' CHECK (currency ~ '^[A-Z]{3}$'),
+    status         text NOT NULL DEFAULT 'PENDING'
+                   CHECK (status IN ('PENDING', 'COMPLETED', 'FAILED', 'REFUNDED')),
+    payment_method text NOT NULL CHECK (length(payment_method) BETWEEN 1 AND 50),
+    transaction_id text NOT NULL UNIQUE,
+    processed_at   timestamptz,
+    refunded_at    timestamptz,
+    refund_amount  numeric(12,2) CHECK (refund_amount >= 0 AND refund_amount <= amount),
+    failure_reason text,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    updated_at     timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE INDEX ON evently.payments (booking_id);
+
+CREATE TABLE evently.cancellation_policies (
+    id                     uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    event_id               uuid NOT NULL UNIQUE REFERENCES evently.events ON DELETE CASCADE,
+    allow_cancellation     boolean NOT NULL DEFAULT true,
+    cancellation_deadline  timestamptz NOT NULL,
+    fee_type               text NOT NULL DEFAULT 'NONE' CHECK (fee_type IN ('NONE', 'FIXED', 'PERCENTAGE')),
+    fee_amount             numeric(12,2) NOT NULL DEFAULT 0 CHECK (fee_amount >= 0),
+    refund_processing_days int NOT NULL DEFAULT 5 CHECK (refund_processing_days BETWEEN 0 AND 30),
+    created_at             timestamptz NOT NULL DEFAULT now(),
+    updated_at             timestamptz NOT NULL DEFAULT now(),
+    CHECK (fee_type <> 'PERCENTAGE' OR fee_amount <= 100),
+    CHECK (fee_type <> 'NONE' OR fee_amount = 0)
+);
+
+CREATE TABLE evently.cancellations (
+    id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    booking_id       uuid NOT NULL UNIQUE REFERENCES evently.bookings,
+    cancelled_by     uuid REFERENCES evently.users,
+    requested_at     timestamptz NOT NULL DEFAULT now(),
+    processed_at     timestamptz,
+    cancellation_fee numeric(12,2) NOT NULL DEFAULT 0 CHECK (cancellation_fee >= 0),
+    refund_amount    numeric(12,2) NOT NULL DEFAULT 0 CHECK (refund_amount >= 0),
+    reason           text CHECK (length(reason) <= 500),
+    status           text NOT NULL DEFAULT 'PROCESSED' CHECK (status IN ('PROCESSED', 'FAILED')),
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    updated_at       timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE evently.waitlist_entries (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    event_id    uuid NOT NULL REFERENCES evently.events ON DELETE CASCADE,
+    user_id     uuid NOT NULL REFERENCES evently.users,
+    position    bigint NOT NULL CHECK (position >= 1),
+    quantity    int NOT NULL CHECK (quantity BETWEEN 1 AND 10),
+    status      text NOT NULL DEFAULT 'ACTIVE'
+                CHECK (status IN ('ACTIVE', 'NOTIFIED', 'CONVERTED', 'EXPIRED', 'CANCELLED')),
+    preferences jsonb,
+    hold_id     uuid REFERENCES evently.holds,   -- the offer, once NOTIFIED
+    joined_at   timestamptz NOT NULL DEFAULT now(),
+    notified_at timestamptz,
+    expires_at  timestamptz,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (event_id, position),
+    CHECK ((status = 'ACTIVE') = (hold_id IS NULL AND notified_at IS NULL) OR status = 'CANCELLED')
+);
+
+-- one live entry per (event, user); a user may join again after leaving
+CREATE UNIQUE INDEX waitlist_one_live_entry ON evently.waitlist_entries (event_id, user_id)
+    WHERE status IN ('ACTIVE', 'NOTIFIED');
+
+CREATE INDEX waitlist_queue ON evently.waitlist_entries (event_id, position) WHERE status = 'ACTIVE';
+
+ALTER TABLE evently.holds ADD FOREIGN KEY (waitlist_entry_id) REFERENCES evently.waitlist_entries;
+
+-- Every domain event, written in the transaction of the change it describes.
+CREATE TABLE evently.outbox (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    type         text NOT NULL CHECK (type ~ '^[a-z]+\.[a-z_]+$'),
+    aggregate    text NOT NULL GENERATED ALWAYS AS (split_part(type, '.', 1)) STORED,
+    event_id     uuid,
+    user_id      uuid,
+    data         jsonb NOT NULL DEFAULT '{}',
+    occurred_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    published_at timestamptz
+);
+
+CREATE INDEX outbox_unpublished ON evently.outbox (id) WHERE published_at IS NULL;
+
+CREATE TABLE evently.audit_log (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    occurred_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    actor_id    uuid,                      -- the evently user who acted, if any
+    db_user     text NOT NULL DEFAULT session_user,
+    action      text NOT NULL,
+    object_type text NOT NULL,
+    object_id   uuid,
+    event_id    uuid,
+    details     jsonb NOT NULL DEFAULT '{}'
+);
+
+CREATE INDEX ON evently.audit_log (object_id);
+
+CREATE TABLE evently.refresh_tokens (
+    jti         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id     uuid NOT NULL REFERENCES evently.users ON DELETE CASCADE,
+    issued_at   timestamptz NOT NULL DEFAULT now(),
+    expires_at  timestamptz NOT NULL,
+    revoked_at  timestamptz,
+    replaced_by uuid REFERENCES evently.refresh_tokens
+);
+
+CREATE INDEX ON evently.refresh_tokens (user_id) WHERE revoked_at IS NULL;
+
+-- A user's inbox, written by evently-notify from the Kafka topics: one row
+-- per outbox event, whatever the number of deliveries (outbox_id is unique).
+CREATE TABLE evently.notifications (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    outbox_id   bigint NOT NULL UNIQUE,
+    user_id     uuid NOT NULL REFERENCES evently.users ON DELETE CASCADE,
+    event_id    uuid,
+    type        text NOT NULL,
+    title       text NOT NULL,
+    body        text NOT NULL,
+    data        jsonb NOT NULL DEFAULT '{}',
+    occurred_at timestamptz NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE INDEX ON evently.notifications (user_id, occurred_at DESC);

@@ -1,0 +1,63 @@
+-- 01_errors_and_audit.sql: the helpers every other file uses: raising the
+-- extension's errors by name (extension/error_codes.def), recording a state
+-- change (outbox + audit row), the per-event queue lock.
+
+-- Record one state change: its outbox row and its audit row, together
+-- (extension/outbox.c; the C engine uses the same statement).
+CREATE OR REPLACE FUNCTION evently._emit(p_type text, p_event_id uuid, p_user_id uuid,
+                              p_object_type text, p_object_id uuid, p_data jsonb,
+                              p_actor uuid)
+RETURNS void AS 'MODULE_PATHNAME', 'evently_emit' LANGUAGE C;
+
+-- Record an administrative change that is not a domain event: audit row only.
+CREATE OR REPLACE FUNCTION evently._audit(p_action text, p_object_type text, p_object_id uuid,
+                               p_details jsonb DEFAULT '{}', p_actor uuid DEFAULT NULL)
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO evently.audit_log (actor_id, action, object_type, object_id, details)
+    VALUES (p_actor, p_action, p_object_type, p_object_id, coalesce(p_details, '{}'));
+$$;
+
+-- Raise one of the extension's errors from SQL (the C code uses ereport).
+CREATE OR REPLACE FUNCTION evently._fail(p_sqlstate text, p_message text, p_detail text DEFAULT NULL,
+                              p_hint text DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = p_sqlstate, MESSAGE = p_message,
+        DETAIL = coalesce(p_detail, ''), HINT = coalesce(p_hint, '');
+END
+$$;
+
+CREATE OR REPLACE FUNCTION evently._require(p_ok boolean, p_sqlstate text, p_message text,
+                                 p_detail text DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_ok IS NOT TRUE THEN
+        PERFORM evently._fail(p_sqlstate, p_message, p_detail);
+    END IF;
+END
+$$;
+
+-- A looked-up object, or EV002 naming what was not found.
+CREATE OR REPLACE FUNCTION evently._found(doc jsonb, what text, id text) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    PERFORM evently._require(doc IS NOT NULL, 'EV002', what || ' not found', format('No %s has id %s.', what, id));
+    RETURN doc;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION evently._user_role(p_user_id uuid) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT role FROM evently.users WHERE id = p_user_id
+$$;
+
+-- Take the per-event queue lock (advisory key space documented in README).
+CREATE OR REPLACE FUNCTION evently._lock_event_queue(event_id uuid) RETURNS void
+AS 'MODULE_PATHNAME', 'evently_lock_event_queue' LANGUAGE C STRICT;
+
+CREATE OR REPLACE FUNCTION evently.error_codes()
+RETURNS TABLE (sqlstate text, name text, http_status int)
+AS 'MODULE_PATHNAME', 'evently_error_codes' LANGUAGE C STRICT;
+
+COMMENT ON FUNCTION evently.error_codes() IS
+    'The extension''s own SQLSTATEs (class EV), their names and HTTP statuses';

@@ -1,0 +1,101 @@
+-- 02_requests.sql: what every REST adapter shares.  The shim maps each route
+-- onto one call
+--   evently.api_<route>(actor uuid, req jsonb)
+-- where actor is the user of the verified access token (NULL on public
+-- routes) and req = {"path": {...}, "query": {...}, "body": {...},
+-- "idempotency_key": ...}.  The shim has already checked the body's types;
+-- the adapters apply the rules, ownership included, so a DBA calling them
+-- with an actor id meets the same rules as a REST client.  Here: the actor
+-- checks, and query-string and body parameters parsed into our own errors.
+
+CREATE OR REPLACE FUNCTION evently._require_actor(actor uuid) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    actor_role text;
+BEGIN
+    SELECT role INTO actor_role FROM evently.users WHERE id = actor AND status = 'ACTIVE';
+    PERFORM evently._require(actor_role IS NOT NULL, 'EV015', 'user not found',
+        format('User %s does not exist or is banned.', actor));
+    RETURN actor_role;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION evently._require_admin(actor uuid) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM evently._require(evently._require_actor(actor) = 'ADMIN', 'EV003',
+        'insufficient permissions', format('User %s is not an ADMIN.', actor));
+END
+$$;
+
+-- A query-string integer: the default when absent, EV001 when not an
+-- integer in [min, max].
+CREATE OR REPLACE FUNCTION evently._int_param(req jsonb, name text, fallback int, min_value int, max_value int)
+RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    raw text := req->'query'->>name;
+BEGIN
+    IF raw IS NULL OR raw = '' THEN
+        RETURN fallback;
+    END IF;
+    PERFORM evently._require(raw ~ '^-?[0-9]{1,9}$' AND raw::int BETWEEN min_value AND max_value,
+        'EV001', 'Invalid query parameters',
+        format('%s=%s is not an integer from %s to %s.', name, raw, min_value, max_value));
+    RETURN raw::int;
+END
+$$;
+
+-- A query-string date (YYYY-MM-DD), NULL when absent, EV001 when malformed.
+CREATE OR REPLACE FUNCTION evently._date_param(req jsonb, name text) RETURNS date
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    raw text := req->'query'->>name;
+BEGIN
+    IF raw IS NULL OR raw = '' THEN
+        RETURN NULL;
+    END IF;
+    PERFORM evently._require(raw ~ '^\d{4}-\d{2}-\d{2}$', 'EV001', 'Invalid query parameters',
+        format('%s=%s is not a date (YYYY-MM-DD).', name, raw));
+    BEGIN
+        RETURN raw::date;
+    EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
+        PERFORM evently._fail('EV001', 'Invalid query parameters', format('%s=%s is not a date.', name, raw));
+    END;
+END
+$$;
+
+-- A body time in RFC 3339 with a zone, or EV001.
+CREATE OR REPLACE FUNCTION evently._time_field(b jsonb, name text) RETURNS timestamptz
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF b->>name IS NULL THEN
+        RETURN NULL;
+    END IF;
+    PERFORM evently._require(b->>name ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)$',
+        'EV001', format('invalid %s', name), format('%L is not an RFC 3339 time with a zone.', b->>name));
+    RETURN (b->>name)::timestamptz;
+EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
+    PERFORM evently._fail('EV001', format('invalid %s', name), format('%L is not a time.', b->>name));
+END
+$$;
+
+-- The sort of an admin list: sort_by among the allowed columns, sort_order
+-- asc or desc; EV001 otherwise.
+CREATE OR REPLACE FUNCTION evently._sort_param(req jsonb, allowed text[], fallback text)
+RETURNS TABLE (sort_by text, descending boolean) LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    sort_by := coalesce(nullif(req->'query'->>'sort_by', ''), fallback);
+    PERFORM evently._require(sort_by = ANY (allowed), 'EV001', 'Invalid query parameters',
+        format('sort_by=%s is not one of %s.', sort_by, array_to_string(allowed, ', ')));
+    PERFORM evently._require(coalesce(req->'query'->>'sort_order', 'asc') IN ('asc', 'desc'), 'EV001',
+        'Invalid query parameters', format('sort_order=%s is not asc or desc.', req->'query'->>'sort_order'));
+    descending := req->'query'->>'sort_order' = 'desc';
+    RETURN NEXT;
+END
+$$;
+
+-- a page of ids as {<key>: [...], total_count, page, limit, total_pages}
+CREATE OR REPLACE FUNCTION evently._page(key text, docs jsonb, total bigint, page int, lim int) RETURNS jsonb
+LANGUAGE sql IMMUTABLE RETURN jsonb_build_object(key, coalesce(docs, '[]'), 'total_count', total,
+                                                 'page', page, 'limit', lim,
+                                                 'total_pages', ceil(total::numeric / lim)::int);

@@ -1,0 +1,41 @@
+-- 03_engine.sql: the C engine's entry points (extension/*.c).
+
+CREATE OR REPLACE FUNCTION evently.hold_seats(event_id uuid, user_id uuid, seat_ids uuid[],
+                                   ttl interval DEFAULT NULL, idempotency_key text DEFAULT NULL)
+RETURNS jsonb AS 'MODULE_PATHNAME', 'evently_hold_seats' LANGUAGE C;
+
+COMMENT ON FUNCTION evently.hold_seats(uuid, uuid, uuid[], interval, text) IS
+    'Hold the given seats of an event for a user, all or nothing; a retry with the same key returns the same hold';
+
+CREATE OR REPLACE FUNCTION evently.release_hold(hold_id uuid, user_id uuid)
+RETURNS jsonb AS 'MODULE_PATHNAME', 'evently_release_hold' LANGUAGE C;
+
+COMMENT ON FUNCTION evently.release_hold(uuid, uuid) IS
+    'Release an active hold (its owner or an ADMIN); freed seats go to the waitlist first';
+
+CREATE OR REPLACE FUNCTION evently.confirm_booking(hold_id uuid, user_id uuid,
+                                        payment_method text DEFAULT 'mock',
+                                        idempotency_key text DEFAULT NULL)
+RETURNS jsonb AS 'MODULE_PATHNAME', 'evently_confirm_booking' LANGUAGE C;
+
+COMMENT ON FUNCTION evently.confirm_booking(uuid, uuid, text, text) IS
+    'Turn a live hold into a booking with tickets and a payment; idempotent by key';
+
+CREATE OR REPLACE FUNCTION evently.cancel_with_policy(booking_id uuid, user_id uuid,
+                                           reason text DEFAULT NULL)
+RETURNS jsonb AS 'MODULE_PATHNAME', 'evently_cancel_with_policy' LANGUAGE C;
+
+COMMENT ON FUNCTION evently.cancel_with_policy(uuid, uuid, text) IS
+    'Cancel a booking under its event''s cancellation policy and refund total minus fee';
+
+CREATE OR REPLACE FUNCTION evently.waitlist_promote(event_id uuid)
+RETURNS jsonb AS 'MODULE_PATHNAME', 'evently_waitlist_promote' LANGUAGE C;
+
+COMMENT ON FUNCTION evently.waitlist_promote(uuid) IS
+    'Offer free seats to the event''s waitlist, oldest entry that fits first';
+
+CREATE OR REPLACE FUNCTION evently.expire_holds()
+RETURNS int AS 'MODULE_PATHNAME', 'evently_expire_holds' LANGUAGE C;
+
+COMMENT ON FUNCTION evently.expire_holds() IS
+    'Expire lapsed holds and offers, free their seats and promote the waitlists';

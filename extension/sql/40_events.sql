@@ -1,0 +1,575 @@
+-- 40_events.sql: events, their catalog (tags and priced sections kept in
+-- events.catalog by triggers), the slotted seat counters, the public event
+-- reads and the ADMIN event routes.
+
+-- An event's active tags and priced sections, the catalog part of its JSON.
+CREATE OR REPLACE FUNCTION evently._event_catalog(p_event_id uuid, p_base_price numeric) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'tags', coalesce((SELECT jsonb_agg(jsonb_build_object('id', g.id, 'name', g.name,
+                                                              'slug', g.slug, 'color', g.color)
+                                           ORDER BY g.name)
+                            FROM evently.event_tags et JOIN evently.tags g ON g.id = et.tag_id
+                           WHERE et.event_id = p_event_id AND g.is_active), '[]'),
+        'venue_sections', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                                               'id', sec.id, 'name', sec.name, 'description', sec.description,
+                                               'row_start', sec.row_start, 'row_end', sec.row_end,
+                                               'seats_per_row', sec.seats_per_row,
+                                               'total_seats', sec.total_seats,
+                                               'price_multiplier', p.price_multiplier,
+                                               'price', round(p_base_price * p.price_multiplier, 2))
+                                           ORDER BY sec.name)
+                                      FROM evently.event_pricing p
+                                      JOIN evently.venue_sections sec ON sec.id = p.section_id
+                                     WHERE p.event_id = p_event_id), '[]'))
+$$;
+
+-- Rebuild the catalogs a statement on event_tags, event_pricing, tags or
+-- venue_sections touched (statement triggers: one rebuild per event).
+CREATE OR REPLACE FUNCTION evently._refresh_catalogs() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    ids uuid[];
+BEGIN
+    IF TG_TABLE_NAME = 'tags' THEN
+        ids := ARRAY(SELECT et.event_id FROM evently.event_tags et JOIN new_rows n ON n.id = et.tag_id);
+    ELSIF TG_TABLE_NAME = 'venue_sections' THEN
+        ids := ARRAY(SELECT p.event_id FROM evently.event_pricing p JOIN new_rows n ON n.id = p.section_id);
+    ELSIF TG_OP = 'INSERT' THEN
+        ids := ARRAY(SELECT event_id FROM new_rows);
+    ELSIF TG_OP = 'DELETE' THEN
+        ids := ARRAY(SELECT event_id FROM old_rows);
+    ELSE
+        ids := ARRAY(SELECT event_id FROM new_rows UNION SELECT event_id FROM old_rows);
+    END IF;
+    UPDATE evently.events e SET catalog = evently._event_catalog(e.id, e.base_price)
+     WHERE e.id = ANY (ids);
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER catalog_tags_added AFTER INSERT ON evently.event_tags
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION evently._refresh_catalogs();
+
+CREATE OR REPLACE TRIGGER catalog_tags_removed AFTER DELETE ON evently.event_tags
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION evently._refresh_catalogs();
+
+CREATE OR REPLACE TRIGGER catalog_prices_added AFTER INSERT ON evently.event_pricing
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION evently._refresh_catalogs();
+
+CREATE OR REPLACE TRIGGER catalog_prices_changed AFTER UPDATE ON evently.event_pricing
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION evently._refresh_catalogs();
+
+CREATE OR REPLACE TRIGGER catalog_prices_removed AFTER DELETE ON evently.event_pricing
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION evently._refresh_catalogs();
+
+CREATE OR REPLACE TRIGGER catalog_tag_changed AFTER UPDATE ON evently.tags
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION evently._refresh_catalogs();
+
+CREATE OR REPLACE TRIGGER catalog_section_changed AFTER UPDATE ON evently.venue_sections
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION evently._refresh_catalogs();
+
+-- Section prices follow the base price.
+CREATE OR REPLACE FUNCTION evently._reprice_catalog() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.catalog := evently._event_catalog(NEW.id, NEW.base_price);
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER catalog_base_price BEFORE UPDATE OF base_price ON evently.events
+    FOR EACH ROW WHEN (OLD.base_price IS DISTINCT FROM NEW.base_price)
+    EXECUTE FUNCTION evently._reprice_catalog();
+
+-- Move n seats of an event from one status to another (NULL: in or out of
+-- the inventory).  The slot is the first one no other transaction has locked;
+-- only when all 16 are taken does it wait, for the backend's own slot.
+CREATE OR REPLACE FUNCTION evently._move_seat_counts(p_event_id uuid, was text, now_is text, n bigint)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE evently.event_seat_counts
+       SET available = available + n * ((now_is IS NOT DISTINCT FROM 'AVAILABLE')::int
+                                        - (was IS NOT DISTINCT FROM 'AVAILABLE')::int),
+           held = held + n * ((now_is IS NOT DISTINCT FROM 'HELD')::int - (was IS NOT DISTINCT FROM 'HELD')::int),
+           booked = booked + n * ((now_is IS NOT DISTINCT FROM 'BOOKED')::int
+                                  - (was IS NOT DISTINCT FROM 'BOOKED')::int),
+           blocked = blocked + n * ((now_is IS NOT DISTINCT FROM 'BLOCKED')::int
+                                    - (was IS NOT DISTINCT FROM 'BLOCKED')::int)
+     WHERE event_id = p_event_id
+       AND slot = coalesce((SELECT slot FROM evently.event_seat_counts
+                             WHERE event_id = p_event_id ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED),
+                           pg_backend_pid() % 16);
+END
+$$;
+
+-- One statement-level trigger per kind of change: a hold of four seats is
+-- one counter update, an event's 60,000 new seats are at most four.
+CREATE OR REPLACE FUNCTION evently._count_seats() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    d record;
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        FOR d IN SELECT o.event_id, o.status AS was, n.status AS now_is, count(*) AS n
+                   FROM old_seats o JOIN new_seats n USING (event_id, seat_id)
+                  WHERE o.status <> n.status GROUP BY 1, 2, 3 LOOP
+            PERFORM evently._move_seat_counts(d.event_id, d.was, d.now_is, d.n);
+        END LOOP;
+    ELSIF TG_OP = 'INSERT' THEN
+        -- an event's slots are made with its first seats
+        INSERT INTO evently.event_seat_counts (event_id, slot)
+        SELECT DISTINCT event_id, slot FROM new_seats, generate_series(0, 15) slot
+        ON CONFLICT DO NOTHING;
+        FOR d IN SELECT event_id, status, count(*) AS n FROM new_seats GROUP BY 1, 2 LOOP
+            PERFORM evently._move_seat_counts(d.event_id, NULL, d.status, d.n);
+        END LOOP;
+    ELSE
+        -- an event being deleted takes its counts with it
+        FOR d IN SELECT event_id, status, count(*) AS n FROM old_seats o
+                  WHERE EXISTS (SELECT 1 FROM evently.events e WHERE e.id = o.event_id)
+                  GROUP BY 1, 2 LOOP
+            PERFORM evently._move_seat_counts(d.event_id, d.status, NULL, d.n);
+        END LOOP;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER count_seats_updated AFTER UPDATE ON evently.event_seats
+    REFERENCING OLD TABLE AS old_seats NEW TABLE AS new_seats
+    FOR EACH STATEMENT EXECUTE FUNCTION evently._count_seats();
+
+CREATE OR REPLACE TRIGGER count_seats_inserted AFTER INSERT ON evently.event_seats
+    REFERENCING NEW TABLE AS new_seats
+    FOR EACH STATEMENT EXECUTE FUNCTION evently._count_seats();
+
+CREATE OR REPLACE TRIGGER count_seats_deleted AFTER DELETE ON evently.event_seats
+    REFERENCING OLD TABLE AS old_seats
+    FOR EACH STATEMENT EXECUTE FUNCTION evently._count_seats();
+
+-- An event as the REST API shows it; with_sections adds venue_sections.
+-- available_tickets counts seats that can be held now (not BLOCKED, BOOKED
+-- or under a live hold).
+CREATE OR REPLACE FUNCTION evently.event_json(p_event_id uuid, with_sections boolean DEFAULT false)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    doc jsonb;
+BEGIN
+    -- One statement, its plan kept by PL/pgSQL: this is the API's busiest
+    -- read.  Seat numbers come from the slotted counters plus the lapsed
+    -- holds the sweeper has not expired yet, tags and sections from the
+    -- event's catalog column: nothing is counted or joined per read.
+    SELECT jsonb_build_object(
+        'id', e.id, 'name', e.name, 'description', e.description, 'venue', e.venue,
+        'venue_template_id', e.venue_template_id, 'date_time', e.date_time,
+        'total_capacity', inv.capacity, 'booked_count', inv.booked,
+        'available_tickets', inv.available + lapsed.n, 'base_price', e.base_price,
+        'status', e.status, 'image_url', coalesce(e.image_url, ''), 'tags', e.catalog->'tags',
+        'created_at', e.created_at, 'updated_at', e.updated_at)
+        || CASE WHEN with_sections THEN jsonb_build_object('venue_sections', e.catalog->'venue_sections')
+                ELSE '{}' END
+      INTO doc
+      FROM evently.events e,
+           LATERAL (SELECT coalesce(sum(c.available + c.held + c.booked + c.blocked), 0) AS capacity,
+                           coalesce(sum(c.booked), 0) AS booked,
+                           coalesce(sum(c.available), 0) AS available
+                      FROM evently.event_seat_counts c WHERE c.event_id = e.id) inv,
+           LATERAL (SELECT count(*) AS n FROM evently.event_seats es
+                     WHERE es.event_id = e.id AND es.status = 'HELD' AND es.held_until <= now()) lapsed
+     WHERE e.id = p_event_id;
+    PERFORM evently._require(doc IS NOT NULL, 'EV002', 'event not found',
+        format('Event %s does not exist.', p_event_id));
+    RETURN doc;
+END
+$$;
+
+-- section_multipliers: {"<section name or id>": multiplier, ...}; other sections 1.0.
+-- settings: {"hold_ttl": "10 minutes", "max_seats_per_hold": 10,
+--            "max_seats_per_user": 10, "offer_window": "15 minutes"}
+CREATE OR REPLACE FUNCTION evently.create_event(name text, venue_template_id uuid, date_time timestamptz,
+                                     base_price numeric, created_by uuid DEFAULT NULL,
+                                     venue text DEFAULT NULL, description text DEFAULT NULL,
+                                     section_multipliers jsonb DEFAULT '{}',
+                                     tags text[] DEFAULT '{}', settings jsonb DEFAULT '{}')
+RETURNS uuid LANGUAGE plpgsql AS $$
+DECLARE
+    new_id uuid;
+    unknown text;
+BEGIN
+    PERFORM evently._require(length(btrim(name)) BETWEEN 1 AND 255,
+        'EV001', 'invalid event name', 'An event name has 1 to 255 characters.');
+    PERFORM evently._require(date_time > now() AND isfinite(date_time), 'EV001',
+        'event date must be in the future', format('%s is not a moment after now.', date_time));
+    PERFORM evently._require(base_price >= 0 AND base_price < 1e10, 'EV001', 'invalid base price',
+        format('Base price %s is not between 0 and 9999999999.', base_price));
+    PERFORM 1 FROM evently.venue_templates t WHERE t.id = create_event.venue_template_id FOR SHARE;
+    PERFORM evently._require(FOUND, 'EV002', 'venue template not found',
+        format('Venue template %s does not exist.', venue_template_id));
+    PERFORM evently._require(EXISTS (SELECT 1 FROM evently.venue_sections s
+                                      WHERE s.template_id = create_event.venue_template_id),
+        'EV001', 'venue template has no sections',
+        format('Venue template %s has no seats to sell.', venue_template_id));
+    PERFORM evently._require(created_by IS NULL OR EXISTS (SELECT 1 FROM evently.users u
+                                                           WHERE u.id = create_event.created_by),
+        'EV002', 'user not found', format('User %s does not exist.', created_by));
+    PERFORM evently._require(jsonb_typeof(coalesce(section_multipliers, '{}')) = 'object'
+                             AND jsonb_typeof(coalesce(settings, '{}')) = 'object',
+        'EV001', 'invalid event options', 'section_multipliers and settings are JSON objects.');
+    SELECT string_agg(k, ', ') INTO unknown
+      FROM jsonb_object_keys(coalesce(section_multipliers, '{}')) k
+     WHERE NOT EXISTS (SELECT 1 FROM evently.venue_sections s
+                        WHERE s.template_id = create_event.venue_template_id
+                          AND (s.name = k OR s.id::text = k));
+    PERFORM evently._require(unknown IS NULL, 'EV001', 'unknown section in pricing',
+        format('Sections %s are not in the venue template.', unknown));
+    SELECT string_agg(coalesce(t, 'NULL'), ', ') INTO unknown FROM unnest(coalesce(tags, '{}')) t
+     WHERE NOT EXISTS (SELECT 1 FROM evently.tags g WHERE g.slug = t AND g.is_active);
+    PERFORM evently._require(unknown IS NULL, 'EV001', 'unknown tag',
+        format('Tags %s are not active tag slugs.', unknown));
+    SELECT string_agg(k, ', ') INTO unknown FROM jsonb_object_keys(coalesce(settings, '{}')) k
+     WHERE k NOT IN ('hold_ttl', 'max_seats_per_hold', 'max_seats_per_user', 'offer_window');
+    PERFORM evently._require(unknown IS NULL, 'EV001', 'unknown event setting',
+        format('Settings %s are not hold_ttl, max_seats_per_hold, max_seats_per_user or offer_window.', unknown));
+
+    BEGIN
+        INSERT INTO evently.events (name, description, venue, venue_template_id, date_time,
+                                    base_price, created_by, hold_ttl, max_seats_per_hold,
+                                    max_seats_per_user, offer_window)
+        VALUES (btrim(name), description, coalesce(venue, ''), venue_template_id, date_time,
+                round(base_price, 2), created_by,
+                coalesce((settings->>'hold_ttl')::interval, '10 minutes'),
+                coalesce((settings->>'max_seats_per_hold')::int, 10),
+                coalesce((settings->>'max_seats_per_user')::int, 10),
+                coalesce((settings->>'offer_window')::interval, '15 minutes'))
+        RETURNING id INTO new_id;
+        INSERT INTO evently.event_pricing (event_id, section_id, price_multiplier)
+        SELECT new_id, s.id,
+               coalesce((section_multipliers->>s.id::text)::numeric,
+                        (section_multipliers->>s.name)::numeric, 1.0)
+          FROM evently.venue_sections s WHERE s.template_id = create_event.venue_template_id;
+    EXCEPTION
+        WHEN check_violation OR invalid_text_representation OR invalid_datetime_format
+          OR numeric_value_out_of_range OR datetime_field_overflow THEN
+            PERFORM evently._fail('EV001', 'invalid event settings', SQLERRM);
+    END;
+    INSERT INTO evently.event_tags (event_id, tag_id)
+    SELECT new_id, g.id FROM evently.tags g WHERE g.slug = ANY (coalesce(tags, '{}'));
+    INSERT INTO evently.event_seats (event_id, seat_id, section_id, seat_order, price, status)
+    SELECT new_id, s.id, s.section_id,
+           row_number() OVER (ORDER BY sec.name, s."row", s.position),
+           round(create_event.base_price * p.price_multiplier, 2),
+           CASE s.status WHEN 'BLOCKED' THEN 'BLOCKED' ELSE 'AVAILABLE' END
+      FROM evently.seats s
+      JOIN evently.venue_sections sec ON sec.id = s.section_id
+      JOIN evently.event_pricing p ON p.event_id = new_id AND p.section_id = s.section_id
+     WHERE sec.template_id = create_event.venue_template_id;
+    PERFORM evently._emit('event.created', new_id, created_by, 'event', new_id,
+        jsonb_build_object('name', btrim(name), 'date_time', date_time,
+                           'base_price', round(base_price, 2),
+                           'capacity', (SELECT count(*) FROM evently.event_seats es
+                                         WHERE es.event_id = new_id)),
+        created_by);
+    RETURN new_id;
+END
+$$;
+
+-- The seats of an event with their effective status: a lapsed hold shows AVAILABLE.
+CREATE OR REPLACE FUNCTION evently.event_seats(event_id uuid)
+RETURNS TABLE (seat_id uuid, section text, "row" text, seat_number text, status text,
+               price numeric)
+LANGUAGE sql STABLE AS $$
+    SELECT es.seat_id, sec.name, s."row", s.seat_number,
+           CASE WHEN es.status = 'HELD' AND es.held_until <= now() THEN 'AVAILABLE'
+                ELSE es.status END,
+           es.price
+      FROM evently.event_seats es
+      JOIN evently.seats s ON s.id = es.seat_id
+      JOIN evently.venue_sections sec ON sec.id = es.section_id
+     WHERE es.event_id = event_seats.event_id
+     ORDER BY es.seat_order
+$$;
+
+-- GET /events/:eventId
+CREATE OR REPLACE FUNCTION evently.api_event_get(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT evently.event_json((req->'path'->>'eventId')::uuid, true)
+$$;
+
+-- GET /events and /admin/events: filters and pages of the reference (1.4).
+CREATE OR REPLACE FUNCTION evently.api_events_list(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    q jsonb := req->'query';
+    page int := evently._int_param(req, 'page', 1, 1, 1000000);
+    lim int := evently._int_param(req, 'limit', 10, 1, 100);
+    date_from date := evently._date_param(req, 'date_from');
+    date_to date := evently._date_param(req, 'date_to');
+    tag_names text[] := CASE WHEN coalesce(q->>'tags', '') = '' THEN NULL
+                             ELSE string_to_array(q->>'tags', ',') END;
+    total bigint;
+    events jsonb;
+BEGIN
+    PERFORM evently._require(coalesce(q->>'status', 'published') IN ('published', 'cancelled', 'completed'),
+        'EV001', 'Invalid query parameters',
+        format('status=%s is not published, cancelled or completed.', q->>'status'));
+    WITH matching AS (
+        SELECT e.id, e.date_time FROM evently.events e
+         WHERE (q->>'search' IS NULL OR e.name ILIKE '%' || (q->>'search') || '%'
+                OR e.description ILIKE '%' || (q->>'search') || '%'
+                OR e.venue ILIKE '%' || (q->>'search') || '%')
+           AND (q->>'venue' IS NULL OR e.venue ILIKE '%' || (q->>'venue') || '%')
+           AND (q->>'status' IS NULL OR e.status = q->>'status')
+           AND (date_from IS NULL OR e.date_time >= date_from)
+           AND (date_to IS NULL OR e.date_time < date_to + 1)
+           AND (tag_names IS NULL OR EXISTS (
+                   SELECT 1 FROM evently.event_tags et JOIN evently.tags g ON g.id = et.tag_id
+                    WHERE et.event_id = e.id AND g.is_active AND g.name = ANY (tag_names))))
+    SELECT (SELECT count(*) FROM matching),
+           coalesce((SELECT jsonb_agg(evently.event_json(p.id) ORDER BY p.date_time, p.id)
+                       FROM (SELECT id, date_time FROM matching ORDER BY date_time, id
+                              LIMIT lim OFFSET (page - 1) * lim) p), '[]')
+      INTO total, events;
+    RETURN jsonb_build_object('events', events, 'total_count', total, 'page', page, 'limit', lim,
+                              'total_pages', ceil(total::numeric / lim)::int);
+END
+$$;
+
+-- GET /events/upcoming?limit=: published events still to come, soonest first
+CREATE OR REPLACE FUNCTION evently.api_events_upcoming(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    raw text := req->'query'->>'limit';
+    lim int := CASE WHEN raw ~ '^[0-9]{1,9}$' AND raw::int > 0 THEN least(raw::int, 100) ELSE 10 END;
+BEGIN
+    RETURN coalesce((SELECT jsonb_agg(evently.event_json(e.id) ORDER BY e.date_time, e.id)
+                       FROM (SELECT id, date_time FROM evently.events
+                              WHERE status = 'published' AND date_time > now()
+                              ORDER BY date_time, id LIMIT lim) e), '[]');
+END
+$$;
+
+-- GET /events/:eventId/sections
+CREATE OR REPLACE FUNCTION evently.api_event_sections(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    tpl_id uuid;
+BEGIN
+    SELECT venue_template_id INTO tpl_id FROM evently.events
+     WHERE id = (req->'path'->>'eventId')::uuid;
+    PERFORM evently._require(tpl_id IS NOT NULL, 'EV002', 'event not found',
+        format('Event %s does not exist.', req->'path'->>'eventId'));
+    RETURN coalesce((SELECT jsonb_agg(jsonb_build_object(
+                'id', s.id, 'template_id', s.template_id, 'name', s.name, 'description', s.description,
+                'row_start', s.row_start, 'row_end', s.row_end, 'seats_per_row', s.seats_per_row,
+                'total_seats', s.total_seats, 'created_at', s.created_at, 'updated_at', s.updated_at)
+              ORDER BY s.name)
+              FROM evently.venue_sections s WHERE s.template_id = tpl_id), '[]');
+END
+$$;
+
+-- GET /events/:eventId/venue/layout: every seat with its effective status;
+-- holds show as HELD (is_held), lapsed holds as AVAILABLE.
+CREATE OR REPLACE FUNCTION evently.api_event_layout(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    ev_id uuid := (req->'path'->>'eventId')::uuid;
+    doc jsonb;
+BEGIN
+    WITH seats AS (
+        SELECT es.section_id, es.seat_id, s.seat_number, s."row", s.position, es.price, es.seat_order,
+               CASE WHEN es.status = 'HELD' AND es.held_until <= now() THEN 'AVAILABLE' ELSE es.status END AS status
+          FROM evently.event_seats es JOIN evently.seats s ON s.id = es.seat_id
+         WHERE es.event_id = ev_id),
+    sections AS (
+        SELECT sec.id, sec.name, sec.row_start, sec.row_end, sec.seats_per_row, sec.total_seats,
+               p.price_multiplier,
+               count(*) FILTER (WHERE st.status = 'AVAILABLE') AS available,
+               jsonb_agg(jsonb_build_object('id', st.seat_id, 'seat_number', st.seat_number, 'row', st."row",
+                                            'position', st.position, 'status', st.status, 'price', st.price,
+                                            'is_held', st.status = 'HELD')
+                         ORDER BY st."row", st.position) AS seat_list
+          FROM seats st
+          JOIN evently.venue_sections sec ON sec.id = st.section_id
+          JOIN evently.event_pricing p ON p.event_id = ev_id AND p.section_id = sec.id
+         GROUP BY sec.id, p.price_multiplier)
+    SELECT jsonb_build_object(
+               'event_id', e.id, 'event_name', e.name,
+               'venue_info', jsonb_build_object('template_id', t.id, 'template_name', t.name,
+                                                'layout_type', t.layout_type, 'description', t.description),
+               'base_price', e.base_price,
+               'sections', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                       'id', x.id, 'name', x.name, 'price_multiplier', x.price_multiplier,
+                       'price', round(e.base_price * x.price_multiplier, 2), 'row_start', x.row_start,
+                       'row_end', x.row_end, 'seats_per_row', x.seats_per_row, 'total_seats', x.total_seats,
+                       'available_seats', x.available, 'seats', x.seat_list) ORDER BY x.name)
+                  FROM sections x), '[]'),
+               'total_seats', (SELECT count(*) FROM seats),
+               'available_seats', (SELECT count(*) FROM seats WHERE status = 'AVAILABLE'))
+      INTO doc
+      FROM evently.events e JOIN evently.venue_templates t ON t.id = e.venue_template_id
+     WHERE e.id = ev_id;
+    PERFORM evently._require(doc IS NOT NULL, 'EV002', 'event not found',
+        format('Event %s does not exist.', ev_id));
+    RETURN doc;
+END
+$$;
+
+-- POST /admin/events
+CREATE OR REPLACE FUNCTION evently.api_event_create(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    b jsonb := req->'body';
+    multipliers jsonb := '{}';
+    item jsonb;
+    new_id uuid;
+BEGIN
+    PERFORM evently._require_admin(actor);
+    FOR item IN SELECT * FROM jsonb_array_elements(b->'section_pricing') LOOP
+        PERFORM evently._require(jsonb_typeof(item) = 'object' AND item->>'section_id' ~* '^[0-9a-f-]{36}$'
+                                 AND jsonb_typeof(item->'price_multiplier') = 'number',
+            'EV001', 'invalid section pricing', 'Each item is {"section_id": uuid, "price_multiplier": number}.');
+        PERFORM evently._require(NOT multipliers ? (item->>'section_id'), 'EV001',
+            'duplicate section ID in pricing', format('Section %s is priced twice.', item->>'section_id'));
+        multipliers := multipliers || jsonb_build_object(item->>'section_id', item->'price_multiplier');
+    END LOOP;
+    new_id := evently.create_event(b->>'name', (b->>'venue_template_id')::uuid,
+                                   evently._time_field(b, 'date_time'), (b->>'base_price')::numeric, actor,
+                                   b->>'venue', b->>'description', multipliers,
+                                   ARRAY(SELECT jsonb_array_elements_text(coalesce(b->'tags', '[]'))));
+    UPDATE evently.events SET image_url = b->>'image_url' WHERE id = new_id AND b->>'image_url' IS NOT NULL;
+    RETURN evently.event_json(new_id, true);
+END
+$$;
+
+-- PUT /admin/events/:eventId: only a published event changes; cancelling it
+-- releases its holds and closes its waitlist (bookings stay, for refunds).
+CREATE OR REPLACE FUNCTION evently.api_event_update(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    b jsonb := req->'body';
+    ev record;
+    new_time timestamptz := evently._time_field(b, 'date_time');
+    new_status text := b->>'status';
+BEGIN
+    PERFORM evently._require_admin(actor);
+    SELECT * INTO ev FROM evently.events WHERE id = (req->'path'->>'eventId')::uuid FOR UPDATE;
+    PERFORM evently._require(FOUND, 'EV002', 'event not found',
+        format('Event %s does not exist.', req->'path'->>'eventId'));
+    PERFORM evently._require(ev.status = 'published', 'EV007',
+        format('cannot update event with status: %s', ev.status), 'Cancelled and completed events are final.');
+    PERFORM evently._require(new_time IS NULL OR new_time > now(), 'EV001', 'event date must be in the future',
+        format('%s is not after now.', new_time));
+    PERFORM evently._require(new_status IS NULL OR new_status IN ('published', 'cancelled', 'completed'),
+        'EV001', 'invalid status', format('Status %L is not published, cancelled or completed.', new_status));
+    PERFORM evently._require(b->'base_price' IS NULL OR (b->>'base_price')::numeric >= 0, 'EV001',
+        'invalid base price', 'A base price is at least 0.');
+    PERFORM evently._require(coalesce(length(b->>'name'), 3) BETWEEN 3 AND 255, 'EV001', 'invalid event name',
+        'An event name has 3 to 255 characters.');
+    IF b ? 'tags' THEN
+        PERFORM evently._require(NOT EXISTS (
+                SELECT 1 FROM jsonb_array_elements_text(b->'tags') t
+                 WHERE NOT EXISTS (SELECT 1 FROM evently.tags g WHERE g.slug = t AND g.is_active)),
+            'EV001', 'tag validation failed', 'Every tag must be the slug of an active tag.');
+        DELETE FROM evently.event_tags WHERE event_id = ev.id;
+        INSERT INTO evently.event_tags (event_id, tag_id)
+        SELECT ev.id, g.id FROM evently.tags g WHERE g.slug IN (SELECT jsonb_array_elements_text(b->'tags'));
+    END IF;
+    BEGIN
+        UPDATE evently.events
+           SET name = coalesce(b->>'name', name), description = coalesce(b->>'description', description),
+               venue = coalesce(b->>'venue', venue), date_time = coalesce(new_time, date_time),
+               base_price = coalesce(round((b->>'base_price')::numeric, 2), base_price),
+               status = coalesce(new_status, status), image_url = coalesce(b->>'image_url', image_url),
+               updated_by = actor, updated_at = now()
+         WHERE id = ev.id;
+    EXCEPTION WHEN check_violation OR numeric_value_out_of_range THEN
+        PERFORM evently._fail('EV001', 'invalid event', SQLERRM);
+    END;
+    IF b ? 'base_price' THEN
+        -- seats not yet sold take the new price
+        UPDATE evently.event_seats es SET price = round((b->>'base_price')::numeric * p.price_multiplier, 2)
+          FROM evently.event_pricing p
+         WHERE es.event_id = ev.id AND p.event_id = ev.id AND p.section_id = es.section_id
+           AND es.status IN ('AVAILABLE', 'BLOCKED');
+    END IF;
+    IF new_status = 'cancelled' THEN
+        PERFORM evently._close_event(ev.id, actor);
+    END IF;
+    PERFORM evently._emit(CASE WHEN new_status = 'cancelled' THEN 'event.cancelled' ELSE 'event.updated' END,
+                          ev.id, actor, 'event', ev.id, evently.event_json(ev.id), actor);
+    RETURN evently.event_json(ev.id, true);
+END
+$$;
+
+-- A cancelled event's live holds are released and its waitlist closed.
+CREATE OR REPLACE FUNCTION evently._close_event(p_event_id uuid, actor uuid) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM evently._lock_event_queue(p_event_id);
+    UPDATE evently.waitlist_entries SET status = 'CANCELLED', updated_at = now()
+     WHERE event_id = p_event_id AND status IN ('ACTIVE', 'NOTIFIED');
+    PERFORM 1 FROM evently.event_seats WHERE event_id = p_event_id AND status = 'HELD'
+     ORDER BY seat_id FOR UPDATE;
+    UPDATE evently.holds SET status = 'RELEASED', updated_at = now()
+     WHERE event_id = p_event_id AND status = 'ACTIVE';
+    UPDATE evently.event_seats SET status = 'AVAILABLE', hold_id = NULL, held_until = NULL
+     WHERE event_id = p_event_id AND status = 'HELD';
+END
+$$;
+
+-- DELETE /admin/events/:eventId: only an event nobody ever held or booked
+CREATE OR REPLACE FUNCTION evently.api_event_delete(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    ev_id uuid := (req->'path'->>'eventId')::uuid;
+BEGIN
+    PERFORM evently._require_admin(actor);
+    PERFORM 1 FROM evently.events WHERE id = ev_id FOR UPDATE;
+    PERFORM evently._require(FOUND, 'EV002', 'event not found', format('Event %s does not exist.', ev_id));
+    PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.holds WHERE event_id = ev_id),
+        'EV014', 'cannot delete event with existing bookings. Consider canceling the event instead',
+        format('Event %s has holds or bookings.', ev_id));
+    DELETE FROM evently.waitlist_entries WHERE event_id = ev_id;
+    DELETE FROM evently.events WHERE id = ev_id;
+    PERFORM evently._audit('event.deleted', 'event', ev_id, '{}', actor);
+    RETURN NULL;
+END
+$$;
+
+-- GET /admin/events/:eventId
+CREATE OR REPLACE FUNCTION evently.api_admin_event_get(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM evently._require_admin(actor);
+    RETURN evently.event_json((req->'path'->>'eventId')::uuid, true);
+END
+$$;
+
+-- GET /admin/events
+CREATE OR REPLACE FUNCTION evently.api_admin_events_list(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM evently._require_admin(actor);
+    RETURN evently.api_events_list(actor, req);
+END
+$$;
+
+-- GET /sections/:sectionId/seats/available?event_id=
+CREATE OR REPLACE FUNCTION evently.api_section_seats_available(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    ev text := req->'query'->>'event_id';
+BEGIN
+    PERFORM evently._require(ev ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$', 'EV001',
+        'Event ID is required', 'Pass event_id=<uuid> in the query.');
+    RETURN coalesce((SELECT jsonb_agg(jsonb_build_object('id', s.id, 'seat_number', s.seat_number, 'row', s."row",
+                                                         'position', s.position, 'status', 'AVAILABLE',
+                                                         'price', es.price, 'is_held', false)
+                                      ORDER BY s."row", s.position)
+                       FROM evently.event_seats es JOIN evently.seats s ON s.id = es.seat_id
+                      WHERE es.event_id = ev::uuid AND es.section_id = (req->'path'->>'sectionId')::uuid
+                        AND (es.status = 'AVAILABLE' OR (es.status = 'HELD' AND es.held_until <= now()))), '[]');
+END
+$$;

@@ -1,0 +1,155 @@
+-- 60_cancellations.sql: cancellation policies and cancellations, and their
+-- routes.
+
+CREATE OR REPLACE VIEW evently.cancellation_docs AS
+    SELECT c.id AS cancellation_id, jsonb_build_object(
+        'id', c.id, 'booking_id', c.booking_id, 'event_id', b.event_id,
+        'user_id', b.user_id, 'cancelled_by', c.cancelled_by,
+        'requested_at', c.requested_at, 'processed_at', c.processed_at,
+        'cancellation_fee', c.cancellation_fee, 'refund_amount', c.refund_amount,
+        'reason', c.reason, 'status', c.status,
+        'refund_processing_days', p.refund_processing_days,
+        'created_at', c.created_at, 'updated_at', c.updated_at) AS doc
+      FROM evently.cancellations c
+      JOIN evently.bookings b ON b.id = c.booking_id
+      LEFT JOIN evently.cancellation_policies p ON p.event_id = b.event_id;
+
+CREATE OR REPLACE FUNCTION evently.cancellation_json(p_cancellation_id uuid) RETURNS jsonb
+LANGUAGE sql STABLE
+RETURN (SELECT doc FROM evently.cancellation_docs WHERE cancellation_id = p_cancellation_id);
+
+CREATE OR REPLACE VIEW evently.policy_docs AS
+    SELECT p.event_id AS event_id, jsonb_build_object(
+        'id', p.id, 'event_id', p.event_id, 'allow_cancellation', p.allow_cancellation,
+        'cancellation_deadline', p.cancellation_deadline, 'fee_type', p.fee_type,
+        'fee_amount', p.fee_amount, 'refund_processing_days', p.refund_processing_days,
+        'created_at', p.created_at, 'updated_at', p.updated_at) AS doc
+      FROM evently.cancellation_policies p;
+
+CREATE OR REPLACE FUNCTION evently.policy_json(p_event_id uuid) RETURNS jsonb
+LANGUAGE sql STABLE
+RETURN (SELECT doc FROM evently.policy_docs WHERE event_id = p_event_id);
+
+CREATE OR REPLACE FUNCTION evently.set_cancellation_policy(event_id uuid, allow_cancellation boolean,
+                                                cancellation_deadline timestamptz, fee_type text,
+                                                fee_amount numeric,
+                                                refund_processing_days int DEFAULT 5,
+                                                actor_id uuid DEFAULT NULL)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    fee_kind text := upper(fee_type);
+    event_at timestamptz;
+BEGIN
+    SELECT e.date_time INTO event_at FROM evently.events e
+     WHERE e.id = set_cancellation_policy.event_id FOR UPDATE;
+    PERFORM evently._require(FOUND, 'EV002', 'event not found',
+        format('Event %s does not exist.', event_id));
+    PERFORM evently._require(allow_cancellation IS NOT NULL, 'EV001',
+        'allow_cancellation is required', 'Pass true or false.');
+    PERFORM evently._require(isfinite(cancellation_deadline), 'EV001',
+        'cancellation deadline is required', 'Pass the last moment a booking may be cancelled.');
+    PERFORM evently._require(actor_id IS NULL OR evently._user_role(actor_id) IS NOT NULL,
+        'EV002', 'user not found', format('User %s does not exist.', actor_id));
+    PERFORM evently._require(cancellation_deadline <= event_at, 'EV001',
+        'cancellation deadline is after the event',
+        format('Deadline %s is after the event''s start %s.', cancellation_deadline, event_at));
+    PERFORM evently._require(fee_kind IN ('NONE', 'FIXED', 'PERCENTAGE'), 'EV001',
+        'invalid fee type', format('Fee type %L is not NONE, FIXED or PERCENTAGE.', fee_type));
+    PERFORM evently._require(fee_amount IS NOT NULL AND fee_amount >= 0 AND fee_amount < 1e10,
+        'EV001', 'invalid fee amount', format('Fee amount %s is not a non-negative amount.', fee_amount));
+    PERFORM evently._require(fee_kind <> 'FIXED' OR fee_amount > 0, 'EV001',
+        'fixed fee amount must be greater than 0', format('Fee amount is %s.', fee_amount));
+    PERFORM evently._require(fee_kind <> 'PERCENTAGE' OR fee_amount <= 100, 'EV001',
+        'percentage fee must be between 0 and 100', format('Fee amount is %s.', fee_amount));
+    PERFORM evently._require(fee_kind <> 'NONE' OR fee_amount = 0, 'EV001',
+        'fee type NONE takes no amount', format('Fee amount is %s.', fee_amount));
+    PERFORM evently._require(refund_processing_days BETWEEN 0 AND 30, 'EV001',
+        'invalid refund processing days', format('%s is not between 0 and 30.', refund_processing_days));
+
+    INSERT INTO evently.cancellation_policies AS p (event_id, allow_cancellation,
+        cancellation_deadline, fee_type, fee_amount, refund_processing_days)
+    VALUES (event_id, allow_cancellation, cancellation_deadline, fee_kind,
+            round(fee_amount, 2), refund_processing_days)
+    ON CONFLICT ON CONSTRAINT cancellation_policies_event_id_key DO UPDATE
+       SET allow_cancellation = EXCLUDED.allow_cancellation,
+           cancellation_deadline = EXCLUDED.cancellation_deadline,
+           fee_type = EXCLUDED.fee_type, fee_amount = EXCLUDED.fee_amount,
+           refund_processing_days = EXCLUDED.refund_processing_days, updated_at = now();
+    PERFORM evently._emit('event.updated', event_id, actor_id, 'cancellation_policy', event_id,
+        jsonb_build_object('cancellation_policy', evently.policy_json(event_id)), actor_id);
+    RETURN evently.policy_json(event_id);
+END
+$$;
+
+-- POST /bookings/:id/request-cancel and /bookings/:id/cancel: both apply the policy.
+CREATE OR REPLACE FUNCTION evently.api_booking_cancel(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE sql AS $$
+    SELECT evently.cancel_with_policy((req->'path'->>'id')::uuid, actor, req->'body'->>'reason')
+$$;
+
+-- GET /users/cancellations: the actor's cancellations, newest first
+CREATE OR REPLACE FUNCTION evently.api_user_cancellations(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    WITH mine AS (
+        SELECT c.id, c.created_at FROM evently.cancellations c
+          JOIN evently.bookings b ON b.id = c.booking_id
+         WHERE b.user_id = actor)
+    SELECT jsonb_build_object(
+        'cancellations', coalesce(jsonb_agg(d.doc ORDER BY m.created_at DESC, m.id), '[]'),
+        'count', count(*))
+      FROM mine m JOIN evently.cancellation_docs d ON d.cancellation_id = m.id
+$$;
+
+-- GET /cancellations/:id: its booking's owner or an ADMIN
+CREATE OR REPLACE FUNCTION evently.api_cancellation_get(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    doc jsonb := evently.cancellation_json((req->'path'->>'id')::uuid);
+BEGIN
+    PERFORM evently._require(doc IS NOT NULL AND ((doc->>'user_id')::uuid = actor
+                                                  OR evently._require_actor(actor) = 'ADMIN'),
+        'EV002', 'cancellation not found', format('Cancellation %s does not exist.', req->'path'->>'id'));
+    RETURN doc;
+END
+$$;
+
+-- POST and PUT /admin/events/:eventId/cancellation-policy
+CREATE OR REPLACE FUNCTION evently.api_policy_set(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    b jsonb := req->'body';
+    ev_id uuid := (req->'path'->>'eventId')::uuid;
+    exists_already boolean;
+BEGIN
+    PERFORM evently._require_admin(actor);
+    exists_already := EXISTS (SELECT 1 FROM evently.cancellation_policies WHERE event_id = ev_id);
+    PERFORM evently._require(exists_already = (req->>'method' = 'PUT'),
+        CASE WHEN exists_already THEN 'EV010' ELSE 'EV002' END,
+        CASE WHEN exists_already THEN 'cancellation policy already exists for this event'
+             ELSE 'cancellation policy not found' END,
+        format('Event %s; create with POST, replace with PUT.', ev_id));
+    PERFORM evently._require((b->>'cancellation_deadline')::timestamptz > now(), 'EV001',
+        'cancellation deadline must be in the future', format('%s is not after now.', b->>'cancellation_deadline'));
+    PERFORM evently._require(coalesce((b->>'refund_processing_days')::int, 5) BETWEEN 1 AND 30, 'EV001',
+        'invalid refund processing days', 'Refunds are processed in 1 to 30 days.');
+    RETURN evently.set_cancellation_policy(ev_id, (b->>'allow_cancellation')::boolean,
+        (b->>'cancellation_deadline')::timestamptz, b->>'fee_type', coalesce((b->>'fee_amount')::numeric, 0),
+        coalesce((b->>'refund_processing_days')::int, 5), actor);
+EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
+    PERFORM evently._fail('EV001', 'invalid cancellation deadline',
+        format('%L is not an RFC 3339 time.', b->>'cancellation_deadline'));
+END
+$$;
+
+-- GET /admin/events/:eventId/cancellation-policy
+CREATE OR REPLACE FUNCTION evently.api_policy_get(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    doc jsonb := evently.policy_json((req->'path'->>'eventId')::uuid);
+BEGIN
+    PERFORM evently._require_admin(actor);
+    PERFORM evently._require(doc IS NOT NULL, 'EV002', 'Cancellation policy not found',
+        format('cancellation policy not found for event: %s', req->'path'->>'eventId'));
+    RETURN doc;
+END
+$$;

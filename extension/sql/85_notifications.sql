@@ -1,0 +1,61 @@
+-- 85_notifications.sql: the users' inbox, filled by evently-notify.
+
+-- Turn one Kafka message (the JSON of SPEC section 5) into an inbox row.
+-- True when a row was written; false for a type the inbox ignores or a
+-- redelivery of a message already written.
+CREATE OR REPLACE FUNCTION evently.record_notification(message jsonb) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    d jsonb := message->'data';
+    event_name text;
+    title text;
+    body text;
+BEGIN
+    PERFORM evently._require(jsonb_typeof(message) = 'object' AND message->>'id' ~ '^[0-9]{1,18}$'
+                             AND message->>'user_id' IS NOT NULL,
+        'EV001', 'invalid notification message', 'A message needs a numeric id and a user_id.');
+    SELECT name INTO event_name FROM evently.events WHERE id = (message->>'event_id')::uuid;
+    CASE message->>'type'
+        WHEN 'booking.confirmed' THEN
+            title := 'Booking confirmed';
+            body := format('Your booking %s for %s is confirmed.', d->>'booking_ref', event_name);
+        WHEN 'booking.cancelled' THEN
+            title := 'Booking cancelled';
+            body := format('Your booking for %s was cancelled; refund %s.', event_name,
+                           coalesce(d->>'refund_amount', '0'));
+        WHEN 'waitlist.offered' THEN
+            title := 'Seats are waiting for you';
+            body := format('%s seats for %s are held for you until %s.', d->>'quantity', event_name,
+                           d->>'expires_at');
+        ELSE
+            RETURN false;
+    END CASE;
+    INSERT INTO evently.notifications (outbox_id, user_id, event_id, type, title, body, data, occurred_at)
+    SELECT (message->>'id')::bigint, u.id, (message->>'event_id')::uuid, message->>'type', title, body,
+           coalesce(d, '{}'), coalesce((message->>'occurred_at')::timestamptz, now())
+      FROM evently.users u WHERE u.id = (message->>'user_id')::uuid
+    ON CONFLICT (outbox_id) DO NOTHING;
+    RETURN FOUND;
+END
+$$;
+
+-- GET /users/notifications: the actor's inbox, newest first
+CREATE OR REPLACE FUNCTION evently.api_user_notifications(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    lim int := evently._int_param(req, 'limit', 20, 1, 100);
+    off int := evently._int_param(req, 'offset', 0, 0, 1000000000);
+BEGIN
+    PERFORM evently._require_actor(actor);
+    RETURN jsonb_build_object(
+        'notifications', coalesce((
+            SELECT jsonb_agg(jsonb_build_object('id', n.id, 'type', n.type, 'title', n.title,
+                                                'body', n.body, 'event_id', n.event_id,
+                                                'data', n.data, 'occurred_at', n.occurred_at)
+                             ORDER BY n.occurred_at DESC, n.id DESC)
+              FROM (SELECT * FROM evently.notifications WHERE user_id = actor
+                     ORDER BY occurred_at DESC, id DESC LIMIT lim OFFSET off) n), '[]'),
+        'total', (SELECT count(*) FROM evently.notifications WHERE user_id = actor),
+        'limit', lim, 'offset', off);
+END
+$$;

@@ -1,0 +1,52 @@
+-- After the upgrade, the data of 1.0 is served by 1.1's API: logins, event
+-- reads, confirming a hold made before the upgrade, cancelling a booking
+-- made before it under its 1.0 policy, the waitlist, the inbox, the sweeper.
+SET client_min_messages = warning;
+SET search_path = upgrade_test, public;
+DO $$
+DECLARE
+    gig uuid := upgrade_test.id('gig');
+    alice uuid := upgrade_test.id('alice');
+    carol uuid := upgrade_test.id('carol');
+    doc jsonb;
+BEGIN
+    ASSERT (SELECT count(*) FROM evently.bookings) = 2, 'the 1.0 bookings are there';
+    ASSERT (SELECT count(*) FROM evently.waitlist_entries) = 2, 'the 1.0 waitlist is there';
+    ASSERT evently.check_password('alice@example.com', 'qwerty') = alice, '1.0 passwords still log in';
+
+    doc := evently.event_json(gig, true);
+    ASSERT doc->>'name' = 'The Gig' AND (doc->>'total_capacity')::int = 8
+           AND (doc->>'booked_count')::int = 2, format('event read: %s', doc);
+    ASSERT jsonb_array_length(doc->'tags') = 1 AND doc->'venue_sections'->0->>'price' = '150.00',
+           format('catalog: %s', doc);
+
+    -- carol's hold from before the upgrade turns into a booking
+    doc := evently.confirm_booking(upgrade_test.id('live_hold'), carol, 'card', 'after-upgrade');
+    ASSERT doc->>'status' = 'CONFIRMED' AND (doc->>'total_seats')::int = 2, format('confirm: %s', doc);
+    -- the 1.0 retry key of alice's booking still answers with her booking
+    ASSERT (evently.confirm_booking((SELECT hold_id FROM evently.bookings WHERE id = upgrade_test.id('b1')),
+                                    alice, 'card', 'key-1') ->> 'booking_id')::uuid = upgrade_test.id('b1'),
+           'idempotent retry of a 1.0 confirmation';
+    -- alice cancels her 1.0 booking under the 1.0 policy (10 %)
+    doc := evently.cancel_with_policy(upgrade_test.id('b1'), alice, 'after the upgrade');
+    ASSERT (doc->>'cancellation_fee')::numeric = 30 AND (doc->>'refund_amount')::numeric = 270,
+           format('cancel: %s', doc);
+
+    -- the REST adapters answer for 1.0 users
+    doc := evently.api_user_bookings(alice, '{"query": {}}');
+    ASSERT jsonb_array_length(doc->'bookings') = 1, format('user bookings: %s', doc);
+    doc := evently.api_user_notifications(alice, '{"query": {}}');
+    ASSERT doc::text LIKE '%booking.confirmed%', format('inbox: %s', doc);
+    doc := evently.api_waitlist_status(upgrade_test.id('bob'), jsonb_build_object('path', jsonb_build_object('event_id', gig)));
+    ASSERT doc->>'status' IN ('ACTIVE', 'NOTIFIED'), format('waitlist status: %s', doc);
+
+    PERFORM evently.expire_holds();
+    ASSERT NOT EXISTS (
+        SELECT FROM (SELECT event_id, status, count(*) AS n FROM evently.event_seats GROUP BY 1, 2) inventory
+        FULL JOIN (SELECT event_id, status, sum(n) AS n FROM evently.event_seat_counts,
+                          LATERAL (VALUES ('AVAILABLE', available), ('HELD', held),
+                                          ('BOOKED', booked), ('BLOCKED', blocked)) v(status, n)
+                    GROUP BY 1, 2) counted USING (event_id, status)
+         WHERE coalesce(inventory.n, 0) <> coalesce(counted.n, 0)), 'seat counters agree with the inventory';
+END
+$$;
