@@ -6,7 +6,6 @@
  */
 #include "evently.h"
 
-#include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
@@ -32,37 +31,6 @@ _PG_init(void)
 							 &evently_durable_holds, false,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("evently");
-}
-
-PG_FUNCTION_INFO_V1(evently_error_codes);
-Datum
-evently_error_codes(PG_FUNCTION_ARGS)
-{
-	static const struct
-	{
-		int			sqlstate;
-		const char *name;
-		int			http_status;
-	}			codes[] = {
-#define EVENTLY_ERROR(sym, c1, c2, c3, c4, c5, http, code) \
-		{MAKE_SQLSTATE(c1, c2, c3, c4, c5), code, http},
-#include "error_codes.def"
-#undef EVENTLY_ERROR
-	};
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-
-	InitMaterializedSRF(fcinfo, 0);
-	for (int i = 0; i < lengthof(codes); i++)
-	{
-		Datum		values[3];
-		bool		nulls[3] = {false, false, false};
-
-		values[0] = CStringGetTextDatum(unpack_sql_state(codes[i].sqlstate));
-		values[1] = CStringGetTextDatum(codes[i].name);
-		values[2] = Int32GetDatum(codes[i].http_status);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	return (Datum) 0;
 }
 
 /* evently._lock_event_queue(event_id): the SQL functions' bounded way to take the queue lock */

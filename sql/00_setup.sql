@@ -138,6 +138,22 @@ SELECT t.try($$SELECT evently.add_section(t.id('hall'), 'Late', 'C', 'C', 5)$$);
 
 -- The error table the shim maps onto HTTP
 SELECT * FROM evently.error_codes();
+-- The SQL half raises these errors by name, never by a literal SQLSTATE
+SELECT p.proname AS body_with_literal_sqlstate FROM pg_proc p
+ WHERE p.pronamespace = 'evently'::regnamespace AND p.prosrc ~ '''EV[0-9]{3}''';
+SELECT t.try($$SELECT evently._fail('NO_SUCH_ERROR', 'oops')$$) AS unknown_name_is_a_bug;
+SELECT t.try($$SELECT evently._require(NULL, 'NOT_FOUND', 'thing not found', 'No thing has id 7.')$$) AS null_fails;
+SELECT t.try($$SELECT evently._require(true, 'NOT_FOUND', 'thing not found')$$) AS true_passes;
+DO $$
+DECLARE
+    hint text;
+BEGIN
+    PERFORM evently._require(false, 'SEAT_UNAVAILABLE', 'seat is taken', 'Seat 1.', 'Pick another seat.');
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS hint = PG_EXCEPTION_HINT;
+    RAISE WARNING 'hint: %', hint;
+END
+$$;
 
 -- Hold seats and confirm them: a booking, remembered under label.
 CREATE FUNCTION t.book(label text, event_label text, user_label text, VARIADIC numbers text[])

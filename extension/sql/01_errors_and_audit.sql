@@ -17,31 +17,23 @@ RETURNS void LANGUAGE sql AS $$
     VALUES (p_actor, p_action, p_object_type, p_object_id, coalesce(p_details, '{}'));
 $$;
 
--- Raise one of the extension's errors from SQL (the C code uses ereport).
-CREATE OR REPLACE FUNCTION evently._fail(p_sqlstate text, p_message text, p_detail text DEFAULT NULL,
-                              p_hint text DEFAULT NULL)
-RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION USING ERRCODE = p_sqlstate, MESSAGE = p_message,
-        DETAIL = coalesce(p_detail, ''), HINT = coalesce(p_hint, '');
-END
-$$;
+-- Raise one of the extension's errors by its name in error_codes.def
+-- ('NOT_FOUND', 'INVALID_ARGUMENT', ...), as the C code does with ereport:
+-- evently._fail always raises, evently._require raises unless p_ok is true.
+-- An unknown name is an internal error (XX000): a bug in our own SQL.
+CREATE OR REPLACE FUNCTION evently._fail(p_error text, p_message text, p_detail text DEFAULT NULL,
+                                         p_hint text DEFAULT NULL)
+RETURNS void AS 'MODULE_PATHNAME', 'evently_fail' LANGUAGE C;
 
-CREATE OR REPLACE FUNCTION evently._require(p_ok boolean, p_sqlstate text, p_message text,
-                                 p_detail text DEFAULT NULL)
-RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    IF p_ok IS NOT TRUE THEN
-        PERFORM evently._fail(p_sqlstate, p_message, p_detail);
-    END IF;
-END
-$$;
+CREATE OR REPLACE FUNCTION evently._require(p_ok boolean, p_error text, p_message text,
+                                            p_detail text DEFAULT NULL, p_hint text DEFAULT NULL)
+RETURNS void AS 'MODULE_PATHNAME', 'evently_require' LANGUAGE C;
 
--- A looked-up object, or EV002 naming what was not found.
+-- A looked-up object, or NOT_FOUND naming what was not found.
 CREATE OR REPLACE FUNCTION evently._found(doc jsonb, what text, id text) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
-    PERFORM evently._require(doc IS NOT NULL, 'EV002', what || ' not found', format('No %s has id %s.', what, id));
+    PERFORM evently._require(doc IS NOT NULL, 'NOT_FOUND', what || ' not found', format('No %s has id %s.', what, id));
     RETURN doc;
 END
 $$;

@@ -14,7 +14,7 @@ DECLARE
     actor_role text;
 BEGIN
     SELECT role INTO actor_role FROM evently.users WHERE id = actor AND status = 'ACTIVE';
-    PERFORM evently._require(actor_role IS NOT NULL, 'EV015', 'user not found',
+    PERFORM evently._require(actor_role IS NOT NULL, 'UNAUTHENTICATED', 'user not found',
         format('User %s does not exist or is banned.', actor));
     RETURN actor_role;
 END
@@ -23,12 +23,12 @@ $$;
 CREATE OR REPLACE FUNCTION evently._require_admin(actor uuid) RETURNS void
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    PERFORM evently._require(evently._require_actor(actor) = 'ADMIN', 'EV003',
+    PERFORM evently._require(evently._require_actor(actor) = 'ADMIN', 'FORBIDDEN',
         'insufficient permissions', format('User %s is not an ADMIN.', actor));
 END
 $$;
 
--- A query-string integer: the default when absent, EV001 when not an
+-- A query-string integer: the default when absent, INVALID_ARGUMENT when not an
 -- integer in [min, max].
 CREATE OR REPLACE FUNCTION evently._int_param(req jsonb, name text, fallback int, min_value int, max_value int)
 RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
@@ -39,13 +39,13 @@ BEGIN
         RETURN fallback;
     END IF;
     PERFORM evently._require(raw ~ '^-?[0-9]{1,9}$' AND raw::int BETWEEN min_value AND max_value,
-        'EV001', 'Invalid query parameters',
+        'INVALID_ARGUMENT', 'Invalid query parameters',
         format('%s=%s is not an integer from %s to %s.', name, raw, min_value, max_value));
     RETURN raw::int;
 END
 $$;
 
--- A query-string date (YYYY-MM-DD), NULL when absent, EV001 when malformed.
+-- A query-string date (YYYY-MM-DD), NULL when absent, INVALID_ARGUMENT when malformed.
 CREATE OR REPLACE FUNCTION evently._date_param(req jsonb, name text) RETURNS date
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
@@ -54,17 +54,17 @@ BEGIN
     IF raw IS NULL OR raw = '' THEN
         RETURN NULL;
     END IF;
-    PERFORM evently._require(raw ~ '^\d{4}-\d{2}-\d{2}$', 'EV001', 'Invalid query parameters',
+    PERFORM evently._require(raw ~ '^\d{4}-\d{2}-\d{2}$', 'INVALID_ARGUMENT', 'Invalid query parameters',
         format('%s=%s is not a date (YYYY-MM-DD).', name, raw));
     BEGIN
         RETURN raw::date;
     EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
-        PERFORM evently._fail('EV001', 'Invalid query parameters', format('%s=%s is not a date.', name, raw));
+        PERFORM evently._fail('INVALID_ARGUMENT', 'Invalid query parameters', format('%s=%s is not a date.', name, raw));
     END;
 END
 $$;
 
--- A body time in RFC 3339 with a zone, or EV001.
+-- A body time in RFC 3339 with a zone, or INVALID_ARGUMENT.
 CREATE OR REPLACE FUNCTION evently._time_field(b jsonb, name text) RETURNS timestamptz
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
@@ -72,22 +72,22 @@ BEGIN
         RETURN NULL;
     END IF;
     PERFORM evently._require(b->>name ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)$',
-        'EV001', format('invalid %s', name), format('%L is not an RFC 3339 time with a zone.', b->>name));
+        'INVALID_ARGUMENT', format('invalid %s', name), format('%L is not an RFC 3339 time with a zone.', b->>name));
     RETURN (b->>name)::timestamptz;
 EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
-    PERFORM evently._fail('EV001', format('invalid %s', name), format('%L is not a time.', b->>name));
+    PERFORM evently._fail('INVALID_ARGUMENT', format('invalid %s', name), format('%L is not a time.', b->>name));
 END
 $$;
 
 -- The sort of an admin list: sort_by among the allowed columns, sort_order
--- asc or desc; EV001 otherwise.
+-- asc or desc; INVALID_ARGUMENT otherwise.
 CREATE OR REPLACE FUNCTION evently._sort_param(req jsonb, allowed text[], fallback text)
 RETURNS TABLE (sort_by text, descending boolean) LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
     sort_by := coalesce(nullif(req->'query'->>'sort_by', ''), fallback);
-    PERFORM evently._require(sort_by = ANY (allowed), 'EV001', 'Invalid query parameters',
+    PERFORM evently._require(sort_by = ANY (allowed), 'INVALID_ARGUMENT', 'Invalid query parameters',
         format('sort_by=%s is not one of %s.', sort_by, array_to_string(allowed, ', ')));
-    PERFORM evently._require(coalesce(req->'query'->>'sort_order', 'asc') IN ('asc', 'desc'), 'EV001',
+    PERFORM evently._require(coalesce(req->'query'->>'sort_order', 'asc') IN ('asc', 'desc'), 'INVALID_ARGUMENT',
         'Invalid query parameters', format('sort_order=%s is not asc or desc.', req->'query'->>'sort_order'));
     descending := req->'query'->>'sort_order' = 'desc';
     RETURN NEXT;

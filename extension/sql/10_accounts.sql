@@ -30,18 +30,18 @@ DECLARE
 BEGIN
     PERFORM evently._require(email IS NOT NULL AND email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'
                              AND length(email) <= 254,
-        'EV001', 'invalid e-mail address', format('E-mail %L is not an address.', email));
+        'INVALID_ARGUMENT', 'invalid e-mail address', format('E-mail %L is not an address.', email));
     PERFORM evently._require(password IS NOT NULL AND length(password) >= 6
                              AND octet_length(password) <= 72,
-        'EV001', 'invalid password', 'A password has 6 to 72 bytes.');
+        'INVALID_ARGUMENT', 'invalid password', 'A password has 6 to 72 bytes.');
     PERFORM evently._require(length(btrim(first_name)) BETWEEN 1 AND 100
                              AND length(btrim(last_name)) BETWEEN 1 AND 100,
-        'EV001', 'invalid name', 'First and last name have 1 to 100 characters.');
+        'INVALID_ARGUMENT', 'invalid name', 'First and last name have 1 to 100 characters.');
     PERFORM evently._require(upper(role) IN ('USER', 'ORGANIZER', 'ADMIN'),
-        'EV001', 'invalid role', format('Role %L is not USER, ORGANIZER or ADMIN.', role));
+        'INVALID_ARGUMENT', 'invalid role', format('Role %L is not USER, ORGANIZER or ADMIN.', role));
     PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.users u
                                           WHERE lower(u.email) = lower(create_user.email)),
-        'EV010', 'user already exists', format('A user with e-mail %L exists.', email));
+        'ALREADY_EXISTS', 'user already exists', format('A user with e-mail %L exists.', email));
     INSERT INTO evently.users (email, password_hash, first_name, last_name, role)
     VALUES (email, evently._bcrypt_hash(password), btrim(first_name), btrim(last_name),
             upper(role))
@@ -88,10 +88,10 @@ DECLARE
     wanted_role text := upper(coalesce(b->>'role', 'USER'));
     new_id uuid;
 BEGIN
-    PERFORM evently._require(wanted_role <> 'ADMIN', 'EV003', 'cannot register as ADMIN',
+    PERFORM evently._require(wanted_role <> 'ADMIN', 'FORBIDDEN', 'cannot register as ADMIN',
         'An ADMIN creates ADMIN accounts with evently.create_user().');
     PERFORM evently._require(length(b->>'first_name') >= 2 AND length(b->>'last_name') >= 2,
-        'EV001', 'invalid name', 'First and last name have 2 to 100 characters.');
+        'INVALID_ARGUMENT', 'invalid name', 'First and last name have 2 to 100 characters.');
     new_id := evently.create_user(b->>'email', b->>'password', b->>'first_name', b->>'last_name',
                                   CASE wanted_role WHEN 'ORGANIZER' THEN 'ORGANIZER' ELSE 'USER' END);
     RETURN jsonb_build_object('user', evently.user_json(new_id),
@@ -105,7 +105,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     user_id uuid := evently.check_password(req->'body'->>'email', req->'body'->>'password');
 BEGIN
-    PERFORM evently._require(user_id IS NOT NULL, 'EV015', 'Invalid email or password',
+    PERFORM evently._require(user_id IS NOT NULL, 'UNAUTHENTICATED', 'Invalid email or password',
         'No active user has this e-mail and password.');
     PERFORM evently._audit('user.login', 'user', user_id, '{}', user_id);
     RETURN jsonb_build_object('user', evently.user_json(user_id),
@@ -123,7 +123,7 @@ DECLARE
 BEGIN
     SELECT * INTO old FROM evently.refresh_tokens
      WHERE jti = (req->>'jti')::uuid FOR UPDATE;
-    PERFORM evently._require(FOUND AND old.expires_at > now(), 'EV015',
+    PERFORM evently._require(FOUND AND old.expires_at > now(), 'UNAUTHENTICATED',
         'Invalid or expired refresh token', 'The refresh token is unknown or expired.');
     IF old.revoked_at IS NOT NULL THEN
         UPDATE evently.refresh_tokens SET revoked_at = now()
@@ -166,9 +166,9 @@ BEGIN
     PERFORM evently._require_actor(actor);
     PERFORM evently._require(evently.check_password((SELECT email FROM evently.users WHERE id = actor),
                                                     b->>'current_password') = actor,
-        'EV015', 'Current password is incorrect', 'The current password does not match.');
+        'UNAUTHENTICATED', 'Current password is incorrect', 'The current password does not match.');
     PERFORM evently._require(length(b->>'new_password') >= 6 AND octet_length(b->>'new_password') <= 72,
-        'EV001', 'invalid password', 'A password has 6 to 72 bytes.');
+        'INVALID_ARGUMENT', 'invalid password', 'A password has 6 to 72 bytes.');
     UPDATE evently.users SET password_hash = evently._bcrypt_hash(b->>'new_password'), updated_at = now()
      WHERE id = actor;
     UPDATE evently.refresh_tokens SET revoked_at = now() WHERE user_id = actor AND revoked_at IS NULL;

@@ -14,16 +14,16 @@ DECLARE
     tag_slug text := evently.slugify(name);
 BEGIN
     PERFORM evently._require(length(btrim(name)) BETWEEN 2 AND 100 AND tag_slug <> '',
-        'EV001', 'invalid tag name', 'A tag name has 2 to 100 characters, one alphanumeric.');
-    PERFORM evently._require(color IS NULL OR color ~ '^#[0-9A-Fa-f]{6}$', 'EV001', 'invalid tag color',
+        'INVALID_ARGUMENT', 'invalid tag name', 'A tag name has 2 to 100 characters, one alphanumeric.');
+    PERFORM evently._require(color IS NULL OR color ~ '^#[0-9A-Fa-f]{6}$', 'INVALID_ARGUMENT', 'invalid tag color',
         format('Color %L is not #RRGGBB.', color));
-    PERFORM evently._require(description IS NULL OR length(description) <= 500, 'EV001',
+    PERFORM evently._require(description IS NULL OR length(description) <= 500, 'INVALID_ARGUMENT',
         'tag description is too long', 'A description has at most 500 characters.');
     PERFORM evently._require(created_by IS NULL OR evently._user_role(created_by) IS NOT NULL,
-        'EV002', 'user not found', format('User %s does not exist.', created_by));
+        'NOT_FOUND', 'user not found', format('User %s does not exist.', created_by));
     PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.tags t
                                           WHERE t.slug = tag_slug OR t.name = create_tag.name),
-        'EV010', 'tag already exists', format('A tag named %L exists.', name));
+        'ALREADY_EXISTS', 'tag already exists', format('A tag named %L exists.', name));
     INSERT INTO evently.tags (name, slug, color, description, created_by)
     VALUES (btrim(name), tag_slug, coalesce(color, '#6B7280'), description, created_by)
     RETURNING id INTO new_id;
@@ -79,7 +79,7 @@ DECLARE
     docs jsonb;
 BEGIN
     PERFORM evently._require_admin(actor);
-    PERFORM evently._require(coalesce(q->>'is_active', 'true') IN ('true', 'false'), 'EV001',
+    PERFORM evently._require(coalesce(q->>'is_active', 'true') IN ('true', 'false'), 'INVALID_ARGUMENT',
         'Invalid query parameters', 'is_active is true or false.');
     WITH matching AS (
         SELECT g.*, CASE sort.sort_by WHEN 'name' THEN g.name
@@ -118,15 +118,15 @@ DECLARE
 BEGIN
     PERFORM evently._require_admin(actor);
     PERFORM 1 FROM evently.tags WHERE id = tag_id FOR UPDATE;
-    PERFORM evently._require(FOUND, 'EV002', 'tag not found', format('Tag %s does not exist.', tag_id));
+    PERFORM evently._require(FOUND, 'NOT_FOUND', 'tag not found', format('Tag %s does not exist.', tag_id));
     PERFORM evently._require(b->>'name' IS NULL OR (length(btrim(b->>'name')) BETWEEN 2 AND 100 AND new_slug <> ''),
-        'EV001', 'invalid tag name', 'A tag name has 2 to 100 characters, one alphanumeric.');
+        'INVALID_ARGUMENT', 'invalid tag name', 'A tag name has 2 to 100 characters, one alphanumeric.');
     PERFORM evently._require(b->>'name' IS NULL OR NOT EXISTS (
             SELECT 1 FROM evently.tags WHERE id <> tag_id AND (slug = new_slug OR name = btrim(b->>'name'))),
-        'EV010', 'a tag with similar name already exists', format('Another tag is named like %L.', b->>'name'));
-    PERFORM evently._require(b->>'color' IS NULL OR b->>'color' ~ '^#[0-9A-Fa-f]{6}$', 'EV001',
+        'ALREADY_EXISTS', 'a tag with similar name already exists', format('Another tag is named like %L.', b->>'name'));
+    PERFORM evently._require(b->>'color' IS NULL OR b->>'color' ~ '^#[0-9A-Fa-f]{6}$', 'INVALID_ARGUMENT',
         'invalid color format. Use hex format like #FF0000', format('%L is not #RRGGBB.', b->>'color'));
-    PERFORM evently._require(b->>'description' IS NULL OR length(b->>'description') <= 500, 'EV001',
+    PERFORM evently._require(b->>'description' IS NULL OR length(b->>'description') <= 500, 'INVALID_ARGUMENT',
         'tag description is too long', 'A description has at most 500 characters.');
     UPDATE evently.tags
        SET name = coalesce(btrim(b->>'name'), name), slug = coalesce(new_slug, slug),
@@ -147,9 +147,9 @@ DECLARE
 BEGIN
     PERFORM evently._require_admin(actor);
     PERFORM 1 FROM evently.tags WHERE id = victim FOR UPDATE;
-    PERFORM evently._require(FOUND, 'EV002', 'tag not found', format('Tag %s does not exist.', victim));
+    PERFORM evently._require(FOUND, 'NOT_FOUND', 'tag not found', format('Tag %s does not exist.', victim));
     SELECT count(*) INTO uses FROM evently.event_tags WHERE tag_id = victim;
-    PERFORM evently._require(uses = 0, 'EV014',
+    PERFORM evently._require(uses = 0, 'IN_USE',
         format('cannot delete tag as it is being used by %s event(s). Consider deactivating it instead', uses),
         format('Tag %s is on %s events.', victim, uses));
     DELETE FROM evently.tags WHERE id = victim;

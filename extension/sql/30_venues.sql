@@ -8,15 +8,15 @@ DECLARE
     new_id uuid;
 BEGIN
     PERFORM evently._require(length(btrim(name)) BETWEEN 1 AND 255,
-        'EV001', 'invalid template name', 'A template name has 1 to 255 characters.');
-    PERFORM evently._require(description IS NULL OR length(description) <= 1000, 'EV001',
+        'INVALID_ARGUMENT', 'invalid template name', 'A template name has 1 to 255 characters.');
+    PERFORM evently._require(description IS NULL OR length(description) <= 1000, 'INVALID_ARGUMENT',
         'template description is too long', 'A description has at most 1000 characters.');
     PERFORM evently._require(upper(layout_type) IN ('THEATER', 'STADIUM', 'CONFERENCE', 'GENERAL'),
-        'EV001', 'invalid layout type',
+        'INVALID_ARGUMENT', 'invalid layout type',
         format('Layout %L is not THEATER, STADIUM, CONFERENCE or GENERAL.', layout_type));
     PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.venue_templates t
                                           WHERE t.name = btrim(create_venue_template.name)),
-        'EV010', 'venue template already exists', format('A template named %L exists.', name));
+        'ALREADY_EXISTS', 'venue template already exists', format('A template named %L exists.', name));
     INSERT INTO evently.venue_templates (name, layout_type, description)
     VALUES (btrim(name), upper(layout_type), description)
     RETURNING id INTO new_id;
@@ -32,16 +32,16 @@ LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
     IF row_start ~ '^[0-9]{1,5}$' AND row_end ~ '^[0-9]{1,5}$' THEN
         PERFORM evently._require(row_start::int <= row_end::int AND row_end::int - row_start::int < 10000,
-            'EV001', 'invalid row range',
+            'INVALID_ARGUMENT', 'invalid row range',
             format('Rows %s to %s are not an ascending range of at most 10000 rows.', row_start, row_end));
         RETURN QUERY SELECT r::text FROM generate_series(row_start::int, row_end::int) r;
     ELSIF row_start ~ '^[A-Za-z]$' AND row_end ~ '^[A-Za-z]$' THEN
         PERFORM evently._require(ascii(row_start) <= ascii(row_end),
-            'EV001', 'invalid row range',
+            'INVALID_ARGUMENT', 'invalid row range',
             format('Rows %s to %s are not an ascending range.', row_start, row_end));
         RETURN QUERY SELECT chr(c) FROM generate_series(ascii(row_start), ascii(row_end)) c;
     ELSE
-        PERFORM evently._fail('EV001', 'invalid row range',
+        PERFORM evently._fail('INVALID_ARGUMENT', 'invalid row range',
             format('Rows %L to %L are neither numbers nor single letters.', row_start, row_end));
     END IF;
 END
@@ -55,23 +55,23 @@ DECLARE
     row_count int;
 BEGIN
     PERFORM evently._require(length(btrim(name)) BETWEEN 1 AND 255,
-        'EV001', 'invalid section name', 'A section name has 1 to 255 characters.');
+        'INVALID_ARGUMENT', 'invalid section name', 'A section name has 1 to 255 characters.');
     PERFORM evently._require(seats_per_row BETWEEN 1 AND 100,
-        'EV001', 'invalid seats per row', format('%s is not between 1 and 100.', seats_per_row));
-    PERFORM evently._require(description IS NULL OR length(description) <= 500, 'EV001',
+        'INVALID_ARGUMENT', 'invalid seats per row', format('%s is not between 1 and 100.', seats_per_row));
+    PERFORM evently._require(description IS NULL OR length(description) <= 500, 'INVALID_ARGUMENT',
         'section description is too long', 'A description has at most 500 characters.');
     -- lock the template so no event is created from it while it grows
     PERFORM 1 FROM evently.venue_templates t WHERE t.id = add_section.template_id FOR UPDATE;
-    PERFORM evently._require(FOUND, 'EV002', 'venue template not found',
+    PERFORM evently._require(FOUND, 'NOT_FOUND', 'venue template not found',
         format('Venue template %s does not exist.', template_id));
     PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.events e
                                           WHERE e.venue_template_id = add_section.template_id),
-        'EV014', 'venue template is in use',
+        'IN_USE', 'venue template is in use',
         format('Venue template %s already has events; their seat inventory is fixed.', template_id));
     PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.venue_sections s
                                           WHERE s.template_id = add_section.template_id
                                             AND s.name = btrim(add_section.name)),
-        'EV010', 'section already exists', format('The template has a section named %L.', name));
+        'ALREADY_EXISTS', 'section already exists', format('The template has a section named %L.', name));
     SELECT count(*) INTO row_count FROM evently._section_rows(row_start, row_end);
     INSERT INTO evently.venue_sections (template_id, name, description, row_start, row_end,
                                         seats_per_row, total_seats)
@@ -126,7 +126,7 @@ CREATE OR REPLACE FUNCTION evently._require_template_unused(p_template_id uuid) 
 LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.events WHERE venue_template_id = p_template_id),
-        'EV014', 'venue template is in use',
+        'IN_USE', 'venue template is in use',
         format('Venue template %s has events; their seat inventory is fixed.', p_template_id));
 END
 $$;
@@ -198,13 +198,13 @@ DECLARE
 BEGIN
     PERFORM evently._require_admin(actor);
     PERFORM 1 FROM evently.venue_templates WHERE id = tpl FOR UPDATE;
-    PERFORM evently._require(FOUND, 'EV002', 'template not found', format('Venue template %s does not exist.', tpl));
+    PERFORM evently._require(FOUND, 'NOT_FOUND', 'template not found', format('Venue template %s does not exist.', tpl));
     PERFORM evently._require(b->>'name' IS NULL OR NOT EXISTS (
             SELECT 1 FROM evently.venue_templates WHERE name = btrim(b->>'name') AND id <> tpl),
-        'EV010', format('template with name %L already exists', b->>'name'), 'Template names are unique.');
+        'ALREADY_EXISTS', format('template with name %L already exists', b->>'name'), 'Template names are unique.');
     PERFORM evently._require(b->>'layout_type' IS NULL
                              OR upper(b->>'layout_type') IN ('THEATER', 'STADIUM', 'CONFERENCE', 'GENERAL'),
-        'EV001', 'invalid layout type', format('Layout %L is not THEATER, STADIUM, CONFERENCE or GENERAL.', b->>'layout_type'));
+        'INVALID_ARGUMENT', 'invalid layout type', format('Layout %L is not THEATER, STADIUM, CONFERENCE or GENERAL.', b->>'layout_type'));
     UPDATE evently.venue_templates
        SET name = coalesce(btrim(b->>'name'), name), description = coalesce(b->>'description', description),
            layout_type = coalesce(upper(b->>'layout_type'), layout_type),
@@ -225,7 +225,7 @@ DECLARE
 BEGIN
     PERFORM evently._require_admin(actor);
     PERFORM 1 FROM evently.venue_templates WHERE id = tpl FOR UPDATE;
-    PERFORM evently._require(FOUND, 'EV002', 'template not found', format('Venue template %s does not exist.', tpl));
+    PERFORM evently._require(FOUND, 'NOT_FOUND', 'template not found', format('Venue template %s does not exist.', tpl));
     PERFORM evently._require_template_unused(tpl);
     DELETE FROM evently.venue_templates WHERE id = tpl;
     PERFORM evently._audit('venue_template.deleted', 'venue_template', tpl, '{}', actor);
@@ -245,7 +245,7 @@ BEGIN
     new_id := evently.add_section((req->'path'->>'id')::uuid, b->>'name', b->>'row_start', b->>'row_end',
                                   (b->>'seats_per_row')::int, b->>'description');
     SELECT total_seats INTO made FROM evently.venue_sections WHERE id = new_id;
-    PERFORM evently._require(b->'total_seats' IS NULL OR (b->>'total_seats')::int = made, 'EV001',
+    PERFORM evently._require(b->'total_seats' IS NULL OR (b->>'total_seats')::int = made, 'INVALID_ARGUMENT',
         format('generated seat count (%s) doesn''t match section total (%s)', made, b->>'total_seats'),
         'total_seats must equal rows x seats_per_row.');
     RETURN evently.section_json(new_id);
@@ -274,13 +274,13 @@ DECLARE
 BEGIN
     PERFORM evently._require_admin(actor);
     PERFORM 1 FROM evently.venue_sections WHERE id = sec FOR UPDATE;
-    PERFORM evently._require(FOUND, 'EV002', 'section not found', format('Section %s does not exist.', sec));
+    PERFORM evently._require(FOUND, 'NOT_FOUND', 'section not found', format('Section %s does not exist.', sec));
     BEGIN
         UPDATE evently.venue_sections SET name = coalesce(btrim(b->>'name'), name),
                                           description = coalesce(b->>'description', description), updated_at = now()
          WHERE id = sec;
     EXCEPTION WHEN unique_violation OR check_violation THEN
-        PERFORM evently._fail('EV010', 'section name already used', SQLERRM);
+        PERFORM evently._fail('ALREADY_EXISTS', 'section name already used', SQLERRM);
     END;
     PERFORM evently._audit('venue_section.updated', 'venue_section', sec, b, actor);
     RETURN evently.section_json(sec);
@@ -296,7 +296,7 @@ DECLARE
 BEGIN
     PERFORM evently._require_admin(actor);
     SELECT template_id INTO tpl FROM evently.venue_sections WHERE id = sec FOR UPDATE;
-    PERFORM evently._require(FOUND, 'EV002', 'section not found', format('Section %s does not exist.', sec));
+    PERFORM evently._require(FOUND, 'NOT_FOUND', 'section not found', format('Section %s does not exist.', sec));
     PERFORM evently._require_template_unused(tpl);
     DELETE FROM evently.venue_sections WHERE id = sec;
     PERFORM evently._audit('venue_section.deleted', 'venue_section', sec, '{}', actor);
@@ -319,8 +319,8 @@ DECLARE
 BEGIN
     PERFORM evently._require_admin(actor);
     PERFORM 1 FROM evently.seats WHERE id = seat FOR UPDATE;
-    PERFORM evently._require(FOUND, 'EV002', 'seat not found', format('Seat %s does not exist.', seat));
-    PERFORM evently._require(b->>'status' IS NULL OR b->>'status' IN ('AVAILABLE', 'BLOCKED'), 'EV001',
+    PERFORM evently._require(FOUND, 'NOT_FOUND', 'seat not found', format('Seat %s does not exist.', seat));
+    PERFORM evently._require(b->>'status' IS NULL OR b->>'status' IN ('AVAILABLE', 'BLOCKED'), 'INVALID_ARGUMENT',
         'invalid seat status', format('Status %L is not AVAILABLE or BLOCKED.', b->>'status'));
     BEGIN
         UPDATE evently.seats SET seat_number = coalesce(b->>'seat_number', seat_number),
@@ -329,7 +329,7 @@ BEGIN
                                  status = coalesce(b->>'status', status), updated_at = now()
          WHERE id = seat;
     EXCEPTION WHEN unique_violation THEN
-        PERFORM evently._fail('EV010', 'seat number already used', SQLERRM);
+        PERFORM evently._fail('ALREADY_EXISTS', 'seat number already used', SQLERRM);
     END;
     IF b->>'status' IS NOT NULL THEN
         UPDATE evently.event_seats es SET status = b->>'status'
@@ -352,7 +352,7 @@ BEGIN
     PERFORM evently._require_admin(actor);
     SELECT sec.template_id INTO tpl FROM evently.seats s JOIN evently.venue_sections sec ON sec.id = s.section_id
      WHERE s.id = seat;
-    PERFORM evently._require(FOUND, 'EV002', 'seat not found', format('Seat %s does not exist.', seat));
+    PERFORM evently._require(FOUND, 'NOT_FOUND', 'seat not found', format('Seat %s does not exist.', seat));
     PERFORM evently._require_template_unused(tpl);
     DELETE FROM evently.seats WHERE id = seat;
     PERFORM evently._audit('seat.deleted', 'seat', seat, '{}', actor);

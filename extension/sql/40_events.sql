@@ -179,7 +179,7 @@ BEGIN
            LATERAL (SELECT count(*) AS n FROM evently.event_seats es
                      WHERE es.event_id = e.id AND es.status = 'HELD' AND es.held_until <= now()) lapsed
      WHERE e.id = p_event_id;
-    PERFORM evently._require(doc IS NOT NULL, 'EV002', 'event not found',
+    PERFORM evently._require(doc IS NOT NULL, 'NOT_FOUND', 'event not found',
         format('Event %s does not exist.', p_event_id));
     RETURN doc;
 END
@@ -199,38 +199,38 @@ DECLARE
     unknown text;
 BEGIN
     PERFORM evently._require(length(btrim(name)) BETWEEN 1 AND 255,
-        'EV001', 'invalid event name', 'An event name has 1 to 255 characters.');
-    PERFORM evently._require(date_time > now() AND isfinite(date_time), 'EV001',
+        'INVALID_ARGUMENT', 'invalid event name', 'An event name has 1 to 255 characters.');
+    PERFORM evently._require(date_time > now() AND isfinite(date_time), 'INVALID_ARGUMENT',
         'event date must be in the future', format('%s is not a moment after now.', date_time));
-    PERFORM evently._require(base_price >= 0 AND base_price < 1e10, 'EV001', 'invalid base price',
+    PERFORM evently._require(base_price >= 0 AND base_price < 1e10, 'INVALID_ARGUMENT', 'invalid base price',
         format('Base price %s is not between 0 and 9999999999.', base_price));
     PERFORM 1 FROM evently.venue_templates t WHERE t.id = create_event.venue_template_id FOR SHARE;
-    PERFORM evently._require(FOUND, 'EV002', 'venue template not found',
+    PERFORM evently._require(FOUND, 'NOT_FOUND', 'venue template not found',
         format('Venue template %s does not exist.', venue_template_id));
     PERFORM evently._require(EXISTS (SELECT 1 FROM evently.venue_sections s
                                       WHERE s.template_id = create_event.venue_template_id),
-        'EV001', 'venue template has no sections',
+        'INVALID_ARGUMENT', 'venue template has no sections',
         format('Venue template %s has no seats to sell.', venue_template_id));
     PERFORM evently._require(created_by IS NULL OR EXISTS (SELECT 1 FROM evently.users u
                                                            WHERE u.id = create_event.created_by),
-        'EV002', 'user not found', format('User %s does not exist.', created_by));
+        'NOT_FOUND', 'user not found', format('User %s does not exist.', created_by));
     PERFORM evently._require(jsonb_typeof(coalesce(section_multipliers, '{}')) = 'object'
                              AND jsonb_typeof(coalesce(settings, '{}')) = 'object',
-        'EV001', 'invalid event options', 'section_multipliers and settings are JSON objects.');
+        'INVALID_ARGUMENT', 'invalid event options', 'section_multipliers and settings are JSON objects.');
     SELECT string_agg(k, ', ') INTO unknown
       FROM jsonb_object_keys(coalesce(section_multipliers, '{}')) k
      WHERE NOT EXISTS (SELECT 1 FROM evently.venue_sections s
                         WHERE s.template_id = create_event.venue_template_id
                           AND (s.name = k OR s.id::text = k));
-    PERFORM evently._require(unknown IS NULL, 'EV001', 'unknown section in pricing',
+    PERFORM evently._require(unknown IS NULL, 'INVALID_ARGUMENT', 'unknown section in pricing',
         format('Sections %s are not in the venue template.', unknown));
     SELECT string_agg(coalesce(t, 'NULL'), ', ') INTO unknown FROM unnest(coalesce(tags, '{}')) t
      WHERE NOT EXISTS (SELECT 1 FROM evently.tags g WHERE g.slug = t AND g.is_active);
-    PERFORM evently._require(unknown IS NULL, 'EV001', 'unknown tag',
+    PERFORM evently._require(unknown IS NULL, 'INVALID_ARGUMENT', 'unknown tag',
         format('Tags %s are not active tag slugs.', unknown));
     SELECT string_agg(k, ', ') INTO unknown FROM jsonb_object_keys(coalesce(settings, '{}')) k
      WHERE k NOT IN ('hold_ttl', 'max_seats_per_hold', 'max_seats_per_user', 'offer_window');
-    PERFORM evently._require(unknown IS NULL, 'EV001', 'unknown event setting',
+    PERFORM evently._require(unknown IS NULL, 'INVALID_ARGUMENT', 'unknown event setting',
         format('Settings %s are not hold_ttl, max_seats_per_hold, max_seats_per_user or offer_window.', unknown));
 
     BEGIN
@@ -252,7 +252,7 @@ BEGIN
     EXCEPTION
         WHEN check_violation OR invalid_text_representation OR invalid_datetime_format
           OR numeric_value_out_of_range OR datetime_field_overflow THEN
-            PERFORM evently._fail('EV001', 'invalid event settings', SQLERRM);
+            PERFORM evently._fail('INVALID_ARGUMENT', 'invalid event settings', SQLERRM);
     END;
     INSERT INTO evently.event_tags (event_id, tag_id)
     SELECT new_id, g.id FROM evently.tags g WHERE g.slug = ANY (coalesce(tags, '{}'));
@@ -312,7 +312,7 @@ DECLARE
     events jsonb;
 BEGIN
     PERFORM evently._require(coalesce(q->>'status', 'published') IN ('published', 'cancelled', 'completed'),
-        'EV001', 'Invalid query parameters',
+        'INVALID_ARGUMENT', 'Invalid query parameters',
         format('status=%s is not published, cancelled or completed.', q->>'status'));
     WITH matching AS (
         SELECT e.id, e.date_time FROM evently.events e
@@ -358,7 +358,7 @@ DECLARE
 BEGIN
     SELECT venue_template_id INTO tpl_id FROM evently.events
      WHERE id = (req->'path'->>'eventId')::uuid;
-    PERFORM evently._require(tpl_id IS NOT NULL, 'EV002', 'event not found',
+    PERFORM evently._require(tpl_id IS NOT NULL, 'NOT_FOUND', 'event not found',
         format('Event %s does not exist.', req->'path'->>'eventId'));
     RETURN coalesce((SELECT jsonb_agg(jsonb_build_object(
                 'id', s.id, 'template_id', s.template_id, 'name', s.name, 'description', s.description,
@@ -410,7 +410,7 @@ BEGIN
       INTO doc
       FROM evently.events e JOIN evently.venue_templates t ON t.id = e.venue_template_id
      WHERE e.id = ev_id;
-    PERFORM evently._require(doc IS NOT NULL, 'EV002', 'event not found',
+    PERFORM evently._require(doc IS NOT NULL, 'NOT_FOUND', 'event not found',
         format('Event %s does not exist.', ev_id));
     RETURN doc;
 END
@@ -429,8 +429,8 @@ BEGIN
     FOR item IN SELECT * FROM jsonb_array_elements(b->'section_pricing') LOOP
         PERFORM evently._require(jsonb_typeof(item) = 'object' AND item->>'section_id' ~* '^[0-9a-f-]{36}$'
                                  AND jsonb_typeof(item->'price_multiplier') = 'number',
-            'EV001', 'invalid section pricing', 'Each item is {"section_id": uuid, "price_multiplier": number}.');
-        PERFORM evently._require(NOT multipliers ? (item->>'section_id'), 'EV001',
+            'INVALID_ARGUMENT', 'invalid section pricing', 'Each item is {"section_id": uuid, "price_multiplier": number}.');
+        PERFORM evently._require(NOT multipliers ? (item->>'section_id'), 'INVALID_ARGUMENT',
             'duplicate section ID in pricing', format('Section %s is priced twice.', item->>'section_id'));
         multipliers := multipliers || jsonb_build_object(item->>'section_id', item->'price_multiplier');
     END LOOP;
@@ -455,23 +455,23 @@ DECLARE
 BEGIN
     PERFORM evently._require_admin(actor);
     SELECT * INTO ev FROM evently.events WHERE id = (req->'path'->>'eventId')::uuid FOR UPDATE;
-    PERFORM evently._require(FOUND, 'EV002', 'event not found',
+    PERFORM evently._require(FOUND, 'NOT_FOUND', 'event not found',
         format('Event %s does not exist.', req->'path'->>'eventId'));
-    PERFORM evently._require(ev.status = 'published', 'EV007',
+    PERFORM evently._require(ev.status = 'published', 'EVENT_CLOSED',
         format('cannot update event with status: %s', ev.status), 'Cancelled and completed events are final.');
-    PERFORM evently._require(new_time IS NULL OR new_time > now(), 'EV001', 'event date must be in the future',
+    PERFORM evently._require(new_time IS NULL OR new_time > now(), 'INVALID_ARGUMENT', 'event date must be in the future',
         format('%s is not after now.', new_time));
     PERFORM evently._require(new_status IS NULL OR new_status IN ('published', 'cancelled', 'completed'),
-        'EV001', 'invalid status', format('Status %L is not published, cancelled or completed.', new_status));
-    PERFORM evently._require(b->'base_price' IS NULL OR (b->>'base_price')::numeric >= 0, 'EV001',
+        'INVALID_ARGUMENT', 'invalid status', format('Status %L is not published, cancelled or completed.', new_status));
+    PERFORM evently._require(b->'base_price' IS NULL OR (b->>'base_price')::numeric >= 0, 'INVALID_ARGUMENT',
         'invalid base price', 'A base price is at least 0.');
-    PERFORM evently._require(coalesce(length(b->>'name'), 3) BETWEEN 3 AND 255, 'EV001', 'invalid event name',
+    PERFORM evently._require(coalesce(length(b->>'name'), 3) BETWEEN 3 AND 255, 'INVALID_ARGUMENT', 'invalid event name',
         'An event name has 3 to 255 characters.');
     IF b ? 'tags' THEN
         PERFORM evently._require(NOT EXISTS (
                 SELECT 1 FROM jsonb_array_elements_text(b->'tags') t
                  WHERE NOT EXISTS (SELECT 1 FROM evently.tags g WHERE g.slug = t AND g.is_active)),
-            'EV001', 'tag validation failed', 'Every tag must be the slug of an active tag.');
+            'INVALID_ARGUMENT', 'tag validation failed', 'Every tag must be the slug of an active tag.');
         DELETE FROM evently.event_tags WHERE event_id = ev.id;
         INSERT INTO evently.event_tags (event_id, tag_id)
         SELECT ev.id, g.id FROM evently.tags g WHERE g.slug IN (SELECT jsonb_array_elements_text(b->'tags'));
@@ -485,7 +485,7 @@ BEGIN
                updated_by = actor, updated_at = now()
          WHERE id = ev.id;
     EXCEPTION WHEN check_violation OR numeric_value_out_of_range THEN
-        PERFORM evently._fail('EV001', 'invalid event', SQLERRM);
+        PERFORM evently._fail('INVALID_ARGUMENT', 'invalid event', SQLERRM);
     END;
     IF b ? 'base_price' THEN
         -- seats not yet sold take the new price
@@ -527,9 +527,9 @@ DECLARE
 BEGIN
     PERFORM evently._require_admin(actor);
     PERFORM 1 FROM evently.events WHERE id = ev_id FOR UPDATE;
-    PERFORM evently._require(FOUND, 'EV002', 'event not found', format('Event %s does not exist.', ev_id));
+    PERFORM evently._require(FOUND, 'NOT_FOUND', 'event not found', format('Event %s does not exist.', ev_id));
     PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.holds WHERE event_id = ev_id),
-        'EV014', 'cannot delete event with existing bookings. Consider canceling the event instead',
+        'IN_USE', 'cannot delete event with existing bookings. Consider canceling the event instead',
         format('Event %s has holds or bookings.', ev_id));
     DELETE FROM evently.waitlist_entries WHERE event_id = ev_id;
     DELETE FROM evently.events WHERE id = ev_id;
@@ -562,7 +562,7 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     ev text := req->'query'->>'event_id';
 BEGIN
-    PERFORM evently._require(ev ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$', 'EV001',
+    PERFORM evently._require(ev ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$', 'INVALID_ARGUMENT',
         'Event ID is required', 'Pass event_id=<uuid> in the query.');
     RETURN coalesce((SELECT jsonb_agg(jsonb_build_object('id', s.id, 'seat_number', s.seat_number, 'row', s."row",
                                                          'position', s.position, 'status', 'AVAILABLE',

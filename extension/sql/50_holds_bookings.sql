@@ -81,7 +81,7 @@ DECLARE
 BEGIN
     PERFORM evently._require(hold IS NOT NULL AND ((hold->>'user_id')::uuid = actor
                                                    OR evently._require_actor(actor) = 'ADMIN'),
-        'EV002', 'hold not found', format('Hold %s does not exist.', req->'path'->>'holdId'));
+        'NOT_FOUND', 'hold not found', format('Hold %s does not exist.', req->'path'->>'holdId'));
     RETURN hold;
 END
 $$;
@@ -101,7 +101,7 @@ DECLARE
 BEGIN
     SELECT event_id INTO hold_event FROM evently.holds
      WHERE id = (b->>'hold_id')::uuid AND user_id = actor;
-    PERFORM evently._require(hold_event IS NULL OR hold_event = (b->>'event_id')::uuid, 'EV001',
+    PERFORM evently._require(hold_event IS NULL OR hold_event = (b->>'event_id')::uuid, 'INVALID_ARGUMENT',
         'event ID mismatch', format('Hold %s is for event %s, not %s.', b->>'hold_id', hold_event,
                                     b->>'event_id'));
     RETURN evently.confirm_booking((b->>'hold_id')::uuid, actor, b->>'payment_method',
@@ -117,7 +117,7 @@ DECLARE
 BEGIN
     PERFORM evently._require(booking IS NOT NULL AND ((booking->>'user_id')::uuid = actor
                                                       OR evently._require_actor(actor) = 'ADMIN'),
-        'EV002', 'booking not found', format('Booking %s does not exist.', req->'path'->>'id'));
+        'NOT_FOUND', 'booking not found', format('Booking %s does not exist.', req->'path'->>'id'));
     RETURN booking;
 END
 $$;
@@ -161,7 +161,7 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     subject uuid := (req->'path'->>'userId')::uuid;
 BEGIN
-    PERFORM evently._require(subject = actor OR evently._require_actor(actor) = 'ADMIN', 'EV003',
+    PERFORM evently._require(subject = actor OR evently._require_actor(actor) = 'ADMIN', 'FORBIDDEN',
         'Access denied', format('User %s may not read the holds of user %s.', actor, subject));
     RETURN coalesce((SELECT jsonb_agg(jsonb_build_object(
                 'hold_id', h.id, 'user_id', h.user_id, 'event_id', h.event_id,
@@ -197,9 +197,9 @@ DECLARE
     h record;
 BEGIN
     SELECT * INTO h FROM evently.holds WHERE id = (req->'path'->>'holdId')::uuid;
-    PERFORM evently._require(FOUND AND h.user_id = actor, 'EV002', 'hold not found',
+    PERFORM evently._require(FOUND AND h.user_id = actor, 'NOT_FOUND', 'hold not found',
         format('Hold %s does not exist.', req->'path'->>'holdId'));
-    PERFORM evently._require(h.status = 'ACTIVE' AND h.expires_at > now(), 'EV005', 'hold has expired',
+    PERFORM evently._require(h.status = 'ACTIVE' AND h.expires_at > now(), 'HOLD_EXPIRED', 'hold has expired',
         format('Hold %s is %s.', h.id, CASE WHEN h.status = 'ACTIVE' THEN 'past its expiry' ELSE h.status END));
     RETURN jsonb_build_object('valid', true,
         'details', jsonb_build_object('hold_id', h.id, 'user_id', h.user_id, 'event_id', h.event_id,
@@ -219,7 +219,7 @@ DECLARE
     off int := evently._int_param(req, 'offset', 0, 0, 1000000000);
 BEGIN
     PERFORM evently._require_admin(actor);
-    PERFORM evently._require(EXISTS (SELECT 1 FROM evently.events WHERE id = ev), 'EV002', 'event not found',
+    PERFORM evently._require(EXISTS (SELECT 1 FROM evently.events WHERE id = ev), 'NOT_FOUND', 'event not found',
         format('Event %s does not exist.', ev));
     RETURN jsonb_build_object(
         'bookings', coalesce((SELECT jsonb_agg(d.doc ORDER BY b.created_at DESC, b.id)

@@ -42,28 +42,28 @@ DECLARE
 BEGIN
     SELECT e.date_time INTO event_at FROM evently.events e
      WHERE e.id = set_cancellation_policy.event_id FOR UPDATE;
-    PERFORM evently._require(FOUND, 'EV002', 'event not found',
+    PERFORM evently._require(FOUND, 'NOT_FOUND', 'event not found',
         format('Event %s does not exist.', event_id));
-    PERFORM evently._require(allow_cancellation IS NOT NULL, 'EV001',
+    PERFORM evently._require(allow_cancellation IS NOT NULL, 'INVALID_ARGUMENT',
         'allow_cancellation is required', 'Pass true or false.');
-    PERFORM evently._require(isfinite(cancellation_deadline), 'EV001',
+    PERFORM evently._require(isfinite(cancellation_deadline), 'INVALID_ARGUMENT',
         'cancellation deadline is required', 'Pass the last moment a booking may be cancelled.');
     PERFORM evently._require(actor_id IS NULL OR evently._user_role(actor_id) IS NOT NULL,
-        'EV002', 'user not found', format('User %s does not exist.', actor_id));
-    PERFORM evently._require(cancellation_deadline <= event_at, 'EV001',
+        'NOT_FOUND', 'user not found', format('User %s does not exist.', actor_id));
+    PERFORM evently._require(cancellation_deadline <= event_at, 'INVALID_ARGUMENT',
         'cancellation deadline is after the event',
         format('Deadline %s is after the event''s start %s.', cancellation_deadline, event_at));
-    PERFORM evently._require(fee_kind IN ('NONE', 'FIXED', 'PERCENTAGE'), 'EV001',
+    PERFORM evently._require(fee_kind IN ('NONE', 'FIXED', 'PERCENTAGE'), 'INVALID_ARGUMENT',
         'invalid fee type', format('Fee type %L is not NONE, FIXED or PERCENTAGE.', fee_type));
     PERFORM evently._require(fee_amount IS NOT NULL AND fee_amount >= 0 AND fee_amount < 1e10,
-        'EV001', 'invalid fee amount', format('Fee amount %s is not a non-negative amount.', fee_amount));
-    PERFORM evently._require(fee_kind <> 'FIXED' OR fee_amount > 0, 'EV001',
+        'INVALID_ARGUMENT', 'invalid fee amount', format('Fee amount %s is not a non-negative amount.', fee_amount));
+    PERFORM evently._require(fee_kind <> 'FIXED' OR fee_amount > 0, 'INVALID_ARGUMENT',
         'fixed fee amount must be greater than 0', format('Fee amount is %s.', fee_amount));
-    PERFORM evently._require(fee_kind <> 'PERCENTAGE' OR fee_amount <= 100, 'EV001',
+    PERFORM evently._require(fee_kind <> 'PERCENTAGE' OR fee_amount <= 100, 'INVALID_ARGUMENT',
         'percentage fee must be between 0 and 100', format('Fee amount is %s.', fee_amount));
-    PERFORM evently._require(fee_kind <> 'NONE' OR fee_amount = 0, 'EV001',
+    PERFORM evently._require(fee_kind <> 'NONE' OR fee_amount = 0, 'INVALID_ARGUMENT',
         'fee type NONE takes no amount', format('Fee amount is %s.', fee_amount));
-    PERFORM evently._require(refund_processing_days BETWEEN 0 AND 30, 'EV001',
+    PERFORM evently._require(refund_processing_days BETWEEN 0 AND 30, 'INVALID_ARGUMENT',
         'invalid refund processing days', format('%s is not between 0 and 30.', refund_processing_days));
 
     INSERT INTO evently.cancellation_policies AS p (event_id, allow_cancellation,
@@ -108,7 +108,7 @@ DECLARE
 BEGIN
     PERFORM evently._require(doc IS NOT NULL AND ((doc->>'user_id')::uuid = actor
                                                   OR evently._require_actor(actor) = 'ADMIN'),
-        'EV002', 'cancellation not found', format('Cancellation %s does not exist.', req->'path'->>'id'));
+        'NOT_FOUND', 'cancellation not found', format('Cancellation %s does not exist.', req->'path'->>'id'));
     RETURN doc;
 END
 $$;
@@ -124,19 +124,19 @@ BEGIN
     PERFORM evently._require_admin(actor);
     exists_already := EXISTS (SELECT 1 FROM evently.cancellation_policies WHERE event_id = ev_id);
     PERFORM evently._require(exists_already = (req->>'method' = 'PUT'),
-        CASE WHEN exists_already THEN 'EV010' ELSE 'EV002' END,
+        CASE WHEN exists_already THEN 'ALREADY_EXISTS' ELSE 'NOT_FOUND' END,
         CASE WHEN exists_already THEN 'cancellation policy already exists for this event'
              ELSE 'cancellation policy not found' END,
         format('Event %s; create with POST, replace with PUT.', ev_id));
-    PERFORM evently._require((b->>'cancellation_deadline')::timestamptz > now(), 'EV001',
+    PERFORM evently._require((b->>'cancellation_deadline')::timestamptz > now(), 'INVALID_ARGUMENT',
         'cancellation deadline must be in the future', format('%s is not after now.', b->>'cancellation_deadline'));
-    PERFORM evently._require(coalesce((b->>'refund_processing_days')::int, 5) BETWEEN 1 AND 30, 'EV001',
+    PERFORM evently._require(coalesce((b->>'refund_processing_days')::int, 5) BETWEEN 1 AND 30, 'INVALID_ARGUMENT',
         'invalid refund processing days', 'Refunds are processed in 1 to 30 days.');
     RETURN evently.set_cancellation_policy(ev_id, (b->>'allow_cancellation')::boolean,
         (b->>'cancellation_deadline')::timestamptz, b->>'fee_type', coalesce((b->>'fee_amount')::numeric, 0),
         coalesce((b->>'refund_processing_days')::int, 5), actor);
 EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
-    PERFORM evently._fail('EV001', 'invalid cancellation deadline',
+    PERFORM evently._fail('INVALID_ARGUMENT', 'invalid cancellation deadline',
         format('%L is not an RFC 3339 time.', b->>'cancellation_deadline'));
 END
 $$;
@@ -148,7 +148,7 @@ DECLARE
     doc jsonb := evently.policy_json((req->'path'->>'eventId')::uuid);
 BEGIN
     PERFORM evently._require_admin(actor);
-    PERFORM evently._require(doc IS NOT NULL, 'EV002', 'Cancellation policy not found',
+    PERFORM evently._require(doc IS NOT NULL, 'NOT_FOUND', 'Cancellation policy not found',
         format('cancellation policy not found for event: %s', req->'path'->>'eventId'));
     RETURN doc;
 END

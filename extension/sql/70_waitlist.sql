@@ -27,19 +27,19 @@ DECLARE
     new_id uuid;
     queue_length int;
 BEGIN
-    PERFORM evently._require(quantity BETWEEN 1 AND 10, 'EV001', 'invalid waitlist quantity',
+    PERFORM evently._require(quantity BETWEEN 1 AND 10, 'INVALID_ARGUMENT', 'invalid waitlist quantity',
         format('Quantity %s is not between 1 and 10.', coalesce(quantity::text, 'NULL')));
     PERFORM evently._require(EXISTS (SELECT 1 FROM evently.users u
                                       WHERE u.id = join_waitlist.user_id AND u.status = 'ACTIVE'),
-        'EV002', 'user not found', format('User %s does not exist or is banned.', user_id));
+        'NOT_FOUND', 'user not found', format('User %s does not exist or is banned.', user_id));
     SELECT e.status, e.date_time, e.max_seats_per_hold INTO ev
       FROM evently.events e WHERE e.id = join_waitlist.event_id;
-    PERFORM evently._require(FOUND, 'EV002', 'event not found',
+    PERFORM evently._require(FOUND, 'NOT_FOUND', 'event not found',
         format('Event %s does not exist.', event_id));
-    PERFORM evently._require(ev.status = 'published' AND ev.date_time > now(), 'EV007',
+    PERFORM evently._require(ev.status = 'published' AND ev.date_time > now(), 'EVENT_CLOSED',
         'event is not open for booking',
         format('Event %s is %s and starts at %s.', event_id, ev.status, ev.date_time));
-    PERFORM evently._require(quantity <= ev.max_seats_per_hold, 'EV006',
+    PERFORM evently._require(quantity <= ev.max_seats_per_hold, 'LIMIT_EXCEEDED',
         'waitlist quantity over the per-hold limit',
         format('Quantity %s is over the event''s limit of %s seats per hold.',
                quantity, ev.max_seats_per_hold));
@@ -49,11 +49,11 @@ BEGIN
             SELECT 1 FROM evently.waitlist_entries w
              WHERE w.event_id = join_waitlist.event_id AND w.user_id = join_waitlist.user_id
                AND w.status IN ('ACTIVE', 'NOTIFIED')),
-        'EV010', 'user is already on the waitlist',
+        'ALREADY_EXISTS', 'user is already on the waitlist',
         format('User %s already waits for event %s.', user_id, event_id));
     SELECT count(*) INTO queue_length FROM evently.waitlist_entries w
      WHERE w.event_id = join_waitlist.event_id AND w.status = 'ACTIVE';
-    PERFORM evently._require(queue_length < 10000, 'EV013', 'waitlist is full',
+    PERFORM evently._require(queue_length < 10000, 'WAITLIST_FULL', 'waitlist is full',
         format('Event %s has 10000 people waiting.', event_id));
     INSERT INTO evently.waitlist_entries (event_id, user_id, position, quantity, preferences)
     SELECT join_waitlist.event_id, join_waitlist.user_id, coalesce(max(w.position), 0) + 1,
@@ -77,7 +77,7 @@ BEGIN
     SELECT w.id, w.status, w.hold_id INTO entry FROM evently.waitlist_entries w
      WHERE w.event_id = leave_waitlist.event_id AND w.user_id = leave_waitlist.user_id
        AND w.status IN ('ACTIVE', 'NOTIFIED');
-    PERFORM evently._require(FOUND, 'EV002', 'waitlist entry not found',
+    PERFORM evently._require(FOUND, 'NOT_FOUND', 'waitlist entry not found',
         format('User %s is not waiting for event %s.', user_id, event_id));
     IF entry.status = 'NOTIFIED' AND EXISTS (SELECT 1 FROM evently.holds h
                                               WHERE h.id = entry.hold_id AND h.expires_at > now()) THEN
@@ -139,7 +139,7 @@ BEGIN
     SELECT id INTO entry_id FROM evently.waitlist_entries
      WHERE event_id = (req->'path'->>'event_id')::uuid AND user_id = actor
      ORDER BY joined_at DESC LIMIT 1;
-    PERFORM evently._require(entry_id IS NOT NULL, 'EV002', 'waitlist entry not found',
+    PERFORM evently._require(entry_id IS NOT NULL, 'NOT_FOUND', 'waitlist entry not found',
         format('User %s has not joined the waitlist of event %s.', actor, req->'path'->>'event_id'));
     RETURN evently._waitlist_status_json(entry_id);
 END
@@ -185,7 +185,7 @@ DECLARE
 BEGIN
     PERFORM evently._require_admin(actor);
     PERFORM evently._require(wanted IS NULL OR wanted IN ('ACTIVE', 'NOTIFIED', 'EXPIRED', 'CONVERTED', 'CANCELLED'),
-        'EV001', 'Invalid status filter', format('status=%s is not a waitlist status.', wanted));
+        'INVALID_ARGUMENT', 'Invalid status filter', format('status=%s is not a waitlist status.', wanted));
     SELECT count(*) INTO total FROM evently.waitlist_entries
      WHERE event_id = ev AND (wanted IS NULL OR status = wanted);
     RETURN jsonb_build_object(

@@ -13,7 +13,7 @@ DECLARE
 BEGIN
     PERFORM evently._require(jsonb_typeof(message) = 'object' AND message->>'id' ~ '^[0-9]{1,18}$'
                              AND message->>'user_id' IS NOT NULL,
-        'EV001', 'invalid notification message', 'A message needs a numeric id and a user_id.');
+        'INVALID_ARGUMENT', 'invalid notification message', 'A message needs a numeric id and a user_id.');
     SELECT name INTO event_name FROM evently.events WHERE id = (message->>'event_id')::uuid;
     CASE message->>'type'
         WHEN 'booking.confirmed' THEN

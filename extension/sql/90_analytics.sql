@@ -25,7 +25,7 @@ BEGIN
                                                FROM evently.bookings WHERE event_id = e.id AND status = 'CONFIRMED'
                                               GROUP BY 1) x), '[]'))
       INTO doc FROM evently.events e WHERE e.id = ev;
-    PERFORM evently._require(doc IS NOT NULL, 'EV002', 'event not found', format('Event %s does not exist.', ev));
+    PERFORM evently._require(doc IS NOT NULL, 'NOT_FOUND', 'event not found', format('Event %s does not exist.', ev));
     RETURN doc;
 END
 $$;

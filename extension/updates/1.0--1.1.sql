@@ -7,3 +7,9 @@
 -- (a renamed parameter, another return type: DROP the old one here); a change
 -- to 00_schema.sql always needs its twin here.  tests/upgrade/run.sh proves
 -- that both paths give the same schema.
+
+-- _fail and _require take an error's name, not its SQLSTATE (C, errors.c);
+-- their parameters are renamed, which CREATE OR REPLACE cannot do, and
+-- _require gains a hint.
+DROP FUNCTION evently._fail(text, text, text, text);
+DROP FUNCTION evently._require(boolean, text, text, text);
