@@ -74,7 +74,7 @@ shim/evently-%: shim/%.c shim/kafka.c shim/log.c shim/kafka.h shim/shim.h
 	$(CC) $(SHIM_CFLAGS) -I$(shell $(PG_CONFIG) --includedir) -o $@ shim/$*.c shim/kafka.c shim/log.c \
 	    -lrdkafka -ljansson -lpq
 
-.PHONY: deps run stop test bench
+.PHONY: deps run stop test bench test-regress test-isolation test-upgrade test-stress test-shim test-bridge expected
 
 deps:
 	@bash tests/deps.sh
@@ -89,6 +89,25 @@ stop:
 test: deps
 	@$(MAKE) --no-print-directory all && $(SUDO) $(MAKE) --no-print-directory install
 	@bash tests/run-tests.sh
+
+# One suite, or some of its files (README, Developing):
+#   make test-regress REGRESS="01_hold 03_cancel"
+#   make test-isolation ISOLATION=hold-hold
+#   make test-shim PROVE_TESTS=tests/shim/t/003_booking_flow.pl
+test-regress test-isolation test-upgrade test-stress test-shim test-bridge: deps
+	@$(MAKE) --no-print-directory all && $(SUDO) $(MAKE) --no-print-directory install
+	@REGRESS="$(call given,REGRESS)" ISOLATION="$(call given,ISOLATION)" PROVE_TESTS="$(PROVE_TESTS)" \
+	    bash tests/run-tests.sh $(@:test-%=%)
+
+# a variable's value if set on make's command line, else nothing
+given = $(if $(filter command line,$(origin $(1))),$($(1)))
+
+# After a run, take its output as the new expected output of the files that
+# ran: only once the diff in $(TEST_OUT)/*/regression.diffs is what you meant
+# (then read `git diff expected/ tests/isolation/expected/` before committing).
+expected:
+	@for f in $(wildcard $(TEST_OUT)/regress/results/*.out); do cp -v $$f expected/; done
+	@for f in $(wildcard $(TEST_OUT)/isolation/results/*.out); do cp -v $$f tests/isolation/expected/; done
 
 bench: deps
 	@$(MAKE) --no-print-directory all && $(SUDO) $(MAKE) --no-print-directory install
