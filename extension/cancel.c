@@ -6,12 +6,17 @@
  * PERCENTAGE -> total * amount / 100, capped at the total and rounded to
  * cents.  Booking, tickets, payment, seats and the cancellation record change
  * in one transaction, and the freed seats are offered to the waitlist before
- * anyone else can hold them.  Lock order: queue lock, booking row, seats.
+ * anyone else can hold them.  Once the event has started (or is over, or
+ * cancelled) a buyer can no longer cancel, whatever the deadline says: only
+ * cancelling the event refunds then, in full and whatever the policy
+ * (evently._refund_event_bookings, called by the SQL that cancels an event).
+ * Lock order: queue lock, booking rows (in id order), seats.
  */
 #include "evently.h"
 
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 
 typedef struct PolicyVerdict
 {
@@ -66,8 +71,32 @@ enforce_policy(pg_uuid_t *event_id, pg_uuid_t *booking_id)
 						  uuid_text(event_id), v.deadline));
 }
 
+/* A buyer may cancel only before the event starts, and not once it is cancelled or over. */
+static void
+check_event_not_started(pg_uuid_t *event_id)
+{
+	static SqlStmt q = SQL_STMT(
+		"SELECT status, date_time <= now(), date_time::text FROM evently.events WHERE id = $1",
+		1, UUIDOID);
+	Datum		arg = UUIDPGetDatum(event_id);
+	char	   *status;
+
+	stmt_run(&q, &arg, NULL, SPI_OK_SELECT);
+	status = result_text(0, 1);
+	if (strcmp(status, "published") != 0 || result_bool(0, 2))
+		ereport(ERROR, errcode(EV_CANCELLATION_REFUSED), errmsg("event has already started"),
+				errdetail("Event %s is %s and starts at %s; its bookings can no longer be cancelled.",
+						  uuid_text(event_id), status, result_text(0, 3)),
+				errhint("Only cancelling the event refunds its bookings now."));
+}
+
+/*
+ * Cancel one booking (locked by the caller): booking, cancellation record,
+ * tickets, payment and seats.  The fee follows the event's policy, or is
+ * waived (a full refund) when the event itself is cancelled.
+ */
 static pg_uuid_t *
-cancel_booking(pg_uuid_t *booking_id, pg_uuid_t *actor_id, const char *reason)
+cancel_booking(pg_uuid_t *booking_id, pg_uuid_t *actor_id, const char *reason, bool waive_fee)
 {
 	static SqlStmt q = SQL_STMT(
 		"WITH b AS ("
@@ -76,11 +105,12 @@ cancel_booking(pg_uuid_t *booking_id, pg_uuid_t *actor_id, const char *reason)
 		"           version = version + 1"
 		"     WHERE id = $1 RETURNING id, event_id, total_price),"
 		" fee AS ("
-		"    SELECT b.id, b.total_price, least(b.total_price, round(CASE p.fee_type"
-		"               WHEN 'FIXED' THEN p.fee_amount"
-		"               WHEN 'PERCENTAGE' THEN b.total_price * p.fee_amount / 100"
-		"               ELSE 0 END, 2)) AS amount"
-		"      FROM b JOIN evently.cancellation_policies p ON p.event_id = b.event_id),"
+		"    SELECT b.id, b.total_price, CASE WHEN $4 THEN 0"
+		"               ELSE least(b.total_price, round(CASE p.fee_type"
+		"                    WHEN 'FIXED' THEN p.fee_amount"
+		"                    WHEN 'PERCENTAGE' THEN b.total_price * p.fee_amount / 100"
+		"                    ELSE 0 END, 2)) END AS amount"
+		"      FROM b LEFT JOIN evently.cancellation_policies p ON p.event_id = b.event_id),"
 		" c AS ("
 		"    INSERT INTO evently.cancellations (booking_id, cancelled_by, processed_at,"
 		"                                       cancellation_fee, refund_amount, reason)"
@@ -93,17 +123,22 @@ cancel_booking(pg_uuid_t *booking_id, pg_uuid_t *actor_id, const char *reason)
 		"       SET status = 'REFUNDED', refund_amount = c.refund_amount, refunded_at = now(),"
 		"           updated_at = now()"
 		"      FROM c WHERE booking_id = $1 AND status = 'COMPLETED')"
-		" SELECT id FROM c", 3, UUIDOID, UUIDOID, TEXTOID);
+		" SELECT id FROM c", 4, UUIDOID, UUIDOID, TEXTOID, BOOLOID);
 	static SqlStmt free_seats = SQL_STMT(
 		"WITH locked AS (SELECT seat_id FROM evently.event_seats WHERE booking_id = $1"
 		"                 ORDER BY seat_id FOR UPDATE)"
 		" UPDATE evently.event_seats es SET status = 'AVAILABLE', booking_id = NULL"
 		"   FROM locked WHERE es.booking_id = $1 AND es.seat_id = locked.seat_id", 1, UUIDOID);
-	Datum		args[3] = {UUIDPGetDatum(booking_id), UUIDPGetDatum(actor_id),
-	reason ? CStringGetTextDatum(reason) : (Datum) 0};
+	Datum		args[4] = {UUIDPGetDatum(booking_id), actor_id ? UUIDPGetDatum(actor_id) : (Datum) 0,
+		reason ? CStringGetTextDatum(reason) : (Datum) 0, BoolGetDatum(waive_fee)};
+	char		nulls[5] = "    ";
 	pg_uuid_t  *cancellation_id;
 
-	if (stmt_run(&q, args, reason ? "   " : "  n", SPI_OK_SELECT) != 1)
+	if (!actor_id)
+		nulls[1] = 'n';
+	if (!reason)
+		nulls[2] = 'n';
+	if (stmt_run(&q, args, nulls, SPI_OK_SELECT) != 1)
 		elog(ERROR, "booking %s was not cancelled", uuid_text(booking_id));
 	cancellation_id = result_uuid(0, 1);
 	stmt_run(&free_seats, args, NULL, SPI_OK_UPDATE);
@@ -147,12 +182,13 @@ cancel_with_policy_body(FunctionCallInfo fcinfo)
 	if (strcmp(status, "CANCELLED") == 0)
 		ereport(ERROR, errcode(EV_ALREADY_PROCESSED), errmsg("booking is already cancelled"),
 				errdetail("Booking %s was cancelled before.", uuid_text(booking_id)));
+	check_event_not_started(event_id);
 	enforce_policy(event_id, booking_id);
 
-	cancellation_id = cancel_booking(booking_id, actor_id, reason);
+	cancellation_id = cancel_booking(booking_id, actor_id, reason, false);
 	cancellation = object_json(OBJECT_CANCELLATION, cancellation_id);
 	emit("booking.cancelled", event_id, owner_id, "booking", booking_id, cancellation, actor_id);
-	(void) promote_locked(event_id);
+	(void) promote_locked(event_id, INT_MAX);
 	commit_durably();
 	return cancellation;
 }
@@ -162,4 +198,55 @@ Datum
 evently_cancel_with_policy(PG_FUNCTION_ARGS)
 {
 	return engine_run(fcinfo, cancel_with_policy_body, true);
+}
+
+/*
+ * evently._refund_event_bookings(event_id uuid, actor uuid, reason text)
+ * RETURNS int: cancel every CONFIRMED booking of an event being cancelled,
+ * each with a full refund whatever the policy, and record booking.cancelled
+ * for each (SPEC section 9).  The caller holds the event's queue lock and
+ * has released its holds; returns how many bookings were cancelled.
+ */
+static Datum
+refund_event_bookings_body(FunctionCallInfo fcinfo)
+{
+	static SqlStmt lock_bookings = SQL_STMT(
+		"SELECT id, user_id FROM evently.bookings WHERE event_id = $1 AND status = 'CONFIRMED'"
+		" ORDER BY id FOR UPDATE", 1, UUIDOID);
+	pg_uuid_t  *event_id = ARG_UUID(0);
+	pg_uuid_t  *actor_id = ARG_UUID(1);
+	char	   *reason = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	MemoryContext per_booking = AllocSetContextCreate(CurrentMemoryContext, "evently refunds",
+													  ALLOCSET_DEFAULT_SIZES);
+	Datum		arg;
+	uint64		n;
+	SPITupleTable *bookings;
+
+	require_arg(event_id, "event_id");
+	check_reason(reason);
+	arg = UUIDPGetDatum(event_id);
+	n = stmt_run(&lock_bookings, &arg, NULL, SPI_OK_SELECT);
+	bookings = SPI_tuptable;	/* outlives the statements below, until SPI_finish */
+	for (uint64 i = 0; i < n; i++)
+	{
+		MemoryContext caller = MemoryContextSwitchTo(per_booking);
+		bool		isnull;
+		pg_uuid_t  *booking_id = DatumGetUUIDP(SPI_getbinval(bookings->vals[i], bookings->tupdesc, 1, &isnull));
+		pg_uuid_t  *owner_id = DatumGetUUIDP(SPI_getbinval(bookings->vals[i], bookings->tupdesc, 2, &isnull));
+		pg_uuid_t  *cancellation_id = cancel_booking(booking_id, actor_id, reason, true);
+
+		emit("booking.cancelled", event_id, owner_id, "booking", booking_id,
+			 object_json(OBJECT_CANCELLATION, cancellation_id), actor_id);
+		MemoryContextSwitchTo(caller);
+		MemoryContextReset(per_booking);
+	}
+	commit_durably();
+	return Int32GetDatum((int32) n);
+}
+
+PG_FUNCTION_INFO_V1(evently_refund_event_bookings);
+Datum
+evently_refund_event_bookings(PG_FUNCTION_ARGS)
+{
+	return engine_run(fcinfo, refund_event_bookings_body, false);
 }

@@ -179,3 +179,26 @@ uuid_list_text(pg_uuid_t **ids, int n)
 		appendStringInfo(&buf, "%s%s", i ? ", " : "", uuid_text(ids[i]));
 	return buf.data;
 }
+
+/*
+ * Is this database's evently SQL at 1.1 yet?  One library serves every
+ * database of the cluster, and after a package upgrade a database keeps its
+ * 1.0 SQL until ALTER EXTENSION evently UPDATE; until then the engine serves
+ * 1.0's schema, so a statement that reads an object 1.1 added asks here
+ * first (README, Versions).  Looked up once per transaction.
+ */
+bool
+sql_is_1_1(void)
+{
+	static SqlStmt q = SQL_STMT("SELECT extversion <> '1.0' FROM pg_catalog.pg_extension"
+								" WHERE extname = 'evently'", 0, InvalidOid);
+	static LocalTransactionId checked_in = InvalidLocalTransactionId;
+	static bool answer;
+
+	if (checked_in != MyProc->lxid)
+	{
+		answer = stmt_run(&q, NULL, NULL, SPI_OK_SELECT) == 1 && result_bool(0, 1);
+		checked_in = MyProc->lxid;
+	}
+	return answer;
+}

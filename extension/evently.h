@@ -50,6 +50,9 @@ extern pg_uuid_t *result_uuid(uint64 row, int col);	/* NULL when SQL NULL */
 extern char *result_text(uint64 row, int col);			/* NULL when SQL NULL */
 
 extern char *uuid_text(pg_uuid_t *id);
+
+/* Has this database's evently SQL been updated to 1.1? (else it is 1.0) */
+extern bool sql_is_1_1(void);
 extern char *uuid_list_text(pg_uuid_t **ids, int n);
 
 /* ---- locks.c: the advisory-lock key space and durability choices ---- */
@@ -83,7 +86,7 @@ extern pg_uuid_t *create_hold(pg_uuid_t *event_id, pg_uuid_t *user_id,
 /* users: is the user an ADMIN? raises NOT_FOUND when the user is unknown */
 extern bool user_is_admin(pg_uuid_t *user_id);
 /* waitlist.c: offer free seats to the queue; caller holds the queue lock */
-extern Datum promote_locked(pg_uuid_t *event_id);
+extern Datum promote_locked(pg_uuid_t *event_id, int max_offers);
 /* waitlist.c: end an offer (CONVERTED or CANCELLED) and record it */
 extern void settle_offer(pg_uuid_t *entry_id, const char *new_status, const char *event_type,
 						 pg_uuid_t *event_id, pg_uuid_t *user_id, pg_uuid_t *actor_id);

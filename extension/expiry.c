@@ -85,7 +85,7 @@ expire_holds_body(FunctionCallInfo fcinfo)
 		if (try_lock_event_queue(event_id))
 		{
 			expired += expire_event_holds(event_id);
-			(void) promote_locked(event_id);
+			(void) promote_locked(event_id, INT_MAX);
 		}
 		MemoryContextSwitchTo(caller);
 		MemoryContextReset(per_event);

@@ -26,6 +26,7 @@ typedef struct HoldableEvent
 	bool		started;
 	int			max_per_hold;
 	int			max_per_user;
+	int			max_tickets_per_user;	/* held + sold; 0: no such limit */
 	Datum		hold_ttl;
 	bool		has_queue;
 } HoldableEvent;
@@ -96,16 +97,18 @@ static HoldableEvent
 read_event_for_hold(pg_uuid_t *event_id)
 {
 	/* key share: an event cannot be cancelled or deleted under a new hold */
-	static SqlStmt q = SQL_STMT(
-		"SELECT e.status, e.date_time <= now(), e.max_seats_per_hold, e.max_seats_per_user,"
-		"       e.hold_ttl,"
-		"       EXISTS (SELECT 1 FROM evently.waitlist_entries w"
-		"                WHERE w.event_id = e.id AND w.status = 'ACTIVE')"
-		"  FROM evently.events e WHERE e.id = $1 FOR KEY SHARE", 1, UUIDOID);
+#define HOLDABLE_EVENT(tickets_limit) \
+		"SELECT e.status, e.date_time <= now(), e.max_seats_per_hold, e.max_seats_per_user," \
+		"       e.hold_ttl," \
+		"       EXISTS (SELECT 1 FROM evently.waitlist_entries w" \
+		"                WHERE w.event_id = e.id AND w.status = 'ACTIVE'), " tickets_limit \
+		"  FROM evently.events e WHERE e.id = $1 FOR KEY SHARE"
+	static SqlStmt q = SQL_STMT(HOLDABLE_EVENT("coalesce(e.max_tickets_per_user, 0)"), 1, UUIDOID);
+	static SqlStmt q_1_0 = SQL_STMT(HOLDABLE_EVENT("0"), 1, UUIDOID);
 	Datum		arg = UUIDPGetDatum(event_id);
 	HoldableEvent ev;
 
-	if (stmt_run(&q, &arg, NULL, SPI_OK_SELECT) != 1)
+	if (stmt_run(sql_is_1_1() ? &q : &q_1_0, &arg, NULL, SPI_OK_SELECT) != 1)
 		ereport(ERROR, errcode(EV_NOT_FOUND), errmsg("event not found"),
 				errdetail("Event %s does not exist.", uuid_text(event_id)));
 	ev.status = result_text(0, 1);
@@ -115,6 +118,7 @@ read_event_for_hold(pg_uuid_t *event_id)
 	/* copied: the tuple table does not outlive the next statement */
 	ev.hold_ttl = datumCopy(result_datum(0, 5, NULL), false, sizeof(Interval));
 	ev.has_queue = result_bool(0, 6);
+	ev.max_tickets_per_user = result_int(0, 7);
 	if (strcmp(ev.status, "published") != 0 || ev.started)
 		ereport(ERROR, errcode(EV_EVENT_CLOSED), errmsg("event is not open for booking"),
 				errdetail("Event %s is %s%s.", uuid_text(event_id), ev.status,
@@ -170,11 +174,13 @@ report_missing_seats(pg_uuid_t *event_id, Datum seat_array)
 static void
 lock_and_check_seats(pg_uuid_t *event_id, Datum seat_array, int count, bool has_queue)
 {
+	/* a lapsed hold's seat that an ADMIN blocked meanwhile stays with nobody */
 	static SqlStmt q = SQL_STMT(
-		"SELECT seat_id, status, status = 'HELD' AND held_until <= now()"
-		"  FROM evently.event_seats"
-		" WHERE event_id = $1 AND seat_id = ANY ($2)"
-		" ORDER BY seat_id FOR UPDATE", 2, UUIDOID, UUIDARRAYOID);
+		"SELECT es.seat_id, es.status, es.status = 'HELD' AND es.held_until <= now(),"
+		"       EXISTS (SELECT 1 FROM evently.seats s WHERE s.id = es.seat_id AND s.status = 'BLOCKED')"
+		"  FROM evently.event_seats es"
+		" WHERE es.event_id = $1 AND es.seat_id = ANY ($2)"
+		" ORDER BY es.seat_id FOR UPDATE", 2, UUIDOID, UUIDARRAYOID);
 	Datum		args[2] = {UUIDPGetDatum(event_id), seat_array};
 	uint64		n = stmt_run(&q, args, NULL, SPI_OK_SELECT);
 	StringInfoData taken;
@@ -186,11 +192,13 @@ lock_and_check_seats(pg_uuid_t *event_id, Datum seat_array, int count, bool has_
 	{
 		char	   *status = result_text(i, 2);
 		bool		lapsed = result_bool(i, 3);
+		bool		blocked = result_bool(i, 4);
 
-		if (strcmp(status, "AVAILABLE") == 0 || (lapsed && !has_queue))
+		if (strcmp(status, "AVAILABLE") == 0 || (lapsed && !has_queue && !blocked))
 			continue;
 		appendStringInfo(&taken, "%s%s (%s)", taken.len ? ", " : "",
 						 uuid_text(result_uuid(i, 1)),
+						 lapsed && blocked ? "BLOCKED" :
 						 lapsed ? "offered to the waitlist first" : status);
 	}
 	if (taken.len)
@@ -199,31 +207,52 @@ lock_and_check_seats(pg_uuid_t *event_id, Datum seat_array, int count, bool has_
 				errhint("Pick other seats, or join the event's waitlist."));
 }
 
+/*
+ * The per-user limits of the event: seats under live holds (max_per_user),
+ * and, when the event sets one, seats held and bought together
+ * (max_tickets_per_user).  The caller holds the user's quota lock.
+ */
 static void
-check_user_quota(pg_uuid_t *event_id, pg_uuid_t *user_id, int count, int max_per_user)
+check_user_quota(pg_uuid_t *event_id, pg_uuid_t *user_id, int count, const HoldableEvent *ev)
 {
 	static SqlStmt q = SQL_STMT(
-		"SELECT coalesce(sum(seat_count), 0)::int FROM evently.holds"
-		" WHERE user_id = $1 AND event_id = $2 AND status = 'ACTIVE' AND expires_at > now()",
+		"SELECT (SELECT coalesce(sum(seat_count), 0)::int FROM evently.holds"
+		"         WHERE user_id = $1 AND event_id = $2 AND status = 'ACTIVE' AND expires_at > now()),"
+		"       (SELECT coalesce(sum(total_seats), 0)::int FROM evently.bookings"
+		"         WHERE user_id = $1 AND event_id = $2 AND status = 'CONFIRMED')",
 		2, UUIDOID, UUIDOID);
 	Datum		args[2] = {UUIDPGetDatum(user_id), UUIDPGetDatum(event_id)};
-	int			held;
+	int			held,
+				bought;
 
 	stmt_run(&q, args, NULL, SPI_OK_SELECT);
 	held = result_int(0, 1);
-	if (held + count > max_per_user)
+	bought = result_int(0, 2);
+	if (held + count > ev->max_per_user)
 		ereport(ERROR, errcode(EV_LIMIT_EXCEEDED), errmsg("too many seats held by this user"),
 				errdetail("User %s holds %d seats of event %s; %d more exceed the limit of %d.",
-						  uuid_text(user_id), held, uuid_text(event_id), count, max_per_user));
+						  uuid_text(user_id), held, uuid_text(event_id), count, ev->max_per_user));
+	if (ev->max_tickets_per_user > 0 && held + bought + count > ev->max_tickets_per_user)
+		ereport(ERROR, errcode(EV_LIMIT_EXCEEDED), errmsg("too many tickets for this user"),
+				errdetail("User %s holds %d and bought %d seats of event %s; %d more exceed the limit of %d tickets per user.",
+						  uuid_text(user_id), held, bought, uuid_text(event_id), count,
+						  ev->max_tickets_per_user));
 }
 
-/* The hold this user made with this key, if any; another event's is a conflict. */
+/*
+ * The hold this user made with this key, if any.  A key names one request:
+ * the same key for another event or other seats is a conflict, not a retry.
+ */
 static pg_uuid_t *
-hold_for_key(pg_uuid_t *user_id, const char *key, pg_uuid_t *event_id)
+hold_for_key(pg_uuid_t *user_id, const char *key, pg_uuid_t *event_id, Datum seat_array)
 {
-	static SqlStmt q = SQL_STMT("SELECT id, event_id FROM evently.holds"
-								" WHERE user_id = $1 AND idempotency_key = $2", 2, UUIDOID, TEXTOID);
-	Datum		args[2] = {UUIDPGetDatum(user_id), CStringGetTextDatum(key)};
+	static SqlStmt q = SQL_STMT(
+		"SELECT h.id, h.event_id,"
+		"       ARRAY(SELECT seat_id FROM evently.hold_seats WHERE hold_id = h.id ORDER BY 1)"
+		"       = ARRAY(SELECT x FROM unnest($3::uuid[]) x ORDER BY 1)"
+		"  FROM evently.holds h WHERE h.user_id = $1 AND h.idempotency_key = $2",
+		3, UUIDOID, TEXTOID, UUIDARRAYOID);
+	Datum		args[3] = {UUIDPGetDatum(user_id), CStringGetTextDatum(key), seat_array};
 	pg_uuid_t  *hold_id;
 
 	if (stmt_run(&q, args, NULL, SPI_OK_SELECT) == 0)
@@ -233,6 +262,10 @@ hold_for_key(pg_uuid_t *user_id, const char *key, pg_uuid_t *event_id)
 		ereport(ERROR, errcode(EV_IDEMPOTENCY_CONFLICT), errmsg("idempotency key already used"),
 				errdetail("Key \"%s\" made hold %s for event %s.", key, uuid_text(hold_id),
 						  uuid_text(result_uuid(0, 2))),
+				errhint("Use a new key for a new hold."));
+	if (!result_bool(0, 3))
+		ereport(ERROR, errcode(EV_IDEMPOTENCY_CONFLICT), errmsg("idempotency key already used"),
+				errdetail("Key \"%s\" made hold %s for other seats.", key, uuid_text(hold_id)),
 				errhint("Use a new key for a new hold."));
 	return hold_id;
 }
@@ -305,9 +338,9 @@ hold_seats_body(FunctionCallInfo fcinfo)
 
 	lock_user_quota(event_id, user_id);
 	/* under the quota lock, so two retries with one key cannot both hold */
-	if (key && (hold_id = hold_for_key(user_id, key, event_id)) != NULL)
+	if (key && (hold_id = hold_for_key(user_id, key, event_id, seat_array)) != NULL)
 		return object_json(OBJECT_HOLD, hold_id);
-	check_user_quota(event_id, user_id, count, ev.max_per_user);
+	check_user_quota(event_id, user_id, count, &ev);
 	lock_and_check_seats(event_id, seat_array, count, ev.has_queue);
 
 	hold_id = create_hold(event_id, user_id, seat_array, ttl, NULL, key);
@@ -382,7 +415,7 @@ release_hold_body(FunctionCallInfo fcinfo)
 	emit("hold.released", event_id, owner_id, "hold", hold_id, hold, actor_id);
 	if (entry_id)				/* releasing an offer declines it */
 		settle_offer(entry_id, "CANCELLED", "waitlist.left", event_id, owner_id, actor_id);
-	(void) promote_locked(event_id);
+	(void) promote_locked(event_id, INT_MAX);
 	commit_lazily();
 	return hold;
 }

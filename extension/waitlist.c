@@ -117,8 +117,9 @@ settle_offer(pg_uuid_t *entry_id, const char *new_status, const char *event_type
 			 object_json(OBJECT_WAITLIST_ENTRY, entry_id), actor_id);
 }
 
+/* Offer free seats to the queue in join order, to at most max_offers entries. */
 Datum
-promote_locked(pg_uuid_t *event_id)
+promote_locked(pg_uuid_t *event_id, int max_offers)
 {
 	static SqlStmt queue = SQL_STMT(
 		"SELECT id, user_id, quantity FROM evently.waitlist_entries"
@@ -137,7 +138,7 @@ promote_locked(pg_uuid_t *event_id)
 	n_waiting = stmt_run(&queue, &arg, NULL, SPI_OK_SELECT);
 	waiting = SPI_tuptable;
 	offers = palloc(sizeof(Datum) * (n_waiting + 1));
-	for (uint64 i = 0; i < n_waiting && ev.free_seats > 0; i++)
+	for (uint64 i = 0; i < n_waiting && ev.free_seats > 0 && n_offers < max_offers; i++)
 	{
 		bool		isnull;
 		TupleDesc	desc = waiting->tupdesc;
@@ -157,16 +158,26 @@ promote_locked(pg_uuid_t *event_id)
 	return promote_result(event_id, offers, n_offers);
 }
 
+/*
+ * evently.waitlist_promote(event_id uuid, max_offers int DEFAULT NULL):
+ * offers the free seats to the queue, to at most max_offers entries (all
+ * that fit when NULL); 1.0's SQL passes event_id only.
+ */
 static Datum
 waitlist_promote_body(FunctionCallInfo fcinfo)
 {
 	pg_uuid_t  *event_id = ARG_UUID(0);
+	bool		bounded = PG_NARGS() > 1 && !PG_ARGISNULL(1);
+	int			max_offers = bounded ? PG_GETARG_INT32(1) : INT_MAX;
 	Datum		result;
 
 	require_arg(event_id, "event_id");
+	if (max_offers < 1)
+		ereport(ERROR, errcode(EV_INVALID_ARGUMENT), errmsg("invalid max_offers"),
+				errdetail("max_offers is at least 1, not %d.", max_offers));
 	lock_event_queue(event_id);
 	expire_event_holds(event_id);
-	result = promote_locked(event_id);
+	result = promote_locked(event_id, max_offers);
 	commit_lazily();
 	return result;
 }

@@ -69,8 +69,10 @@ SELECT t.fee_case('PERCENTAGE', 99.99, '{B2,B3}');
 SELECT t.fee_case('PERCENTAGE', 100, '{B2,B3}');
 -- rounding to cents, half away from zero: 33.33 % of 50.00 = 16.665 -> 16.67
 SELECT t.fee_case('PERCENTAGE', 33.33, '{B2}');
--- a percentage keeps two decimals: 12.345 % is stored as 12.35 %; of 50.00 = 6.175 -> 6.18
-SELECT t.fee_case('PERCENTAGE', 12.345, '{B2}');
+-- a percentage has two decimals: 12.345 % is refused, not rounded behind the
+-- admin's back; 12.35 % of 50.00 = 6.175 -> 6.18
+SELECT t.try($$SELECT evently.set_cancellation_policy(t.id('other'), true, now() + interval '1 day', 'PERCENTAGE', 12.345)$$) AS three_decimals;
+SELECT t.fee_case('PERCENTAGE', 12.35, '{B2}');
 
 -- The deadline: cancelling at the very deadline is allowed, a moment after is not
 SELECT t.book('late', 'other', 'dave', 'B4');

@@ -17,7 +17,6 @@ CREATE TABLE evently.users (
     created_at    timestamptz NOT NULL DEFAULT now(),
     updated_at    timestamptz NOT NULL DEFAULT now()
 );
-
 CREATE UNIQUE INDEX users_email_key ON evently.users (lower(email));
 
 CREATE TABLE evently.tags (
@@ -58,7 +57,6 @@ CREATE TABLE evently.venue_sections (
     updated_at    timestamptz NOT NULL DEFAULT now(),
     UNIQUE (template_id, name)
 );
-
 CREATE INDEX ON evently.venue_sections (template_id);
 
 CREATE TABLE evently.seats (
@@ -98,11 +96,11 @@ CREATE TABLE evently.events (
     -- price changes: the busiest read then joins nothing
     catalog            jsonb NOT NULL DEFAULT '{"tags": [], "venue_sections": []}',
     created_at         timestamptz NOT NULL DEFAULT now(),
-    updated_at         timestamptz NOT NULL DEFAULT now()
+    updated_at         timestamptz NOT NULL DEFAULT now(),
+    -- 1.1: seats one user may hold and buy together (NULL: only the limits above)
+    max_tickets_per_user int CHECK (max_tickets_per_user BETWEEN 1 AND 1000)
 );
-
 CREATE INDEX ON evently.events (date_time);
-
 CREATE INDEX ON evently.events (venue_template_id);
 
 CREATE TABLE evently.event_pricing (
@@ -122,7 +120,6 @@ CREATE TABLE evently.event_tags (
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (event_id, tag_id)
 );
-
 CREATE INDEX ON evently.event_tags (tag_id);
 
 CREATE TABLE evently.holds (
@@ -139,12 +136,9 @@ CREATE TABLE evently.holds (
     created_at        timestamptz NOT NULL DEFAULT now(),
     updated_at        timestamptz NOT NULL DEFAULT now()
 );
-
 CREATE INDEX holds_user_live ON evently.holds (user_id, event_id) WHERE status = 'ACTIVE';
-
 CREATE UNIQUE INDEX holds_idempotency ON evently.holds (user_id, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
-
 CREATE INDEX holds_expiry ON evently.holds (expires_at) WHERE status = 'ACTIVE';
 
 CREATE TABLE evently.bookings (
@@ -163,11 +157,8 @@ CREATE TABLE evently.bookings (
     cancelled_at    timestamptz,
     CHECK ((status = 'CANCELLED') = (cancelled_at IS NOT NULL))
 );
-
 CREATE INDEX ON evently.bookings (user_id, created_at);
-
 CREATE INDEX ON evently.bookings (event_id);
-
 CREATE UNIQUE INDEX bookings_idempotency ON evently.bookings (user_id, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
 
@@ -188,11 +179,8 @@ CREATE TABLE evently.event_seats (
     CHECK ((status = 'HELD') OR (held_until IS NULL)),
     CHECK ((status = 'BOOKED') = (booking_id IS NOT NULL))
 );
-
 CREATE INDEX event_seats_hold ON evently.event_seats (hold_id) WHERE hold_id IS NOT NULL;
-
 CREATE INDEX event_seats_booking ON evently.event_seats (booking_id) WHERE booking_id IS NOT NULL;
-
 CREATE INDEX event_seats_free ON evently.event_seats (event_id, seat_order) WHERE status = 'AVAILABLE';
 
 -- lapsed holds still marked HELD, which reads count as available until the sweeper runs
@@ -237,10 +225,8 @@ CREATE TABLE evently.tickets (
     created_at  timestamptz NOT NULL DEFAULT now(),
     FOREIGN KEY (event_id, seat_id) REFERENCES evently.event_seats
 );
-
 CREATE UNIQUE INDEX tickets_one_live_per_seat ON evently.tickets (event_id, seat_id)
     WHERE status = 'VALID';
-
 CREATE INDEX ON evently.tickets (booking_id);
 
 CREATE TABLE evently.payments (
@@ -259,7 +245,6 @@ CREATE TABLE evently.payments (
     created_at     timestamptz NOT NULL DEFAULT now(),
     updated_at     timestamptz NOT NULL DEFAULT now()
 );
-
 CREATE INDEX ON evently.payments (booking_id);
 
 CREATE TABLE evently.cancellation_policies (
@@ -312,9 +297,7 @@ CREATE TABLE evently.waitlist_entries (
 -- one live entry per (event, user); a user may join again after leaving
 CREATE UNIQUE INDEX waitlist_one_live_entry ON evently.waitlist_entries (event_id, user_id)
     WHERE status IN ('ACTIVE', 'NOTIFIED');
-
 CREATE INDEX waitlist_queue ON evently.waitlist_entries (event_id, position) WHERE status = 'ACTIVE';
-
 ALTER TABLE evently.holds ADD FOREIGN KEY (waitlist_entry_id) REFERENCES evently.waitlist_entries;
 
 -- Every domain event, written in the transaction of the change it describes.
@@ -328,7 +311,6 @@ CREATE TABLE evently.outbox (
     occurred_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
     published_at timestamptz
 );
-
 CREATE INDEX outbox_unpublished ON evently.outbox (id) WHERE published_at IS NULL;
 
 CREATE TABLE evently.audit_log (
@@ -342,7 +324,6 @@ CREATE TABLE evently.audit_log (
     event_id    uuid,
     details     jsonb NOT NULL DEFAULT '{}'
 );
-
 CREATE INDEX ON evently.audit_log (object_id);
 
 CREATE TABLE evently.refresh_tokens (
@@ -353,7 +334,6 @@ CREATE TABLE evently.refresh_tokens (
     revoked_at  timestamptz,
     replaced_by uuid REFERENCES evently.refresh_tokens
 );
-
 CREATE INDEX ON evently.refresh_tokens (user_id) WHERE revoked_at IS NULL;
 
 -- A user's inbox, written by evently-notify from the Kafka topics: one row
@@ -370,5 +350,4 @@ CREATE TABLE evently.notifications (
     occurred_at timestamptz NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now()
 );
-
 CREATE INDEX ON evently.notifications (user_id, occurred_at DESC);

@@ -58,24 +58,42 @@ BEGIN
         format('%s=%s is not a date (YYYY-MM-DD).', name, raw));
     BEGIN
         RETURN raw::date;
-    EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
+    EXCEPTION WHEN data_exception THEN
         PERFORM evently._fail('INVALID_ARGUMENT', 'Invalid query parameters', format('%s=%s is not a date.', name, raw));
     END;
 END
 $$;
 
--- A body time in RFC 3339 with a zone, or INVALID_ARGUMENT.
+-- A body time in RFC 3339 with a zone (its T and Z in either case, as RFC
+-- 3339 allows), or INVALID_ARGUMENT; never PostgreSQL's own message.
 CREATE OR REPLACE FUNCTION evently._time_field(b jsonb, name text) RETURNS timestamptz
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
     IF b->>name IS NULL THEN
         RETURN NULL;
     END IF;
-    PERFORM evently._require(b->>name ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)$',
+    PERFORM evently._require(b->>name ~ '^\d{4}-\d\d-\d\d[Tt]\d\d:\d\d(:\d\d(\.\d+)?)?([Zz]|[+-]\d\d:?\d\d)$',
         'INVALID_ARGUMENT', format('invalid %s', name), format('%L is not an RFC 3339 time with a zone.', b->>name));
-    RETURN (b->>name)::timestamptz;
-EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
+    RETURN upper(b->>name)::timestamptz;
+EXCEPTION WHEN data_exception THEN
     PERFORM evently._fail('INVALID_ARGUMENT', format('invalid %s', name), format('%L is not a time.', b->>name));
+END
+$$;
+
+-- A LIKE pattern that finds s literally anywhere in a text: % and _ in a
+-- search string are characters to find, not wildcards.
+CREATE OR REPLACE FUNCTION evently._contains(s text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT
+RETURN '%' || replace(replace(replace(s, '\', '\\'), '%', '\%'), '_', '\_') || '%';
+
+-- Money and rates are kept to 2 decimals: a value with more is refused,
+-- naming the field, rather than rounded behind the client's back.
+CREATE OR REPLACE FUNCTION evently._require_decimals(value numeric, places int, field text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    PERFORM evently._require(value IS NULL OR value = round(value, places), 'INVALID_ARGUMENT',
+        format('%s has more than %s decimals', field, places),
+        format('%s is %s; it is kept to %s decimals.', field, value, places));
 END
 $$;
 

@@ -28,10 +28,10 @@ RETURNS jsonb AS 'MODULE_PATHNAME', 'evently_cancel_with_policy' LANGUAGE C;
 COMMENT ON FUNCTION evently.cancel_with_policy(uuid, uuid, text) IS
     'Cancel a booking under its event''s cancellation policy and refund total minus fee';
 
-CREATE OR REPLACE FUNCTION evently.waitlist_promote(event_id uuid)
+CREATE OR REPLACE FUNCTION evently.waitlist_promote(event_id uuid, max_offers int DEFAULT NULL)
 RETURNS jsonb AS 'MODULE_PATHNAME', 'evently_waitlist_promote' LANGUAGE C;
 
-COMMENT ON FUNCTION evently.waitlist_promote(uuid) IS
+COMMENT ON FUNCTION evently.waitlist_promote(uuid, int) IS
     'Offer free seats to the event''s waitlist, oldest entry that fits first';
 
 CREATE OR REPLACE FUNCTION evently.expire_holds()
@@ -39,3 +39,9 @@ RETURNS int AS 'MODULE_PATHNAME', 'evently_expire_holds' LANGUAGE C;
 
 COMMENT ON FUNCTION evently.expire_holds() IS
     'Expire lapsed holds and offers, free their seats and promote the waitlists';
+
+-- Cancel every CONFIRMED booking of an event being cancelled, each refunded
+-- in full whatever the policy, with booking.cancelled for each; the caller
+-- holds the event's queue lock (evently._close_event).  Returns how many.
+CREATE OR REPLACE FUNCTION evently._refund_event_bookings(event_id uuid, actor uuid, reason text DEFAULT NULL)
+RETURNS int AS 'MODULE_PATHNAME', 'evently_refund_event_bookings' LANGUAGE C;

@@ -86,8 +86,8 @@ BEGIN
                                       WHEN 'created_at' THEN to_char(g.created_at, 'YYYYMMDDHH24MISSUS')
                                       ELSE to_char(g.updated_at, 'YYYYMMDDHH24MISSUS') END AS sort_key
           FROM evently.tags g
-         WHERE (q->>'search' IS NULL OR g.name ILIKE '%' || (q->>'search') || '%'
-                OR g.description ILIKE '%' || (q->>'search') || '%')
+         WHERE (q->>'search' IS NULL OR g.name ILIKE evently._contains(q->>'search')
+                OR g.description ILIKE evently._contains(q->>'search'))
            AND (q->>'is_active' IS NULL OR g.is_active = (q->>'is_active')::boolean))
     SELECT (SELECT count(*) FROM matching),
            (SELECT jsonb_agg(evently.tag_json(m.id) ORDER BY m.n)

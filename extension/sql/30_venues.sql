@@ -165,8 +165,8 @@ BEGIN
                                        WHEN 'created_at' THEN to_char(t.created_at, 'YYYYMMDDHH24MISSUS')
                                        ELSE to_char(t.updated_at, 'YYYYMMDDHH24MISSUS') END AS sort_key
           FROM evently.venue_templates t
-         WHERE (q->>'search' IS NULL OR t.name ILIKE '%' || (q->>'search') || '%'
-                OR t.description ILIKE '%' || (q->>'search') || '%')
+         WHERE (q->>'search' IS NULL OR t.name ILIKE evently._contains(q->>'search')
+                OR t.description ILIKE evently._contains(q->>'search'))
            AND (q->>'layout_type' IS NULL OR t.layout_type = upper(q->>'layout_type'))),
     ordered AS (
         SELECT id, row_number() OVER (ORDER BY CASE WHEN sort.descending THEN NULL ELSE sort_key END,
@@ -279,8 +279,13 @@ BEGIN
         UPDATE evently.venue_sections SET name = coalesce(btrim(b->>'name'), name),
                                           description = coalesce(b->>'description', description), updated_at = now()
          WHERE id = sec;
-    EXCEPTION WHEN unique_violation OR check_violation THEN
-        PERFORM evently._fail('ALREADY_EXISTS', 'section name already used', SQLERRM);
+    EXCEPTION
+        WHEN unique_violation THEN
+            PERFORM evently._fail('ALREADY_EXISTS', 'section name already used',
+                format('The template has another section named %L.', btrim(b->>'name')));
+        WHEN check_violation THEN
+            PERFORM evently._fail('INVALID_ARGUMENT', 'invalid section',
+                'A section name has 1 to 255 characters, a description at most 500.');
     END;
     PERFORM evently._audit('venue_section.updated', 'venue_section', sec, b, actor);
     RETURN evently.section_json(sec);
@@ -329,7 +334,8 @@ BEGIN
                                  status = coalesce(b->>'status', status), updated_at = now()
          WHERE id = seat;
     EXCEPTION WHEN unique_violation THEN
-        PERFORM evently._fail('ALREADY_EXISTS', 'seat number already used', SQLERRM);
+        PERFORM evently._fail('ALREADY_EXISTS', 'seat number already used',
+            format('The section has another seat %L.', b->>'seat_number'));
     END;
     IF b->>'status' IS NOT NULL THEN
         UPDATE evently.event_seats es SET status = b->>'status'

@@ -83,6 +83,32 @@ CREATE OR REPLACE TRIGGER catalog_base_price BEFORE UPDATE OF base_price ON even
     FOR EACH ROW WHEN (OLD.base_price IS DISTINCT FROM NEW.base_price)
     EXECUTE FUNCTION evently._reprice_catalog();
 
+-- Every seat's list price is base price x its section's multiplier, whatever
+-- the seat's status, and follows both when they change: a seat freed later
+-- is sold at the price of the day.  Holds and tickets keep the price they
+-- were made at (hold_seats.price, tickets.seat_price).
+CREATE OR REPLACE FUNCTION evently._reprice_seats() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'events' THEN
+        UPDATE evently.event_seats es SET price = round(NEW.base_price * p.price_multiplier, 2)
+          FROM evently.event_pricing p
+         WHERE es.event_id = NEW.id AND p.event_id = NEW.id AND p.section_id = es.section_id;
+    ELSE
+        UPDATE evently.event_seats es SET price = round(e.base_price * NEW.price_multiplier, 2)
+          FROM evently.events e
+         WHERE e.id = NEW.event_id AND es.event_id = NEW.event_id AND es.section_id = NEW.section_id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE OR REPLACE TRIGGER seats_follow_base_price AFTER UPDATE OF base_price ON evently.events
+    FOR EACH ROW WHEN (OLD.base_price IS DISTINCT FROM NEW.base_price)
+    EXECUTE FUNCTION evently._reprice_seats();
+CREATE OR REPLACE TRIGGER seats_follow_multiplier AFTER UPDATE OF price_multiplier ON evently.event_pricing
+    FOR EACH ROW WHEN (OLD.price_multiplier IS DISTINCT FROM NEW.price_multiplier)
+    EXECUTE FUNCTION evently._reprice_seats();
+
 -- Move n seats of an event from one status to another (NULL: in or out of
 -- the inventory).  The slot is the first one no other transaction has locked;
 -- only when all 16 are taken does it wait, for the backend's own slot.
@@ -149,6 +175,25 @@ CREATE OR REPLACE TRIGGER count_seats_deleted AFTER DELETE ON evently.event_seat
     REFERENCING OLD TABLE AS old_seats
     FOR EACH STATEMENT EXECUTE FUNCTION evently._count_seats();
 
+-- What an ADMIN does to a seat while it is held or sold is not lost when it
+-- is freed: every path that frees a seat (release, expiry, cancellation,
+-- cancelling the event) sets AVAILABLE, and this trigger turns that into
+-- BLOCKED when the venue's seat was blocked meanwhile (api_seat_update).
+-- Prices need no such rule: event_seats.price is always the current list
+-- price (_reprice_seats above).
+CREATE OR REPLACE FUNCTION evently._free_seat() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM evently.seats s WHERE s.id = NEW.seat_id AND s.status = 'BLOCKED') THEN
+        NEW.status := 'BLOCKED';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE OR REPLACE TRIGGER seat_freed BEFORE UPDATE OF status ON evently.event_seats
+    FOR EACH ROW WHEN (NEW.status = 'AVAILABLE' AND OLD.status IN ('HELD', 'BOOKED'))
+    EXECUTE FUNCTION evently._free_seat();
+
 -- An event as the REST API shows it; with_sections adds venue_sections.
 -- available_tickets counts seats that can be held now (not BLOCKED, BOOKED
 -- or under a live hold).
@@ -166,6 +211,7 @@ BEGIN
         'venue_template_id', e.venue_template_id, 'date_time', e.date_time,
         'total_capacity', inv.capacity, 'booked_count', inv.booked,
         'available_tickets', inv.available + lapsed.n, 'base_price', e.base_price,
+        'max_tickets_per_user', e.max_tickets_per_user,
         'status', e.status, 'image_url', coalesce(e.image_url, ''), 'tags', e.catalog->'tags',
         'created_at', e.created_at, 'updated_at', e.updated_at)
         || CASE WHEN with_sections THEN jsonb_build_object('venue_sections', e.catalog->'venue_sections')
@@ -187,7 +233,11 @@ $$;
 
 -- section_multipliers: {"<section name or id>": multiplier, ...}; other sections 1.0.
 -- settings: {"hold_ttl": "10 minutes", "max_seats_per_hold": 10,
---            "max_seats_per_user": 10, "offer_window": "15 minutes"}
+--            "max_seats_per_user": 10, "offer_window": "15 minutes",
+--            "max_tickets_per_user": null}
+-- max_seats_per_user bounds the seats a user holds at once; max_tickets_per_user
+-- (none by default) bounds the seats a user holds and bought together.
+-- Prices and multipliers have at most 2 decimals.
 CREATE OR REPLACE FUNCTION evently.create_event(name text, venue_template_id uuid, date_time timestamptz,
                                      base_price numeric, created_by uuid DEFAULT NULL,
                                      venue text DEFAULT NULL, description text DEFAULT NULL,
@@ -204,6 +254,7 @@ BEGIN
         'event date must be in the future', format('%s is not a moment after now.', date_time));
     PERFORM evently._require(base_price >= 0 AND base_price < 1e10, 'INVALID_ARGUMENT', 'invalid base price',
         format('Base price %s is not between 0 and 9999999999.', base_price));
+    PERFORM evently._require_decimals(base_price, 2, 'base_price');
     PERFORM 1 FROM evently.venue_templates t WHERE t.id = create_event.venue_template_id FOR SHARE;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'venue template not found',
         format('Venue template %s does not exist.', venue_template_id));
@@ -224,25 +275,37 @@ BEGIN
                           AND (s.name = k OR s.id::text = k));
     PERFORM evently._require(unknown IS NULL, 'INVALID_ARGUMENT', 'unknown section in pricing',
         format('Sections %s are not in the venue template.', unknown));
+    SELECT string_agg(format('%s (%s)', k, v), ', ') INTO unknown
+      FROM jsonb_each(coalesce(section_multipliers, '{}')) m(k, v)
+     WHERE jsonb_typeof(v) <> 'number' OR v::numeric NOT BETWEEN 0.1 AND 10;
+    PERFORM evently._require(unknown IS NULL, 'INVALID_ARGUMENT', 'invalid price_multiplier',
+        format('Multipliers %s are not numbers from 0.1 to 10.', unknown));
+    SELECT string_agg(format('%s (%s)', k, v), ', ') INTO unknown
+      FROM jsonb_each(coalesce(section_multipliers, '{}')) m(k, v)
+     WHERE v::numeric <> round(v::numeric, 2);
+    PERFORM evently._require(unknown IS NULL, 'INVALID_ARGUMENT', 'price_multiplier has more than 2 decimals',
+        format('Multipliers %s are kept to 2 decimals.', unknown));
     SELECT string_agg(coalesce(t, 'NULL'), ', ') INTO unknown FROM unnest(coalesce(tags, '{}')) t
      WHERE NOT EXISTS (SELECT 1 FROM evently.tags g WHERE g.slug = t AND g.is_active);
     PERFORM evently._require(unknown IS NULL, 'INVALID_ARGUMENT', 'unknown tag',
         format('Tags %s are not active tag slugs.', unknown));
     SELECT string_agg(k, ', ') INTO unknown FROM jsonb_object_keys(coalesce(settings, '{}')) k
-     WHERE k NOT IN ('hold_ttl', 'max_seats_per_hold', 'max_seats_per_user', 'offer_window');
+     WHERE k NOT IN ('hold_ttl', 'max_seats_per_hold', 'max_seats_per_user', 'offer_window',
+                     'max_tickets_per_user');
     PERFORM evently._require(unknown IS NULL, 'INVALID_ARGUMENT', 'unknown event setting',
-        format('Settings %s are not hold_ttl, max_seats_per_hold, max_seats_per_user or offer_window.', unknown));
+        format('Settings %s are not hold_ttl, max_seats_per_hold, max_seats_per_user, offer_window or max_tickets_per_user.', unknown));
 
     BEGIN
         INSERT INTO evently.events (name, description, venue, venue_template_id, date_time,
                                     base_price, created_by, hold_ttl, max_seats_per_hold,
-                                    max_seats_per_user, offer_window)
+                                    max_seats_per_user, offer_window, max_tickets_per_user)
         VALUES (btrim(name), description, coalesce(venue, ''), venue_template_id, date_time,
                 round(base_price, 2), created_by,
                 coalesce((settings->>'hold_ttl')::interval, '10 minutes'),
                 coalesce((settings->>'max_seats_per_hold')::int, 10),
                 coalesce((settings->>'max_seats_per_user')::int, 10),
-                coalesce((settings->>'offer_window')::interval, '15 minutes'))
+                coalesce((settings->>'offer_window')::interval, '15 minutes'),
+                (settings->>'max_tickets_per_user')::int)
         RETURNING id INTO new_id;
         INSERT INTO evently.event_pricing (event_id, section_id, price_multiplier)
         SELECT new_id, s.id,
@@ -252,7 +315,9 @@ BEGIN
     EXCEPTION
         WHEN check_violation OR invalid_text_representation OR invalid_datetime_format
           OR numeric_value_out_of_range OR datetime_field_overflow THEN
-            PERFORM evently._fail('INVALID_ARGUMENT', 'invalid event settings', SQLERRM);
+            PERFORM evently._fail('INVALID_ARGUMENT', 'invalid event settings',
+                'hold_ttl is an interval from 1 second to 1 day, offer_window from 1 second to 7 days; '
+                'max_seats_per_hold is 1 to 100, max_seats_per_user and max_tickets_per_user 1 to 1000.');
     END;
     INSERT INTO evently.event_tags (event_id, tag_id)
     SELECT new_id, g.id FROM evently.tags g WHERE g.slug = ANY (coalesce(tags, '{}'));
@@ -316,10 +381,10 @@ BEGIN
         format('status=%s is not published, cancelled or completed.', q->>'status'));
     WITH matching AS (
         SELECT e.id, e.date_time FROM evently.events e
-         WHERE (q->>'search' IS NULL OR e.name ILIKE '%' || (q->>'search') || '%'
-                OR e.description ILIKE '%' || (q->>'search') || '%'
-                OR e.venue ILIKE '%' || (q->>'search') || '%')
-           AND (q->>'venue' IS NULL OR e.venue ILIKE '%' || (q->>'venue') || '%')
+         WHERE (q->>'search' IS NULL OR e.name ILIKE evently._contains(q->>'search')
+                OR e.description ILIKE evently._contains(q->>'search')
+                OR e.venue ILIKE evently._contains(q->>'search'))
+           AND (q->>'venue' IS NULL OR e.venue ILIKE evently._contains(q->>'venue'))
            AND (q->>'status' IS NULL OR e.status = q->>'status')
            AND (date_from IS NULL OR e.date_time >= date_from)
            AND (date_to IS NULL OR e.date_time < date_to + 1)
@@ -437,14 +502,16 @@ BEGIN
     new_id := evently.create_event(b->>'name', (b->>'venue_template_id')::uuid,
                                    evently._time_field(b, 'date_time'), (b->>'base_price')::numeric, actor,
                                    b->>'venue', b->>'description', multipliers,
-                                   ARRAY(SELECT jsonb_array_elements_text(coalesce(b->'tags', '[]'))));
+                                   ARRAY(SELECT jsonb_array_elements_text(coalesce(b->'tags', '[]'))),
+                                   jsonb_strip_nulls(jsonb_build_object('max_tickets_per_user',
+                                                                        b->'max_tickets_per_user')));
     UPDATE evently.events SET image_url = b->>'image_url' WHERE id = new_id AND b->>'image_url' IS NOT NULL;
     RETURN evently.event_json(new_id, true);
 END
 $$;
 
 -- PUT /admin/events/:eventId: only a published event changes; cancelling it
--- releases its holds and closes its waitlist (bookings stay, for refunds).
+-- releases its holds, closes its waitlist and refunds every booking in full.
 CREATE OR REPLACE FUNCTION evently.api_event_update(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -465,6 +532,19 @@ BEGIN
         'INVALID_ARGUMENT', 'invalid status', format('Status %L is not published, cancelled or completed.', new_status));
     PERFORM evently._require(b->'base_price' IS NULL OR (b->>'base_price')::numeric >= 0, 'INVALID_ARGUMENT',
         'invalid base price', 'A base price is at least 0.');
+    PERFORM evently._require_decimals((b->>'base_price')::numeric, 2, 'base_price');
+    -- every field is applied or refused: the venue (its seat inventory) is
+    -- fixed at creation
+    PERFORM evently._require(b->>'venue_template_id' IS NULL OR (b->>'venue_template_id')::uuid = ev.venue_template_id,
+        'INVALID_ARGUMENT', 'venue_template_id cannot change',
+        format('Event %s is sold on venue template %s; create a new event for another venue.',
+               ev.id, ev.venue_template_id));
+    PERFORM evently._require(CASE jsonb_typeof(b->'max_tickets_per_user')
+                                 WHEN 'null' THEN true
+                                 WHEN 'number' THEN b->>'max_tickets_per_user' ~ '^[0-9]{1,4}$'
+                                                    AND (b->>'max_tickets_per_user')::int BETWEEN 1 AND 1000
+                                 ELSE b->'max_tickets_per_user' IS NULL END,
+        'INVALID_ARGUMENT', 'invalid max_tickets_per_user', 'max_tickets_per_user is null or 1 to 1000.');
     PERFORM evently._require(coalesce(length(b->>'name'), 3) BETWEEN 3 AND 255, 'INVALID_ARGUMENT', 'invalid event name',
         'An event name has 3 to 255 characters.');
     IF b ? 'tags' THEN
@@ -482,18 +562,16 @@ BEGIN
                venue = coalesce(b->>'venue', venue), date_time = coalesce(new_time, date_time),
                base_price = coalesce(round((b->>'base_price')::numeric, 2), base_price),
                status = coalesce(new_status, status), image_url = coalesce(b->>'image_url', image_url),
+               max_tickets_per_user = CASE WHEN b ? 'max_tickets_per_user'
+                                           THEN (b->>'max_tickets_per_user')::int
+                                           ELSE max_tickets_per_user END,
                updated_by = actor, updated_at = now()
          WHERE id = ev.id;
     EXCEPTION WHEN check_violation OR numeric_value_out_of_range THEN
-        PERFORM evently._fail('INVALID_ARGUMENT', 'invalid event', SQLERRM);
+        PERFORM evently._fail('INVALID_ARGUMENT', 'invalid event',
+            'A description has at most 2000 characters, a venue and an image URL at most 255 and 500, '
+            'a base price at most 9999999999.99.');
     END;
-    IF b ? 'base_price' THEN
-        -- seats not yet sold take the new price
-        UPDATE evently.event_seats es SET price = round((b->>'base_price')::numeric * p.price_multiplier, 2)
-          FROM evently.event_pricing p
-         WHERE es.event_id = ev.id AND p.event_id = ev.id AND p.section_id = es.section_id
-           AND es.status IN ('AVAILABLE', 'BLOCKED');
-    END IF;
     IF new_status = 'cancelled' THEN
         PERFORM evently._close_event(ev.id, actor);
     END IF;
@@ -503,19 +581,28 @@ BEGIN
 END
 $$;
 
--- A cancelled event's live holds are released and its waitlist closed.
-CREATE OR REPLACE FUNCTION evently._close_event(p_event_id uuid, actor uuid) RETURNS void
-LANGUAGE plpgsql AS $$
+-- Cancel an event's sales (SPEC section 9): its live holds are released, its
+-- waitlist closed, and every booking cancelled with a full refund whatever
+-- the cancellation policy (booking.cancelled for each), in the caller's
+-- transaction.  The caller records event.cancelled.
+CREATE OR REPLACE FUNCTION evently._close_event(p_event_id uuid, actor uuid, reason text DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    h record;
 BEGIN
     PERFORM evently._lock_event_queue(p_event_id);
     UPDATE evently.waitlist_entries SET status = 'CANCELLED', updated_at = now()
      WHERE event_id = p_event_id AND status IN ('ACTIVE', 'NOTIFIED');
     PERFORM 1 FROM evently.event_seats WHERE event_id = p_event_id AND status = 'HELD'
      ORDER BY seat_id FOR UPDATE;
-    UPDATE evently.holds SET status = 'RELEASED', updated_at = now()
-     WHERE event_id = p_event_id AND status = 'ACTIVE';
+    FOR h IN UPDATE evently.holds SET status = 'RELEASED', updated_at = now()
+              WHERE event_id = p_event_id AND status = 'ACTIVE' RETURNING id, user_id LOOP
+        PERFORM evently._emit('hold.released', p_event_id, h.user_id, 'hold', h.id,
+                              evently.hold_json(h.id), actor);
+    END LOOP;
     UPDATE evently.event_seats SET status = 'AVAILABLE', hold_id = NULL, held_until = NULL
      WHERE event_id = p_event_id AND status = 'HELD';
+    PERFORM evently._refund_event_bookings(p_event_id, actor, coalesce(reason, 'event cancelled'));
 END
 $$;
 

@@ -126,10 +126,12 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_admin_bookings(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    lim int := least(greatest(coalesce((req->'query'->>'limit')::int, 10), 1), 100);
-    off int := greatest(coalesce((req->'query'->>'offset')::int, 0), 0);
+    lim int;
+    off int;
 BEGIN
     PERFORM evently._require_admin(actor);
+    lim := evently._int_param(req, 'limit', 10, 1, 100);
+    off := evently._int_param(req, 'offset', 0, 0, 100000000);
     RETURN jsonb_build_object(
         'bookings', coalesce((SELECT jsonb_agg(d.doc ORDER BY b.created_at DESC, b.id)
                                 FROM (SELECT id, created_at FROM evently.bookings

@@ -55,6 +55,7 @@ BEGIN
         format('Deadline %s is after the event''s start %s.', cancellation_deadline, event_at));
     PERFORM evently._require(fee_kind IN ('NONE', 'FIXED', 'PERCENTAGE'), 'INVALID_ARGUMENT',
         'invalid fee type', format('Fee type %L is not NONE, FIXED or PERCENTAGE.', fee_type));
+    PERFORM evently._require_decimals(fee_amount, 2, 'fee_amount');
     PERFORM evently._require(fee_amount IS NOT NULL AND fee_amount >= 0 AND fee_amount < 1e10,
         'INVALID_ARGUMENT', 'invalid fee amount', format('Fee amount %s is not a non-negative amount.', fee_amount));
     PERFORM evently._require(fee_kind <> 'FIXED' OR fee_amount > 0, 'INVALID_ARGUMENT',

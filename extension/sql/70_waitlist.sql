@@ -32,7 +32,7 @@ BEGIN
     PERFORM evently._require(EXISTS (SELECT 1 FROM evently.users u
                                       WHERE u.id = join_waitlist.user_id AND u.status = 'ACTIVE'),
         'NOT_FOUND', 'user not found', format('User %s does not exist or is banned.', user_id));
-    SELECT e.status, e.date_time, e.max_seats_per_hold INTO ev
+    SELECT e.status, e.date_time, e.max_seats_per_hold, e.max_tickets_per_user INTO ev
       FROM evently.events e WHERE e.id = join_waitlist.event_id;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'event not found',
         format('Event %s does not exist.', event_id));
@@ -43,6 +43,17 @@ BEGIN
         'waitlist quantity over the per-hold limit',
         format('Quantity %s is over the event''s limit of %s seats per hold.',
                quantity, ev.max_seats_per_hold));
+    -- an offer would take the user over the event's tickets per user
+    PERFORM evently._require(ev.max_tickets_per_user IS NULL OR quantity
+            + (SELECT coalesce(sum(h.seat_count), 0) FROM evently.holds h
+                WHERE h.user_id = join_waitlist.user_id AND h.event_id = join_waitlist.event_id
+                  AND h.status = 'ACTIVE' AND h.expires_at > now())
+            + (SELECT coalesce(sum(b.total_seats), 0) FROM evently.bookings b
+                WHERE b.user_id = join_waitlist.user_id AND b.event_id = join_waitlist.event_id
+                  AND b.status = 'CONFIRMED') <= ev.max_tickets_per_user,
+        'LIMIT_EXCEEDED', 'too many tickets for this user',
+        format('Quantity %s with the seats user %s holds and bought exceeds the event''s limit of %s tickets per user.',
+               quantity, user_id, ev.max_tickets_per_user));
     -- the queue lock orders joins against promotions: positions are FIFO
     PERFORM evently._lock_event_queue(join_waitlist.event_id);
     PERFORM evently._require(NOT EXISTS (
@@ -207,6 +218,8 @@ CREATE OR REPLACE FUNCTION evently.api_waitlist_notify(actor uuid, req jsonb) RE
 LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM evently._require_admin(actor);
-    RETURN evently.waitlist_promote((req->'path'->>'event_id')::uuid);
+    -- the count of the reference: how many people in line to notify at most
+    RETURN evently.waitlist_promote((req->'path'->>'event_id')::uuid,
+                                    coalesce(req->'body'->>'available_tickets', req->'body'->>'freed_tickets')::int);
 END
 $$;

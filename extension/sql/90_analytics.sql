@@ -321,9 +321,11 @@ DECLARE
     insights jsonb := '[]';
 BEGIN
     PERFORM evently._require_admin(actor);
+    -- the reference's formulas (evently-api.md 7.8): users are bookers, and
+    -- an average counts confirmed bookings only
     SELECT count(DISTINCT user_id),
            count(DISTINCT user_id) FILTER (WHERE status = 'CONFIRMED' AND created_at > now() - interval '30 days'),
-           count(*)
+           count(*) FILTER (WHERE status = 'CONFIRMED')
       INTO total, active, bookings FROM evently.bookings;
     SELECT count(*) INTO fresh FROM (SELECT user_id FROM evently.bookings GROUP BY 1
                                       HAVING min(created_at) > now() - interval '30 days') x;
@@ -338,9 +340,13 @@ BEGIN
             'total_users', total, 'active_users', active, 'new_users', fresh,
             'retention_rate', evently._pct(active, total),
             'avg_bookings_per_user', coalesce(round(bookings::numeric / nullif(total, 0), 2), 0),
-            'user_growth', coalesce((SELECT jsonb_agg(jsonb_build_object('date', d, 'new_users', n) ORDER BY d)
-                                       FROM (SELECT created_at::date AS d, count(*) AS n FROM evently.users
-                                              WHERE created_at > now() - interval '30 days' GROUP BY 1) x), '[]'),
+            -- new bookers per month of their first booking
+            'user_growth', coalesce((SELECT jsonb_agg(jsonb_build_object('month', to_char(m, 'YYYY-MM'),
+                                                                         'new_users', n) ORDER BY m)
+                                       FROM (SELECT date_trunc('month', first_booking) AS m, count(*) AS n
+                                               FROM (SELECT min(created_at) AS first_booking FROM evently.bookings
+                                                      GROUP BY user_id) f
+                                              GROUP BY 1) x), '[]'),
             'user_segments', jsonb_build_array(
                 jsonb_build_object('segment', 'new', 'count', fresh, 'percentage', evently._pct(fresh, total)),
                 jsonb_build_object('segment', 'regular', 'count', greatest(active - fresh, 0),

@@ -13,3 +13,13 @@
 -- _require gains a hint.
 DROP FUNCTION evently._fail(text, text, text, text);
 DROP FUNCTION evently._require(boolean, text, text, text);
+
+-- _close_event takes the reason of the cancellation (and refunds bookings)
+DROP FUNCTION evently._close_event(uuid, uuid);
+
+-- waitlist_promote takes the most offers to make (admin notify's count)
+DROP FUNCTION evently.waitlist_promote(uuid);
+
+-- a per-event cap on seats held and bought together, per user
+ALTER TABLE evently.events
+    ADD COLUMN max_tickets_per_user int CHECK (max_tickets_per_user BETWEEN 1 AND 1000);
