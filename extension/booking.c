@@ -78,14 +78,21 @@ new_transaction_id(void)
 	return psprintf("TXN_%lld_%08X", (long long) time(NULL), suffix);
 }
 
-/* The booking made from this hold, if its idempotency key matches `key`. */
+/*
+ * The booking made with this key, if any.  A key names one request: the
+ * same key for another hold or another payment method is a conflict.
+ */
 static pg_uuid_t *
-booking_for_key(pg_uuid_t *user_id, const char *key, pg_uuid_t *hold_id)
+booking_for_key(pg_uuid_t *user_id, const char *key, pg_uuid_t *hold_id, const char *payment_method)
 {
-	static SqlStmt q = SQL_STMT("SELECT id, hold_id FROM evently.bookings"
-						   " WHERE user_id = $1 AND idempotency_key = $2", 2, UUIDOID, TEXTOID);
+	static SqlStmt q = SQL_STMT(
+		"SELECT b.id, b.hold_id, (SELECT p.payment_method FROM evently.payments p"
+		"                          WHERE p.booking_id = b.id ORDER BY p.created_at LIMIT 1)"
+		"  FROM evently.bookings b WHERE b.user_id = $1 AND b.idempotency_key = $2",
+		2, UUIDOID, TEXTOID);
 	Datum		args[2] = {UUIDPGetDatum(user_id), CStringGetTextDatum(key)};
 	pg_uuid_t  *booking_id;
+	char	   *first_method;
 
 	if (stmt_run(&q, args, NULL, SPI_OK_SELECT) == 0)
 		return NULL;
@@ -94,6 +101,12 @@ booking_for_key(pg_uuid_t *user_id, const char *key, pg_uuid_t *hold_id)
 		ereport(ERROR, errcode(EV_IDEMPOTENCY_CONFLICT), errmsg("idempotency key already used"),
 				errdetail("Key \"%s\" confirmed hold %s as booking %s, not hold %s.", key,
 						  uuid_text(result_uuid(0, 2)), uuid_text(booking_id), uuid_text(hold_id)),
+				errhint("Use a new key for a new purchase."));
+	first_method = result_text(0, 3);
+	if (first_method && strcmp(first_method, payment_method) != 0)
+		ereport(ERROR, errcode(EV_IDEMPOTENCY_CONFLICT), errmsg("idempotency key already used"),
+				errdetail("Key \"%s\" confirmed booking %s paid by %s, not %s.", key,
+						  uuid_text(booking_id), first_method, payment_method),
 				errhint("Use a new key for a new purchase."));
 	return booking_id;
 }
@@ -237,7 +250,7 @@ confirm_booking_body(FunctionCallInfo fcinfo)
 		ereport(ERROR, errcode(EV_FORBIDDEN), errmsg("hold belongs to another user"),
 				errdetail("User %s may not confirm hold %s.", uuid_text(user_id), uuid_text(hold_id)));
 	/* a retry with the same key returns the same booking, even after commit */
-	if (key && (booking_id = booking_for_key(user_id, key, hold_id)) != NULL)
+	if (key && (booking_id = booking_for_key(user_id, key, hold_id, payment_method)) != NULL)
 		return object_json(OBJECT_BOOKING, booking_id);
 	if (strcmp(h.status, "CONFIRMED") == 0)
 		report_confirmed(hold_id);
