@@ -590,6 +590,9 @@ RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     h record;
 BEGIN
+    -- the event row first (FOR UPDATE waits for holds in flight, which take
+    -- it FOR KEY SHARE, and makes new ones wait), then the queue lock
+    PERFORM 1 FROM evently.events WHERE id = p_event_id FOR UPDATE;
     PERFORM evently._lock_event_queue(p_event_id);
     UPDATE evently.waitlist_entries SET status = 'CANCELLED', updated_at = now()
      WHERE event_id = p_event_id AND status IN ('ACTIVE', 'NOTIFIED');
