@@ -57,10 +57,11 @@ extension/evently--$(EXTVERSION).sql: $(SQL_SOURCES) extension/assemble.sh
 	@extension/assemble.sh $@ 'CREATE EXTENSION evently CASCADE' $(SQL_SOURCES)
 
 # the upgrade from 1.0: the state's changes (extension/updates/), then every
-# function, view and trigger again from the same sources as a fresh install
-extension/evently--1.0--$(EXTVERSION).sql: extension/updates/1.0--$(EXTVERSION).sql $(SQL_CODE) extension/assemble.sh
-	@extension/assemble.sh $@ "ALTER EXTENSION evently UPDATE TO '$(EXTVERSION)'" \
-	    extension/updates/1.0--$(EXTVERSION).sql $(SQL_CODE)
+# function, view and trigger again from the same sources as a fresh install,
+# then the data changes that need the new functions (...-data.sql)
+UPGRADE_1_0 = extension/updates/1.0--$(EXTVERSION).sql $(SQL_CODE) extension/updates/1.0--$(EXTVERSION)-data.sql
+extension/evently--1.0--$(EXTVERSION).sql: $(UPGRADE_1_0) extension/assemble.sh
+	@extension/assemble.sh $@ "ALTER EXTENSION evently UPDATE TO '$(EXTVERSION)'" $(UPGRADE_1_0)
 
 # the headers every object file includes (PGXS does not track them)
 $(OBJS): extension/evently.h extension/errors.h extension/error_codes.def

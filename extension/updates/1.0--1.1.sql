@@ -2,8 +2,9 @@
 -- indexes, dropped or re-typed functions, data).  The upgrade script
 -- evently--1.0--1.1.sql is this file followed by every file of extension/sql/
 -- except 00_schema.sql: the functions, views and triggers are re-created
--- (CREATE OR REPLACE) from the same sources as a fresh install.  So a change
--- to a function needs nothing here, unless CREATE OR REPLACE cannot make it
+-- (CREATE OR REPLACE) from the same sources as a fresh install, then
+-- 1.0--1.1-data.sql changes the data that needs the new functions.  So a
+-- change to a function needs nothing here, unless CREATE OR REPLACE cannot make it
 -- (a renamed parameter, another return type: DROP the old one here); a change
 -- to 00_schema.sql always needs its twin here.  tests/upgrade/run.sh proves
 -- that both paths give the same schema.

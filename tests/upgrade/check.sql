@@ -10,7 +10,14 @@ DECLARE
     carol uuid := upgrade_test.id('carol');
     doc jsonb;
 BEGIN
-    ASSERT (SELECT count(*) FROM evently.bookings) = 2, 'the 1.0 bookings are there';
+    ASSERT (SELECT count(*) FROM evently.bookings) = 3, 'the 1.0 bookings are there';
+    -- the booking 1.0 left CONFIRMED on a cancelled event is refunded in full
+    ASSERT (SELECT b.status = 'CANCELLED' AND p.status = 'REFUNDED' AND p.refund_amount = b.total_price
+              FROM evently.bookings b JOIN evently.payments p ON p.booking_id = b.id
+             WHERE b.id = upgrade_test.id('legacy_booking')), 'the upgrade refunds 1.0''s cancelled events';
+    ASSERT (SELECT count(*) FROM evently.outbox WHERE type = 'booking.cancelled'
+               AND data->>'booking_id' = upgrade_test.id('legacy_booking')::text) = 1,
+           'the buyer of a refunded booking is told';
     ASSERT (SELECT count(*) FROM evently.waitlist_entries) = 2, 'the 1.0 waitlist is there';
     ASSERT evently.check_password('alice@example.com', 'qwerty') = alice, '1.0 passwords still log in';
 

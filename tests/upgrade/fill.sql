@@ -7,37 +7,37 @@ CREATE SCHEMA upgrade_test;
 CREATE TABLE upgrade_test.ids (label text PRIMARY KEY, id uuid NOT NULL);
 SET search_path = upgrade_test, public;
 
-INSERT INTO ids VALUES
+INSERT INTO upgrade_test.ids VALUES
     ('admin', evently.create_user('admin@example.com', 'qwerty', 'Ada', 'Admin', 'ADMIN')),
     ('alice', evently.create_user('alice@example.com', 'qwerty', 'Alice', 'A')),
     ('bob', evently.create_user('bob@example.com', 'qwerty', 'Bob', 'B')),
     ('carol', evently.create_user('carol@example.com', 'qwerty', 'Carol', 'C')),
     ('tag', evently.create_tag('Live Music', '#EF4444')),
     ('hall', evently.create_venue_template('Upgrade Hall', 'THEATER'));
-INSERT INTO ids SELECT 'front', evently.add_section(id, 'Front', 'A', 'B', 4) FROM ids WHERE label = 'hall';
-INSERT INTO ids SELECT 'gig', evently.create_event('The Gig', id, now() + interval '30 days', 100,
-                                                   (SELECT id FROM ids WHERE label = 'admin'), 'Main Hall',
+INSERT INTO upgrade_test.ids SELECT 'front', evently.add_section(id, 'Front', 'A', 'B', 4) FROM upgrade_test.ids WHERE label = 'hall';
+INSERT INTO upgrade_test.ids SELECT 'gig', evently.create_event('The Gig', id, now() + interval '30 days', 100,
+                                                   (SELECT id FROM upgrade_test.ids WHERE label = 'admin'), 'Main Hall',
                                                    'before the upgrade', '{"Front": 1.5}', '{live-music}',
                                                    '{"max_seats_per_user": 8}')
-                  FROM ids WHERE label = 'hall';
+                  FROM upgrade_test.ids WHERE label = 'hall';
 SELECT evently.set_cancellation_policy(
-           (SELECT id FROM ids WHERE label = 'gig'), true, now() + interval '20 days', 'PERCENTAGE', 10);
+           (SELECT id FROM upgrade_test.ids WHERE label = 'gig'), true, now() + interval '20 days', 'PERCENTAGE', 10);
 
 CREATE FUNCTION upgrade_test.seats(VARIADIC numbers text[]) RETURNS uuid[] LANGUAGE sql AS $$
-    SELECT array_agg(seat_id) FROM evently.event_seats((SELECT id FROM ids WHERE label = 'gig'))
+    SELECT array_agg(seat_id) FROM evently.event_seats((SELECT id FROM upgrade_test.ids WHERE label = 'gig'))
      WHERE seat_number = ANY (numbers)
 $$;
-CREATE FUNCTION upgrade_test.id(l text) RETURNS uuid LANGUAGE sql AS $$ SELECT id FROM ids WHERE label = l $$;
+CREATE FUNCTION upgrade_test.id(l text) RETURNS uuid LANGUAGE sql AS $$ SELECT id FROM upgrade_test.ids WHERE label = l $$;
 
 -- two bookings, one of them cancelled; a live hold; a released hold
-INSERT INTO ids SELECT 'b1', (evently.confirm_booking(
+INSERT INTO upgrade_test.ids SELECT 'b1', (evently.confirm_booking(
     (evently.hold_seats(upgrade_test.id('gig'), upgrade_test.id('alice'), upgrade_test.seats('A1', 'A2')) ->> 'hold_id')::uuid,
     upgrade_test.id('alice'), 'card', 'key-1') ->> 'booking_id')::uuid;
-INSERT INTO ids SELECT 'b2', (evently.confirm_booking(
+INSERT INTO upgrade_test.ids SELECT 'b2', (evently.confirm_booking(
     (evently.hold_seats(upgrade_test.id('gig'), upgrade_test.id('bob'), upgrade_test.seats('A3')) ->> 'hold_id')::uuid,
     upgrade_test.id('bob')) ->> 'booking_id')::uuid;
 SELECT evently.cancel_with_policy(upgrade_test.id('b2'), upgrade_test.id('bob'), 'cannot come');
-INSERT INTO ids SELECT 'live_hold', (evently.hold_seats(upgrade_test.id('gig'), upgrade_test.id('carol'),
+INSERT INTO upgrade_test.ids SELECT 'live_hold', (evently.hold_seats(upgrade_test.id('gig'), upgrade_test.id('carol'),
                                      upgrade_test.seats('B1', 'B2'), '1 day') ->> 'hold_id')::uuid;
 SELECT evently.release_hold((evently.hold_seats(upgrade_test.id('gig'), upgrade_test.id('bob'),
                                                 upgrade_test.seats('B3')) ->> 'hold_id')::uuid, upgrade_test.id('bob'));
@@ -46,6 +46,18 @@ SELECT evently.release_hold((evently.hold_seats(upgrade_test.id('gig'), upgrade_
 SELECT evently.join_waitlist(upgrade_test.id('gig'), upgrade_test.id('carol'), 2);
 SELECT evently.waitlist_promote(upgrade_test.id('gig'));
 SELECT evently.join_waitlist(upgrade_test.id('gig'), upgrade_test.id('bob'), 1);
+-- an event cancelled in 1.0, which left its booking CONFIRMED (the upgrade
+-- refunds it, as 1.1 does when an event is cancelled)
+INSERT INTO upgrade_test.ids SELECT 'legacy', evently.create_event('Called Off', id, now() + interval '40 days', 50)
+                  FROM upgrade_test.ids WHERE label = 'hall';
+INSERT INTO upgrade_test.ids SELECT 'legacy_booking', (evently.confirm_booking(
+    (evently.hold_seats(upgrade_test.id('legacy'), upgrade_test.id('bob'),
+                        ARRAY(SELECT seat_id FROM evently.event_seats(upgrade_test.id('legacy'))
+                               WHERE seat_number = 'A1')) ->> 'hold_id')::uuid,
+    upgrade_test.id('bob')) ->> 'booking_id')::uuid;
+SELECT evently.api_event_update(upgrade_test.id('admin'),
+           jsonb_build_object('path', jsonb_build_object('eventId', upgrade_test.id('legacy')),
+                              'body', '{"status": "cancelled"}'::jsonb));
 -- sessions and the inbox
 SELECT evently.api_login(NULL, '{"body": {"email": "alice@example.com", "password": "qwerty"}}');
 SELECT evently.record_notification(jsonb_build_object('id', 1, 'type', 'booking.confirmed',
