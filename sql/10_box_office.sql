@@ -103,6 +103,13 @@ SELECT t.try($$SELECT evently.hold_seats(t.id('fair'), t.id('bob'), t.seats('fai
 SELECT evently.api_seat_update(t.id('admin'), t.req(jsonb_build_object('id', s), '{"status": "AVAILABLE"}')) ->> 'status' AS unblocked
   FROM unnest(t.seats('fair', 'B1', 'B2', 'B3')) s;
 SELECT t.seat_of('fair', 'B1') AS b1_unblocked;
+-- (c) a seat's label is what its tickets print: it changes only while no
+-- event uses the template
+SELECT t.try($$SELECT evently.api_seat_update(t.id('admin'), t.req(jsonb_build_object('id', (t.seats('fair', 'B4'))[1]),
+               '{"seat_number": "B44"}'))$$) AS relabel_sold_venue;
+SELECT evently.api_seat_update(t.id('admin'), t.req(jsonb_build_object('id', s.id), '{"seat_number": "L1"}')) ->> 'seat_number' AS relabel_unused_venue
+  FROM evently.seats s JOIN evently.venue_sections v ON v.id = s.section_id
+ WHERE v.template_id = t.id('wide') AND s.seat_number = '1-1';
 
 -- 5. A search string is literal: % and _ are characters, not wildcards -------
 SELECT jsonb_array_length(evently.api_events_list(NULL, t.req(query => '{"search": "%"}')) -> 'events') AS percent_matches;

@@ -314,8 +314,11 @@ CREATE OR REPLACE FUNCTION evently.api_seat_get(actor uuid, req jsonb) RETURNS j
 LANGUAGE sql STABLE
 RETURN evently._found(evently.seat_json((req->'path'->>'id')::uuid), 'seat', req->'path'->>'id');
 
--- PUT /admin/seats/:id: a seat's label, or blocking it (also in the
--- inventories of events still to come, where it is not held or booked)
+-- PUT /admin/seats/:id: a seat's label, or blocking it.  A label is what
+-- tickets print, so it changes only while no event uses the template.
+-- Blocking reaches the inventories of events still to come: a free seat is
+-- blocked at once, a held or sold one when it is freed (evently._free_seat).
+-- Unblocking frees the seats blocked there.
 CREATE OR REPLACE FUNCTION evently.api_seat_update(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -327,6 +330,11 @@ BEGIN
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'seat not found', format('Seat %s does not exist.', seat));
     PERFORM evently._require(b->>'status' IS NULL OR b->>'status' IN ('AVAILABLE', 'BLOCKED'), 'INVALID_ARGUMENT',
         'invalid seat status', format('Status %L is not AVAILABLE or BLOCKED.', b->>'status'));
+    IF b ?| ARRAY['seat_number', 'row', 'position'] THEN
+        PERFORM evently._require_template_unused((SELECT sec.template_id FROM evently.seats st
+                                                    JOIN evently.venue_sections sec ON sec.id = st.section_id
+                                                   WHERE st.id = seat));
+    END IF;
     BEGIN
         UPDATE evently.seats SET seat_number = coalesce(b->>'seat_number', seat_number),
                                  "row" = coalesce(b->>'row', "row"),
