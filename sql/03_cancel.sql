@@ -45,7 +45,7 @@ SELECT count(*) FILTER (WHERE status = 'VALID') AS valid, count(*) AS all_ticket
 CREATE FUNCTION t.fee_case(fee_type text, amount numeric, seats text[]) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
     c jsonb;
-    label text := format('fee-%s-%s', fee_type, amount);
+    label text := format('fee-%s-%s-%s', fee_type, amount, array_to_string(seats, ''));
 BEGIN
     PERFORM evently.set_cancellation_policy(t.id('other'), true, now() + interval '1 day', fee_type, amount);
     PERFORM t.book(label, 'other', 'carol', VARIADIC seats);

@@ -235,18 +235,22 @@ SELECT u ->> 'status' AS status, u ->> 'available_tickets' AS available, u ->> '
        u ->> 'total_capacity' AS capacity
   FROM t.update_event('jazz', '{"status": "cancelled"}') u;
 -- the holds (the offer too) are released and their seats free; the
--- waitlist is closed; the sale stays, for its refund
+-- waitlist is closed; the sale is cancelled and refunded in full
 SELECT t.scrub(h.id::text) AS hold, h.status FROM evently.holds h
  WHERE h.id IN (t.id('jazz_h'), t.id('jazz_offer'), t.id('jazz_lapsed')) ORDER BY 1;
 SELECT count(*) FILTER (WHERE status = 'HELD') AS held_seats, count(*) FILTER (WHERE hold_id IS NOT NULL) AS seats_with_hold
   FROM evently.event_seats WHERE event_id = t.id('jazz');
 SELECT t.scrub(user_id::text) AS user, status FROM evently.waitlist_entries WHERE event_id = t.id('jazz') ORDER BY position;
-SELECT status FROM evently.bookings WHERE id = t.id('jazz_b');
--- one event.cancelled for the bridge (and its audit twin), by the admin
-SELECT o.type, t.scrub(o.user_id::text) AS by, o.data ->> 'status' AS status,
-       (SELECT count(*) FROM evently.audit_log a WHERE a.action = o.type AND a.object_id = o.event_id
-                                                   AND a.actor_id = t.id('admin')) AS audited
-  FROM evently.outbox o, outbox_before b WHERE o.id > b.id;
+SELECT b.status, p.status AS payment, p.refund_amount = b.total_price AS refunded_in_full
+  FROM evently.bookings b JOIN evently.payments p ON p.booking_id = b.id WHERE b.id = t.id('jazz_b');
+-- for the bridge, each with its audit twin, by the admin: the released
+-- holds, the refunded booking, then one event.cancelled
+SELECT o.type, t.scrub(o.user_id::text) AS owner, o.data ->> 'status' AS status,
+       (SELECT count(*) FROM evently.audit_log a
+         WHERE a.action = o.type AND a.object_id = coalesce((o.data ->> 'hold_id')::uuid, (o.data ->> 'booking_id')::uuid,
+                                                            o.event_id)
+           AND a.actor_id = t.id('admin')) AS audited
+  FROM evently.outbox o, outbox_before b WHERE o.id > b.id ORDER BY o.id;
 -- cancelled is final, and closed to holds and the waitlist
 SELECT t.try($$SELECT t.update_event('jazz', '{"name": "Back from the dead"}')$$) AS update_cancelled;
 SELECT t.try($$SELECT t.update_event('jazz', '{"status": "published"}')$$) AS reopen_cancelled;

@@ -15,7 +15,8 @@ DECLARE
 BEGIN
     SELECT role INTO actor_role FROM evently.users WHERE id = actor AND status = 'ACTIVE';
     PERFORM evently._require(actor_role IS NOT NULL, 'UNAUTHENTICATED', 'user not found',
-        format('User %s does not exist or is banned.', actor));
+        CASE WHEN actor IS NULL THEN 'No acting user was given.'
+             ELSE format('User %s does not exist or is banned.', actor) END);
     RETURN actor_role;
 END
 $$;

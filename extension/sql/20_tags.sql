@@ -49,9 +49,15 @@ $$;
 
 -- GET /tags/slug/:slug
 CREATE OR REPLACE FUNCTION evently.api_tag_by_slug(actor uuid, req jsonb) RETURNS jsonb
-LANGUAGE sql STABLE
-RETURN evently._found((SELECT evently.tag_json(id) FROM evently.tags WHERE slug = req->'path'->>'slug'),
-                      'tag', req->'path'->>'slug');
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    doc jsonb := (SELECT evently.tag_json(id) FROM evently.tags WHERE slug = req->'path'->>'slug');
+BEGIN
+    PERFORM evently._require(doc IS NOT NULL, 'NOT_FOUND', 'tag not found',
+        format('No tag has slug %L.', req->'path'->>'slug'));
+    RETURN doc;
+END
+$$;
 
 -- POST /admin/tags
 CREATE OR REPLACE FUNCTION evently.api_tag_create(actor uuid, req jsonb) RETURNS jsonb

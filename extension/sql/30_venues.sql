@@ -2,7 +2,7 @@
 -- venue routes and the public seat reads.
 
 CREATE OR REPLACE FUNCTION evently.create_venue_template(name text, layout_type text DEFAULT 'GENERAL',
-                                              description text DEFAULT NULL)
+                                              description text DEFAULT NULL, created_by uuid DEFAULT NULL)
 RETURNS uuid LANGUAGE plpgsql AS $$
 DECLARE
     new_id uuid;
@@ -21,7 +21,7 @@ BEGIN
     VALUES (btrim(name), upper(layout_type), description)
     RETURNING id INTO new_id;
     PERFORM evently._audit('venue_template.created', 'venue_template', new_id,
-                           jsonb_build_object('name', btrim(name)));
+                           jsonb_build_object('name', btrim(name)), created_by);
     RETURN new_id;
 END
 $$;
@@ -48,7 +48,8 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION evently.add_section(template_id uuid, name text, row_start text, row_end text,
-                                    seats_per_row int, description text DEFAULT NULL)
+                                    seats_per_row int, description text DEFAULT NULL,
+                                    created_by uuid DEFAULT NULL)
 RETURNS uuid LANGUAGE plpgsql AS $$
 DECLARE
     new_id uuid;
@@ -57,7 +58,7 @@ BEGIN
     PERFORM evently._require(length(btrim(name)) BETWEEN 1 AND 255,
         'INVALID_ARGUMENT', 'invalid section name', 'A section name has 1 to 255 characters.');
     PERFORM evently._require(seats_per_row BETWEEN 1 AND 100,
-        'INVALID_ARGUMENT', 'invalid seats per row', format('%s is not between 1 and 100.', seats_per_row));
+        'INVALID_ARGUMENT', 'invalid seats per row', format('Seats per row %s is not between 1 and 100.', coalesce(seats_per_row::text, 'NULL')));
     PERFORM evently._require(description IS NULL OR length(description) <= 500, 'INVALID_ARGUMENT',
         'section description is too long', 'A description has at most 500 characters.');
     -- lock the template so no event is created from it while it grows
@@ -88,7 +89,8 @@ BEGIN
            updated_at = now()
      WHERE t.id = add_section.template_id;
     PERFORM evently._audit('venue_section.created', 'venue_section', new_id,
-                           jsonb_build_object('template_id', template_id, 'seats', row_count * seats_per_row));
+                           jsonb_build_object('template_id', template_id, 'seats', row_count * seats_per_row),
+                           created_by);
     RETURN new_id;
 END
 $$;
@@ -131,6 +133,26 @@ BEGIN
 END
 $$;
 
+-- A template body's name, description and default shape, when present,
+-- checked in our words before any constraint sees them.
+CREATE OR REPLACE FUNCTION evently._require_template_fields(b jsonb) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    PERFORM evently._require(b->>'name' IS NULL OR length(btrim(b->>'name')) BETWEEN 1 AND 255,
+        'INVALID_ARGUMENT', 'invalid template name', 'A template name has 1 to 255 characters, not only spaces.');
+    PERFORM evently._require(b->>'description' IS NULL OR length(b->>'description') <= 1000, 'INVALID_ARGUMENT',
+        'template description is too long', 'A description has at most 1000 characters.');
+    PERFORM evently._require(b->'default_rows' IS NULL
+                             OR (b->>'default_rows' ~ '^[0-9]{1,4}$' AND (b->>'default_rows')::int BETWEEN 1 AND 50),
+        'INVALID_ARGUMENT', 'invalid default_rows', format('default_rows %s is not an integer from 1 to 50.', b->'default_rows'));
+    PERFORM evently._require(b->'default_seats_per_row' IS NULL
+                             OR (b->>'default_seats_per_row' ~ '^[0-9]{1,4}$'
+                                 AND (b->>'default_seats_per_row')::int BETWEEN 1 AND 100),
+        'INVALID_ARGUMENT', 'invalid default_seats_per_row',
+        format('default_seats_per_row %s is not an integer from 1 to 100.', b->'default_seats_per_row'));
+END
+$$;
+
 -- POST /admin/venue-templates
 CREATE OR REPLACE FUNCTION evently.api_template_create(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -139,7 +161,8 @@ DECLARE
     new_id uuid;
 BEGIN
     PERFORM evently._require_admin(actor);
-    new_id := evently.create_venue_template(b->>'name', b->>'layout_type', b->>'description');
+    PERFORM evently._require_template_fields(b);
+    new_id := evently.create_venue_template(b->>'name', b->>'layout_type', b->>'description', actor);
     UPDATE evently.venue_templates SET default_rows = (b->>'default_rows')::int,
                                        default_seats_per_row = (b->>'default_seats_per_row')::int
      WHERE id = new_id;
@@ -199,6 +222,7 @@ BEGIN
     PERFORM evently._require_admin(actor);
     PERFORM 1 FROM evently.venue_templates WHERE id = tpl FOR UPDATE;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'template not found', format('Venue template %s does not exist.', tpl));
+    PERFORM evently._require_template_fields(b);
     PERFORM evently._require(b->>'name' IS NULL OR NOT EXISTS (
             SELECT 1 FROM evently.venue_templates WHERE name = btrim(b->>'name') AND id <> tpl),
         'ALREADY_EXISTS', format('template with name %L already exists', b->>'name'), 'Template names are unique.');
@@ -243,7 +267,7 @@ DECLARE
 BEGIN
     PERFORM evently._require_admin(actor);
     new_id := evently.add_section((req->'path'->>'id')::uuid, b->>'name', b->>'row_start', b->>'row_end',
-                                  (b->>'seats_per_row')::int, b->>'description');
+                                  (b->>'seats_per_row')::int, b->>'description', actor);
     SELECT total_seats INTO made FROM evently.venue_sections WHERE id = new_id;
     PERFORM evently._require(b->'total_seats' IS NULL OR (b->>'total_seats')::int = made, 'INVALID_ARGUMENT',
         format('generated seat count (%s) doesn''t match section total (%s)', made, b->>'total_seats'),
@@ -259,6 +283,8 @@ DECLARE
     tpl uuid := (req->'path'->>'id')::uuid;
 BEGIN
     PERFORM evently._require_admin(actor);
+    PERFORM evently._require(EXISTS (SELECT 1 FROM evently.venue_templates WHERE id = tpl), 'NOT_FOUND',
+        'template not found', format('Venue template %s does not exist.', tpl));
     RETURN coalesce((SELECT jsonb_agg(evently.section_json(s.id) || jsonb_build_object('template', evently.template_json(tpl))
                                       ORDER BY s.name)
                        FROM evently.venue_sections s WHERE s.template_id = tpl), '[]');
@@ -330,6 +356,12 @@ BEGIN
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'seat not found', format('Seat %s does not exist.', seat));
     PERFORM evently._require(b->>'status' IS NULL OR b->>'status' IN ('AVAILABLE', 'BLOCKED'), 'INVALID_ARGUMENT',
         'invalid seat status', format('Status %L is not AVAILABLE or BLOCKED.', b->>'status'));
+    PERFORM evently._require(b->'position' IS NULL
+                             OR (b->>'position' ~ '^[0-9]{1,6}$' AND (b->>'position')::int BETWEEN 1 AND 100000),
+        'INVALID_ARGUMENT', 'invalid seat position', format('Position %s is not an integer from 1 to 100000.', b->'position'));
+    PERFORM evently._require(coalesce(length(btrim(b->>'seat_number')), 1) BETWEEN 1 AND 20
+                             AND coalesce(length(btrim(b->>'row')), 1) BETWEEN 1 AND 10,
+        'INVALID_ARGUMENT', 'invalid seat label', 'A seat number has 1 to 20 characters, a row 1 to 10, not only spaces.');
     IF b ?| ARRAY['seat_number', 'row', 'position'] THEN
         PERFORM evently._require_template_unused((SELECT sec.template_id FROM evently.seats st
                                                     JOIN evently.venue_sections sec ON sec.id = st.section_id

@@ -250,6 +250,10 @@ DECLARE
 BEGIN
     PERFORM evently._require(length(btrim(name)) BETWEEN 1 AND 255,
         'INVALID_ARGUMENT', 'invalid event name', 'An event name has 1 to 255 characters.');
+    PERFORM evently._require(coalesce(length(description), 0) <= 2000, 'INVALID_ARGUMENT',
+        'event description is too long', 'A description has at most 2000 characters.');
+    PERFORM evently._require(coalesce(length(venue), 0) <= 255, 'INVALID_ARGUMENT',
+        'event venue is too long', 'A venue has at most 255 characters.');
     PERFORM evently._require(date_time > now() AND isfinite(date_time), 'INVALID_ARGUMENT',
         'event date must be in the future', format('%s is not a moment after now.', date_time));
     PERFORM evently._require(base_price >= 0 AND base_price < 1e10, 'INVALID_ARGUMENT', 'invalid base price',
@@ -482,6 +486,28 @@ END
 $$;
 
 -- POST /admin/events
+-- An event body's free-text fields and base price, when present, checked in
+-- our words before any constraint sees them (the REST rules: a name has 3
+-- to 255 characters, as in the reference; evently.create_event allows 1).
+CREATE OR REPLACE FUNCTION evently._require_event_fields(b jsonb) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    PERFORM evently._require(b->>'name' IS NULL OR length(btrim(b->>'name')) BETWEEN 3 AND 255, 'INVALID_ARGUMENT',
+        'invalid event name', 'An event name has 3 to 255 characters, not only spaces.');
+    PERFORM evently._require(coalesce(length(b->>'description'), 0) <= 2000, 'INVALID_ARGUMENT',
+        'event description is too long', 'A description has at most 2000 characters.');
+    PERFORM evently._require(coalesce(length(b->>'venue'), 0) <= 255, 'INVALID_ARGUMENT',
+        'event venue is too long', 'A venue has at most 255 characters.');
+    PERFORM evently._require(coalesce(length(b->>'image_url'), 0) <= 500, 'INVALID_ARGUMENT',
+        'image_url is too long', 'An image URL has at most 500 characters.');
+    PERFORM evently._require(b->'base_price' IS NULL OR (jsonb_typeof(b->'base_price') = 'number'
+                                                        AND (b->>'base_price')::numeric BETWEEN 0 AND 9999999999.99),
+        'INVALID_ARGUMENT', 'invalid base price', format('Base price %s is not a number from 0 to 9999999999.99.', b->'base_price'));
+    PERFORM evently._require_decimals(CASE jsonb_typeof(b->'base_price') WHEN 'number' THEN (b->>'base_price')::numeric END,
+                                      2, 'base_price');
+END
+$$;
+
 CREATE OR REPLACE FUNCTION evently.api_event_create(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -491,6 +517,9 @@ DECLARE
     new_id uuid;
 BEGIN
     PERFORM evently._require_admin(actor);
+    PERFORM evently._require_event_fields(b);
+    PERFORM evently._require(jsonb_typeof(b->'section_pricing') = 'array' AND jsonb_typeof(coalesce(b->'tags', '[]')) = 'array',
+        'INVALID_ARGUMENT', 'invalid event', 'section_pricing and tags are arrays.');
     FOR item IN SELECT * FROM jsonb_array_elements(b->'section_pricing') LOOP
         PERFORM evently._require(jsonb_typeof(item) = 'object' AND item->>'section_id' ~* '^[0-9a-f-]{36}$'
                                  AND jsonb_typeof(item->'price_multiplier') = 'number',
@@ -530,9 +559,7 @@ BEGIN
         format('%s is not after now.', new_time));
     PERFORM evently._require(new_status IS NULL OR new_status IN ('published', 'cancelled', 'completed'),
         'INVALID_ARGUMENT', 'invalid status', format('Status %L is not published, cancelled or completed.', new_status));
-    PERFORM evently._require(b->'base_price' IS NULL OR (b->>'base_price')::numeric >= 0, 'INVALID_ARGUMENT',
-        'invalid base price', 'A base price is at least 0.');
-    PERFORM evently._require_decimals((b->>'base_price')::numeric, 2, 'base_price');
+    PERFORM evently._require_event_fields(b);
     -- every field is applied or refused: the venue (its seat inventory) is
     -- fixed at creation
     PERFORM evently._require(b->>'venue_template_id' IS NULL OR (b->>'venue_template_id')::uuid = ev.venue_template_id,
@@ -545,9 +572,16 @@ BEGIN
                                                     AND (b->>'max_tickets_per_user')::int BETWEEN 1 AND 1000
                                  ELSE b->'max_tickets_per_user' IS NULL END,
         'INVALID_ARGUMENT', 'invalid max_tickets_per_user', 'max_tickets_per_user is null or 1 to 1000.');
-    PERFORM evently._require(coalesce(length(b->>'name'), 3) BETWEEN 3 AND 255, 'INVALID_ARGUMENT', 'invalid event name',
-        'An event name has 3 to 255 characters.');
+    -- a policy's deadline is never after its event (set_cancellation_policy's rule)
+    PERFORM evently._require(new_time IS NULL OR NOT EXISTS (
+            SELECT 1 FROM evently.cancellation_policies p WHERE p.event_id = ev.id AND p.cancellation_deadline > new_time),
+        'INVALID_ARGUMENT', 'cancellation deadline is after the new date',
+        format('Event %s''s cancellation deadline %s is after %s.', ev.id,
+               (SELECT cancellation_deadline FROM evently.cancellation_policies WHERE event_id = ev.id), new_time),
+        'Move the cancellation deadline first (set_cancellation_policy).');
     IF b ? 'tags' THEN
+        PERFORM evently._require(jsonb_typeof(b->'tags') = 'array', 'INVALID_ARGUMENT', 'invalid tags',
+            'tags is an array of tag slugs.');
         PERFORM evently._require(NOT EXISTS (
                 SELECT 1 FROM jsonb_array_elements_text(b->'tags') t
                  WHERE NOT EXISTS (SELECT 1 FROM evently.tags g WHERE g.slug = t AND g.is_active)),

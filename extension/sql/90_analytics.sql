@@ -297,7 +297,8 @@ BEGIN
             'avg_time_to_cancel', coalesce(round(avg(extract(epoch FROM c.requested_at - b.created_at) / 3600), 2), 0)),
         'cancellation_reasons', coalesce((SELECT jsonb_agg(jsonb_build_object('reason', r, 'count', n) ORDER BY n DESC, r)
                                             FROM (SELECT coalesce(reason, '') AS r, count(*) AS n
-                                                    FROM evently.cancellations GROUP BY 1 LIMIT 20) x), '[]'),
+                                                    FROM evently.cancellations GROUP BY 1
+                                                   ORDER BY n DESC, r LIMIT 20) x), '[]'),
         'timing_analysis', jsonb_build_object(
             'avg_hours_before_event', coalesce(round(avg(extract(epoch FROM e.date_time - c.requested_at) / 3600), 2), 0)),
         'financial_impact', jsonb_build_object('refunded', coalesce(sum(c.refund_amount), 0),
@@ -398,7 +399,8 @@ BEGIN
             'venues', coalesce((SELECT jsonb_agg(jsonb_build_object('venue', venue, 'bookings', n, 'revenue', r)
                                                  ORDER BY r DESC, venue)
                                   FROM (SELECT venue, count(*) AS n, sum(total_price) AS r FROM evently.booking_facts
-                                         WHERE status = 'CONFIRMED' GROUP BY 1 LIMIT 10) x), '[]')),
+                                         WHERE status = 'CONFIRMED' GROUP BY 1
+                                         ORDER BY r DESC, venue LIMIT 10) x), '[]')),
         'trend_charts', jsonb_build_object(
             'booking_trends', events->'booking_trends',
             'revenue_trends', events->'revenue_by_month',

@@ -21,6 +21,10 @@ DROP FUNCTION evently._close_event(uuid, uuid);
 -- waitlist_promote takes the most offers to make (admin notify's count)
 DROP FUNCTION evently.waitlist_promote(uuid);
 
+-- the SQL API records who created a venue template or a section
+DROP FUNCTION evently.create_venue_template(text, text, text);
+DROP FUNCTION evently.add_section(uuid, text, text, text, int, text);
+
 -- a per-event cap on seats held and bought together, per user
 ALTER TABLE evently.events
     ADD COLUMN max_tickets_per_user int CHECK (max_tickets_per_user BETWEEN 1 AND 1000);
