@@ -131,6 +131,13 @@ SELECT t.try($$SELECT evently.api_admin_bookings(t.id('admin'), t.request(query 
 SELECT t.try($$SELECT evently._time_field('{"date_time": "2030-01-01T10:00:00+24:00"}', 'date_time')$$) AS offset_24_hours;
 SELECT t.try($$SELECT evently._time_field('{"date_time": "2030-02-30T10:00:00Z"}', 'date_time')$$) AS february_30;
 SELECT evently._time_field('{"date_time": "2030-01-01t10:00:00z"}', 'date_time') = '2030-01-01 10:00:00+00' AS lower_case_t_and_z;
+-- a DBA calling the REST adapters with values of the wrong type meets the same
+-- kind of refusal (the shim checks types before REST requests get here)
+SELECT t.try($$SELECT evently.api_event_get(NULL, t.request(jsonb_build_object('eventId', 'nope')))$$) AS path_id_not_uuid;
+SELECT t.try($$SELECT evently.api_hold_seats(t.id('bob'), t.request(body => jsonb_build_object('event_id', t.id('fair'), 'seat_ids', 'A1')))$$) AS seat_ids_not_array;
+SELECT t.try($$SELECT evently.api_hold_seats(t.id('bob'), t.request(body => jsonb_build_object('event_id', t.id('fair'), 'seat_ids', '["A1"]'::jsonb)))$$) AS seat_id_not_uuid;
+SELECT t.try($$SELECT evently.api_event_update(t.id('admin'), t.request(t.event_path('fair'), '{"base_price": "abc"}'))$$) AS price_not_number;
+SELECT t.try($$SELECT evently.api_template_update(t.id('admin'), t.request(jsonb_build_object('id', t.id('hall')), '{"default_rows": "x"}'))$$) AS rows_not_integer;
 
 -- 8. An update applies every field it accepts, or refuses it ------------------
 SELECT t.try($$SELECT evently.api_event_update(t.id('admin'), t.request(t.event_path('fair'),

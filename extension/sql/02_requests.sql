@@ -46,6 +46,37 @@ BEGIN
 END
 $$;
 
+-- A path, query or body value that must be a uuid, an integer or a number:
+-- NULL when absent, INVALID_ARGUMENT naming it when it is not one, so that a
+-- DBA passing a wrong value meets our error, not a cast's.  (The shim has
+-- checked these before a REST request gets here.)
+CREATE OR REPLACE FUNCTION evently._uuid_arg(value text, name text) RETURNS uuid
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    PERFORM evently._require(value IS NULL OR value ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$',
+        'INVALID_ARGUMENT', format('invalid %s', name), format('%s %L is not a uuid.', name, value));
+    RETURN value::uuid;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION evently._int_arg(value text, name text) RETURNS int
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    PERFORM evently._require(value IS NULL OR value ~ '^-?[0-9]{1,9}$',
+        'INVALID_ARGUMENT', format('invalid %s', name), format('%s %L is not an integer.', name, value));
+    RETURN value::int;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION evently._numeric_arg(value text, name text) RETURNS numeric
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    PERFORM evently._require(value IS NULL OR value ~ '^-?[0-9]{1,12}(\.[0-9]{1,12})?$',
+        'INVALID_ARGUMENT', format('invalid %s', name), format('%s %L is not a number.', name, value));
+    RETURN value::numeric;
+END
+$$;
+
 -- A query-string date (YYYY-MM-DD), NULL when absent, INVALID_ARGUMENT when malformed.
 CREATE OR REPLACE FUNCTION evently._date_param(req jsonb, name text) RETURNS date
 LANGUAGE plpgsql IMMUTABLE AS $$

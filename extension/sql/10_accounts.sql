@@ -122,7 +122,7 @@ DECLARE
     next_session jsonb;
 BEGIN
     SELECT * INTO old FROM evently.refresh_tokens
-     WHERE jti = (req->>'jti')::uuid FOR UPDATE;
+     WHERE jti = evently._uuid_arg(req->>'jti', 'jti') FOR UPDATE;
     PERFORM evently._require(FOUND AND old.expires_at > now(), 'UNAUTHENTICATED',
         'Invalid or expired refresh token', 'The refresh token is unknown or expired.');
     IF old.revoked_at IS NOT NULL THEN
@@ -144,7 +144,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_logout(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE sql AS $$
     UPDATE evently.refresh_tokens SET revoked_at = coalesce(revoked_at, now())
-     WHERE jti = (req->>'jti')::uuid;
+     WHERE jti = evently._uuid_arg(req->>'jti', 'jti');
     SELECT NULL::jsonb;
 $$;
 

@@ -110,7 +110,7 @@ CREATE OR REPLACE FUNCTION evently.api_tag_get(actor uuid, req jsonb) RETURNS js
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
     PERFORM evently._require_admin(actor);
-    RETURN evently._found(evently.tag_json((req->'path'->>'id')::uuid), 'tag', req->'path'->>'id');
+    RETURN evently._found(evently.tag_json(evently._uuid_arg(req->'path'->>'id', 'id')), 'tag', req->'path'->>'id');
 END
 $$;
 
@@ -119,7 +119,7 @@ CREATE OR REPLACE FUNCTION evently.api_tag_update(actor uuid, req jsonb) RETURNS
 LANGUAGE plpgsql AS $$
 DECLARE
     b jsonb := req->'body';
-    tag_id uuid := (req->'path'->>'id')::uuid;
+    tag_id uuid := evently._uuid_arg(req->'path'->>'id', 'id');
     new_slug text := evently.slugify(b->>'name');
 BEGIN
     PERFORM evently._require_admin(actor);
@@ -148,7 +148,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_tag_delete(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    victim uuid := (req->'path'->>'id')::uuid;
+    victim uuid := evently._uuid_arg(req->'path'->>'id', 'id');
     uses bigint;
 BEGIN
     PERFORM evently._require_admin(actor);

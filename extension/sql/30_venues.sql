@@ -143,11 +143,11 @@ BEGIN
     PERFORM evently._require(b->>'description' IS NULL OR length(b->>'description') <= 1000, 'INVALID_ARGUMENT',
         'template description is too long', 'A description has at most 1000 characters.');
     PERFORM evently._require(b->'default_rows' IS NULL
-                             OR (b->>'default_rows' ~ '^[0-9]{1,4}$' AND (b->>'default_rows')::int BETWEEN 1 AND 50),
+                             OR (b->>'default_rows' ~ '^[0-9]{1,4}$' AND evently._int_arg(b->>'default_rows', 'default_rows') BETWEEN 1 AND 50),
         'INVALID_ARGUMENT', 'invalid default_rows', format('default_rows %s is not an integer from 1 to 50.', b->'default_rows'));
     PERFORM evently._require(b->'default_seats_per_row' IS NULL
                              OR (b->>'default_seats_per_row' ~ '^[0-9]{1,4}$'
-                                 AND (b->>'default_seats_per_row')::int BETWEEN 1 AND 100),
+                                 AND evently._int_arg(b->>'default_seats_per_row', 'default_seats_per_row') BETWEEN 1 AND 100),
         'INVALID_ARGUMENT', 'invalid default_seats_per_row',
         format('default_seats_per_row %s is not an integer from 1 to 100.', b->'default_seats_per_row'));
 END
@@ -163,8 +163,8 @@ BEGIN
     PERFORM evently._require_admin(actor);
     PERFORM evently._require_template_fields(b);
     new_id := evently.create_venue_template(b->>'name', b->>'layout_type', b->>'description', actor);
-    UPDATE evently.venue_templates SET default_rows = (b->>'default_rows')::int,
-                                       default_seats_per_row = (b->>'default_seats_per_row')::int
+    UPDATE evently.venue_templates SET default_rows = evently._int_arg(b->>'default_rows', 'default_rows'),
+                                       default_seats_per_row = evently._int_arg(b->>'default_seats_per_row', 'default_seats_per_row')
      WHERE id = new_id;
     RETURN evently.template_json(new_id);
 END
@@ -208,7 +208,7 @@ CREATE OR REPLACE FUNCTION evently.api_template_get(actor uuid, req jsonb) RETUR
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
     PERFORM evently._require_admin(actor);
-    RETURN evently._found(evently.template_json((req->'path'->>'id')::uuid), 'template', req->'path'->>'id');
+    RETURN evently._found(evently.template_json(evently._uuid_arg(req->'path'->>'id', 'id')), 'template', req->'path'->>'id');
 END
 $$;
 
@@ -217,7 +217,7 @@ CREATE OR REPLACE FUNCTION evently.api_template_update(actor uuid, req jsonb) RE
 LANGUAGE plpgsql AS $$
 DECLARE
     b jsonb := req->'body';
-    tpl uuid := (req->'path'->>'id')::uuid;
+    tpl uuid := evently._uuid_arg(req->'path'->>'id', 'id');
 BEGIN
     PERFORM evently._require_admin(actor);
     PERFORM 1 FROM evently.venue_templates WHERE id = tpl FOR UPDATE;
@@ -232,8 +232,8 @@ BEGIN
     UPDATE evently.venue_templates
        SET name = coalesce(btrim(b->>'name'), name), description = coalesce(b->>'description', description),
            layout_type = coalesce(upper(b->>'layout_type'), layout_type),
-           default_rows = coalesce((b->>'default_rows')::int, default_rows),
-           default_seats_per_row = coalesce((b->>'default_seats_per_row')::int, default_seats_per_row),
+           default_rows = coalesce(evently._int_arg(b->>'default_rows', 'default_rows'), default_rows),
+           default_seats_per_row = coalesce(evently._int_arg(b->>'default_seats_per_row', 'default_seats_per_row'), default_seats_per_row),
            updated_at = now()
      WHERE id = tpl;
     PERFORM evently._audit('venue_template.updated', 'venue_template', tpl, b, actor);
@@ -245,7 +245,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_template_delete(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    tpl uuid := (req->'path'->>'id')::uuid;
+    tpl uuid := evently._uuid_arg(req->'path'->>'id', 'id');
 BEGIN
     PERFORM evently._require_admin(actor);
     PERFORM 1 FROM evently.venue_templates WHERE id = tpl FOR UPDATE;
@@ -266,10 +266,10 @@ DECLARE
     made int;
 BEGIN
     PERFORM evently._require_admin(actor);
-    new_id := evently.add_section((req->'path'->>'id')::uuid, b->>'name', b->>'row_start', b->>'row_end',
-                                  (b->>'seats_per_row')::int, b->>'description', actor);
+    new_id := evently.add_section(evently._uuid_arg(req->'path'->>'id', 'id'), b->>'name', b->>'row_start', b->>'row_end',
+                                  evently._int_arg(b->>'seats_per_row', 'seats_per_row'), b->>'description', actor);
     SELECT total_seats INTO made FROM evently.venue_sections WHERE id = new_id;
-    PERFORM evently._require(b->'total_seats' IS NULL OR (b->>'total_seats')::int = made, 'INVALID_ARGUMENT',
+    PERFORM evently._require(b->'total_seats' IS NULL OR evently._int_arg(b->>'total_seats', 'total_seats') = made, 'INVALID_ARGUMENT',
         format('generated seat count (%s) doesn''t match section total (%s)', made, b->>'total_seats'),
         'total_seats must equal rows x seats_per_row.');
     RETURN evently.section_json(new_id);
@@ -280,7 +280,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_sections_list(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    tpl uuid := (req->'path'->>'id')::uuid;
+    tpl uuid := evently._uuid_arg(req->'path'->>'id', 'id');
 BEGIN
     PERFORM evently._require_admin(actor);
     PERFORM evently._require(EXISTS (SELECT 1 FROM evently.venue_templates WHERE id = tpl), 'NOT_FOUND',
@@ -296,7 +296,7 @@ CREATE OR REPLACE FUNCTION evently.api_section_update(actor uuid, req jsonb) RET
 LANGUAGE plpgsql AS $$
 DECLARE
     b jsonb := req->'body';
-    sec uuid := (req->'path'->>'id')::uuid;
+    sec uuid := evently._uuid_arg(req->'path'->>'id', 'id');
 BEGIN
     PERFORM evently._require_admin(actor);
     PERFORM 1 FROM evently.venue_sections WHERE id = sec FOR UPDATE;
@@ -322,7 +322,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_section_delete(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    sec uuid := (req->'path'->>'id')::uuid;
+    sec uuid := evently._uuid_arg(req->'path'->>'id', 'id');
     tpl uuid;
 BEGIN
     PERFORM evently._require_admin(actor);
@@ -338,7 +338,7 @@ $$;
 -- GET /seats/:id
 CREATE OR REPLACE FUNCTION evently.api_seat_get(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE sql STABLE
-RETURN evently._found(evently.seat_json((req->'path'->>'id')::uuid), 'seat', req->'path'->>'id');
+RETURN evently._found(evently.seat_json(evently._uuid_arg(req->'path'->>'id', 'id')), 'seat', req->'path'->>'id');
 
 -- PUT /admin/seats/:id: a seat's label, or blocking it.  A label is what
 -- tickets print, so it changes only while no event uses the template.
@@ -349,7 +349,7 @@ CREATE OR REPLACE FUNCTION evently.api_seat_update(actor uuid, req jsonb) RETURN
 LANGUAGE plpgsql AS $$
 DECLARE
     b jsonb := req->'body';
-    seat uuid := (req->'path'->>'id')::uuid;
+    seat uuid := evently._uuid_arg(req->'path'->>'id', 'id');
 BEGIN
     PERFORM evently._require_admin(actor);
     PERFORM 1 FROM evently.seats WHERE id = seat FOR UPDATE;
@@ -357,7 +357,7 @@ BEGIN
     PERFORM evently._require(b->>'status' IS NULL OR b->>'status' IN ('AVAILABLE', 'BLOCKED'), 'INVALID_ARGUMENT',
         'invalid seat status', format('Status %L is not AVAILABLE or BLOCKED.', b->>'status'));
     PERFORM evently._require(b->'position' IS NULL
-                             OR (b->>'position' ~ '^[0-9]{1,6}$' AND (b->>'position')::int BETWEEN 1 AND 100000),
+                             OR (b->>'position' ~ '^[0-9]{1,6}$' AND evently._int_arg(b->>'position', 'position') BETWEEN 1 AND 100000),
         'INVALID_ARGUMENT', 'invalid seat position', format('Position %s is not an integer from 1 to 100000.', b->'position'));
     PERFORM evently._require(coalesce(length(btrim(b->>'seat_number')), 1) BETWEEN 1 AND 20
                              AND coalesce(length(btrim(b->>'row')), 1) BETWEEN 1 AND 10,
@@ -370,7 +370,7 @@ BEGIN
     BEGIN
         UPDATE evently.seats SET seat_number = coalesce(b->>'seat_number', seat_number),
                                  "row" = coalesce(b->>'row', "row"),
-                                 position = coalesce((b->>'position')::int, position),
+                                 position = coalesce(evently._int_arg(b->>'position', 'position'), position),
                                  status = coalesce(b->>'status', status), updated_at = now()
          WHERE id = seat;
     EXCEPTION WHEN unique_violation THEN
@@ -392,7 +392,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_seat_delete(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    seat uuid := (req->'path'->>'id')::uuid;
+    seat uuid := evently._uuid_arg(req->'path'->>'id', 'id');
     tpl uuid;
 BEGIN
     PERFORM evently._require_admin(actor);
@@ -410,5 +410,5 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_section_seats(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT coalesce(jsonb_agg(evently.seat_json(s.id) - 'section' ORDER BY s."row", s.position), '[]')
-      FROM evently.seats s WHERE s.section_id = (req->'path'->>'sectionId')::uuid
+      FROM evently.seats s WHERE s.section_id = evently._uuid_arg(req->'path'->>'sectionId', 'sectionId')
 $$;

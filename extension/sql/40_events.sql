@@ -363,7 +363,7 @@ $$;
 -- GET /events/:eventId
 CREATE OR REPLACE FUNCTION evently.api_event_get(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-    SELECT evently.event_json((req->'path'->>'eventId')::uuid, true)
+    SELECT evently.event_json(evently._uuid_arg(req->'path'->>'eventId', 'eventId'), true)
 $$;
 
 -- GET /events and /admin/events: filters and pages of the reference (1.4).
@@ -426,7 +426,7 @@ DECLARE
     tpl_id uuid;
 BEGIN
     SELECT venue_template_id INTO tpl_id FROM evently.events
-     WHERE id = (req->'path'->>'eventId')::uuid;
+     WHERE id = evently._uuid_arg(req->'path'->>'eventId', 'eventId');
     PERFORM evently._require(tpl_id IS NOT NULL, 'NOT_FOUND', 'event not found',
         format('Event %s does not exist.', req->'path'->>'eventId'));
     RETURN coalesce((SELECT jsonb_agg(jsonb_build_object(
@@ -443,7 +443,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_event_layout(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    ev_id uuid := (req->'path'->>'eventId')::uuid;
+    ev_id uuid := evently._uuid_arg(req->'path'->>'eventId', 'eventId');
     doc jsonb;
 BEGIN
     WITH seats AS (
@@ -501,9 +501,9 @@ BEGIN
     PERFORM evently._require(coalesce(length(b->>'image_url'), 0) <= 500, 'INVALID_ARGUMENT',
         'image_url is too long', 'An image URL has at most 500 characters.');
     PERFORM evently._require(b->'base_price' IS NULL OR (jsonb_typeof(b->'base_price') = 'number'
-                                                        AND (b->>'base_price')::numeric BETWEEN 0 AND 9999999999.99),
+                                                        AND evently._numeric_arg(b->>'base_price', 'base_price') BETWEEN 0 AND 9999999999.99),
         'INVALID_ARGUMENT', 'invalid base price', format('Base price %s is not a number from 0 to 9999999999.99.', b->'base_price'));
-    PERFORM evently._require_decimals(CASE jsonb_typeof(b->'base_price') WHEN 'number' THEN (b->>'base_price')::numeric END,
+    PERFORM evently._require_decimals(CASE jsonb_typeof(b->'base_price') WHEN 'number' THEN evently._numeric_arg(b->>'base_price', 'base_price') END,
                                       2, 'base_price');
 END
 $$;
@@ -528,8 +528,8 @@ BEGIN
             'duplicate section ID in pricing', format('Section %s is priced twice.', item->>'section_id'));
         multipliers := multipliers || jsonb_build_object(item->>'section_id', item->'price_multiplier');
     END LOOP;
-    new_id := evently.create_event(b->>'name', (b->>'venue_template_id')::uuid,
-                                   evently._time_field(b, 'date_time'), (b->>'base_price')::numeric, actor,
+    new_id := evently.create_event(b->>'name', evently._uuid_arg(b->>'venue_template_id', 'venue_template_id'),
+                                   evently._time_field(b, 'date_time'), evently._numeric_arg(b->>'base_price', 'base_price'), actor,
                                    b->>'venue', b->>'description', multipliers,
                                    ARRAY(SELECT jsonb_array_elements_text(coalesce(b->'tags', '[]'))),
                                    jsonb_strip_nulls(jsonb_build_object('max_tickets_per_user',
@@ -550,7 +550,7 @@ DECLARE
     new_status text := b->>'status';
 BEGIN
     PERFORM evently._require_admin(actor);
-    SELECT * INTO ev FROM evently.events WHERE id = (req->'path'->>'eventId')::uuid FOR UPDATE;
+    SELECT * INTO ev FROM evently.events WHERE id = evently._uuid_arg(req->'path'->>'eventId', 'eventId') FOR UPDATE;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'event not found',
         format('Event %s does not exist.', req->'path'->>'eventId'));
     PERFORM evently._require(ev.status = 'published', 'EVENT_CLOSED',
@@ -562,14 +562,14 @@ BEGIN
     PERFORM evently._require_event_fields(b);
     -- every field is applied or refused: the venue (its seat inventory) is
     -- fixed at creation
-    PERFORM evently._require(b->>'venue_template_id' IS NULL OR (b->>'venue_template_id')::uuid = ev.venue_template_id,
+    PERFORM evently._require(b->>'venue_template_id' IS NULL OR evently._uuid_arg(b->>'venue_template_id', 'venue_template_id') = ev.venue_template_id,
         'INVALID_ARGUMENT', 'venue_template_id cannot change',
         format('Event %s is sold on venue template %s; create a new event for another venue.',
                ev.id, ev.venue_template_id));
     PERFORM evently._require(CASE jsonb_typeof(b->'max_tickets_per_user')
                                  WHEN 'null' THEN true
                                  WHEN 'number' THEN b->>'max_tickets_per_user' ~ '^[0-9]{1,4}$'
-                                                    AND (b->>'max_tickets_per_user')::int BETWEEN 1 AND 1000
+                                                    AND evently._int_arg(b->>'max_tickets_per_user', 'max_tickets_per_user') BETWEEN 1 AND 1000
                                  ELSE b->'max_tickets_per_user' IS NULL END,
         'INVALID_ARGUMENT', 'invalid max_tickets_per_user', 'max_tickets_per_user is null or 1 to 1000.');
     -- a policy's deadline is never after its event (set_cancellation_policy's rule)
@@ -594,10 +594,10 @@ BEGIN
         UPDATE evently.events
            SET name = coalesce(b->>'name', name), description = coalesce(b->>'description', description),
                venue = coalesce(b->>'venue', venue), date_time = coalesce(new_time, date_time),
-               base_price = coalesce(round((b->>'base_price')::numeric, 2), base_price),
+               base_price = coalesce(round(evently._numeric_arg(b->>'base_price', 'base_price'), 2), base_price),
                status = coalesce(new_status, status), image_url = coalesce(b->>'image_url', image_url),
                max_tickets_per_user = CASE WHEN b ? 'max_tickets_per_user'
-                                           THEN (b->>'max_tickets_per_user')::int
+                                           THEN evently._int_arg(b->>'max_tickets_per_user', 'max_tickets_per_user')
                                            ELSE max_tickets_per_user END,
                updated_by = actor, updated_at = now()
          WHERE id = ev.id;
@@ -647,7 +647,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_event_delete(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    ev_id uuid := (req->'path'->>'eventId')::uuid;
+    ev_id uuid := evently._uuid_arg(req->'path'->>'eventId', 'eventId');
 BEGIN
     PERFORM evently._require_admin(actor);
     PERFORM 1 FROM evently.events WHERE id = ev_id FOR UPDATE;
@@ -667,7 +667,7 @@ CREATE OR REPLACE FUNCTION evently.api_admin_event_get(actor uuid, req jsonb) RE
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
     PERFORM evently._require_admin(actor);
-    RETURN evently.event_json((req->'path'->>'eventId')::uuid, true);
+    RETURN evently.event_json(evently._uuid_arg(req->'path'->>'eventId', 'eventId'), true);
 END
 $$;
 
@@ -693,7 +693,7 @@ BEGIN
                                                          'price', es.price, 'is_held', false)
                                       ORDER BY s."row", s.position)
                        FROM evently.event_seats es JOIN evently.seats s ON s.id = es.seat_id
-                      WHERE es.event_id = ev::uuid AND es.section_id = (req->'path'->>'sectionId')::uuid
+                      WHERE es.event_id = ev::uuid AND es.section_id = evently._uuid_arg(req->'path'->>'sectionId', 'sectionId')
                         AND (es.status = 'AVAILABLE' OR (es.status = 'HELD' AND es.held_until <= now()))), '[]');
 END
 $$;

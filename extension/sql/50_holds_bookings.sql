@@ -67,8 +67,11 @@ CREATE OR REPLACE FUNCTION evently.api_hold_seats(actor uuid, req jsonb) RETURNS
 LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM evently._require_actor(actor);
-    RETURN evently.hold_seats((req->'body'->>'event_id')::uuid, actor,
-                              ARRAY(SELECT jsonb_array_elements_text(req->'body'->'seat_ids'))::uuid[],
+    PERFORM evently._require(jsonb_typeof(req->'body'->'seat_ids') = 'array', 'INVALID_ARGUMENT',
+        'invalid seat_ids', 'seat_ids is an array of seat ids.');
+    RETURN evently.hold_seats(evently._uuid_arg(req->'body'->>'event_id', 'event_id'), actor,
+                              ARRAY(SELECT evently._uuid_arg(s, 'seat_ids')
+                                      FROM jsonb_array_elements_text(req->'body'->'seat_ids') s),
                               NULL, req->>'idempotency_key');
 END
 $$;
@@ -77,7 +80,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_hold_get(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    hold jsonb := evently.hold_json((req->'path'->>'holdId')::uuid);
+    hold jsonb := evently.hold_json(evently._uuid_arg(req->'path'->>'holdId', 'holdId'));
 BEGIN
     PERFORM evently._require(hold IS NOT NULL AND ((hold->>'user_id')::uuid = actor
                                                    OR evently._require_actor(actor) = 'ADMIN'),
@@ -89,7 +92,7 @@ $$;
 -- DELETE /seats/hold/:holdId
 CREATE OR REPLACE FUNCTION evently.api_hold_release(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE sql AS $$
-    SELECT evently.release_hold((req->'path'->>'holdId')::uuid, actor)
+    SELECT evently.release_hold(evently._uuid_arg(req->'path'->>'holdId', 'holdId'), actor)
 $$;
 
 -- POST /bookings/confirm; Idempotency-Key header or body field
@@ -100,11 +103,11 @@ DECLARE
     hold_event uuid;
 BEGIN
     SELECT event_id INTO hold_event FROM evently.holds
-     WHERE id = (b->>'hold_id')::uuid AND user_id = actor;
-    PERFORM evently._require(hold_event IS NULL OR hold_event = (b->>'event_id')::uuid, 'INVALID_ARGUMENT',
+     WHERE id = evently._uuid_arg(b->>'hold_id', 'hold_id') AND user_id = actor;
+    PERFORM evently._require(hold_event IS NULL OR hold_event = evently._uuid_arg(b->>'event_id', 'event_id'), 'INVALID_ARGUMENT',
         'event ID mismatch', format('Hold %s is for event %s, not %s.', b->>'hold_id', hold_event,
                                     b->>'event_id'));
-    RETURN evently.confirm_booking((b->>'hold_id')::uuid, actor, b->>'payment_method',
+    RETURN evently.confirm_booking(evently._uuid_arg(b->>'hold_id', 'hold_id'), actor, b->>'payment_method',
                                    coalesce(req->>'idempotency_key', b->>'idempotency_key'));
 END
 $$;
@@ -113,7 +116,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_booking_get(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    booking jsonb := evently.booking_json((req->'path'->>'id')::uuid);
+    booking jsonb := evently.booking_json(evently._uuid_arg(req->'path'->>'id', 'id'));
 BEGIN
     PERFORM evently._require(booking IS NOT NULL AND ((booking->>'user_id')::uuid = actor
                                                       OR evently._require_actor(actor) = 'ADMIN'),
@@ -161,7 +164,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_user_holds(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    subject uuid := (req->'path'->>'userId')::uuid;
+    subject uuid := evently._uuid_arg(req->'path'->>'userId', 'userId');
 BEGIN
     PERFORM evently._require(subject = actor OR evently._require_actor(actor) = 'ADMIN', 'FORBIDDEN',
         'Access denied', format('User %s may not read the holds of user %s.', actor, subject));
@@ -189,7 +192,7 @@ LANGUAGE sql STABLE AS $$
       LEFT JOIN LATERAL (
           SELECT CASE WHEN es.status = 'HELD' AND es.held_until <= now() THEN 'AVAILABLE' ELSE es.status END AS status
             FROM evently.event_seats es
-           WHERE es.event_id = (req->'body'->>'event_id')::uuid AND es.seat_id = x.id::uuid) st ON true
+           WHERE es.event_id = evently._uuid_arg(req->'body'->>'event_id', 'event_id') AND es.seat_id = evently._uuid_arg(x.id, 'seat_ids')) st ON true
 $$;
 
 -- GET /seats/hold/:holdId/validate: is the caller's hold still good?
@@ -198,7 +201,7 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     h record;
 BEGIN
-    SELECT * INTO h FROM evently.holds WHERE id = (req->'path'->>'holdId')::uuid;
+    SELECT * INTO h FROM evently.holds WHERE id = evently._uuid_arg(req->'path'->>'holdId', 'holdId');
     PERFORM evently._require(FOUND AND h.user_id = actor, 'NOT_FOUND', 'hold not found',
         format('Hold %s does not exist.', req->'path'->>'holdId'));
     PERFORM evently._require(h.status = 'ACTIVE' AND h.expires_at > now(), 'HOLD_EXPIRED', 'hold has expired',
@@ -216,7 +219,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_admin_event_bookings(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    ev uuid := (req->'path'->>'eventId')::uuid;
+    ev uuid := evently._uuid_arg(req->'path'->>'eventId', 'eventId');
     lim int := evently._int_param(req, 'limit', 50, 1, 100);
     off int := evently._int_param(req, 'offset', 0, 0, 1000000000);
 BEGIN

@@ -85,7 +85,7 @@ $$;
 -- POST /bookings/:id/request-cancel and /bookings/:id/cancel: both apply the policy.
 CREATE OR REPLACE FUNCTION evently.api_booking_cancel(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE sql AS $$
-    SELECT evently.cancel_with_policy((req->'path'->>'id')::uuid, actor, req->'body'->>'reason')
+    SELECT evently.cancel_with_policy(evently._uuid_arg(req->'path'->>'id', 'id'), actor, req->'body'->>'reason')
 $$;
 
 -- GET /users/cancellations: the actor's cancellations, newest first
@@ -105,7 +105,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_cancellation_get(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    doc jsonb := evently.cancellation_json((req->'path'->>'id')::uuid);
+    doc jsonb := evently.cancellation_json(evently._uuid_arg(req->'path'->>'id', 'id'));
 BEGIN
     PERFORM evently._require(doc IS NOT NULL AND ((doc->>'user_id')::uuid = actor
                                                   OR evently._require_actor(actor) = 'ADMIN'),
@@ -119,7 +119,7 @@ CREATE OR REPLACE FUNCTION evently.api_policy_set(actor uuid, req jsonb) RETURNS
 LANGUAGE plpgsql AS $$
 DECLARE
     b jsonb := req->'body';
-    ev_id uuid := (req->'path'->>'eventId')::uuid;
+    ev_id uuid := evently._uuid_arg(req->'path'->>'eventId', 'eventId');
     exists_already boolean;
 BEGIN
     PERFORM evently._require_admin(actor);
@@ -131,11 +131,11 @@ BEGIN
         format('Event %s; create with POST, replace with PUT.', ev_id));
     PERFORM evently._require((b->>'cancellation_deadline')::timestamptz > now(), 'INVALID_ARGUMENT',
         'cancellation deadline must be in the future', format('%s is not after now.', b->>'cancellation_deadline'));
-    PERFORM evently._require(coalesce((b->>'refund_processing_days')::int, 5) BETWEEN 1 AND 30, 'INVALID_ARGUMENT',
+    PERFORM evently._require(coalesce(evently._int_arg(b->>'refund_processing_days', 'refund_processing_days'), 5) BETWEEN 1 AND 30, 'INVALID_ARGUMENT',
         'invalid refund processing days', 'Refunds are processed in 1 to 30 days.');
     RETURN evently.set_cancellation_policy(ev_id, (b->>'allow_cancellation')::boolean,
-        (b->>'cancellation_deadline')::timestamptz, b->>'fee_type', coalesce((b->>'fee_amount')::numeric, 0),
-        coalesce((b->>'refund_processing_days')::int, 5), actor);
+        (b->>'cancellation_deadline')::timestamptz, b->>'fee_type', coalesce(evently._numeric_arg(b->>'fee_amount', 'fee_amount'), 0),
+        coalesce(evently._int_arg(b->>'refund_processing_days', 'refund_processing_days'), 5), actor);
 EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
     PERFORM evently._fail('INVALID_ARGUMENT', 'invalid cancellation deadline',
         format('%L is not an RFC 3339 time.', b->>'cancellation_deadline'));
@@ -146,7 +146,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_policy_get(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    doc jsonb := evently.policy_json((req->'path'->>'eventId')::uuid);
+    doc jsonb := evently.policy_json(evently._uuid_arg(req->'path'->>'eventId', 'eventId'));
 BEGIN
     PERFORM evently._require_admin(actor);
     PERFORM evently._require(doc IS NOT NULL, 'NOT_FOUND', 'Cancellation policy not found',

@@ -129,7 +129,7 @@ DECLARE
     entry jsonb;
 BEGIN
     PERFORM evently._require_actor(actor);
-    entry := evently.join_waitlist((b->>'event_id')::uuid, actor, coalesce((b->>'quantity')::int, 1),
+    entry := evently.join_waitlist(evently._uuid_arg(b->>'event_id', 'event_id'), actor, coalesce(evently._int_arg(b->>'quantity', 'quantity'), 1),
                                    b->'preferences');
     RETURN evently._waitlist_status_json((entry->>'id')::uuid);
 END
@@ -138,7 +138,7 @@ $$;
 -- DELETE /waitlist/:event_id
 CREATE OR REPLACE FUNCTION evently.api_waitlist_leave(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE sql AS $$
-    SELECT evently.leave_waitlist((req->'path'->>'event_id')::uuid, actor)
+    SELECT evently.leave_waitlist(evently._uuid_arg(req->'path'->>'event_id', 'event_id'), actor)
 $$;
 
 -- GET /waitlist/status/:event_id: the actor's latest entry for the event
@@ -148,7 +148,7 @@ DECLARE
     entry_id uuid;
 BEGIN
     SELECT id INTO entry_id FROM evently.waitlist_entries
-     WHERE event_id = (req->'path'->>'event_id')::uuid AND user_id = actor
+     WHERE event_id = evently._uuid_arg(req->'path'->>'event_id', 'event_id') AND user_id = actor
      ORDER BY joined_at DESC LIMIT 1;
     PERFORM evently._require(entry_id IS NOT NULL, 'NOT_FOUND', 'waitlist entry not found',
         format('User %s has not joined the waitlist of event %s.', actor, req->'path'->>'event_id'));
@@ -167,7 +167,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_waitlist_stats(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    ev uuid := (req->'path'->>'event_id')::uuid;
+    ev uuid := evently._uuid_arg(req->'path'->>'event_id', 'event_id');
 BEGIN
     PERFORM evently._require_admin(actor);
     RETURN (SELECT jsonb_build_object(
@@ -188,7 +188,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_waitlist_entries(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    ev uuid := (req->'path'->>'event_id')::uuid;
+    ev uuid := evently._uuid_arg(req->'path'->>'event_id', 'event_id');
     wanted text := req->'query'->>'status';
     page int := evently._int_param(req, 'page', 1, 1, 1000000);
     lim int := evently._int_param(req, 'limit', 50, 1, 100);
@@ -219,7 +219,7 @@ LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM evently._require_admin(actor);
     -- the count of the reference: how many people in line to notify at most
-    RETURN evently.waitlist_promote((req->'path'->>'event_id')::uuid,
+    RETURN evently.waitlist_promote(evently._uuid_arg(req->'path'->>'event_id', 'event_id'),
                                     coalesce(req->'body'->>'available_tickets', req->'body'->>'freed_tickets')::int);
 END
 $$;

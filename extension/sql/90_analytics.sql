@@ -5,7 +5,7 @@
 CREATE OR REPLACE FUNCTION evently.api_event_analytics(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    ev uuid := (req->'path'->>'eventId')::uuid;
+    ev uuid := evently._uuid_arg(req->'path'->>'eventId', 'eventId');
     doc jsonb;
 BEGIN
     PERFORM evently._require_admin(actor);
@@ -86,7 +86,7 @@ LANGUAGE sql STABLE RETURN evently.api_events_analytics(actor, req);
 CREATE OR REPLACE FUNCTION evently.api_analytics_event(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    ev uuid := (req->'path'->>'id')::uuid;
+    ev uuid := evently._uuid_arg(req->'path'->>'id', 'id');
     base jsonb := evently.api_event_analytics(actor, jsonb_build_object('path', jsonb_build_object('eventId', ev)));
 BEGIN
     RETURN base || jsonb_build_object(
