@@ -13,11 +13,14 @@
 #include <stddef.h>
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <sys/socket.h>
 
 /* ---- config.c ---- */
 typedef struct ShimConfig
 {
 	int			port;
+	struct sockaddr_storage listen;	/* LISTEN_ADDRESS (default 127.0.0.1) and port */
+	char		listen_text[64];	/* the same, as "127.0.0.1:8080" or "[::1]:8080" */
 	const char *database_url;
 	int			pool_size;
 	int			statement_timeout_ms;
