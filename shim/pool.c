@@ -106,12 +106,13 @@ is_prepared(PooledConn *pc, const char *name)
 }
 
 static void
-fail(SqlResult *r, const char *sqlstate, const char *message, const char *detail)
+fail(SqlResult *r, const char *sqlstate, const char *message, const char *detail, const char *hint)
 {
 	r->ok = false;
 	snprintf(r->sqlstate, sizeof(r->sqlstate), "%s", sqlstate ? sqlstate : "08006");
 	r->message = strdup(message ? message : "database error");
 	r->detail = detail ? strdup(detail) : NULL;
+	r->hint = hint ? strdup(hint) : NULL;
 }
 
 static void
@@ -126,7 +127,8 @@ take_result(PGresult *res, SqlResult *r)
 	}
 	fail(r, PQresultErrorField(res, PG_DIAG_SQLSTATE),
 		 PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY),
-		 PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL));
+		 PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL),
+		 PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
 }
 
 SqlResult
@@ -138,7 +140,7 @@ pool_query(const char *name, const char *sql, int nparams, const char *const *pa
 
 	if (PQstatus(pc->conn) != CONNECTION_OK)
 	{
-		fail(&r, "08006", "database unavailable", NULL);
+		fail(&r, "08006", "database unavailable", NULL, NULL);
 		give_back(pc);
 		return r;
 	}
@@ -178,6 +180,7 @@ sql_result_free(SqlResult *r)
 	free(r->value);
 	free(r->message);
 	free(r->detail);
+	free(r->hint);
 }
 
 void

@@ -50,6 +50,7 @@ typedef struct SqlResult
 	char		sqlstate[6];	/* on failure */
 	char	   *message;		/* on failure */
 	char	   *detail;			/* on failure, may be NULL */
+	char	   *hint;			/* on failure, may be NULL or empty */
 } SqlResult;
 
 bool		pool_start(void);
