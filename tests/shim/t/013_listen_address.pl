@@ -54,6 +54,10 @@ my %env = (
 	DATABASE_URL => sprintf('host=%s port=%d dbname=evently user=%s',
 		$node->host, $node->port, scalar getpwuid($<)));
 
+# the shims started by hand, stopped at the end even after a BAIL_OUT
+my @by_hand;
+END { $_->kill_kill for grep { $_->pumpable } @by_hand }
+
 sub start_by_hand
 {
 	my ($address, $ping_url) = @_;
@@ -63,6 +67,7 @@ sub start_by_hand
 	local $ENV{LISTEN_ADDRESS} = $address;
 	my $log = $node->basedir . "/shim-by-hand-$p.log";
 	my $h = IPC::Run::start([ "$root/shim/evently-shim" ], '<', \undef, '>>', $log, '2>>', $log);
+	push @by_hand, $h;
 	my $http = HTTP::Tiny->new(timeout => 3);
 	for (1 .. 100)
 	{
@@ -114,6 +119,7 @@ for my $bad ('localhost', '127.0.0.1:8080', '[::1]', '256.1.2.3', '127.1', 'not 
 	local $ENV{LISTEN_ADDRESS} = $bad;
 	my $h = IPC::Run::start([ "$root/shim/evently-shim" ], '<', \undef, '>', \$out, '2>', \$err,
 		IPC::Run::timeout(10));
+	push @by_hand, $h;
 	$h->finish;
 	is($h->full_result(0), 2 << 8, "LISTEN_ADDRESS=$bad: exit status 2, no signal");
 	like($err, qr/^LISTEN_ADDRESS=\Q$bad\E is not an IPv4 or IPv6 address/m, "LISTEN_ADDRESS=$bad: says why");

@@ -46,13 +46,6 @@ sub build_with_rows
 	return "$tmp/$name";
 }
 
-my $t = ShimTest->new;
-my $node = $t->node;
-my %env = (
-	JWT_SECRET => $t->secret, RATE_LIMIT_BURST => 1000000, RATE_LIMIT_PER_MINUTE => 1000000,
-	DATABASE_URL => sprintf('host=%s port=%d dbname=evently user=%s',
-		$node->host, $node->port, scalar getpwuid($<)));
-
 # 300 routes: each extra one its own SQL statement, named by the route
 my $total = 300;
 my @extra = ($table_routes + 1 .. $total);
@@ -62,9 +55,28 @@ my $row_format = qq|\t{"GET", "/api/v1/test-routes/%d", AUTH_PUBLIC, sql_route, 
 my $rows = join '', map { sprintf($row_format, $_, $_, $_, $_) } @extra;
 my $binary = build_with_rows('routes-300', $rows);
 
+# patterns the router cannot match, each in a table of its own
+my %bad = (
+	'/api/v1/t/:a/:b/:c/:d/:e' => qr/more path parameters than MAX_PATH_PARAMS/,
+	'/api/v1/t/:' . ('x' x 40) . 'Id' => qr/a path parameter's name is empty or longer than MAX_PARAM_NAME/);
+my %bad_binary;
+my $i = 0;
+$bad_binary{$_} = build_with_rows('bad-pattern-' . ++$i,
+	qq|\t{"GET", "$_", AUTH_PUBLIC, ping_route, NULL, NULL, 200, "pong"},\n|, '-O0')
+  for sort keys %bad;
+
+# (all built before any shim starts: a BAIL_OUT above leaves nothing running)
+my $t = ShimTest->new;
+my $node = $t->node;
+my %env = (
+	JWT_SECRET => $t->secret, RATE_LIMIT_BURST => 1000000, RATE_LIMIT_PER_MINUTE => 1000000,
+	DATABASE_URL => sprintf('host=%s port=%d dbname=evently user=%s',
+		$node->host, $node->port, scalar getpwuid($<)));
+
 my $port = PostgreSQL::Test::Cluster::get_free_port();
 my $log = "$tmp/routes-300.log";
 my $shim;
+END { $shim->kill_kill if $shim && $shim->pumpable }
 {
 	local @ENV{ keys %env } = values %env;
 	local $ENV{PORT} = $port;
@@ -117,20 +129,15 @@ $shim->signal('TERM');
 $shim->finish;
 is($shim->full_result(0), 0, 'the 300-route shim stops cleanly');
 
-# patterns the router cannot match: refused at start-up, not a 404 for ever
-my %bad = (
-	'/api/v1/t/:a/:b/:c/:d/:e' => qr/more path parameters than MAX_PATH_PARAMS/,
-	'/api/v1/t/:' . ('x' x 40) . 'Id' => qr/a path parameter's name is empty or longer than MAX_PARAM_NAME/);
-my $i = 0;
+# the bad patterns: refused at start-up, not a 404 for ever
 for my $pattern (sort keys %bad)
 {
-	my $bad_binary = build_with_rows('bad-pattern-' . ++$i,
-		qq|\t{"GET", "$pattern", AUTH_PUBLIC, ping_route, NULL, NULL, 200, "pong"},\n|, '-O0');
 	my ($out, $err) = ('', '');
 	local @ENV{ keys %env } = values %env;
 	local $ENV{PORT} = PostgreSQL::Test::Cluster::get_free_port();
-	my $h = IPC::Run::start([$bad_binary], '<', \undef, '>', \$out, '2>', \$err, IPC::Run::timeout(10));
-	$h->finish;
+	my $h = IPC::Run::start([ $bad_binary{$pattern} ], '<', \undef, '>', \$out, '2>', \$err, IPC::Run::timeout(10));
+	eval { $h->finish };
+	$h->kill_kill if $@;
 	is($h->full_result(0), 2 << 8, "a route $pattern stops the start-up (exit 2)");
 	like($err, qr/^route GET \Q$pattern\E: $bad{$pattern}/m, 'saying which route and why');
 }
