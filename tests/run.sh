@@ -93,11 +93,15 @@ jwt_secret() {
 start_shim() {
   PORT=$HTTP_PORT LISTEN_ADDRESS=$LISTEN DATABASE_URL=$DB_URL JWT_SECRET=$(jwt_secret) \
     start_program shim "$ROOT_DIR/shim/evently-shim"
+  local pid
+  pid=$(cat "$STATE_DIR/shim.pid")
   for _ in $(seq 1 50); do
     curl -sfg "$HTTP_URL/ping" >/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || break  # it exited (a bad setting): no use waiting
     sleep 0.1
   done
-  echo "evently-shim did not start; see $STATE_DIR/shim.log" >&2
+  echo "evently-shim did not start; the end of $STATE_DIR/shim.log:" >&2
+  tail -n 3 "$STATE_DIR/shim.log" >&2
   return 1
 }
 
