@@ -2,8 +2,9 @@
  * routes.c: the route table.  One row per route: method, path pattern, who
  * may call it, and the one SQL call that serves it (most rows), or the
  * handler that does something else (sessions, the service routes at the
- * root).  The router (router.c) picks the row; everything that depends on
- * how many rows there are is sized from route_count at start-up.
+ * root).  The router (router.c) picks the row.  Nothing limits how many
+ * rows there are: metrics and /openapi.json are sized from route_count at
+ * start-up, and the pool's list of prepared statements grows.
  */
 #include "shim.h"
 
