@@ -75,7 +75,7 @@ shim/evently-%: shim/%.c shim/kafka.c shim/log.c shim/kafka.h shim/shim.h
 	$(CC) $(SHIM_CFLAGS) -I$(shell $(PG_CONFIG) --includedir) -o $@ shim/$*.c shim/kafka.c shim/log.c \
 	    -lrdkafka -ljansson -lpq
 
-.PHONY: deps run stop test bench test-regress test-isolation test-upgrade test-stress test-shim test-bridge expected
+.PHONY: deps run stop reset test bench test-regress test-isolation test-upgrade test-stress test-shim test-bridge expected
 
 deps:
 	@bash tests/deps.sh
@@ -86,6 +86,10 @@ run: deps
 
 stop:
 	@bash tests/run.sh stop
+
+# make stop, then delete .evently/ (cluster, secret, logs): the next make run starts anew
+reset:
+	@bash tests/run.sh reset
 
 test: deps
 	@$(MAKE) --no-print-directory all && $(SUDO) $(MAKE) --no-print-directory install

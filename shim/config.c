@@ -1,6 +1,8 @@
 /* config.c: settings from the environment, each with its default. */
 #include "shim.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,42 @@ env_int(const char *name, int fallback, int min, int max)
 	return (int) n;
 }
 
+/*
+ * LISTEN_ADDRESS: the IPv4 or IPv6 literal to bind, 127.0.0.1 by default so
+ * that a development shim is reachable from this machine only (0.0.0.0 is
+ * every IPv4 interface, :: every interface).  Host names are refused, not
+ * resolved: which of a name's addresses is bound should not depend on the
+ * resolver.  A bad value stops the start-up (config_load() fails).
+ */
+static bool
+listen_address_load(int port)
+{
+	const char *value = getenv("LISTEN_ADDRESS");
+	struct sockaddr_in *v4 = (struct sockaddr_in *) &config.listen;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *) &config.listen;
+
+	if (value == NULL || *value == '\0')
+		value = "127.0.0.1";
+	memset(&config.listen, 0, sizeof(config.listen));
+	if (inet_pton(AF_INET, value, &v4->sin_addr) == 1)
+	{
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t) port);
+		snprintf(config.listen_text, sizeof(config.listen_text), "%s:%d", value, port);
+		return true;
+	}
+	if (inet_pton(AF_INET6, value, &v6->sin6_addr) == 1)
+	{
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t) port);
+		snprintf(config.listen_text, sizeof(config.listen_text), "[%s]:%d", value, port);
+		return true;
+	}
+	fprintf(stderr, "LISTEN_ADDRESS=%s is not an IPv4 or IPv6 address "
+			"(e.g. 127.0.0.1, 0.0.0.0, ::1 or ::; no host names, no brackets)\n", value);
+	return false;
+}
+
 bool
 config_load(void)
 {
@@ -33,6 +71,8 @@ config_load(void)
 	const char *secret = getenv("JWT_SECRET");
 
 	config.port = env_int("PORT", 8080, 1, 65535);
+	if (!listen_address_load(config.port))
+		return false;
 	config.database_url = url && *url ? url : "postgresql://postgres@127.0.0.1:5433/evently";
 	config.pool_size = env_int("POOL_SIZE", 8, 1, 256);
 	config.statement_timeout_ms = env_int("STATEMENT_TIMEOUT_MS", 5000, 1, 600000);

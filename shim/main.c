@@ -284,8 +284,11 @@ main(void)
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+	/* an IPv6 address takes IPv4 too where it can: "::" is every interface of both */
+	daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+							  (config.listen.ss_family == AF_INET6 ? MHD_USE_DUAL_STACK : 0),
 							  (uint16_t) config.port, NULL, NULL, on_request, NULL,
+							  MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &config.listen,
 							  MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) config.pool_size,
 							  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 							  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 60,
@@ -293,11 +296,11 @@ main(void)
 							  MHD_OPTION_END);
 	if (daemon == NULL)
 	{
-		log_event("error", "could not listen", NULL);
+		log_event("error", "could not listen", config.listen_text);
 		return 1;
 	}
 	sweeper_start();
-	log_event("info", "evently-shim listening", NULL);
+	log_event("info", "evently-shim listening", config.listen_text);
 	sigwait(&stop_signals, &sig);
 	log_event("info", "draining in-flight requests", NULL);
 	MHD_quiesce_daemon(daemon);

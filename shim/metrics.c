@@ -10,33 +10,63 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_ROUTES	128
 #define NSTATUS		6			/* 1xx..5xx by hundreds, plus "other" */
 
 static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
 #define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
 
-static const char *route_labels[MAX_ROUTES];
-static atomic_ulong requests[MAX_ROUTES][NSTATUS];
+/*
+ * One row of counters per route of the table, sized from route_count, and
+ * one more (the last) for requests no route matched: a new route can never
+ * fall off the end and be counted as unmatched.
+ */
+static size_t unmatched;		/* the last row's index: route_count */
+static char **route_labels;		/* "GET /api/v1/events/:eventId" */
+static atomic_ulong (*requests)[NSTATUS];
 static atomic_ulong latency_count[NBUCKETS + 1];
 static atomic_ulong latency_total_us;
 
-void
-metrics_name_route(int route, const char *label)
+static void *
+allocate(size_t count, size_t size)
 {
-	if (route >= 0 && route < MAX_ROUTES)
-		route_labels[route] = label;
+	void	   *p = calloc(count, size);
+
+	if (p == NULL)
+	{
+		log_event("error", "out of memory", "metrics");
+		exit(1);
+	}
+	return p;
 }
 
+/* Before the server starts: the counters and labels of every route. */
+void
+metrics_init(void)
+{
+	unmatched = route_count;
+	route_labels = allocate(route_count, sizeof(*route_labels));
+	requests = allocate(route_count + 1, sizeof(*requests));
+	for (size_t r = 0; r <= route_count; r++)
+		for (int c = 0; c < NSTATUS; c++)
+			atomic_init(&requests[r][c], 0);
+	for (size_t r = 0; r < route_count; r++)
+	{
+		size_t		size = strlen(routes[r].method) + strlen(routes[r].pattern) + 2;
+
+		route_labels[r] = allocate(size, 1);
+		snprintf(route_labels[r], size, "%s %s", routes[r].method, routes[r].pattern);
+	}
+}
+
+/* route: an index into the table, or -1 when no route matched */
 void
 metrics_record(int route, int status, double seconds)
 {
 	int			klass = status >= 100 && status < 600 ? status / 100 - 1 : NSTATUS - 1;
+	size_t		row = route >= 0 && (size_t) route < route_count ? (size_t) route : unmatched;
 	size_t		b = 0;
 
-	if (route < 0 || route >= MAX_ROUTES)
-		route = MAX_ROUTES - 1;	/* unmatched */
-	atomic_fetch_add(&requests[route][klass], 1);
+	atomic_fetch_add(&requests[row][klass], 1);
 	while (b < NBUCKETS && seconds > buckets[b])
 		b++;
 	atomic_fetch_add(&latency_count[b], 1);
@@ -44,7 +74,7 @@ metrics_record(int route, int status, double seconds)
 }
 
 /* The exposition text; the caller frees it. */
-char *
+static char *
 metrics_render(void)
 {
 	static const char *classes[NSTATUS] = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
@@ -58,15 +88,14 @@ metrics_render(void)
 
 	fprintf(out, "# HELP evently_http_requests_total HTTP requests by route and status class.\n"
 			"# TYPE evently_http_requests_total counter\n");
-	for (int r = 0; r < MAX_ROUTES; r++)
+	for (size_t r = 0; r <= unmatched; r++)
 		for (int c = 0; c < NSTATUS; c++)
 		{
 			unsigned long n = atomic_load(&requests[r][c]);
 
 			if (n)
 				fprintf(out, "evently_http_requests_total{route=\"%s\",status=\"%s\"} %lu\n",
-						r == MAX_ROUTES - 1 || !route_labels[r] ? "unmatched" : route_labels[r],
-						classes[c], n);
+						r == unmatched ? "unmatched" : route_labels[r], classes[c], n);
 		}
 	fprintf(out, "# HELP evently_http_request_duration_seconds Time to answer a request.\n"
 			"# TYPE evently_http_request_duration_seconds histogram\n");
@@ -104,4 +133,14 @@ metrics_render(void)
 	sql_result_free(&lag);
 	fclose(out);
 	return text;
+}
+
+/* Prometheus text, not JSON: the one route outside the envelope. */
+Reply
+metrics_route(const Route *route, Call *call)
+{
+	Reply		reply = {200, metrics_render()};
+
+	reply.content_type = "text/plain; version=0.0.4";
+	return reply;
 }

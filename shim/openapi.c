@@ -95,8 +95,8 @@ openapi_path(const char *pattern, json_t *parameters)
 	return out;
 }
 
-/* One operation of the document; called for each route by routes.c. */
-void
+/* One operation of the document: a route of the table. */
+static void
 openapi_add(json_t *doc, const char *method, const char *pattern, bool needs_token,
 			int success_status, const char *message, const Field *body)
 {
@@ -126,7 +126,7 @@ openapi_add(json_t *doc, const char *method, const char *pattern, bool needs_tok
 	free(path);
 }
 
-json_t *
+static json_t *
 openapi_document(void)
 {
 	return json_pack("{s:s, s:{s:s, s:s, s:s}, s:{}, s:{s:{s:{s:s, s:s, s:s}}}}",
@@ -138,8 +138,34 @@ openapi_document(void)
 					 "bearerFormat", "JWT");
 }
 
+/* built once at start-up, read by every thread after */
+static json_t *document;
+
+/* The API's routes (under /api/, or served by SQL) as OpenAPI operations. */
+void
+openapi_init(void)
+{
+	document = openapi_document();
+	for (size_t i = 0; i < route_count; i++)
+	{
+		const Route *r = &routes[i];
+
+		if (strncmp(r->pattern, "/api/", 5) == 0 || r->sql)
+			openapi_add(document, r->method, r->pattern, r->auth != AUTH_PUBLIC, r->success_status,
+						r->message, r->body);
+	}
+}
+
 Reply
-docs_page_reply(void)
+openapi_route(const Route *route, Call *call)
+{
+	Reply		reply = {200, json_dumps(document, JSON_COMPACT)};
+
+	return reply;
+}
+
+Reply
+docs_route(const Route *route, Call *call)
 {
 	Reply		reply = {200, strdup(docs_page)};
 
@@ -147,11 +173,12 @@ docs_page_reply(void)
 	return reply;
 }
 
-/* A Swagger UI asset, read once; only the three files the page needs. */
+/* A Swagger UI asset, read from disk; only the three files the page needs. */
 Reply
-docs_asset_reply(const char *name)
+docs_asset_route(const Route *route, Call *call)
 {
 	static const char *assets[] = {"swagger-ui-bundle.js", "swagger-ui.css", "swagger-ui-standalone-preset.js"};
+	const char *name = json_string_value(json_object_get(json_object_get(call->req, "path"), "file"));
 	const char *dir = getenv("SWAGGER_UI_DIR") ? getenv("SWAGGER_UI_DIR") : SWAGGER_UI_DIR_DEFAULT;
 
 	for (size_t i = 0; i < sizeof(assets) / sizeof(assets[0]); i++)

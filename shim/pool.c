@@ -2,24 +2,28 @@
  * pool.c: a fixed pool of PostgreSQL connections.
  *
  * A request borrows one connection for one statement.  Each connection
- * prepares a route's statement the first time it runs it; a broken
- * connection is reset on the next borrow, so a database restart heals itself.
+ * prepares a route's statement the first time it runs it, and remembers
+ * that it did in a list that grows with the statements (every route of the
+ * table, the sweeper's, /health's): a statement it forgot would be prepared
+ * again and fail.  A broken connection is reset on the next borrow, so a
+ * database restart heals itself.
  */
 #include "shim.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_PREPARED 128
 #define MAX_ATTEMPTS 3
 
 typedef struct PooledConn
 {
 	PGconn	   *conn;
 	bool		busy;
-	int			nprepared;
-	const char *prepared[MAX_PREPARED];	/* statement names (static strings) */
+	size_t		nprepared;
+	size_t		capacity;
+	const char **prepared;		/* statement names (static strings) */
 } PooledConn;
 
 static PooledConn *conns;
@@ -61,8 +65,11 @@ void
 pool_stop(void)
 {
 	for (int i = 0; i < config.pool_size; i++)
+	{
 		if (conns[i].conn)
 			PQfinish(conns[i].conn);
+		free(conns[i].prepared);
+	}
 	free(conns);
 }
 
@@ -99,19 +106,39 @@ give_back(PooledConn *pc)
 static bool
 is_prepared(PooledConn *pc, const char *name)
 {
-	for (int i = 0; i < pc->nprepared; i++)
+	for (size_t i = 0; i < pc->nprepared; i++)
 		if (strcmp(pc->prepared[i], name) == 0)
 			return true;
 	return false;
 }
 
 static void
-fail(SqlResult *r, const char *sqlstate, const char *message, const char *detail)
+remember_prepared(PooledConn *pc, const char *name)
+{
+	if (pc->nprepared == pc->capacity)
+	{
+		size_t		capacity = pc->capacity ? pc->capacity * 2 : 64;
+		const char **grown = realloc(pc->prepared, capacity * sizeof(*grown));
+
+		if (grown == NULL)
+		{
+			log_event("error", "out of memory", "prepared statement names");
+			exit(1);
+		}
+		pc->prepared = grown;
+		pc->capacity = capacity;
+	}
+	pc->prepared[pc->nprepared++] = name;
+}
+
+static void
+fail(SqlResult *r, const char *sqlstate, const char *message, const char *detail, const char *hint)
 {
 	r->ok = false;
 	snprintf(r->sqlstate, sizeof(r->sqlstate), "%s", sqlstate ? sqlstate : "08006");
 	r->message = strdup(message ? message : "database error");
 	r->detail = detail ? strdup(detail) : NULL;
+	r->hint = hint ? strdup(hint) : NULL;
 }
 
 static void
@@ -126,7 +153,8 @@ take_result(PGresult *res, SqlResult *r)
 	}
 	fail(r, PQresultErrorField(res, PG_DIAG_SQLSTATE),
 		 PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY),
-		 PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL));
+		 PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL),
+		 PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
 }
 
 SqlResult
@@ -138,7 +166,7 @@ pool_query(const char *name, const char *sql, int nparams, const char *const *pa
 
 	if (PQstatus(pc->conn) != CONNECTION_OK)
 	{
-		fail(&r, "08006", "database unavailable", NULL);
+		fail(&r, "08006", "database unavailable", NULL, NULL);
 		give_back(pc);
 		return r;
 	}
@@ -153,8 +181,7 @@ pool_query(const char *name, const char *sql, int nparams, const char *const *pa
 			return r;
 		}
 		PQclear(res);
-		if (pc->nprepared < MAX_PREPARED)
-			pc->prepared[pc->nprepared++] = name;
+		remember_prepared(pc, name);
 	}
 	/* a serialization failure or deadlock is retried a few times, then reported */
 	for (int attempt = 1;; attempt++)
@@ -178,6 +205,7 @@ sql_result_free(SqlResult *r)
 	free(r->value);
 	free(r->message);
 	free(r->detail);
+	free(r->hint);
 }
 
 void

@@ -3,7 +3,8 @@
  * the client's address (X-Forwarded-For is not trusted: it is the client's
  * to forge).  Each bucket holds `burst` tokens and refills at `per_minute`;
  * a request takes one, and an empty bucket answers 429 with Retry-After.
- * Buckets idle for ten minutes are dropped when the table grows.
+ * Buckets idle for ten minutes are dropped when the table grows.  The
+ * router's rate-limit step is at the end of this file.
  */
 #include "shim.h"
 
@@ -93,7 +94,7 @@ find_bucket(const char *key, double now)
 }
 
 /* Take one token for key; fills *info for the X-RateLimit-* headers. */
-bool
+static bool
 rate_limit_take(const char *key, RateInfo *info)
 {
 	double		now = now_seconds();
@@ -115,4 +116,48 @@ rate_limit_take(const char *key, RateInfo *info)
 	info->retry_after = allowed ? 0 : (int) ceil((1.0 - b->tokens) / per_second);
 	pthread_mutex_unlock(&lock);
 	return allowed;
+}
+
+static Reply
+too_many_requests(const RateInfo *rate)
+{
+	Reply		reply = reply_error(429, "RATE_LIMITED", "Too many requests", NULL,
+									json_pack("{s:i, s:i}", "limit", rate->limit,
+											  "retry_after", rate->retry_after));
+
+	reply.rate = *rate;
+	return reply;
+}
+
+/*
+ * The rate-limit step of a request: one token from key's bucket (the user of
+ * a verified token, else the client's address).  False, with the 429 to
+ * send in *refusal, when the bucket is empty; *rate feeds the headers.
+ */
+bool
+rate_limit_request(const char *key, RateInfo *rate, Reply *refusal)
+{
+	if (rate_limit_take(key, rate))
+		return true;
+	*refusal = too_many_requests(rate);
+	return false;
+}
+
+/*
+ * A refusal before the rate-limit step (unknown route, missing or bad token)
+ * costs the client's address a token too, so guessing routes or tokens is
+ * limited like any other request; an empty bucket turns it into a 429.
+ */
+Reply
+rate_limit_charge_refusal(Reply refusal, const char *address)
+{
+	RateInfo	rate;
+
+	if (!rate_limit_take(address, &rate))
+	{
+		free(refusal.body);
+		return too_many_requests(&rate);
+	}
+	refusal.rate = rate;
+	return refusal;
 }

@@ -2,7 +2,8 @@
  * respond.c: the API's one envelope, and the one table from SQLSTATE to HTTP.
  *
  * success {"status":"success","status_code":N,"message":…,"data":…}
- * error   {"status":"error","status_code":N,"message":…,"error":…,"code":…,"details":{…}}
+ * error   {"status":"error","status_code":N,"message":…,"error":…,"code":…,"details":{…}},
+ *         plus "hint":… when the database's error carries one
  */
 #include "shim.h"
 
@@ -77,15 +78,21 @@ reply_success(int status, const char *message, json_t *data)
 	return reply_json(status, envelope);
 }
 
-Reply
-reply_error(int status, const char *code, const char *message, const char *error, json_t *details)
+static json_t *
+error_envelope(int status, const char *code, const char *message, const char *error, json_t *details)
 {
 	json_t	   *envelope = json_pack("{s:s, s:i, s:s, s:s, s:s}", "status", "error",
 									 "status_code", status, "message", message,
 									 "error", error ? error : message, "code", code);
 
 	json_object_set_new(envelope, "details", details ? details : json_object());
-	return reply_json(status, envelope);
+	return envelope;
+}
+
+Reply
+reply_error(int status, const char *code, const char *message, const char *error, json_t *details)
+{
+	return reply_json(status, error_envelope(status, code, message, error, details));
 }
 
 /*
@@ -148,7 +155,8 @@ reply_from_sql(SqlResult *r, int success_status, const char *message)
 {
 	const char *code;
 	int			status;
-	json_t	   *details;
+	json_t	   *details,
+			   *envelope;
 	Reply		reply;
 
 	if (r->ok)
@@ -170,8 +178,12 @@ reply_from_sql(SqlResult *r, int success_status, const char *message)
 	if (r->detail)
 		json_object_set_new(details, "detail", json_string(r->detail));
 	/* internal failures keep their text out of the response */
-	reply = reply_error(status, code, status == 500 ? "internal error" : r->message,
-						status == 500 ? "internal error" : r->message, details);
+	envelope = error_envelope(status, code, status == 500 ? "internal error" : r->message,
+							  status == 500 ? "internal error" : r->message, details);
+	/* what the caller can do about it (errhint, RAISE ... HINT); SQL sends '' for none */
+	if (status != 500 && r->hint && r->hint[0])
+		json_object_set_new(envelope, "hint", json_string(r->hint));
+	reply = reply_json(status, envelope);
 	if (status == 503)
 		reply.rate.retry_after = 1;	/* busy, timed out or restarting: try again soon */
 	return reply;

@@ -2,9 +2,11 @@
  * shim.h: what the HTTP gateway's files share.
  *
  * The shim maps each REST call onto one `SELECT evently.*` call: the route
- * table (routes.c) names the SQL, the pool (pool.c) runs it as one prepared
- * statement on one connection, respond.c wraps the jsonb it returns -- or the
- * SQLSTATE it raised -- in the API's envelope.
+ * table (routes.c) names the SQL, the router (router.c) picks the route and
+ * takes the request through authentication (auth.c) and the rate limit
+ * (ratelimit.c) to its handler (handlers.c, sessions.c), the pool (pool.c)
+ * runs the SQL as one prepared statement on one connection, respond.c wraps
+ * the jsonb it returns -- or the SQLSTATE it raised -- in the API's envelope.
  */
 #ifndef EVENTLY_SHIM_H
 #define EVENTLY_SHIM_H
@@ -13,11 +15,14 @@
 #include <stddef.h>
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <sys/socket.h>
 
 /* ---- config.c ---- */
 typedef struct ShimConfig
 {
 	int			port;
+	struct sockaddr_storage listen;	/* LISTEN_ADDRESS (default 127.0.0.1) and port */
+	char		listen_text[64];	/* the same, as "127.0.0.1:8080" or "[::1]:8080" */
 	const char *database_url;
 	int			pool_size;
 	int			statement_timeout_ms;
@@ -47,6 +52,7 @@ typedef struct SqlResult
 	char		sqlstate[6];	/* on failure */
 	char	   *message;		/* on failure */
 	char	   *detail;			/* on failure, may be NULL */
+	char	   *hint;			/* on failure, may be NULL or empty */
 } SqlResult;
 
 bool		pool_start(void);
@@ -57,9 +63,8 @@ void		sql_result_free(SqlResult *r);
 void		pool_usage(int *busy, int *total);
 
 /* ---- metrics.c: Prometheus text ---- */
-void		metrics_name_route(int route, const char *label);
+void		metrics_init(void);
 void		metrics_record(int route, int status, double seconds);
-char	   *metrics_render(void);
 
 /* ---- sweeper.c: evently.expire_holds() every second ---- */
 void		sweeper_start(void);
@@ -84,9 +89,6 @@ typedef struct Reply
 	size_t		body_size;		/* 0: strlen(body) */
 	const char *location;		/* a redirect's target */
 } Reply;
-
-/* ---- ratelimit.c: a token bucket per user or client address ---- */
-bool		rate_limit_take(const char *key, RateInfo *info);
 
 Reply		reply_success(int status, const char *message, json_t *data);
 Reply		reply_error(int status, const char *code, const char *message, const char *error,
@@ -132,7 +134,54 @@ typedef struct Field
 bool		is_uuid(const char *s);
 json_t	   *validate_body(const Field *fields, json_t *body);
 
-/* ---- routes.c ---- */
+/* ---- routes.c: the route table ---- */
+typedef enum AuthRule
+{
+	AUTH_PUBLIC,				/* no token needed */
+	AUTH_USER,					/* any valid access token */
+	AUTH_ADMIN					/* an access token with role ADMIN */
+} AuthRule;
+
+typedef struct Route Route;
+
+/* One call: the acting user (NULL on public routes) and the request as JSON. */
+typedef struct Call
+{
+	const char *actor;
+	json_t	   *req;			/* {"path":{…}, "query":{…}, "body":{…}, "idempotency_key":…} */
+} Call;
+
+typedef Reply (*Handler) (const Route *route, Call *call);
+
+struct Route
+{
+	const char *method;
+	const char *pattern;		/* "/api/v1/events/:eventId": at most MAX_PATH_PARAMS parameters */
+	AuthRule	auth;
+	Handler		handler;
+	const char *name;			/* prepared statement name: the SQL function */
+	const char *sql;
+	int			success_status;
+	const char *message;
+	const Field *body;			/* declared body fields, NULL-terminated; NULL: no body */
+};
+
+/*
+ * What depends on the number of routes is sized from route_count at
+ * start-up (metrics' counters, /openapi.json) or grows (the pool's list of
+ * prepared statements): the table has no size limit of its own.
+ */
+extern const Route routes[];
+extern const size_t route_count;
+
+/* Check the table, then build what is derived from it; exits on a bad row. */
+void		routes_init(void);
+
+/* ---- router.c: from method and path to a route, and through its steps ---- */
+#define MAX_PATH_PARAMS		4	/* parameters in one pattern */
+#define MAX_PARAM_NAME		32	/* bytes of a parameter's name, with its NUL */
+#define MAX_PARAM_VALUE		64	/* bytes of a parameter's value, with its NUL */
+
 typedef struct Request
 {
 	const char *method;
@@ -147,13 +196,35 @@ typedef struct Request
 } Request;
 
 Reply		route_request(Request *req);
-void		routes_init(void);
+bool		pattern_fits(const char *pattern, const char **why);
 
-/* ---- openapi.c: the document and the Swagger UI page ---- */
-json_t	   *openapi_document(void);
-void		openapi_add(json_t *doc, const char *method, const char *pattern, bool needs_token,
-						int success_status, const char *message, const Field *body);
-Reply		docs_page_reply(void);
-Reply		docs_asset_reply(const char *name);
+/* ---- auth.c: who is calling ---- */
+bool		authenticate(const Route *route, const char *authorization, Claims *claims,
+						 Reply *refusal);
+const char *actor_of(const Claims *claims);
+
+/* ---- ratelimit.c: a token bucket per user or client address ---- */
+bool		rate_limit_request(const char *key, RateInfo *rate, Reply *refusal);
+Reply		rate_limit_charge_refusal(Reply refusal, const char *address);
+
+/* ---- handlers.c: the SQL call most routes are, and the service routes ---- */
+SqlResult	call_sql(const Route *route, Call *call);
+Reply		sql_route(const Route *route, Call *call);
+Reply		ping_route(const Route *route, Call *call);
+Reply		status_route(const Route *route, Call *call);
+Reply		health_route(const Route *route, Call *call);
+Reply		root_route(const Route *route, Call *call);
+
+/* ---- sessions.c: register, login, refresh, logout ---- */
+Reply		session_route(const Route *route, Call *call);
+Reply		refresh_route(const Route *route, Call *call);
+Reply		logout_route(const Route *route, Call *call);
+
+/* ---- metrics.c, openapi.c: their routes ---- */
+Reply		metrics_route(const Route *route, Call *call);
+void		openapi_init(void);
+Reply		openapi_route(const Route *route, Call *call);
+Reply		docs_route(const Route *route, Call *call);
+Reply		docs_asset_route(const Route *route, Call *call);
 
 #endif

@@ -12,6 +12,7 @@ packages=(
   python3-flasgger    # only for its local copy of Swagger UI (served at /docs)
   wrk                 # make bench
   jq                  # the README's curl examples
+  iproute2            # ss: the shim tests check which address the shim listens on
 )
 
 missing=()

@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
 # make run: a private PostgreSQL cluster under .evently/ with evently and the
-# seed data, the HTTP shim on :8080 over it, and the Kafka side: a local
-# Kafka-protocol broker (unless KAFKA_BROKERS points at a real cluster), the
-# outbox bridge and the notifications consumer; `make stop` stops them all.
+# seed data, the HTTP shim on 127.0.0.1:8080 over it, and the Kafka side: a
+# local Kafka-protocol broker (unless KAFKA_BROKERS points at a real cluster),
+# the outbox bridge and the notifications consumer; `make stop` stops them
+# all, `make reset` also deletes the local state so the next run starts anew.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-PORT=${EVENTLY_PG_PORT:-5433}
-HTTP_PORT=${PORT_HTTP:-${HTTP_PORT:-8080}}
-DB_URL=${DATABASE_URL:-postgresql://postgres@127.0.0.1:$PORT/evently}
+PG_PORT=${EVENTLY_PG_PORT:-5433}
+# PORT is the HTTP port (SPEC section 7); PORT_HTTP is its older name
+HTTP_PORT=${PORT:-${PORT_HTTP:-${HTTP_PORT:-8080}}}
+# the shim binds LISTEN_ADDRESS, itself defaulting to 127.0.0.1
+LISTEN=${LISTEN_ADDRESS:-127.0.0.1}
+# How this machine reaches the shim: a wildcard address answers on loopback;
+# an IPv6 literal goes in brackets (hence curl -g: no globbing of them).
+case $LISTEN in
+  0.0.0.0) HTTP_URL=http://127.0.0.1:$HTTP_PORT ;;
+  ::) HTTP_URL=http://[::1]:$HTTP_PORT ;;
+  *:*) HTTP_URL=http://[$LISTEN]:$HTTP_PORT ;;
+  *) HTTP_URL=http://$LISTEN:$HTTP_PORT ;;
+esac
+
+DB_URL=${DATABASE_URL:-postgresql://postgres@127.0.0.1:$PG_PORT/evently}
 PGDATA=$STATE_DIR/pgdata
 SOCKET_DIR=$STATE_DIR/run
 EXT_VERSION=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$ROOT_DIR/evently.control")
@@ -22,7 +35,7 @@ start() {
     as_pg_user initdb -D "$PGDATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
     cat >>"$PGDATA/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
-port = $PORT
+port = $PG_PORT
 unix_socket_directories = '$SOCKET_DIR'
 timezone = 'UTC'
 CONF
@@ -30,7 +43,7 @@ CONF
   if ! as_pg_user pg_ctl -D "$PGDATA" status >/dev/null 2>&1; then
     as_pg_user pg_ctl -D "$PGDATA" -l "$STATE_DIR/postgres.log" -w start >/dev/null
   fi
-  local psql=(as_pg_user psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U postgres)
+  local psql=(as_pg_user psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres)
   "${psql[@]}" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'evently'" | grep -q 1 ||
     "${psql[@]}" -d postgres -c "CREATE DATABASE evently"
   # A cluster made by an older checkout: 1.0 is updated in place (its data
@@ -53,15 +66,15 @@ CONF
   cat <<MSG
 
 evently is running.
-  REST API    http://127.0.0.1:$HTTP_PORT/api/v1  (try: curl http://127.0.0.1:$HTTP_PORT/health)
-  PostgreSQL  psql "postgresql://postgres@127.0.0.1:$PORT/evently"
+  REST API    $HTTP_URL/api/v1  (try: curl $HTTP_URL/health; the shim listens on $LISTEN)
+  PostgreSQL  psql "postgresql://postgres@127.0.0.1:$PG_PORT/evently"
   Kafka       $KAFKA_BROKERS$([ -n "$LOCAL_BROKER" ] && echo " (local evently-broker)"), topics evently.{hold,booking,waitlist,event}
   tail topics kcat -b $KAFKA_BROKERS -C -G tail -f '%t %k %h %s\n' ${KAFKA_TOPIC_PREFIX:-evently.}hold ${KAFKA_TOPIC_PREFIX:-evently.}booking ${KAFKA_TOPIC_PREFIX:-evently.}waitlist ${KAFKA_TOPIC_PREFIX:-evently.}event
   data        $PGDATA (logs in $STATE_DIR: postgres.log, shim.log, bridge.log, notify.log, broker.log)
   logins      admin@gmail.com / qwerty (ADMIN), mitshah2406@gmail.com / qwerty (USER),
               mitshah2406.work@gmail.com / qwerty (USER)
   try         SELECT * FROM evently.event_seats((SELECT id FROM evently.events LIMIT 1));
-  stop        make stop
+  stop        make stop (make reset also deletes $STATE_DIR: cluster, secret, logs)
 MSG
 }
 
@@ -78,19 +91,33 @@ jwt_secret() {
 }
 
 start_shim() {
-  PORT=$HTTP_PORT DATABASE_URL=$DB_URL JWT_SECRET=$(jwt_secret) start_program shim "$ROOT_DIR/shim/evently-shim"
+  PORT=$HTTP_PORT LISTEN_ADDRESS=$LISTEN DATABASE_URL=$DB_URL JWT_SECRET=$(jwt_secret) \
+    start_program shim "$ROOT_DIR/shim/evently-shim"
+  local pid
+  pid=$(cat "$STATE_DIR/shim.pid")
   for _ in $(seq 1 50); do
-    curl -sf "http://127.0.0.1:$HTTP_PORT/ping" >/dev/null && return 0
+    curl -sfg "$HTTP_URL/ping" >/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || break  # it exited (a bad setting): no use waiting
     sleep 0.1
   done
-  echo "evently-shim did not start; see $STATE_DIR/shim.log" >&2
+  echo "evently-shim did not start; the end of $STATE_DIR/shim.log:" >&2
+  tail -n 3 "$STATE_DIR/shim.log" >&2
   return 1
 }
 
-# SIGTERM to a program started here, by its pid file
+# SIGTERM to a program started here, by its pid file, and wait until it has
+# exited (the bridge may take its 10 s grace), so that its port is free for
+# the next start and nothing writes into a state directory being deleted
 stop_program() {
+  local pid
   if [ -f "$STATE_DIR/$1.pid" ]; then
-    kill -TERM "$(cat "$STATE_DIR/$1.pid")" 2>/dev/null || true
+    pid=$(cat "$STATE_DIR/$1.pid")
+    if kill -TERM "$pid" 2>/dev/null; then
+      for _ in $(seq 1 150); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+      done
+    fi
     rm -f "$STATE_DIR/$1.pid"
   fi
 }
@@ -131,8 +158,32 @@ stop() {
   echo "evently stopped"
 }
 
+# make reset: make stop, then delete the state directory (the dev cluster,
+# the generated JWT secret, the logs, test output), so that the next make run
+# starts from the seed data alone.  It refuses a directory that does not look
+# like one make run made, since EVENTLY_STATE_DIR may point anywhere.
+reset() {
+  local dir
+  dir=$(realpath -m "$STATE_DIR")
+  stop
+  [ -d "$dir" ] || { echo "nothing to delete: $dir does not exist"; return 0; }
+  case $dir in
+    / | "$ROOT_DIR" | "$(realpath -m "${HOME:-/}")")
+      echo "refusing to delete $dir" >&2
+      return 1 ;;
+  esac
+  if [ -n "$(ls -A "$dir")" ] && ! [ -e "$dir/pgdata" ] && ! [ -e "$dir/jwt_secret" ] &&
+     ! [ -e "$dir/test" ] && ! [ -e "$dir/shim.log" ]; then
+    echo "refusing to delete $dir: no pgdata, jwt_secret, test or shim.log in it" >&2
+    return 1
+  fi
+  rm -rf "$dir"
+  echo "deleted $dir"
+}
+
 case "${1:-start}" in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  reset) reset ;;
+  *) echo "usage: $0 start|stop|reset" >&2; exit 2 ;;
 esac

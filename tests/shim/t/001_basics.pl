@@ -60,6 +60,7 @@ is($status, 404, 'unknown event is 404');
 is_deeply([ @$json{qw(status status_code code)} ], [ 'error', 404, 'NOT_FOUND' ], 'error envelope');
 is($json->{details}{sqlstate}, 'EV002', 'the SQLSTATE travels in details');
 ok(length $json->{message} && length $json->{error}, 'message and error are set');
+ok(!exists $json->{hint}, 'no hint when the error has none (SQL raises it with HINT \'\')');
 
 ($status, $json) = $t->request(GET => '/api/v1/events/not-a-uuid');
 is($status, 400, 'a malformed id is 400');

@@ -62,6 +62,7 @@ is($status, 200, 'A reads her hold');
 ($status, $json) = $t->as($tb, POST => '/api/v1/seats/hold', { event_id => $event, seat_ids => [ $seats[0] ] });
 is($status, 409, 'a held seat is 409');
 is($json->{code}, 'SEAT_UNAVAILABLE', 'SEAT_UNAVAILABLE');
+is($json->{hint}, "Pick other seats, or join the event's waitlist.", 'with the engine\'s hint (errhint)');
 
 # confirm, with an Idempotency-Key: a retry returns the same booking
 my %confirm = (hold_id => $hold->{hold_id}, event_id => $event, payment_method => 'card');
