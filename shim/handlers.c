@@ -14,7 +14,7 @@
 SqlResult
 call_sql(const Route *route, Call *call)
 {
-	char	   *req = json_dumps(call->req, JSON_COMPACT);
+	char	   *req = json_dumps(call->req, JSON_NUMBERS);
 	const char *params[2] = {call->actor, req};
 	SqlResult	r = pool_query(route->name, route->sql, 2, params);
 

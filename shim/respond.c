@@ -22,46 +22,56 @@ static const struct
 #undef EVENTLY_ERROR
 };
 
-/* PostgreSQL's own classes that a request can reach. */
+/*
+ * PostgreSQL's own classes that a request can reach.  Their text is
+ * PostgreSQL's, not ours (it may name tables, constraints or values), so a
+ * client gets the message here and the shim's log gets PostgreSQL's.  A 4xx
+ * among them means an SQL adapter let a bad value through: the fuzz test
+ * fails on one.
+ */
 static const struct
 {
 	const char *prefix;
 	int			http_status;
 	const char *code;
+	const char *message;
 }			postgres_codes[] = {
-	{"57014", 503, "TIMEOUT"},	/* statement_timeout */
-	{"55P03", 503, "BUSY"},		/* lock_not_available */
-	{"40", 503, "RETRY"},		/* serialization failure, deadlock */
-	{"08", 503, "DATABASE_UNAVAILABLE"},
-	{"57P", 503, "DATABASE_UNAVAILABLE"},	/* admin shutdown, crash recovery */
-	{"22", 400, "INVALID_INPUT"},	/* data exceptions: bad uuid, bad number */
-	{"23505", 409, "CONFLICT"},
-	{"23", 422, "CONSTRAINT_VIOLATION"},
+	{"57014", 503, "TIMEOUT", "the request took too long"},	/* statement_timeout */
+	{"55P03", 503, "BUSY", "busy, retry the request"},	/* lock_not_available */
+	{"40", 503, "RETRY", "busy, retry the request"},	/* serialization failure, deadlock */
+	{"08", 503, "DATABASE_UNAVAILABLE", "the database is unavailable"},
+	{"57P", 503, "DATABASE_UNAVAILABLE", "the database is unavailable"},	/* shutdown, recovery */
+	{"22", 422, "INVALID_INPUT", "invalid input"},	/* data exceptions: bad uuid, bad number */
+	{"23505", 409, "CONFLICT", "the request conflicts with existing data"},
+	{"23", 422, "CONSTRAINT_VIOLATION", "the request breaks a rule of the data"},
+	{"", 500, "INTERNAL", "internal error"},	/* anything else */
 };
 
-int
-http_status_for_sqlstate(const char *sqlstate, const char **code)
+/* The HTTP status and stable code of a SQLSTATE; *message is ours, never PostgreSQL's. */
+static int
+classify_sqlstate(const char *sqlstate, const char **code, const char **message)
 {
-	for (size_t i = 0; i < sizeof(engine_codes) / sizeof(engine_codes[0]); i++)
+	size_t		i;
+
+	for (i = 0; i < sizeof(engine_codes) / sizeof(engine_codes[0]); i++)
 		if (strcmp(sqlstate, engine_codes[i].sqlstate) == 0)
 		{
 			*code = engine_codes[i].code;
+			*message = NULL;	/* the extension's own message */
 			return engine_codes[i].http_status;
 		}
-	for (size_t i = 0; i < sizeof(postgres_codes) / sizeof(postgres_codes[0]); i++)
-		if (strncmp(sqlstate, postgres_codes[i].prefix, strlen(postgres_codes[i].prefix)) == 0)
-		{
-			*code = postgres_codes[i].code;
-			return postgres_codes[i].http_status;
-		}
-	*code = "INTERNAL";
-	return 500;
+	for (i = 0; strncmp(sqlstate, postgres_codes[i].prefix, strlen(postgres_codes[i].prefix)) != 0; i++)
+		;						/* the last prefix, "", matches anything */
+	*code = postgres_codes[i].code;
+	*message = postgres_codes[i].message;
+	return postgres_codes[i].http_status;
 }
+
 
 static Reply
 reply_json(int status, json_t *envelope)
 {
-	Reply		reply = {status, json_dumps(envelope, JSON_COMPACT)};
+	Reply		reply = {status, json_dumps(envelope, JSON_NUMBERS)};
 
 	json_decref(envelope);
 	return reply;
@@ -153,7 +163,8 @@ reply_validation(json_t *errors)
 Reply
 reply_from_sql(SqlResult *r, int success_status, const char *message)
 {
-	const char *code;
+	const char *code,
+			   *ours;
 	int			status;
 	json_t	   *details,
 			   *envelope;
@@ -171,18 +182,23 @@ reply_from_sql(SqlResult *r, int success_status, const char *message)
 			return reply_error(500, "INTERNAL", "unreadable result from the database", NULL, NULL);
 		return reply_with_extras(success_status, message, data);
 	}
-	status = http_status_for_sqlstate(r->sqlstate, &code);
-	if (status >= 500 && strncmp(r->sqlstate, "EV", 2) != 0)
-		log_event("error", r->message, r->sqlstate);
+	status = classify_sqlstate(r->sqlstate, &code, &ours);
 	details = json_pack("{s:s}", "sqlstate", r->sqlstate);
-	if (r->detail)
-		json_object_set_new(details, "detail", json_string(r->detail));
-	/* internal failures keep their text out of the response */
-	envelope = error_envelope(status, code, status == 500 ? "internal error" : r->message,
-							  status == 500 ? "internal error" : r->message, details);
-	/* what the caller can do about it (errhint, RAISE ... HINT); SQL sends '' for none */
-	if (status != 500 && r->hint && r->hint[0])
-		json_object_set_new(envelope, "hint", json_string(r->hint));
+	if (ours)
+	{
+		/* PostgreSQL's words stay in our log; the client gets ours */
+		log_event(status >= 500 ? "error" : "warning", r->message, r->sqlstate);
+		envelope = error_envelope(status, code, ours, ours, details);
+	}
+	else
+	{
+		if (r->detail)
+			json_object_set_new(details, "detail", json_string(r->detail));
+		envelope = error_envelope(status, code, r->message, r->message, details);
+		/* what the caller can do about it (errhint, RAISE ... HINT); SQL sends '' for none */
+		if (r->hint && r->hint[0])
+			json_object_set_new(envelope, "hint", json_string(r->hint));
+	}
 	reply = reply_json(status, envelope);
 	if (status == 503)
 		reply.rate.retry_after = 1;	/* busy, timed out or restarting: try again soon */

@@ -42,13 +42,15 @@ static const Field event_create_body[] = {
 	{"venue", FIELD_STRING, true, 3, 255}, {"venue_template_id", FIELD_UUID, true},
 	{"date_time", FIELD_STRING, true, 10, 40}, {"base_price", FIELD_NUMBER, true, 0, 1e9},
 	{"image_url", FIELD_STRING, false, 0, 500}, {"tags", FIELD_STRING_ARRAY, false, 0, 50},
-	{"section_pricing", FIELD_ARRAY, true, 1, 200}, {NULL}};
+	{"section_pricing", FIELD_ARRAY, true, 1, 200}, {"max_tickets_per_user", FIELD_INT, false, 1, 1000},
+	{NULL}};
 static const Field event_update_body[] = {
 	{"name", FIELD_STRING, false, 3, 255}, {"description", FIELD_STRING, false, 0, 2000},
 	{"venue", FIELD_STRING, false, 3, 255}, {"venue_template_id", FIELD_UUID, false},
 	{"date_time", FIELD_STRING, false, 10, 40}, {"base_price", FIELD_NUMBER, false, 0, 1e9},
 	{"status", FIELD_STRING, false, 1, 20}, {"image_url", FIELD_STRING, false, 0, 500},
-	{"tags", FIELD_STRING_ARRAY, false, 0, 50}, {NULL}};
+	{"tags", FIELD_STRING_ARRAY, false, 0, 50}, {"max_tickets_per_user", FIELD_INT, false, 1, 1000},
+	{NULL}};
 static const Field tag_create_body[] = {
 	{"name", FIELD_STRING, true, 2, 100}, {"description", FIELD_STRING, false, 0, 500},
 	{"color", FIELD_STRING, false, 7, 7}, {NULL}};

@@ -40,6 +40,14 @@ bool		config_load(void);
 /* ---- log.c: one JSON line per request or event on stderr ---- */
 void		log_event(const char *level, const char *message, const char *detail);
 
+/*
+ * How the shim writes JSON that carries numbers: jansson holds a number as a
+ * double and by default prints 17 digits, so 19.99 would reach SQL (and
+ * clients) as 19.989999999999998.  15 significant digits give every decimal
+ * of up to 15 digits back exactly.
+ */
+#define JSON_NUMBERS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+
 /* /health's statement, also read by /metrics */
 #define HEALTH_STATEMENT_NAME "health"
 #define HEALTH_STATEMENT "SELECT evently.health()"
@@ -95,7 +103,6 @@ Reply		reply_error(int status, const char *code, const char *message, const char
 						json_t *details);
 Reply		reply_validation(json_t *errors);
 Reply		reply_from_sql(SqlResult *r, int success_status, const char *message);
-int			http_status_for_sqlstate(const char *sqlstate, const char **code);
 
 /* ---- tokens.c: JWT HS256 ---- */
 #define ACCESS_TOKEN_SECONDS	900
