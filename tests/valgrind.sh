@@ -9,6 +9,11 @@ DIR=$STATE_DIR/valgrind
 rm -rf "$DIR"
 make_user_dir "$DIR"
 as_pg_user initdb -D "$DIR/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+# the server is stopped however the script ends
+trap 'as_pg_user pg_ctl -D "$DIR/data" -m fast -w -t 300 stop >/dev/null 2>&1 || true' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 as_pg_user bash -c "valgrind --quiet --trace-children=yes --track-origins=yes --read-var-info=no \
   --error-limit=no --num-callers=30 --log-file='$DIR/valgrind.%p.log' \
   $PG_BIN/postgres -D '$DIR/data' -c listen_addresses= -c unix_socket_directories='$DIR' \
@@ -17,7 +22,6 @@ for _ in $(seq 1 120); do
   as_pg_user pg_isready -h "$DIR" -q && break
   sleep 1
 done
-trap 'as_pg_user pg_ctl -D "$DIR/data" -m fast -w -t 300 stop >/dev/null 2>&1 || true' EXIT
 
 cd "$ROOT_DIR"
 status=0

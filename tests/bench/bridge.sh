@@ -18,18 +18,12 @@ cluster_start "$STATE_DIR/bench/bridge"
 cluster_psql -f "$HERE/engine-setup.sql" >/dev/null
 cluster_psql -f "$ROOT_DIR/tests/bridge/setup.sql" >/dev/null
 DIR=$CLUSTER_DIR
-stop_all() {
-  kill "$(cat "$DIR/bridge.pid" 2>/dev/null)" "$(cat "$DIR/broker.pid" 2>/dev/null)" 2>/dev/null || true
-  cluster_stop
-}
-trap stop_all EXIT
-
-BROKER_ADDRESS_FILE=$DIR/brokers "$ROOT_DIR/shim/evently-broker" >/dev/null 2>"$DIR/broker.log" &
-echo $! >"$DIR/broker.pid"
+# the broker and the bridge are stopped with the cluster when this script
+# exits (cluster.sh)
+BROKER_ADDRESS_FILE=$DIR/brokers start_background "$ROOT_DIR/shim/evently-broker" >/dev/null 2>"$DIR/broker.log"
 for _ in $(seq 1 50); do [ -s "$DIR/brokers" ] && break; sleep 0.1; done
 KAFKA_BROKERS=$(cat "$DIR/brokers") DATABASE_URL="host=$DIR dbname=evently user=postgres" \
-  "$ROOT_DIR/shim/evently-bridge" 2>"$DIR/bridge.log" &
-echo $! >"$DIR/bridge.pid"
+  start_background "$ROOT_DIR/shim/evently-bridge" 2>"$DIR/bridge.log"
 unpublished() { cluster_psql -tA -c "SELECT count(*) FROM evently.outbox WHERE published_at IS NULL"; }
 drain() {
   local n

@@ -20,18 +20,13 @@ cluster_psql -f "$ROOT_DIR/extension/seed.sql" >/dev/null
 DIR=$CLUSTER_DIR
 cc -O2 -o "$DIR/bare" "$HERE/bare.c" -lmicrohttpd
 
-stop_servers() {
-  kill "$(cat "$DIR/shim.pid" 2>/dev/null)" "$(cat "$DIR/bare.pid" 2>/dev/null)" 2>/dev/null || true
-  cluster_stop
-}
-trap stop_servers EXIT
-
+# both servers (and the idle connections below) are stopped with the cluster
+# when this script exits (cluster.sh)
 PORT=$SHIM_PORT POOL_SIZE=${BENCH_POOL:-8} RATE_LIMIT_BURST=1000000 RATE_LIMIT_PER_MINUTE=1000000 \
   JWT_SECRET=bench-secret-of-more-than-32-bytes-xx DATABASE_URL="host=$DIR dbname=evently user=postgres" \
-  "$ROOT_DIR/shim/evently-shim" 2>"$DIR/shim.log" &
+  start_background "$ROOT_DIR/shim/evently-shim" 2>"$DIR/shim.log"
 echo $! >"$DIR/shim.pid"
-"$DIR/bare" "$BARE_PORT" &
-echo $! >"$DIR/bare.pid"
+start_background "$DIR/bare" "$BARE_PORT"
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$SHIM_PORT/ping" >/dev/null && break; sleep 0.1; done
 
 event=$(cluster_psql -tA -c "SELECT id FROM evently.events WHERE name = 'Bench Match'")
@@ -65,9 +60,9 @@ grep -q "number of failed transactions: 0 " "$DIR/pgbench.out" || { tail "$DIR/p
 pg_pairs=$(grep -oP 'tps = \K[0-9.]+(?= \(without)' "$DIR/pgbench.out")
 
 # 1,000 idle keep-alive connections, then the shim's resident memory
-perl -MIO::Socket::INET -e '
+start_background perl -MIO::Socket::INET -e '
   my @s = map { IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => $ARGV[0]) or die $! } 1 .. 1000;
-  sleep 3; print scalar(@s), "\n"' "$SHIM_PORT" >"$DIR/idle.out" &
+  sleep 3; print scalar(@s), "\n"' "$SHIM_PORT" >"$DIR/idle.out"
 idle=$!
 sleep 2
 rss_kb=$(grep -oP 'VmRSS:\s+\K[0-9]+' "/proc/$(cat "$DIR/shim.pid")/status")

@@ -1,28 +1,24 @@
 # BridgeTest: a real PostgreSQL cluster (PostgreSQL's own test modules) with
 # evently, the local Kafka-protocol broker (evently-broker, librdkafka's mock
 # cluster on a loopback port), and the real evently-bridge / evently-notify
-# processes; Kafka is read back with kcat.
+# processes; Kafka is read back with kcat.  Every program it starts is
+# stopped when the test ends, however it ends (EventlyTest).
 package BridgeTest;
 
 use strict;
 use warnings;
+use File::Basename qw(dirname);
+use lib dirname(__FILE__) . '/../lib';
+use EventlyTest;
 use IPC::Run;
 use JSON::PP;
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-
-my $root = $ENV{EVENTLY_ROOT} or die "EVENTLY_ROOT is not set";
 
 sub new
 {
 	my ($class) = @_;
-	my $node = PostgreSQL::Test::Cluster->new('bridge');
-	$node->init;
-	$node->start;
-	$node->safe_psql('postgres', 'CREATE DATABASE evently');
-	$node->safe_psql('evently', 'CREATE EXTENSION evently CASCADE');
-	$node->safe_psql('evently', slurp_file("$root/tests/bridge/setup.sql"));
+	my $node = EventlyTest::cluster('bridge', 'tests/bridge/setup.sql');
 	my $self = bless { node => $node, procs => {} }, $class;
 	$self->start_broker;
 	return $self;
@@ -49,12 +45,8 @@ sub spawn
 	my ($self, $name, $program, %env) = @_;
 	my $node = $self->{node};
 	local $ENV{KAFKA_BROKERS} = $self->{brokers} if $self->{brokers};
-	local $ENV{DATABASE_URL} =
-	  sprintf('host=%s port=%d dbname=evently user=%s', $node->host, $node->port, scalar getpwuid($<));
-	local @ENV{ keys %env } = values %env;
-	my $log = $node->basedir . "/$name.log";
-	$self->{procs}{$name} =
-	  IPC::Run::start([ "$root/shim/$program" ], '<', \undef, '>>', $log, '2>>', $log);
+	local $ENV{DATABASE_URL} = EventlyTest::database_url($node);
+	$self->{procs}{$name} = EventlyTest::program($program, $node->basedir . "/$name.log", %env);
 }
 
 sub log { my ($self, $name) = @_; return slurp_file($self->{node}->basedir . "/$name.log") }
@@ -62,21 +54,10 @@ sub log { my ($self, $name) = @_; return slurp_file($self->{node}->basedir . "/$
 sub signal { my ($self, $name, $signal) = @_; $self->{procs}{$name}->signal($signal) }
 
 # kill -9, as a crash would
-sub crash
-{
-	my ($self, $name) = @_;
-	$self->{procs}{$name}->signal('KILL');
-	$self->{procs}{$name}->finish;
-}
+sub crash { my ($self, $name) = @_; EventlyTest::stop($self->{procs}{$name}, 'KILL') }
 
 # SIGTERM; returns the exit status
-sub stop
-{
-	my ($self, $name) = @_;
-	$self->{procs}{$name}->signal('TERM');
-	$self->{procs}{$name}->finish;
-	return $self->{procs}{$name}->full_result(0) >> 8;
-}
+sub stop { my ($self, $name) = @_; return EventlyTest::stop($self->{procs}{$name}) }
 
 sub unpublished { $_[0]->sql('SELECT count(*) FROM evently.outbox WHERE published_at IS NULL') }
 
@@ -86,10 +67,10 @@ sub read_topic
 {
 	my ($self, $topic) = @_;
 	my ($out, $err) = ('', '');
-	IPC::Run::run([ 'kcat', '-b', $self->{brokers}, '-C', '-t', $topic, '-o', 'beginning', '-e',
+	my $kcat = EventlyTest::start([ 'kcat', '-b', $self->{brokers}, '-C', '-t', $topic, '-o', 'beginning', '-e',
 			'-q', '-f', "%p\t%o\t%k\t%h\t%s\n" ],
-		'<', \undef, '>', \$out, '2>', \$err, IPC::Run::timeout(60))
-	  or die "kcat failed: $err";
+		'<', \undef, '>', \$out, '2>', \$err, IPC::Run::timeout(60));
+	EventlyTest::finish($kcat) or die "kcat failed: $err";
 	my @messages;
 	for my $line (split /\n/, $out)
 	{
@@ -118,12 +99,6 @@ sub wait_until
 	}
 	diag("timed out waiting until $what");
 	return 0;
-}
-
-sub DESTROY
-{
-	my ($self) = @_;
-	eval { $_->kill_kill(grace => 0) } for values %{ $self->{procs} };
 }
 
 1;

@@ -1,31 +1,27 @@
 # ShimTest: a real PostgreSQL cluster (PostgreSQL's own test modules) with
 # evently and the seed data, and the real evently-shim over it on a free
-# loopback port, spoken to over HTTP.
+# loopback port, spoken to over HTTP.  The shim is stopped when the test
+# ends, however it ends (EventlyTest).
 package ShimTest;
 
 use strict;
 use warnings;
 use feature 'state';
+use File::Basename qw(dirname);
+use lib dirname(__FILE__) . '/../lib';
+use EventlyTest;
 use HTTP::Tiny;
-use IPC::Run;
 use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-
-my $root = $ENV{EVENTLY_ROOT} or die "EVENTLY_ROOT is not set";
 
 # new(%env): extra environment for the shim, e.g. RATE_LIMIT_BURST => 5
 sub new
 {
 	my ($class, %env) = @_;
 	state $instances = 0;
-	my $node = PostgreSQL::Test::Cluster->new('evently' . ++$instances);
-	$node->init;
-	$node->start;
-	$node->safe_psql('postgres', 'CREATE DATABASE evently');
-	$node->safe_psql('evently', 'CREATE EXTENSION evently CASCADE');
-	$node->safe_psql('evently', slurp_file("$root/extension/seed.sql"));
+	my $node = EventlyTest::cluster('evently' . ++$instances, 'extension/seed.sql');
 	my $self = bless { node => $node, http => HTTP::Tiny->new(timeout => 10, max_redirect => 0), env => \%env }, $class;
 	$self->start_shim;
 	return $self;
@@ -40,13 +36,11 @@ sub start_shim
 	local $ENV{POOL_SIZE} = 4;
 	local $ENV{JWT_SECRET} = $self->secret;
 	local @ENV{ keys %{ $self->{env} } } = values %{ $self->{env} };
-	local $ENV{DATABASE_URL} =
-	  sprintf('host=%s port=%d dbname=evently user=%s', $node->host, $node->port, scalar getpwuid($<));
+	local $ENV{DATABASE_URL} = EventlyTest::database_url($node);
 	# the log goes to a file: a pipe nobody reads while the test talks HTTP
 	# would fill up and block the shim's writes
 	$self->{logfile} = $node->basedir . "/shim-$port.log";
-	$self->{shim} = IPC::Run::start([ "$root/shim/evently-shim" ],
-		'<', \undef, '>>', $self->{logfile}, '2>>', $self->{logfile});
+	$self->{shim} = EventlyTest::program('evently-shim', $self->{logfile});
 	$self->{base} = "http://127.0.0.1:$port";
 	for (1 .. 100)
 	{
@@ -57,13 +51,7 @@ sub start_shim
 }
 
 # Stop with SIGTERM; returns the exit status.
-sub stop_shim
-{
-	my ($self) = @_;
-	$self->{shim}->signal('TERM');
-	$self->{shim}->finish;
-	return $self->{shim}->full_result(0) >> 8;
-}
+sub stop_shim { return EventlyTest::stop($_[0]->{shim}) }
 
 sub node { $_[0]->{node} }
 
