@@ -46,6 +46,14 @@ LANGUAGE sql STABLE AS $$
      WHERE es.event_id = t.id(event_label) AND s.seat_number = ANY (numbers)
 $$;
 
+-- A REST adapter's request as the shim builds it (evently.api_*(actor, req)).
+CREATE FUNCTION t.req(path jsonb DEFAULT '{}', query jsonb DEFAULT '{}', body jsonb DEFAULT '{}')
+RETURNS jsonb LANGUAGE sql IMMUTABLE
+RETURN jsonb_build_object('path', path, 'query', query, 'body', body);
+-- {"eventId": <id of label>}
+CREATE FUNCTION t.ev(label text) RETURNS jsonb LANGUAGE sql STABLE
+RETURN jsonb_build_object('eventId', t.id(label));
+
 -- Move a hold's expiry into the past, as if its time had run out.
 CREATE FUNCTION t.lapse(hold_label text) RETURNS void LANGUAGE sql AS $$
     UPDATE evently.holds SET expires_at = now() - interval '1 second' WHERE id = t.id(hold_label);

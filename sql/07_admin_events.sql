@@ -6,13 +6,6 @@
 -- events, sections and the seat layout.
 SET client_min_messages = warning;
 
--- A request as the shim builds it.
-CREATE FUNCTION t.req(path jsonb DEFAULT '{}', query jsonb DEFAULT '{}', body jsonb DEFAULT '{}')
-RETURNS jsonb LANGUAGE sql IMMUTABLE
-RETURN jsonb_build_object('path', path, 'query', query, 'body', body);
--- {"eventId": <id of label>}
-CREATE FUNCTION t.ev(label text) RETURNS jsonb LANGUAGE sql STABLE
-RETURN jsonb_build_object('eventId', t.id(label));
 -- A POST /admin/events body on the test hall (Front x2), with changes.
 CREATE FUNCTION t.event_body(changes jsonb DEFAULT '{}') RETURNS jsonb LANGUAGE sql STABLE
 RETURN jsonb_build_object('name', 'Jazz Night', 'venue', 'Blue Room', 'venue_template_id', t.id('hall'),
@@ -244,13 +237,15 @@ SELECT t.scrub(user_id::text) AS user, status FROM evently.waitlist_entries WHER
 SELECT b.status, p.status AS payment, p.refund_amount = b.total_price AS refunded_in_full
   FROM evently.bookings b JOIN evently.payments p ON p.booking_id = b.id WHERE b.id = t.id('jazz_b');
 -- for the bridge, each with its audit twin, by the admin: the released
--- holds, the refunded booking, then one event.cancelled
+-- holds, the refunded booking, and one event.cancelled (written last)
 SELECT o.type, t.scrub(o.user_id::text) AS owner, o.data ->> 'status' AS status,
        (SELECT count(*) FROM evently.audit_log a
          WHERE a.action = o.type AND a.object_id = coalesce((o.data ->> 'hold_id')::uuid, (o.data ->> 'booking_id')::uuid,
                                                             o.event_id)
            AND a.actor_id = t.id('admin')) AS audited
-  FROM evently.outbox o, outbox_before b WHERE o.id > b.id ORDER BY o.id;
+  FROM evently.outbox o, outbox_before b WHERE o.id > b.id
+ ORDER BY o.type = 'event.cancelled', o.type DESC, 2;
+SELECT type AS written_last FROM evently.outbox WHERE event_id = t.id('jazz') ORDER BY id DESC LIMIT 1;
 -- cancelled is final, and closed to holds and the waitlist
 SELECT t.try($$SELECT t.update_event('jazz', '{"name": "Back from the dead"}')$$) AS update_cancelled;
 SELECT t.try($$SELECT t.update_event('jazz', '{"status": "published"}')$$) AS reopen_cancelled;

@@ -632,8 +632,9 @@ BEGIN
      WHERE event_id = p_event_id AND status IN ('ACTIVE', 'NOTIFIED');
     PERFORM 1 FROM evently.event_seats WHERE event_id = p_event_id AND status = 'HELD'
      ORDER BY seat_id FOR UPDATE;
-    FOR h IN UPDATE evently.holds SET status = 'RELEASED', updated_at = now()
-              WHERE event_id = p_event_id AND status = 'ACTIVE' RETURNING id, user_id LOOP
+    FOR h IN SELECT id, user_id FROM evently.holds WHERE event_id = p_event_id AND status = 'ACTIVE'
+              ORDER BY id FOR UPDATE LOOP
+        UPDATE evently.holds SET status = 'RELEASED', updated_at = now() WHERE id = h.id;
         PERFORM evently._emit('hold.released', p_event_id, h.user_id, 'hold', h.id,
                               evently.hold_json(h.id), actor);
     END LOOP;
