@@ -148,17 +148,12 @@ report_confirmed(pg_uuid_t *hold_id)
 static void
 check_event_open(pg_uuid_t *event_id)
 {
-	static SqlStmt q = SQL_STMT("SELECT status, date_time <= now() FROM evently.events WHERE id = $1",
-						   1, UUIDOID);
-	Datum		arg = UUIDPGetDatum(event_id);
-	char	   *status;
+	EventState	ev = read_event_state(event_id);
 
-	stmt_run(&q, &arg, NULL, SPI_OK_SELECT);
-	status = result_text(0, 1);
-	if (strcmp(status, "published") != 0 || result_bool(0, 2))
+	if (!ev.on_sale)
 		ereport(ERROR, errcode(EV_EVENT_CLOSED), errmsg("event is not open for booking"),
-				errdetail("Event %s is %s%s.", uuid_text(event_id), status,
-						  result_bool(0, 2) ? " and has already started" : ""));
+				errdetail("Event %s is %s%s.", uuid_text(event_id), ev.status,
+						  ev.started ? " and has already started" : ""));
 }
 
 /* Lock the hold's seats in seat-id order; all must still be held by it. */

@@ -75,18 +75,12 @@ enforce_policy(pg_uuid_t *event_id, pg_uuid_t *booking_id)
 static void
 check_event_not_started(pg_uuid_t *event_id)
 {
-	static SqlStmt q = SQL_STMT(
-		"SELECT status, date_time <= now(), date_time::text FROM evently.events WHERE id = $1",
-		1, UUIDOID);
-	Datum		arg = UUIDPGetDatum(event_id);
-	char	   *status;
+	EventState	ev = read_event_state(event_id);
 
-	stmt_run(&q, &arg, NULL, SPI_OK_SELECT);
-	status = result_text(0, 1);
-	if (strcmp(status, "published") != 0 || result_bool(0, 2))
+	if (!ev.on_sale)
 		ereport(ERROR, errcode(EV_CANCELLATION_REFUSED), errmsg("event has already started"),
 				errdetail("Event %s is %s and starts at %s; its bookings can no longer be cancelled.",
-						  uuid_text(event_id), status, result_text(0, 3)),
+						  uuid_text(event_id), ev.status, ev.starts_at),
 				errhint("Only cancelling the event refunds its bookings now."));
 }
 

@@ -78,6 +78,19 @@ typedef enum ObjectKind
 
 extern Datum object_json(ObjectKind kind, pg_uuid_t *id);
 
+/* ---- events.c ---- */
+
+typedef struct EventState
+{
+	char	   *status;			/* published, cancelled, completed */
+	bool		started;		/* date_time has passed */
+	char	   *starts_at;		/* date_time, as text for messages */
+	bool		on_sale;		/* published and not started */
+} EventState;
+
+/* The event's state; raises NOT_FOUND when there is no such event. */
+extern EventState read_event_state(pg_uuid_t *event_id);
+
 /* ---- shared engine steps ---- */
 
 /* holds.c: insert a hold over seats already locked by the caller */
