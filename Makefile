@@ -42,6 +42,8 @@ EXTRA_CLEAN = shim/evently-shim $(KAFKA_PROGRAMS)
 
 PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && \
                      echo /usr/lib/postgresql/15/bin/pg_config || echo pg_config)
+# the scripts under tests/ run the PostgreSQL this names
+export PG_CONFIG
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(PGXS),)
 include $(PGXS)

@@ -2,7 +2,12 @@
 # PostgreSQL refuses to run as root, so root hands the server to the
 # unprivileged 'postgres' user that Debian's package creates.
 
-PG_BIN=/usr/lib/postgresql/15/bin
+# Debian's PostgreSQL 15, or the one PG_CONFIG names (README, Developing:
+# a PostgreSQL of your own, so work trees do not overwrite each other's
+# installed extension)
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+PG_BIN=$("$PG_CONFIG" --bindir 2>/dev/null)
+[ -x "$PG_BIN/initdb" ] || PG_BIN=/usr/lib/postgresql/15/bin
 ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STATE_DIR=${EVENTLY_STATE_DIR:-$ROOT_DIR/.evently}
 

@@ -25,7 +25,7 @@ done
 
 cd "$ROOT_DIR"
 status=0
-as_pg_user /usr/lib/postgresql/15/lib/pgxs/src/test/regress/pg_regress --inputdir=. \
+as_pg_user "$(dirname "$PG_BIN")"/lib/pgxs/src/test/regress/pg_regress --inputdir=. \
   --bindir="$PG_BIN" --host="$DIR" --user=postgres --outputdir="$DIR/regress" \
   --load-extension=pgcrypto --load-extension=evently $(ls sql | sed 's/\.sql$//') || status=$?
 as_pg_user pg_ctl -D "$DIR/data" -m fast -w -t 300 stop >/dev/null 2>&1 || true
