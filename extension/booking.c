@@ -121,8 +121,7 @@ lock_hold(pg_uuid_t *hold_id)
 	LockedHold	h;
 
 	if (stmt_run(&q, &arg, NULL, SPI_OK_SELECT) != 1)
-		ereport(ERROR, errcode(EV_NOT_FOUND), errmsg("hold not found"),
-				errdetail("Hold %s does not exist.", uuid_text(hold_id)));
+		report_not_found("hold", hold_id);
 	h.owner_id = result_uuid(0, 1);
 	h.event_id = result_uuid(0, 2);
 	h.status = result_text(0, 3);
@@ -237,13 +236,12 @@ confirm_booking_body(FunctionCallInfo fcinfo)
 	Datum		booking;
 
 	require_arg(hold_id, "hold_id");
-	require_arg(user_id, "user_id");
 	check_confirm_args(payment_method, key);
+	user_id = acting_user(user_id);
 
 	h = lock_hold(hold_id);
 	if (memcmp(h.owner_id, user_id, UUID_LEN) != 0)
-		ereport(ERROR, errcode(EV_FORBIDDEN), errmsg("hold belongs to another user"),
-				errdetail("User %s may not confirm hold %s.", uuid_text(user_id), uuid_text(hold_id)));
+		report_not_found("hold", hold_id);
 	/* a retry with the same key returns the same booking, even after commit */
 	if (key && (booking_id = booking_for_key(user_id, key, hold_id, payment_method)) != NULL)
 		return object_json(OBJECT_BOOKING, booking_id);

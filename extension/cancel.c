@@ -157,18 +157,15 @@ cancel_with_policy_body(FunctionCallInfo fcinfo)
 	Datum		cancellation;
 
 	require_arg(booking_id, "booking_id");
-	require_arg(actor_id, "user_id");
 	check_reason(reason);
+	actor_id = acting_user(actor_id);
 	arg = UUIDPGetDatum(booking_id);
 	if (stmt_run(&peek, &arg, NULL, SPI_OK_SELECT) != 1)
-		ereport(ERROR, errcode(EV_NOT_FOUND), errmsg("booking not found"),
-				errdetail("Booking %s does not exist.", uuid_text(booking_id)));
+		report_not_found("booking", booking_id);
 	event_id = result_uuid(0, 1);
 	owner_id = result_uuid(0, 2);
 	if (memcmp(owner_id, actor_id, UUID_LEN) != 0 && !user_is_admin(actor_id))
-		ereport(ERROR, errcode(EV_FORBIDDEN), errmsg("booking belongs to another user"),
-				errdetail("User %s may not cancel booking %s.", uuid_text(actor_id),
-						  uuid_text(booking_id)));
+		report_not_found("booking", booking_id);
 
 	lock_event_queue(event_id);
 	stmt_run(&lock_booking, &arg, NULL, SPI_OK_SELECT);

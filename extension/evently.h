@@ -91,6 +91,13 @@ typedef struct EventState
 /* The event's state; raises NOT_FOUND when there is no such event. */
 extern EventState read_event_state(pg_uuid_t *event_id);
 
+/* ---- actors.c ---- */
+
+/* The user a call acts as: checked to exist, be ACTIVE and be the caller's own. */
+extern pg_uuid_t *acting_user(pg_uuid_t *asserted);
+/* NOT_FOUND for an object that does not exist or is someone else's */
+pg_attribute_noreturn() extern void report_not_found(const char *what, pg_uuid_t *id);
+
 /* ---- shared engine steps ---- */
 
 /* holds.c: insert a hold over seats already locked by the caller */

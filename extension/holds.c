@@ -43,20 +43,6 @@ user_is_admin(pg_uuid_t *user_id)
 	return result_bool(0, 1);
 }
 
-static void
-require_active_user(pg_uuid_t *user_id)
-{
-	static SqlStmt q = SQL_STMT("SELECT status FROM evently.users WHERE id = $1", 1, UUIDOID);
-	Datum		arg = UUIDPGetDatum(user_id);
-
-	if (stmt_run(&q, &arg, NULL, SPI_OK_SELECT) != 1)
-		ereport(ERROR, errcode(EV_NOT_FOUND), errmsg("user not found"),
-				errdetail("User %s does not exist.", uuid_text(user_id)));
-	if (strcmp(result_text(0, 1), "ACTIVE") != 0)
-		ereport(ERROR, errcode(EV_FORBIDDEN), errmsg("user is banned"),
-				errdetail("User %s may not hold seats.", uuid_text(user_id)));
-}
-
 /* Check the seat_ids argument: no NULLs, no duplicates, at least one; returns the count. */
 static int
 check_seat_ids(ArrayType *array)
@@ -319,7 +305,6 @@ hold_seats_body(FunctionCallInfo fcinfo)
 	Datum		hold;
 
 	require_arg(event_id, "event_id");
-	require_arg(user_id, "user_id");
 	require_arg(!PG_ARGISNULL(2), "seat_ids");
 	if (key && (strlen(key) < 1 || strlen(key) > 255))
 		ereport(ERROR, errcode(EV_INVALID_ARGUMENT), errmsg("invalid idempotency key"),
@@ -327,7 +312,7 @@ hold_seats_body(FunctionCallInfo fcinfo)
 	seat_array = PG_GETARG_DATUM(2);
 	count = check_seat_ids(PG_GETARG_ARRAYTYPE_P(2));
 
-	require_active_user(user_id);
+	user_id = acting_user(user_id);
 	ev = read_event_for_hold(event_id);
 	ttl = PG_ARGISNULL(3) ? ev.hold_ttl : PG_GETARG_DATUM(3);
 	check_ttl(ttl);
@@ -386,16 +371,15 @@ release_hold_body(FunctionCallInfo fcinfo)
 	Datum		hold;
 
 	require_arg(hold_id, "hold_id");
-	require_arg(actor_id, "user_id");
+	actor_id = acting_user(actor_id);
 	arg = UUIDPGetDatum(hold_id);
 	if (stmt_run(&peek, &arg, NULL, SPI_OK_SELECT) != 1)
-		ereport(ERROR, errcode(EV_NOT_FOUND), errmsg("hold not found"),
-				errdetail("Hold %s does not exist.", uuid_text(hold_id)));
+		report_not_found("hold", hold_id);
 	event_id = result_uuid(0, 1);
 	owner_id = result_uuid(0, 2);
+	/* another user's hold is as unknown as one that does not exist */
 	if (memcmp(owner_id, actor_id, UUID_LEN) != 0 && !user_is_admin(actor_id))
-		ereport(ERROR, errcode(EV_FORBIDDEN), errmsg("hold belongs to another user"),
-				errdetail("User %s may not release hold %s.", uuid_text(actor_id), uuid_text(hold_id)));
+		report_not_found("hold", hold_id);
 
 	/* queue lock first: the freed seats are offered to the waitlist below */
 	lock_event_queue(event_id);

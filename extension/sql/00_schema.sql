@@ -15,7 +15,10 @@ CREATE TABLE evently.users (
     role          text NOT NULL DEFAULT 'USER' CHECK (role IN ('USER', 'ORGANIZER', 'ADMIN')),
     status        text NOT NULL DEFAULT 'ACTIVE' CHECK (status IN ('ACTIVE', 'BANNED')),
     created_at    timestamptz NOT NULL DEFAULT now(),
-    updated_at    timestamptz NOT NULL DEFAULT now()
+    updated_at    timestamptz NOT NULL DEFAULT now(),
+    -- 1.1: a token is honoured only while it carries the user's current
+    -- epoch; logout, a new password, a ban, a role change or deletion move it
+    session_epoch int NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX users_email_key ON evently.users (lower(email));
 
@@ -351,3 +354,21 @@ CREATE TABLE evently.notifications (
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX ON evently.notifications (user_id, occurred_at DESC);
+
+-- 1.1: a database role acting as an evently user (SPEC section 8): a DBA's
+-- role meets the same rules as that user's REST calls.
+CREATE TABLE evently.role_links (
+    role_name name PRIMARY KEY,
+    user_id   uuid NOT NULL REFERENCES evently.users ON DELETE CASCADE,
+    linked_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ON evently.role_links (user_id);
+
+-- 1.1: failed logins per account, for throttling that no change of source
+-- address escapes (api_login)
+CREATE TABLE evently.login_failures (
+    email         text PRIMARY KEY,          -- lower-cased, known or not
+    failures      int NOT NULL DEFAULT 0 CHECK (failures >= 0),
+    last_failure  timestamptz NOT NULL DEFAULT now(),
+    blocked_until timestamptz
+);

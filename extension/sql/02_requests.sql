@@ -5,29 +5,9 @@
 -- routes) and req = {"path": {...}, "query": {...}, "body": {...},
 -- "idempotency_key": ...}.  The shim has already checked the body's types;
 -- the adapters apply the rules, ownership included, so a DBA calling them
--- with an actor id meets the same rules as a REST client.  Here: the actor
--- checks, and query-string and body parameters parsed into our own errors.
-
-CREATE OR REPLACE FUNCTION evently._require_actor(actor uuid) RETURNS text
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    actor_role text;
-BEGIN
-    SELECT role INTO actor_role FROM evently.users WHERE id = actor AND status = 'ACTIVE';
-    PERFORM evently._require(actor_role IS NOT NULL, 'UNAUTHENTICATED', 'user not found',
-        CASE WHEN actor IS NULL THEN 'No acting user was given.'
-             ELSE format('User %s does not exist or is banned.', actor) END);
-    RETURN actor_role;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION evently._require_admin(actor uuid) RETURNS void
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-    PERFORM evently._require(evently._require_actor(actor) = 'ADMIN', 'FORBIDDEN',
-        'insufficient permissions', format('User %s is not an ADMIN.', actor));
-END
-$$;
+-- with an actor id meets the same rules as a REST client (the actor is
+-- resolved by evently._actor, 04_security.sql).  Here: query-string and body
+-- parameters parsed into our own errors.
 
 -- A query-string integer: the default when absent, INVALID_ARGUMENT when not an
 -- integer in [min, max].

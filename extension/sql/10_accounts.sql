@@ -28,6 +28,8 @@ RETURNS uuid LANGUAGE plpgsql AS $$
 DECLARE
     new_id uuid;
 BEGIN
+    -- the gateway (registration) or a linked ADMIN
+    PERFORM evently._staff(NULL);
     PERFORM evently._require(email IS NOT NULL AND email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'
                              AND length(email) <= 254,
         'INVALID_ARGUMENT', 'invalid e-mail address', format('E-mail %L is not an address.', email));
@@ -51,12 +53,47 @@ BEGIN
 END
 $$;
 
--- Returns the user's id when the password matches, NULL otherwise.
+-- evently.check_password(email, password) RETURNS uuid: the user's id when
+-- the password matches an ACTIVE user's, NULL otherwise.  An unknown e-mail
+-- costs the same bcrypt work as a wrong password (against a hash of nothing
+-- anyone knows), so the time of an answer does not tell which accounts
+-- exist.  Internal: only the owner calls it (a linked role could otherwise
+-- guess passwords at database speed).
 CREATE OR REPLACE FUNCTION evently.check_password(email text, password text) RETURNS uuid
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    u record;
+    matches boolean;
+BEGIN
+    SELECT id, password_hash INTO u FROM evently.users
+     WHERE lower(users.email) = lower(check_password.email) AND status = 'ACTIVE';
+    matches := evently._bcrypt_check(coalesce(password, ''),
+        coalesce(u.password_hash, '$2a$10$eMkRyhVRayxZUlPkJYDm4OfHeE91SCMZ6c4Xlfsja.BVIg/x2sUOm'));
+    RETURN CASE WHEN matches AND u.id IS NOT NULL THEN u.id END;
+END
+$$;
+
+-- Per-account login throttling, whatever the source address: after 5
+-- failures in a row (an unknown e-mail counts like a known one), each
+-- further attempt waits 1, 2, 4 ... seconds, at most 60, from the last
+-- failure; 15 minutes without a failure forget them, a success clears them.
+-- The cap keeps an attacker from locking the real owner out for longer than
+-- a minute at a time, and at most one guess a minute gets through.
+CREATE OR REPLACE FUNCTION evently._login_wait(p_email text) RETURNS int
 LANGUAGE sql STABLE AS $$
-    SELECT u.id FROM evently.users u
-     WHERE lower(u.email) = lower(check_password.email) AND u.status = 'ACTIVE'
-       AND evently._bcrypt_check(password, u.password_hash)
+    SELECT greatest(0, ceil(extract(epoch FROM blocked_until - now())))::int
+      FROM evently.login_failures WHERE email = lower(p_email) AND blocked_until > now()
+$$;
+
+CREATE OR REPLACE FUNCTION evently._login_failed(p_email text) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO evently.login_failures AS f (email, failures, last_failure)
+    VALUES (lower(p_email), 1, now())
+    ON CONFLICT (email) DO UPDATE
+       SET failures = CASE WHEN f.last_failure < now() - interval '15 minutes' THEN 1 ELSE f.failures + 1 END,
+           last_failure = now(),
+           blocked_until = CASE WHEN f.last_failure >= now() - interval '15 minutes' AND f.failures + 1 >= 5
+                                THEN now() + least(60, power(2, f.failures + 1 - 5)) * interval '1 second' END;
 $$;
 
 CREATE OR REPLACE FUNCTION evently.user_json(p_user_id uuid) RETURNS jsonb
@@ -75,7 +112,9 @@ DECLARE
 BEGIN
     INSERT INTO evently.refresh_tokens (user_id, expires_at)
     VALUES (p_user_id, now() + interval '24 hours') RETURNING jti INTO new_jti;
-    RETURN (SELECT jsonb_build_object('jti', new_jti, 'user_id', u.id, 'email', u.email, 'role', u.role)
+    -- epoch: the tokens are honoured while the user's session_epoch is this
+    RETURN (SELECT jsonb_build_object('jti', new_jti, 'user_id', u.id, 'email', u.email, 'role', u.role,
+                                      'epoch', u.session_epoch)
               FROM evently.users u WHERE u.id = p_user_id);
 END
 $$;
@@ -99,14 +138,26 @@ BEGIN
 END
 $$;
 
--- POST /auth/login
+-- POST /auth/login: {user, session}, or {error, retry_after} when the
+-- account is throttled (see _login_failed) or the e-mail and password do not
+-- match.  A failure is returned, not raised, so that counting it commits;
+-- the shim answers 429 with Retry-After, or 401.
 CREATE OR REPLACE FUNCTION evently.api_login(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    user_id uuid := evently.check_password(req->'body'->>'email', req->'body'->>'password');
+    email text := req->'body'->>'email';
+    wait int := evently._login_wait(email);
+    user_id uuid;
 BEGIN
-    PERFORM evently._require(user_id IS NOT NULL, 'UNAUTHENTICATED', 'Invalid email or password',
-        'No active user has this e-mail and password.');
+    IF wait > 0 THEN
+        RETURN jsonb_build_object('error', 'too many failed logins', 'retry_after', wait);
+    END IF;
+    user_id := evently.check_password(email, req->'body'->>'password');
+    IF user_id IS NULL THEN
+        PERFORM evently._login_failed(email);
+        RETURN jsonb_build_object('error', 'Invalid email or password');
+    END IF;
+    DELETE FROM evently.login_failures f WHERE f.email = lower(api_login.email);
     PERFORM evently._audit('user.login', 'user', user_id, '{}', user_id);
     RETURN jsonb_build_object('user', evently.user_json(user_id),
                               'session', evently._open_session(user_id));
@@ -132,7 +183,8 @@ BEGIN
         -- commit the revocation: the error below must not roll it back
         RETURN jsonb_build_object('error', 'refresh token reused; all sessions revoked');
     END IF;
-    PERFORM evently._require_actor(old.user_id);
+    PERFORM evently._require(EXISTS (SELECT 1 FROM evently.users WHERE id = old.user_id AND status = 'ACTIVE'),
+        'UNAUTHENTICATED', 'user not found', format('User %s does not exist or is banned.', old.user_id));
     next_session := evently._open_session(old.user_id);
     UPDATE evently.refresh_tokens SET revoked_at = now(), replaced_by = (next_session->>'jti')::uuid
      WHERE jti = old.jti;
@@ -140,19 +192,38 @@ BEGIN
 END
 $$;
 
--- POST /auth/logout: revokes the refresh token, if one was sent.
+-- POST /auth/logout (with the refresh token): ends every session of its
+-- user at once, access tokens included (SPEC section 8).
 CREATE OR REPLACE FUNCTION evently.api_logout(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE sql AS $$
-    UPDATE evently.refresh_tokens SET revoked_at = coalesce(revoked_at, now())
-     WHERE jti = evently._uuid_arg(req->>'jti', 'jti');
+    UPDATE evently.users SET session_epoch = session_epoch + 1
+     WHERE id = (SELECT user_id FROM evently.refresh_tokens WHERE jti = evently._uuid_arg(req->>'jti', 'jti'));
+    UPDATE evently.refresh_tokens t SET revoked_at = now()
+     WHERE t.user_id = (SELECT user_id FROM evently.refresh_tokens WHERE jti = evently._uuid_arg(req->>'jti', 'jti'))
+       AND t.revoked_at IS NULL;
     SELECT NULL::jsonb;
 $$;
+
+-- A new password, a ban, a role change: every session of the user ends
+-- (the tokens' epoch no longer matches; refresh tokens are revoked).
+CREATE OR REPLACE FUNCTION evently._end_sessions() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.session_epoch := OLD.session_epoch + 1;
+    UPDATE evently.refresh_tokens SET revoked_at = now() WHERE user_id = NEW.id AND revoked_at IS NULL;
+    RETURN NEW;
+END
+$$;
+CREATE OR REPLACE TRIGGER sessions_end BEFORE UPDATE OF password_hash, role, status ON evently.users
+    FOR EACH ROW WHEN (OLD.password_hash IS DISTINCT FROM NEW.password_hash OR OLD.role IS DISTINCT FROM NEW.role
+                       OR OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION evently._end_sessions();
 
 -- GET /auth/me
 CREATE OR REPLACE FUNCTION evently.api_me(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    PERFORM evently._require_actor(actor);
+    actor := evently._actor(actor, req);
     RETURN evently.user_json(actor);
 END
 $$;
@@ -163,7 +234,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     b jsonb := req->'body';
 BEGIN
-    PERFORM evently._require_actor(actor);
+    actor := evently._actor(actor, req);
     PERFORM evently._require(evently.check_password((SELECT email FROM evently.users WHERE id = actor),
                                                     b->>'current_password') = actor,
         'UNAUTHENTICATED', 'Current password is incorrect', 'The current password does not match.');

@@ -13,6 +13,7 @@ DECLARE
     new_id uuid;
     tag_slug text := evently.slugify(name);
 BEGIN
+    created_by := evently._staff(created_by);
     PERFORM evently._require(length(btrim(name)) BETWEEN 2 AND 100 AND tag_slug <> '',
         'INVALID_ARGUMENT', 'invalid tag name', 'A tag name has 2 to 100 characters, one alphanumeric.');
     PERFORM evently._require(color IS NULL OR color ~ '^#[0-9A-Fa-f]{6}$', 'INVALID_ARGUMENT', 'invalid tag color',
@@ -65,7 +66,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     new_id uuid;
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     -- its own statement: tag_json must see the row create_tag inserts
     new_id := evently.create_tag(req->'body'->>'name', coalesce(req->'body'->>'color', '#6B7280'),
                                  req->'body'->>'description', actor);
@@ -84,7 +85,7 @@ DECLARE
     total bigint;
     docs jsonb;
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     PERFORM evently._require(coalesce(q->>'is_active', 'true') IN ('true', 'false'), 'INVALID_ARGUMENT',
         'Invalid query parameters', 'is_active is true or false.');
     WITH matching AS (
@@ -109,7 +110,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_tag_get(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     RETURN evently._found(evently.tag_json(evently._uuid_arg(req->'path'->>'id', 'id')), 'tag', req->'path'->>'id');
 END
 $$;
@@ -122,7 +123,7 @@ DECLARE
     tag_id uuid := evently._uuid_arg(req->'path'->>'id', 'id');
     new_slug text := evently.slugify(b->>'name');
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     PERFORM 1 FROM evently.tags WHERE id = tag_id FOR UPDATE;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'tag not found', format('Tag %s does not exist.', tag_id));
     PERFORM evently._require(b->>'name' IS NULL OR (length(btrim(b->>'name')) BETWEEN 2 AND 100 AND new_slug <> ''),
@@ -151,7 +152,7 @@ DECLARE
     victim uuid := evently._uuid_arg(req->'path'->>'id', 'id');
     uses bigint;
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     PERFORM 1 FROM evently.tags WHERE id = victim FOR UPDATE;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'tag not found', format('Tag %s does not exist.', victim));
     SELECT count(*) INTO uses FROM evently.event_tags WHERE tag_id = victim;
@@ -168,7 +169,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_admin_tags_active(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     RETURN evently.api_tags_active(actor, req);
 END
 $$;

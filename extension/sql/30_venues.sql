@@ -7,6 +7,7 @@ RETURNS uuid LANGUAGE plpgsql AS $$
 DECLARE
     new_id uuid;
 BEGIN
+    created_by := evently._staff(created_by);
     PERFORM evently._require(length(btrim(name)) BETWEEN 1 AND 255,
         'INVALID_ARGUMENT', 'invalid template name', 'A template name has 1 to 255 characters.');
     PERFORM evently._require(description IS NULL OR length(description) <= 1000, 'INVALID_ARGUMENT',
@@ -55,6 +56,7 @@ DECLARE
     new_id uuid;
     row_count int;
 BEGIN
+    created_by := evently._staff(created_by);
     PERFORM evently._require(length(btrim(name)) BETWEEN 1 AND 255,
         'INVALID_ARGUMENT', 'invalid section name', 'A section name has 1 to 255 characters.');
     PERFORM evently._require(seats_per_row BETWEEN 1 AND 100,
@@ -160,7 +162,7 @@ DECLARE
     b jsonb := req->'body';
     new_id uuid;
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     PERFORM evently._require_template_fields(b);
     new_id := evently.create_venue_template(b->>'name', b->>'layout_type', b->>'description', actor);
     UPDATE evently.venue_templates SET default_rows = evently._int_arg(b->>'default_rows', 'default_rows'),
@@ -181,7 +183,7 @@ DECLARE
     total bigint;
     docs jsonb;
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     SELECT * INTO sort FROM evently._sort_param(req, '{name,created_at,updated_at}', 'name');
     WITH matching AS (
         SELECT t.id, CASE sort.sort_by WHEN 'name' THEN t.name
@@ -207,7 +209,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_template_get(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     RETURN evently._found(evently.template_json(evently._uuid_arg(req->'path'->>'id', 'id')), 'template', req->'path'->>'id');
 END
 $$;
@@ -219,7 +221,7 @@ DECLARE
     b jsonb := req->'body';
     tpl uuid := evently._uuid_arg(req->'path'->>'id', 'id');
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     PERFORM 1 FROM evently.venue_templates WHERE id = tpl FOR UPDATE;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'template not found', format('Venue template %s does not exist.', tpl));
     PERFORM evently._require_template_fields(b);
@@ -247,7 +249,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     tpl uuid := evently._uuid_arg(req->'path'->>'id', 'id');
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     PERFORM 1 FROM evently.venue_templates WHERE id = tpl FOR UPDATE;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'template not found', format('Venue template %s does not exist.', tpl));
     PERFORM evently._require_template_unused(tpl);
@@ -265,7 +267,7 @@ DECLARE
     new_id uuid;
     made int;
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     new_id := evently.add_section(evently._uuid_arg(req->'path'->>'id', 'id'), b->>'name', b->>'row_start', b->>'row_end',
                                   evently._int_arg(b->>'seats_per_row', 'seats_per_row'), b->>'description', actor);
     SELECT total_seats INTO made FROM evently.venue_sections WHERE id = new_id;
@@ -282,7 +284,7 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     tpl uuid := evently._uuid_arg(req->'path'->>'id', 'id');
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     PERFORM evently._require(EXISTS (SELECT 1 FROM evently.venue_templates WHERE id = tpl), 'NOT_FOUND',
         'template not found', format('Venue template %s does not exist.', tpl));
     RETURN coalesce((SELECT jsonb_agg(evently.section_json(s.id) || jsonb_build_object('template', evently.template_json(tpl))
@@ -298,7 +300,7 @@ DECLARE
     b jsonb := req->'body';
     sec uuid := evently._uuid_arg(req->'path'->>'id', 'id');
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     PERFORM 1 FROM evently.venue_sections WHERE id = sec FOR UPDATE;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'section not found', format('Section %s does not exist.', sec));
     BEGIN
@@ -325,7 +327,7 @@ DECLARE
     sec uuid := evently._uuid_arg(req->'path'->>'id', 'id');
     tpl uuid;
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     SELECT template_id INTO tpl FROM evently.venue_sections WHERE id = sec FOR UPDATE;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'section not found', format('Section %s does not exist.', sec));
     PERFORM evently._require_template_unused(tpl);
@@ -351,7 +353,7 @@ DECLARE
     b jsonb := req->'body';
     seat uuid := evently._uuid_arg(req->'path'->>'id', 'id');
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     PERFORM 1 FROM evently.seats WHERE id = seat FOR UPDATE;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'seat not found', format('Seat %s does not exist.', seat));
     PERFORM evently._require(b->>'status' IS NULL OR b->>'status' IN ('AVAILABLE', 'BLOCKED'), 'INVALID_ARGUMENT',
@@ -395,7 +397,7 @@ DECLARE
     seat uuid := evently._uuid_arg(req->'path'->>'id', 'id');
     tpl uuid;
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     SELECT sec.template_id INTO tpl FROM evently.seats s JOIN evently.venue_sections sec ON sec.id = s.section_id
      WHERE s.id = seat;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'seat not found', format('Seat %s does not exist.', seat));

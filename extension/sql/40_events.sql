@@ -248,6 +248,7 @@ DECLARE
     new_id uuid;
     unknown text;
 BEGIN
+    created_by := evently._staff(created_by);
     PERFORM evently._require(length(btrim(name)) BETWEEN 1 AND 255,
         'INVALID_ARGUMENT', 'invalid event name', 'An event name has 1 to 255 characters.');
     PERFORM evently._require(coalesce(length(description), 0) <= 2000, 'INVALID_ARGUMENT',
@@ -516,7 +517,7 @@ DECLARE
     item jsonb;
     new_id uuid;
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     PERFORM evently._require_event_fields(b);
     PERFORM evently._require(jsonb_typeof(b->'section_pricing') = 'array' AND jsonb_typeof(coalesce(b->'tags', '[]')) = 'array',
         'INVALID_ARGUMENT', 'invalid event', 'section_pricing and tags are arrays.');
@@ -549,7 +550,7 @@ DECLARE
     new_time timestamptz := evently._time_field(b, 'date_time');
     new_status text := b->>'status';
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     SELECT * INTO ev FROM evently.events WHERE id = evently._uuid_arg(req->'path'->>'eventId', 'eventId') FOR UPDATE;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'event not found',
         format('Event %s does not exist.', req->'path'->>'eventId'));
@@ -650,7 +651,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     ev_id uuid := evently._uuid_arg(req->'path'->>'eventId', 'eventId');
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     PERFORM 1 FROM evently.events WHERE id = ev_id FOR UPDATE;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'event not found', format('Event %s does not exist.', ev_id));
     PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.holds WHERE event_id = ev_id),
@@ -667,7 +668,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_admin_event_get(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     RETURN evently.event_json(evently._uuid_arg(req->'path'->>'eventId', 'eventId'), true);
 END
 $$;
@@ -676,7 +677,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_admin_events_list(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     RETURN evently.api_events_list(actor, req);
 END
 $$;

@@ -66,7 +66,7 @@ RETURN (SELECT doc FROM evently.booking_docs WHERE booking_id = p_booking_id);
 CREATE OR REPLACE FUNCTION evently.api_hold_seats(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM evently._require_actor(actor);
+    actor := evently._actor(actor, req);
     PERFORM evently._require(jsonb_typeof(req->'body'->'seat_ids') = 'array', 'INVALID_ARGUMENT',
         'invalid seat_ids', 'seat_ids is an array of seat ids.');
     RETURN evently.hold_seats(evently._uuid_arg(req->'body'->>'event_id', 'event_id'), actor,
@@ -82,8 +82,9 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     hold jsonb := evently.hold_json(evently._uuid_arg(req->'path'->>'holdId', 'holdId'));
 BEGIN
+    actor := evently._actor(actor, req);
     PERFORM evently._require(hold IS NOT NULL AND ((hold->>'user_id')::uuid = actor
-                                                   OR evently._require_actor(actor) = 'ADMIN'),
+                                                   OR evently._user_role(actor) = 'ADMIN'),
         'NOT_FOUND', 'hold not found', format('Hold %s does not exist.', req->'path'->>'holdId'));
     RETURN hold;
 END
@@ -91,8 +92,11 @@ $$;
 
 -- DELETE /seats/hold/:holdId
 CREATE OR REPLACE FUNCTION evently.api_hold_release(actor uuid, req jsonb) RETURNS jsonb
-LANGUAGE sql AS $$
-    SELECT evently.release_hold(evently._uuid_arg(req->'path'->>'holdId', 'holdId'), actor)
+LANGUAGE plpgsql AS $$
+BEGIN
+    actor := evently._actor(actor, req);
+    RETURN evently.release_hold(evently._uuid_arg(req->'path'->>'holdId', 'holdId'), actor);
+END
 $$;
 
 -- POST /bookings/confirm; Idempotency-Key header or body field
@@ -102,6 +106,7 @@ DECLARE
     b jsonb := req->'body';
     hold_event uuid;
 BEGIN
+    actor := evently._actor(actor, req);
     SELECT event_id INTO hold_event FROM evently.holds
      WHERE id = evently._uuid_arg(b->>'hold_id', 'hold_id') AND user_id = actor;
     PERFORM evently._require(hold_event IS NULL OR hold_event = evently._uuid_arg(b->>'event_id', 'event_id'), 'INVALID_ARGUMENT',
@@ -118,8 +123,9 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     booking jsonb := evently.booking_json(evently._uuid_arg(req->'path'->>'id', 'id'));
 BEGIN
+    actor := evently._actor(actor, req);
     PERFORM evently._require(booking IS NOT NULL AND ((booking->>'user_id')::uuid = actor
-                                                      OR evently._require_actor(actor) = 'ADMIN'),
+                                                      OR evently._user_role(actor) = 'ADMIN'),
         'NOT_FOUND', 'booking not found', format('Booking %s does not exist.', req->'path'->>'id'));
     RETURN booking;
 END
@@ -132,7 +138,7 @@ DECLARE
     lim int;
     off int;
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     lim := evently._int_param(req, 'limit', 10, 1, 100);
     off := evently._int_param(req, 'offset', 0, 0, 100000000);
     RETURN jsonb_build_object(
@@ -152,6 +158,7 @@ DECLARE
     off int := evently._int_param(req, 'offset', 0, 0, 1000000000);
     rows jsonb;
 BEGIN
+    actor := evently._actor(actor, req);
     SELECT coalesce(jsonb_agg(d.doc ORDER BY b.created_at DESC, b.id), '[]') INTO rows
       FROM (SELECT id, created_at FROM evently.bookings WHERE user_id = actor
              ORDER BY created_at DESC, id LIMIT lim OFFSET off) b
@@ -166,7 +173,8 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     subject uuid := evently._uuid_arg(req->'path'->>'userId', 'userId');
 BEGIN
-    PERFORM evently._require(subject = actor OR evently._require_actor(actor) = 'ADMIN', 'FORBIDDEN',
+    actor := evently._actor(actor, req);
+    PERFORM evently._require(subject = actor OR evently._user_role(actor) = 'ADMIN', 'FORBIDDEN',
         'Access denied', format('User %s may not read the holds of user %s.', actor, subject));
     RETURN coalesce((SELECT jsonb_agg(jsonb_build_object(
                 'hold_id', h.id, 'user_id', h.user_id, 'event_id', h.event_id,
@@ -201,6 +209,7 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     h record;
 BEGIN
+    actor := evently._actor(actor, req);
     SELECT * INTO h FROM evently.holds WHERE id = evently._uuid_arg(req->'path'->>'holdId', 'holdId');
     PERFORM evently._require(FOUND AND h.user_id = actor, 'NOT_FOUND', 'hold not found',
         format('Hold %s does not exist.', req->'path'->>'holdId'));
@@ -223,7 +232,7 @@ DECLARE
     lim int := evently._int_param(req, 'limit', 50, 1, 100);
     off int := evently._int_param(req, 'offset', 0, 0, 1000000000);
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     PERFORM evently._require(EXISTS (SELECT 1 FROM evently.events WHERE id = ev), 'NOT_FOUND', 'event not found',
         format('Event %s does not exist.', ev));
     RETURN jsonb_build_object(

@@ -40,6 +40,7 @@ DECLARE
     fee_kind text := upper(fee_type);
     event_at timestamptz;
 BEGIN
+    actor_id := evently._staff(actor_id);
     SELECT e.date_time INTO event_at FROM evently.events e
      WHERE e.id = set_cancellation_policy.event_id FOR UPDATE;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'event not found',
@@ -84,21 +85,27 @@ $$;
 
 -- POST /bookings/:id/request-cancel and /bookings/:id/cancel: both apply the policy.
 CREATE OR REPLACE FUNCTION evently.api_booking_cancel(actor uuid, req jsonb) RETURNS jsonb
-LANGUAGE sql AS $$
-    SELECT evently.cancel_with_policy(evently._uuid_arg(req->'path'->>'id', 'id'), actor, req->'body'->>'reason')
+LANGUAGE plpgsql AS $$
+BEGIN
+    actor := evently._actor(actor, req);
+    RETURN evently.cancel_with_policy(evently._uuid_arg(req->'path'->>'id', 'id'), actor, req->'body'->>'reason');
+END
 $$;
 
 -- GET /users/cancellations: the actor's cancellations, newest first
 CREATE OR REPLACE FUNCTION evently.api_user_cancellations(actor uuid, req jsonb) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    WITH mine AS (
-        SELECT c.id, c.created_at FROM evently.cancellations c
-          JOIN evently.bookings b ON b.id = c.booking_id
-         WHERE b.user_id = actor)
-    SELECT jsonb_build_object(
-        'cancellations', coalesce(jsonb_agg(d.doc ORDER BY m.created_at DESC, m.id), '[]'),
-        'count', count(*))
-      FROM mine m JOIN evently.cancellation_docs d ON d.cancellation_id = m.id
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    actor := evently._actor(actor, req);
+    RETURN (WITH mine AS (
+                SELECT c.id, c.created_at FROM evently.cancellations c
+                  JOIN evently.bookings b ON b.id = c.booking_id
+                 WHERE b.user_id = actor)
+            SELECT jsonb_build_object(
+                'cancellations', coalesce(jsonb_agg(d.doc ORDER BY m.created_at DESC, m.id), '[]'),
+                'count', count(*))
+              FROM mine m JOIN evently.cancellation_docs d ON d.cancellation_id = m.id);
+END
 $$;
 
 -- GET /cancellations/:id: its booking's owner or an ADMIN
@@ -107,8 +114,9 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     doc jsonb := evently.cancellation_json(evently._uuid_arg(req->'path'->>'id', 'id'));
 BEGIN
+    actor := evently._actor(actor, req);
     PERFORM evently._require(doc IS NOT NULL AND ((doc->>'user_id')::uuid = actor
-                                                  OR evently._require_actor(actor) = 'ADMIN'),
+                                                  OR evently._user_role(actor) = 'ADMIN'),
         'NOT_FOUND', 'cancellation not found', format('Cancellation %s does not exist.', req->'path'->>'id'));
     RETURN doc;
 END
@@ -122,7 +130,7 @@ DECLARE
     ev_id uuid := evently._uuid_arg(req->'path'->>'eventId', 'eventId');
     exists_already boolean;
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     exists_already := EXISTS (SELECT 1 FROM evently.cancellation_policies WHERE event_id = ev_id);
     PERFORM evently._require(exists_already = (req->>'method' = 'PUT'),
         CASE WHEN exists_already THEN 'ALREADY_EXISTS' ELSE 'NOT_FOUND' END,
@@ -148,7 +156,7 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     doc jsonb := evently.policy_json(evently._uuid_arg(req->'path'->>'eventId', 'eventId'));
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     PERFORM evently._require(doc IS NOT NULL, 'NOT_FOUND', 'Cancellation policy not found',
         format('cancellation policy not found for event: %s', req->'path'->>'eventId'));
     RETURN doc;

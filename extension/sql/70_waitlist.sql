@@ -27,6 +27,7 @@ DECLARE
     new_id uuid;
     queue_length int;
 BEGIN
+    user_id := evently._as_caller(user_id);
     PERFORM evently._require(quantity BETWEEN 1 AND 10, 'INVALID_ARGUMENT', 'invalid waitlist quantity',
         format('Quantity %s is not between 1 and 10.', coalesce(quantity::text, 'NULL')));
     PERFORM evently._require(EXISTS (SELECT 1 FROM evently.users u
@@ -84,6 +85,7 @@ RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     entry record;
 BEGIN
+    user_id := evently._as_caller(user_id);
     PERFORM evently._lock_event_queue(leave_waitlist.event_id);
     SELECT w.id, w.status, w.hold_id INTO entry FROM evently.waitlist_entries w
      WHERE w.event_id = leave_waitlist.event_id AND w.user_id = leave_waitlist.user_id
@@ -128,7 +130,7 @@ DECLARE
     b jsonb := req->'body';
     entry jsonb;
 BEGIN
-    PERFORM evently._require_actor(actor);
+    actor := evently._actor(actor, req);
     entry := evently.join_waitlist(evently._uuid_arg(b->>'event_id', 'event_id'), actor, coalesce(evently._int_arg(b->>'quantity', 'quantity'), 1),
                                    b->'preferences');
     RETURN evently._waitlist_status_json((entry->>'id')::uuid);
@@ -137,8 +139,11 @@ $$;
 
 -- DELETE /waitlist/:event_id
 CREATE OR REPLACE FUNCTION evently.api_waitlist_leave(actor uuid, req jsonb) RETURNS jsonb
-LANGUAGE sql AS $$
-    SELECT evently.leave_waitlist(evently._uuid_arg(req->'path'->>'event_id', 'event_id'), actor)
+LANGUAGE plpgsql AS $$
+BEGIN
+    actor := evently._actor(actor, req);
+    RETURN evently.leave_waitlist(evently._uuid_arg(req->'path'->>'event_id', 'event_id'), actor);
+END
 $$;
 
 -- GET /waitlist/status/:event_id: the actor's latest entry for the event
@@ -147,6 +152,7 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     entry_id uuid;
 BEGIN
+    actor := evently._actor(actor, req);
     SELECT id INTO entry_id FROM evently.waitlist_entries
      WHERE event_id = evently._uuid_arg(req->'path'->>'event_id', 'event_id') AND user_id = actor
      ORDER BY joined_at DESC LIMIT 1;
@@ -158,9 +164,12 @@ $$;
 
 -- GET /users/waitlist: every entry of the actor, newest first
 CREATE OR REPLACE FUNCTION evently.api_user_waitlist(actor uuid, req jsonb) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT coalesce(jsonb_agg(evently._waitlist_status_json(id) ORDER BY joined_at DESC), '[]')
-      FROM evently.waitlist_entries WHERE user_id = actor
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    actor := evently._actor(actor, req);
+    RETURN (SELECT coalesce(jsonb_agg(evently._waitlist_status_json(id) ORDER BY joined_at DESC), '[]')
+              FROM evently.waitlist_entries WHERE user_id = actor);
+END
 $$;
 
 -- GET /admin/waitlist/stats/:event_id
@@ -169,7 +178,7 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     ev uuid := evently._uuid_arg(req->'path'->>'event_id', 'event_id');
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     RETURN (SELECT jsonb_build_object(
                 'event_id', ev, 'total_in_queue', count(*),
                 'active_in_queue', count(*) FILTER (WHERE status = 'ACTIVE'),
@@ -194,7 +203,7 @@ DECLARE
     lim int := evently._int_param(req, 'limit', 50, 1, 100);
     total bigint;
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     PERFORM evently._require(wanted IS NULL OR wanted IN ('ACTIVE', 'NOTIFIED', 'EXPIRED', 'CONVERTED', 'CANCELLED'),
         'INVALID_ARGUMENT', 'Invalid status filter', format('status=%s is not a waitlist status.', wanted));
     SELECT count(*) INTO total FROM evently.waitlist_entries
@@ -217,7 +226,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_waitlist_notify(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     -- the count of the reference: how many people in line to notify at most
     RETURN evently.waitlist_promote(evently._uuid_arg(req->'path'->>'event_id', 'event_id'),
                                     coalesce(req->'body'->>'available_tickets', req->'body'->>'freed_tickets')::int);

@@ -46,7 +46,7 @@ DECLARE
     lim int := evently._int_param(req, 'limit', 20, 1, 100);
     off int := evently._int_param(req, 'offset', 0, 0, 1000000000);
 BEGIN
-    PERFORM evently._require_actor(actor);
+    actor := evently._actor(actor, req);
     RETURN jsonb_build_object(
         'notifications', coalesce((
             SELECT jsonb_agg(jsonb_build_object('id', n.id, 'type', n.type, 'title', n.title,

@@ -8,7 +8,7 @@ DECLARE
     ev uuid := evently._uuid_arg(req->'path'->>'eventId', 'eventId');
     doc jsonb;
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     SELECT jsonb_build_object(
         'event_id', e.id, 'event_name', e.name,
         'total_bookings', (SELECT count(*) FROM evently.tickets t WHERE t.event_id = e.id AND t.status = 'VALID'),
@@ -34,7 +34,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_events_analytics(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     RETURN jsonb_build_object(
         'total_events', (SELECT count(*) FROM evently.events),
         'total_bookings', (SELECT count(*) FROM evently.bookings WHERE status = 'CONFIRMED'),
@@ -136,7 +136,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_analytics_tag_popularity(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     RETURN coalesce((SELECT jsonb_agg(jsonb_build_object('tag_id', tag_id, 'tag_name', tag_name,
                 'event_count', event_count, 'total_bookings', total_bookings, 'total_revenue', total_revenue,
                 'avg_utilization', avg_utilization, 'popularity_score', popularity_score)
@@ -149,7 +149,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_analytics_tag_comparisons(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     RETURN coalesce((SELECT jsonb_agg(jsonb_build_object('tag_id', tag_id, 'tag_name', tag_name,
                 'event_count', event_count, 'avg_capacity_utilization', avg_capacity_utilization,
                 'avg_ticket_price', avg_ticket_price, 'total_revenue', total_revenue,
@@ -165,7 +165,7 @@ DECLARE
     raw text := req->'query'->>'months';
     months int := CASE WHEN raw ~ '^[0-9]{1,3}$' AND raw::int BETWEEN 1 AND 24 THEN raw::int ELSE 6 END;
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     RETURN coalesce((SELECT jsonb_agg(jsonb_build_object('tag_id', g.id, 'tag_name', g.name, 'month', x.month,
                                                          'event_count', x.events, 'revenue', x.revenue)
                                       ORDER BY x.month, g.name)
@@ -185,7 +185,7 @@ DECLARE
     most_popular text;
     least_used text;
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     SELECT (array_agg(tag_name ORDER BY popularity_score DESC, tag_name))[1],
            (array_agg(tag_name ORDER BY event_count, tag_name))[1]
       INTO most_popular, least_used FROM evently._tag_stats();
@@ -227,7 +227,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_analytics_bookings_daily(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     RETURN coalesce((SELECT jsonb_agg(jsonb_build_object('date', d, 'total_bookings', n, 'confirmed_bookings', c,
                                                          'cancelled_bookings', x, 'revenue', r,
                                                          'average_value', coalesce(round(r / nullif(c, 0), 2), 0))
@@ -251,7 +251,7 @@ DECLARE
                             WHERE created_at BETWEEN now() - interval '60 days' AND now() - interval '30 days');
     insights jsonb := '[]';
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     IF (overall->>'cancellation_rate')::numeric > 15 THEN
         insights := insights || jsonb_build_object('type', 'alert', 'message', 'Cancellation rate is above 15%');
     END IF;
@@ -286,7 +286,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_analytics_cancellations(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     RETURN (SELECT jsonb_build_object(
         'overview', jsonb_build_object(
             'total_cancellations', count(c.id),
@@ -321,7 +321,7 @@ DECLARE
     bookings bigint;
     insights jsonb := '[]';
 BEGIN
-    PERFORM evently._require_admin(actor);
+    actor := evently._admin(actor, req);
     -- the reference's formulas (evently-api.md 7.8): users are bookers, and
     -- an average counts confirmed bookings only
     SELECT count(DISTINCT user_id),
@@ -368,6 +368,7 @@ DECLARE
     users jsonb := evently.api_analytics_users(actor, req);
     tags jsonb := evently.api_analytics_tags(actor, req);
 BEGIN
+    actor := evently._actor(actor, req);
     RETURN jsonb_build_object(
         'overview', jsonb_build_object(
             'total_events', events->'total_events', 'total_bookings', events->'total_bookings',
@@ -416,7 +417,7 @@ DECLARE
     spent numeric;
     n bigint;
 BEGIN
-    PERFORM evently._require_actor(actor);
+    actor := evently._actor(actor, req);
     SELECT count(*) FILTER (WHERE status = 'CONFIRMED'), coalesce(sum(total_price) FILTER (WHERE status = 'CONFIRMED'), 0)
       INTO n, spent FROM evently.bookings WHERE user_id = actor;
     IF n > 10 THEN insights := insights || jsonb_build_object('type', 'badge', 'message', 'Frequent Attendee'); END IF;
@@ -461,7 +462,7 @@ DECLARE
     monthly numeric;
     achievements jsonb := '[]';
 BEGIN
-    PERFORM evently._require_actor(actor);
+    actor := evently._actor(actor, req);
     SELECT coalesce(round(avg(extract(epoch FROM date_time - created_at) / 86400), 2), 0)
       INTO advance FROM evently.booking_facts WHERE user_id = actor AND status = 'CONFIRMED';
     SELECT coalesce(round(avg(r), 2), 0) INTO monthly FROM (

@@ -28,3 +28,28 @@ DROP FUNCTION evently.add_section(uuid, text, text, text, int, text);
 -- a per-event cap on seats held and bought together, per user
 ALTER TABLE evently.events
     ADD COLUMN max_tickets_per_user int CHECK (max_tickets_per_user BETWEEN 1 AND 1000);
+
+-- the acting user is resolved by evently._actor and _admin (04_security.sql)
+DROP FUNCTION evently._require_actor(uuid);
+DROP FUNCTION evently._require_admin(uuid);
+
+-- sessions end when they should: a per-user epoch carried by tokens
+ALTER TABLE evently.users ADD COLUMN session_epoch int NOT NULL DEFAULT 0;
+
+-- 1.1: a database role acting as an evently user (SPEC section 8): a DBA's
+-- role meets the same rules as that user's REST calls.
+CREATE TABLE evently.role_links (
+    role_name name PRIMARY KEY,
+    user_id   uuid NOT NULL REFERENCES evently.users ON DELETE CASCADE,
+    linked_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ON evently.role_links (user_id);
+
+-- 1.1: failed logins per account, for throttling that no change of source
+-- address escapes (api_login)
+CREATE TABLE evently.login_failures (
+    email         text PRIMARY KEY,          -- lower-cased, known or not
+    failures      int NOT NULL DEFAULT 0 CHECK (failures >= 0),
+    last_failure  timestamptz NOT NULL DEFAULT now(),
+    blocked_until timestamptz
+);

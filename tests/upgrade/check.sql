@@ -47,6 +47,11 @@ BEGIN
     doc := evently.api_waitlist_status(upgrade_test.id('bob'), jsonb_build_object('path', jsonb_build_object('event_id', gig)));
     ASSERT doc->>'status' IN ('ACTIVE', 'NOTIFIED'), format('waitlist status: %s', doc);
 
+    -- the upgrade closed 1.0's doors: nothing of the extension for PUBLIC
+    ASSERT NOT EXISTS (SELECT 1 FROM pg_proc WHERE pronamespace = 'evently'::regnamespace
+                        AND has_function_privilege('public', oid, 'EXECUTE')),
+           'no function is executable by PUBLIC after the upgrade';
+
     PERFORM evently.expire_holds();
     ASSERT NOT EXISTS (
         SELECT FROM (SELECT event_id, status, count(*) AS n FROM evently.event_seats GROUP BY 1, 2) inventory

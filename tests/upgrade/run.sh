@@ -19,12 +19,16 @@ db() {
 
 # pg_dump --binary-upgrade is the one mode that dumps an extension's member
 # objects (otherwise it prints CREATE EXTENSION and nothing of what is in
-# it); the oids, xids and LSNs it pins, and the sequences' positions (data,
-# not schema), differ between any two databases.
+# it).  What it pins of the storage differs between any two databases and is
+# not schema: oids, xids, multixacts and LSNs, the sequences' positions, and
+# the value a column added with a default has in rows stored before it
+# (PostgreSQL keeps it in the catalog instead of rewriting the table).
 schema_of() {
   as_pg_user pg_dump --schema-only --binary-upgrade -h "$CLUSTER_DIR" -U postgres "$1" |
-    grep -v -e '^\\restrict' -e '^\\unrestrict' -e 'binary_upgrade_set_next_' -e '^SELECT pg_catalog.setval(' |
-    sed -E -e "s/relfrozenxid = '[0-9]+'/relfrozenxid = <xid>/" -e "s/oid = '[0-9]+'/oid = <oid>/"
+    grep -v -e '^\\restrict' -e '^\\unrestrict' -e 'binary_upgrade_set_next_' -e '^SELECT pg_catalog.setval(' \
+      -e 'binary_upgrade_set_missing_value' -e '^-- set missing value' -e '^$' |
+    sed -E -e "s/relfrozenxid = '[0-9]+'/relfrozenxid = <xid>/" -e "s/relminmxid = '[0-9]+'/relminmxid = <mxid>/" \
+      -e "s/oid = '[0-9]+'/oid = <oid>/"
 }
 
 cluster_start "$OUT/cluster"

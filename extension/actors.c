@@ -1,0 +1,50 @@
+/*
+ * actors.c: who an engine call acts as (SPEC section 8).
+ *
+ * The engine's SQL entry points take the acting user as an argument.  A
+ * trusted caller (the gateway, a superuser) names it; any other role acts as
+ * the evently user linked to it and may not name another
+ * (evently._as_caller, 04_security.sql).  Either way the user must exist and
+ * be ACTIVE: a banned user holds, confirms and cancels nothing.
+ */
+#include "evently.h"
+
+#include "catalog/pg_type.h"
+
+pg_uuid_t *
+acting_user(pg_uuid_t *asserted)
+{
+	static SqlStmt as_caller = SQL_STMT("SELECT evently._as_caller($1)", 1, UUIDOID);
+	static SqlStmt status = SQL_STMT("SELECT status FROM evently.users WHERE id = $1", 1, UUIDOID);
+	pg_uuid_t  *user_id = asserted;
+	Datum		arg;
+
+	/* a database still at 1.0 has no linked roles: the argument is the user */
+	if (sql_is_1_1())
+	{
+		arg = asserted ? UUIDPGetDatum(asserted) : (Datum) 0;
+		stmt_run(&as_caller, &arg, asserted ? " " : "n", SPI_OK_SELECT);
+		user_id = result_uuid(0, 1);
+	}
+	require_arg(user_id, "user_id");
+	arg = UUIDPGetDatum(user_id);
+	if (stmt_run(&status, &arg, NULL, SPI_OK_SELECT) != 1)
+		ereport(ERROR, errcode(EV_NOT_FOUND), errmsg("user not found"),
+				errdetail("User %s does not exist.", uuid_text(user_id)));
+	if (strcmp(result_text(0, 1), "ACTIVE") != 0)
+		ereport(ERROR, errcode(EV_FORBIDDEN), errmsg("user is banned"),
+				errdetail("User %s may not hold, book or cancel.", uuid_text(user_id)));
+	return user_id;
+}
+
+/*
+ * What = "hold", "booking", ...: it does not exist, or it is another user's;
+ * a caller cannot tell which (OWASP API1: no hint that someone else's id is
+ * real), so a write answers as a read does.
+ */
+void
+report_not_found(const char *what, pg_uuid_t *id)
+{
+	ereport(ERROR, errcode(EV_NOT_FOUND), errmsg("%s not found", what),
+			errdetail("No %s has id %s.", what, uuid_text(id)));
+}

@@ -1,0 +1,228 @@
+-- 04_security.sql: who is acting, and who may call what (SPEC section 8).
+--
+-- The database is the security boundary.  Tables and internal functions
+-- belong to the extension's owner and nobody else may touch them; the API
+-- (the REST adapters api_*, the engine and the SQL admin API) runs as the
+-- owner (SECURITY DEFINER, search_path pinned) and decides for itself who
+-- the caller is:
+--   - a trusted caller, the gateway (a login role that is a member of
+--     evently_gateway) or a superuser, asserts the acting user per call, as
+--     the shim does from a verified token;
+--   - any other role acts as the evently user linked to it
+--     (evently.link_role), and may not name someone else; an unlinked role
+--     is refused with UNAUTHENTICATED.
+-- So a DBA's role meets exactly the rules of that user's REST calls.  The
+-- roles are made by evently.setup_roles(), which make run and the tests call.
+
+-- Is the session's login role trusted to assert the acting user?
+CREATE OR REPLACE FUNCTION evently._trusted_caller() RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT r.rolsuper OR (EXISTS (SELECT 1 FROM pg_catalog.pg_roles g WHERE g.rolname = 'evently_gateway')
+                          AND pg_catalog.pg_has_role(session_user, 'evently_gateway', 'MEMBER'))
+      FROM pg_catalog.pg_roles r WHERE r.rolname = session_user
+$$;
+
+-- The evently user the session's login role is linked to, or NULL.  Also
+-- what the reporting policies see (95_reporting.sql), hence granted.
+CREATE OR REPLACE FUNCTION evently._linked_user() RETURNS uuid
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, evently, pg_temp AS $$
+    SELECT user_id FROM evently.role_links WHERE role_name = session_user
+$$;
+
+-- The acting user of a call: the asserted one for a trusted caller (whose
+-- token session, req->'session'->>'epoch', must still be the user's), the
+-- linked one for any other role.  Raises UNAUTHENTICATED for an unknown,
+-- banned or signed-out user or an unlinked role, FORBIDDEN for a role naming
+-- another user.  Every REST adapter that has an actor starts with it.
+CREATE OR REPLACE FUNCTION evently._actor(asserted uuid, req jsonb DEFAULT NULL) RETURNS uuid
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    acting uuid := asserted;
+    u record;
+BEGIN
+    IF NOT evently._trusted_caller() THEN
+        acting := evently._linked_user();
+        PERFORM evently._require(acting IS NOT NULL, 'UNAUTHENTICATED', 'role is not linked to an evently user',
+            format('Role %s acts as no evently user.', session_user),
+            'An administrator links it with evently.link_role(role, user_id).');
+        PERFORM evently._require(asserted IS NULL OR asserted = acting, 'FORBIDDEN', 'cannot act as another user',
+            format('Role %s acts as user %s, not %s.', session_user, acting, asserted));
+    END IF;
+    SELECT status, session_epoch INTO u FROM evently.users WHERE id = acting;
+    PERFORM evently._require(FOUND AND u.status = 'ACTIVE', 'UNAUTHENTICATED', 'user not found',
+        CASE WHEN acting IS NULL THEN 'No acting user was given.'
+             ELSE format('User %s does not exist or is banned.', acting) END);
+    -- a token is honoured only while its session is (logout, a new password,
+    -- a ban or a role change end every session of the user)
+    PERFORM evently._require(req IS NULL OR NOT req ? 'session'
+                             OR (req->'session'->>'epoch') IS NOT DISTINCT FROM u.session_epoch::text,
+        'UNAUTHENTICATED', 'session has ended', 'Sign in again.');
+    RETURN acting;
+END
+$$;
+
+-- The acting user, who must be an ADMIN (FORBIDDEN otherwise).
+CREATE OR REPLACE FUNCTION evently._admin(asserted uuid, req jsonb DEFAULT NULL) RETURNS uuid
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    acting uuid := evently._actor(asserted, req);
+BEGIN
+    PERFORM evently._require(evently._user_role(acting) = 'ADMIN', 'FORBIDDEN',
+        'insufficient permissions', format('User %s is not an ADMIN.', acting));
+    RETURN acting;
+END
+$$;
+
+-- The user a call of the SQL API (the engine, join_waitlist, ...) acts as:
+-- whoever a trusted caller names (the function checks that user itself, as
+-- it always did), the linked user for any other role (see _actor).
+CREATE OR REPLACE FUNCTION evently._as_caller(asserted uuid) RETURNS uuid
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF evently._trusted_caller() THEN
+        RETURN asserted;
+    END IF;
+    RETURN evently._actor(asserted);
+END
+$$;
+
+-- The SQL admin API (create_user, create_event, ...) serves trusted callers
+-- as they are, and a linked role only when its user is an ADMIN; returns
+-- who to record as the actor: the argument, or the linked ADMIN.
+CREATE OR REPLACE FUNCTION evently._staff(asserted uuid) RETURNS uuid
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF evently._trusted_caller() THEN
+        RETURN asserted;
+    END IF;
+    RETURN evently._admin(asserted);
+END
+$$;
+
+-- The entry points: what each role may call.  'api': the REST adapters, the
+-- engine and the SQL admin API, for every linked role and the gateway;
+-- 'service': what only the gateway's programs call (health, the sweeper, the
+-- bridge, the inbox consumer).  Everything else is internal.
+CREATE OR REPLACE FUNCTION evently._entry_points(kind text) RETURNS SETOF regprocedure
+LANGUAGE sql STABLE AS $$
+    SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+     WHERE p.pronamespace = 'evently'::regnamespace
+       AND CASE kind
+           WHEN 'api' THEN p.proname LIKE 'api\_%'
+                        OR p.proname IN ('hold_seats', 'release_hold', 'confirm_booking', 'cancel_with_policy',
+                                         'create_user', 'create_tag', 'create_venue_template', 'add_section',
+                                         'create_event', 'event_seats', 'set_cancellation_policy',
+                                         'join_waitlist', 'leave_waitlist', 'slugify', 'error_codes')
+           WHEN 'service' THEN p.proname IN ('health', 'expire_holds', 'waitlist_promote', 'bridge_lead',
+                                             'outbox_batch', 'outbox_published', 'outbox_prune',
+                                             'record_notification')
+           END
+$$;
+
+-- Grant the entry points to evently's roles, when they exist (they are
+-- made by setup_roles, which calls this; so does every install and upgrade).
+CREATE OR REPLACE FUNCTION evently._grant_to_roles() RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    f regprocedure;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'evently_api')
+       OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'evently_gateway') THEN
+        RETURN;
+    END IF;
+    GRANT USAGE ON SCHEMA evently TO evently_api;
+    FOR f IN SELECT * FROM evently._entry_points('api') LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO evently_api', f);
+    END LOOP;
+    FOR f IN SELECT * FROM evently._entry_points('service') LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO evently_gateway', f);
+    END LOOP;
+    PERFORM evently._grant_reporting();
+END
+$$;
+
+-- Nothing for PUBLIC; every entry point runs as the owner with a pinned
+-- search_path (PostgreSQL's advice for SECURITY DEFINER: no schema an
+-- untrusted role can write, pg_temp last).  Run at the end of every
+-- install and upgrade (99_privileges.sql), after all functions exist.
+CREATE OR REPLACE FUNCTION evently._secure() RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    f regprocedure;
+BEGIN
+    REVOKE ALL ON ALL FUNCTIONS IN SCHEMA evently FROM PUBLIC;
+    REVOKE ALL ON ALL TABLES IN SCHEMA evently FROM PUBLIC;
+    REVOKE ALL ON ALL SEQUENCES IN SCHEMA evently FROM PUBLIC;
+    FOR f IN SELECT * FROM evently._entry_points('api') UNION SELECT * FROM evently._entry_points('service') LOOP
+        EXECUTE format('ALTER FUNCTION %s SECURITY DEFINER SET search_path = pg_catalog, evently, pg_temp', f);
+    END LOOP;
+    PERFORM evently._grant_to_roles();
+END
+$$;
+
+-- evently.setup_roles(gateway_login name DEFAULT NULL, gateway_password text
+-- DEFAULT NULL) RETURNS void: create, if missing, the roles evently_api (may
+-- call the API) and evently_gateway (trusted to assert actors; calls the
+-- service functions too), grant them the entry points, and, when
+-- gateway_login is given, a login role in evently_gateway for the shim, the
+-- bridge and the inbox consumer (its password set when one is given).
+-- Idempotent; a superuser runs it (make run and the tests do).
+CREATE OR REPLACE FUNCTION evently.setup_roles(gateway_login name DEFAULT NULL,
+                                               gateway_password text DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'evently_api') THEN
+        CREATE ROLE evently_api NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'evently_gateway') THEN
+        CREATE ROLE evently_gateway NOLOGIN;
+    END IF;
+    GRANT evently_api TO evently_gateway;
+    IF gateway_login IS NOT NULL THEN
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = gateway_login) THEN
+            EXECUTE format('CREATE ROLE %I LOGIN', gateway_login);
+        END IF;
+        IF gateway_password IS NOT NULL THEN
+            EXECUTE format('ALTER ROLE %I PASSWORD %L', gateway_login, gateway_password);
+        END IF;
+        EXECUTE format('GRANT evently_gateway TO %I', gateway_login);
+    END IF;
+    PERFORM evently._grant_to_roles();
+END
+$$;
+COMMENT ON FUNCTION evently.setup_roles(name, text) IS
+    'Create the roles evently_api and evently_gateway (and a gateway login role), grant the API; idempotent';
+
+-- evently.link_role(role name, user_id uuid) RETURNS void: let a database
+-- role act as an evently user (it may then call the API as that user and
+-- read the reporting views); a superuser runs it.  A role of the gateway
+-- cannot be linked: it already asserts any user.
+CREATE OR REPLACE FUNCTION evently.link_role(role name, user_id uuid) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM evently._require(EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = role), 'NOT_FOUND',
+        'role not found', format('There is no database role %s.', role));
+    PERFORM evently._require(EXISTS (SELECT 1 FROM evently.users u WHERE u.id = user_id), 'NOT_FOUND',
+        'user not found', format('User %s does not exist.', user_id));
+    PERFORM evently._require(NOT pg_catalog.pg_has_role(role, 'evently_gateway', 'MEMBER'), 'INVALID_ARGUMENT',
+        'cannot link a gateway role', format('Role %s is a member of evently_gateway.', role));
+    INSERT INTO evently.role_links (role_name, user_id) VALUES (role, user_id)
+    ON CONFLICT (role_name) DO UPDATE SET user_id = EXCLUDED.user_id, linked_at = now();
+    EXECUTE format('GRANT evently_api TO %I', role);
+    PERFORM evently._audit('role.linked', 'user', user_id, jsonb_build_object('role', role));
+END
+$$;
+
+-- evently.unlink_role(role name) RETURNS void: the role acts as nobody again.
+CREATE OR REPLACE FUNCTION evently.unlink_role(role name) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    was uuid;
+BEGIN
+    DELETE FROM evently.role_links WHERE role_name = role RETURNING user_id INTO was;
+    PERFORM evently._require(was IS NOT NULL, 'NOT_FOUND', 'role is not linked',
+        format('Role %s acts as no evently user.', role));
+    EXECUTE format('REVOKE evently_api FROM %I', role);
+    PERFORM evently._audit('role.unlinked', 'user', was, jsonb_build_object('role', role));
+END
+$$;

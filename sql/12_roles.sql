@@ -1,0 +1,133 @@
+-- The database is the security boundary (SPEC section 8): roles that are not
+-- superusers, as a DBA's tools would connect.  alice_db is linked to the
+-- USER alice, admin_db to the ADMIN admin, stranger_db to nobody; gw_login
+-- is the gateway.  Every bypass a tester found with table rights (issue 10)
+-- is refused now, and the data is unchanged.
+SET client_min_messages = warning;
+SELECT evently.setup_roles('gw_login');
+SELECT evently.setup_roles('gw_login');  -- idempotent
+CREATE ROLE alice_db LOGIN;
+CREATE ROLE admin_db LOGIN;
+CREATE ROLE stranger_db LOGIN;
+SELECT evently.link_role('alice_db', t.id('alice'));
+SELECT evently.link_role('admin_db', t.id('admin'));
+SELECT t.try($$SELECT evently.link_role('gw_login', t.id('bob'))$$) AS link_the_gateway;
+SELECT t.try($$SELECT evently.link_role('nobody_db', t.id('bob'))$$) AS link_no_role;
+CREATE ROLE member_db LOGIN IN ROLE evently_api;   -- may call the API, linked to nobody
+CREATE TABLE t.before AS
+    SELECT (SELECT count(*) FROM evently.audit_log) AS audit_rows,
+           (SELECT role FROM evently.users WHERE id = t.id('bob')) AS bob_role,
+           (SELECT sum(amount) FROM evently.payments) AS paid,
+           (SELECT count(*) FROM evently.event_seats WHERE status = 'BOOKED') AS booked,
+           (SELECT count(*) FROM evently.events) AS events,
+           (SELECT count(*) FROM evently.bookings WHERE user_id = t.id('alice')) AS alice_bookings,
+           (SELECT session_epoch FROM evently.users WHERE id = t.id('bob')) AS bob_epoch;
+-- the test's own helpers work for every role, as the test's superuser: they
+-- name fixtures, they do not act
+GRANT USAGE ON SCHEMA t TO PUBLIC;
+GRANT SELECT ON ALL TABLES IN SCHEMA t TO PUBLIC;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA t TO PUBLIC;
+ALTER FUNCTION t.seats(text, text[]) SECURITY DEFINER;
+ALTER FUNCTION t.remember(text, uuid) SECURITY DEFINER;
+
+-- Nothing for PUBLIC: no function of the extension may be called by a role
+-- that evently did not grant, and every entry point runs as the owner with
+-- its search_path pinned
+SELECT count(*) AS executable_by_public FROM pg_proc
+ WHERE pronamespace = 'evently'::regnamespace AND has_function_privilege('public', oid, 'EXECUTE');
+SELECT count(*) AS entry_points_not_definer_or_unpinned FROM pg_proc p
+ WHERE p.oid IN (SELECT evently._entry_points('api') UNION SELECT evently._entry_points('service'))
+   AND NOT (p.prosecdef AND 'search_path=pg_catalog, evently, pg_temp' = ANY (p.proconfig));
+
+-- As alice_db, the bypasses of issue 10 finding 1 -----------------------------
+SET SESSION AUTHORIZATION alice_db;
+SELECT t.try($$SELECT password_hash FROM evently.users$$) AS read_hashes;
+SELECT t.try($$SELECT evently.check_password('bob@example.com', 'qwerty')$$) AS guess_passwords;
+SELECT t.try($$SELECT evently.api_user_bookings(t.id('bob'), '{}')$$) AS act_as_bob;
+SELECT t.try($$SELECT evently.hold_seats(t.id('fair'), t.id('bob'), t.seats('fair', 'A1'))$$) AS hold_for_bob;
+SELECT t.try($$SELECT evently.api_tag_create(t.id('admin'), '{"body": {"name": "Sneaky"}}')$$) AS act_as_admin;
+SELECT t.try($$SELECT evently.api_tag_create(NULL, '{"body": {"name": "Sneaky"}}')$$) AS admin_route_as_user;
+SELECT t.try($$SELECT evently.create_user('x@example.com', 'qwerty', 'X', 'Y', 'ADMIN')$$) AS make_an_admin;
+SELECT t.try($$UPDATE evently.users SET role = 'ADMIN' WHERE id = t.id('bob')$$) AS promote_bob;
+SELECT t.try($$UPDATE evently.event_seats SET status = 'AVAILABLE', booking_id = NULL WHERE status = 'BOOKED'$$) AS free_sold_seats;
+SELECT t.try($$UPDATE evently.payments SET amount = 0$$) AS zero_payments;
+SELECT t.try($$DELETE FROM evently.audit_log$$) AS delete_audit;
+SELECT t.try($$SELECT evently._emit('booking.confirmed', NULL, NULL, 'booking', NULL, '{}', NULL)$$) AS internal_function;
+SELECT t.try($$SELECT evently.hold_json(t.id('h1'))$$) AS read_any_hold;
+SELECT t.try($$SELECT evently.expire_holds()$$) AS service_function;
+SELECT t.try($$SELECT evently.setup_roles('mine')$$) AS make_roles;
+SELECT t.try($$SELECT evently.link_role('alice_db', t.id('admin'))$$) AS relink_as_admin;
+SELECT t.try($$SET ROLE gw_login$$) AS become_the_gateway;
+RESET SESSION AUTHORIZATION;
+SELECT (SELECT count(*) FROM evently.audit_log) = b.audit_rows AS audit_unchanged,
+       (SELECT role FROM evently.users WHERE id = t.id('bob')) = b.bob_role AS bob_still_a_user,
+       (SELECT sum(amount) FROM evently.payments) = b.paid AS payments_unchanged,
+       (SELECT count(*) FROM evently.event_seats WHERE status = 'BOOKED') = b.booked AS sold_seats_unchanged
+  FROM t.before b;
+
+-- ... and the same role does its own business through the API --------------
+SET SESSION AUTHORIZATION alice_db;
+SELECT (evently.api_me(NULL, '{}') ->> 'id')::uuid = t.id('alice') AS i_am_alice;
+SELECT t.remember('alice_db_hold', (evently.hold_seats(t.id('fair'), NULL, t.seats('fair', 'B5')) ->> 'hold_id')::uuid);
+SELECT t.remember('alice_db_booking',
+                  (evently.confirm_booking(t.id('alice_db_hold'), t.id('alice'), 'card') ->> 'booking_id')::uuid);
+SELECT (evently.api_user_bookings(NULL, '{"query": {"limit": "100"}}') ->> 'count')::int AS bookings_by_api,
+       (SELECT count(*) FROM evently.report_bookings) AS bookings_reported,
+       (SELECT alice_bookings + 1 FROM t.before) AS alice_has;
+-- row-level security: only her own bookings, however she asks
+SELECT count(*) FILTER (WHERE user_id <> t.id('alice')) AS others_bookings_seen,
+       count(*) > 0 AS sees_her_own
+  FROM evently.bookings;
+SELECT count(*) AS events_reported FROM evently.report_event_sales;
+SELECT evently.cancel_with_policy(t.id('alice_db_booking'), NULL) ->> 'status' AS cancelled_her_own;
+RESET SESSION AUTHORIZATION;
+SELECT (SELECT user_id FROM evently.bookings WHERE id = t.id('alice_db_booking')) = t.id('alice') AS booked_as_alice,
+       (SELECT actor_id FROM evently.audit_log WHERE object_id = t.id('alice_db_booking')
+         AND action = 'booking.confirmed') = t.id('alice') AS audited_as_alice;
+
+-- An ADMIN-linked role does admin things, and reports on every event --------
+SET SESSION AUTHORIZATION admin_db;
+SELECT evently.api_tag_create(NULL, '{"body": {"name": "Staff Pick"}}') ->> 'slug' AS admin_made_a_tag;
+SELECT t.remember('admin_db_event', evently.create_event('By a DBA', t.id('hall'), now() + interval '60 days', 5));
+SELECT (SELECT count(*) FROM evently.report_event_sales) = (SELECT events + 1 FROM t.before) AS reports_every_event,
+       (SELECT count(DISTINCT user_id) FROM evently.report_bookings) > 1 AS sees_everyones_bookings;
+RESET SESSION AUTHORIZATION;
+SELECT (SELECT created_by FROM evently.events WHERE id = t.id('admin_db_event')) = t.id('admin') AS created_by_admin;
+
+-- An unlinked role is nobody: refused by evently when it may call the API,
+-- by PostgreSQL when it may not even do that
+SET SESSION AUTHORIZATION member_db;
+SELECT t.try($$SELECT evently.api_me(NULL, '{}')$$) AS who_am_i;
+SELECT t.try($$SELECT evently.hold_seats(t.id('fair'), t.id('bob'), t.seats('fair', 'B4'))$$) AS hold;
+SELECT count(*) AS bookings_reported FROM evently.report_bookings;
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION stranger_db;
+SELECT t.try($$SELECT evently.api_me(NULL, '{}')$$) AS who_am_i;
+SELECT t.try($$SELECT evently.hold_seats(t.id('fair'), t.id('bob'), t.seats('fair', 'B4'))$$) AS hold;
+SELECT t.try($$SELECT count(*) FROM evently.report_bookings$$) AS report;
+RESET SESSION AUTHORIZATION;
+
+-- The gateway asserts any user, but only while the token's session lives --
+SET SESSION AUTHORIZATION gw_login;
+SELECT evently.api_me(t.id('bob'), '{}') ->> 'email' AS gateway_as_bob;
+SELECT t.try(format($$SELECT evently.api_me(t.id('bob'), '{"session": {"epoch": %s}}')$$, bob_epoch)) AS live_session
+  FROM t.before;
+SELECT t.try(format($$SELECT evently.api_me(t.id('bob'), '{"session": {"epoch": %s}}')$$, bob_epoch - 1)) AS ended_session
+  FROM t.before;
+SELECT evently.expire_holds() >= 0 AS runs_the_sweeper;
+SELECT t.try($$SELECT password_hash FROM evently.users$$) AS reads_no_hashes;
+RESET SESSION AUTHORIZATION;
+
+-- Sessions end: a new password, a ban, a role change each move the epoch
+UPDATE evently.users SET status = 'BANNED' WHERE id = t.id('bob');
+SELECT t.try($$SELECT evently.api_me(t.id('bob'), '{}')$$) AS banned_bob;
+SELECT t.try($$SELECT evently.hold_seats(t.id('fair'), t.id('bob'), t.seats('fair', 'B4'))$$) AS banned_bob_holds;
+UPDATE evently.users SET status = 'ACTIVE', role = 'ORGANIZER' WHERE id = t.id('bob');
+UPDATE evently.users SET role = 'USER' WHERE id = t.id('bob');
+SELECT u.session_epoch - b.bob_epoch AS sessions_ended FROM evently.users u, t.before b WHERE u.id = t.id('bob');
+SELECT evently.unlink_role('alice_db');
+SET SESSION AUTHORIZATION alice_db;
+SELECT t.try($$SELECT evently.api_me(NULL, '{}')$$) AS unlinked_alice;
+RESET SESSION AUTHORIZATION;
+
+SELECT t.counters_agree(), t.catalogs_agree();
