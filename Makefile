@@ -69,7 +69,7 @@ extension/evently--1.0--$(EXTVERSION).sql: $(UPGRADE_1_0) extension/assemble.sh
 $(OBJS): extension/evently.h extension/errors.h extension/error_codes.def
 
 
-shim/evently-shim: $(SHIM_SRCS) shim/shim.h extension/error_codes.def
+shim/evently-shim: $(SHIM_SRCS) $(wildcard shim/*.h) extension/error_codes.def
 	$(CC) $(SHIM_CFLAGS) -I$(shell $(PG_CONFIG) --includedir) -o $@ $(SHIM_SRCS) \
 	    -lmicrohttpd -ljansson -ljwt -lpq -lpthread -lm
 

@@ -9,6 +9,13 @@
 
 ShimConfig	config;
 
+static bool settings_ok;
+
+/*
+ * A numeric setting: its default when unset; a value that is not an
+ * integer in [min, max] stops the start-up (a shim that quietly fell back
+ * to port 8080 would answer on somebody else's port).
+ */
 static int
 env_int(const char *name, int fallback, int min, int max)
 {
@@ -21,8 +28,8 @@ env_int(const char *name, int fallback, int min, int max)
 	n = strtol(value, &end, 10);
 	if (*end != '\0' || n < min || n > max)
 	{
-		fprintf(stderr, "%s=%s is not a number from %d to %d; using %d\n", name, value, min, max,
-				fallback);
+		fprintf(stderr, "%s=%s is not a number from %d to %d\n", name, value, min, max);
+		settings_ok = false;
 		return fallback;
 	}
 	return (int) n;
@@ -70,8 +77,9 @@ config_load(void)
 	const char *url = getenv("DATABASE_URL");
 	const char *secret = getenv("JWT_SECRET");
 
+	settings_ok = true;
 	config.port = env_int("PORT", 8080, 1, 65535);
-	if (!listen_address_load(config.port))
+	if (!settings_ok || !listen_address_load(config.port))
 		return false;
 	config.database_url = url && *url ? url : "postgresql://postgres@127.0.0.1:5433/evently";
 	config.pool_size = env_int("POOL_SIZE", 8, 1, 256);
@@ -81,6 +89,10 @@ config_load(void)
 	config.rate_burst = env_int("RATE_LIMIT_BURST", 100, 1, 1000000);
 	config.cors_origins = getenv("CORS_ORIGINS");
 	config.max_connections = env_int("MAX_CONNECTIONS", 10000, 16, 1000000);
+	config.max_per_address = env_int("MAX_CONNECTIONS_PER_ADDRESS", 128, 1, 1000000);
+	config.head_timeout_s = env_int("REQUEST_HEAD_TIMEOUT", 10, 1, 3600);
+	/* bcrypt costs ~70 ms of a core: a login flood must not take every pool connection */
+	config.password_slots = env_int("PASSWORD_SLOTS", config.pool_size > 4 ? config.pool_size / 4 : 1, 1, 256);
 	/* RFC 8725: an HS256 key of at least 256 bits */
 	if (secret == NULL || strlen(secret) < 32)
 	{
@@ -88,5 +100,5 @@ config_load(void)
 		return false;
 	}
 	config.jwt_secret = secret;
-	return true;
+	return settings_ok;
 }

@@ -6,6 +6,7 @@
  * SQL call.  SIGTERM stops accepting, lets in-flight requests finish, exits.
  */
 #include "shim.h"
+#include "guard.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -188,6 +189,24 @@ add_query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *v
 	return MHD_YES;
 }
 
+/* 400 and close: the body's end cannot be known, so nothing after it can be read. */
+static enum MHD_Result
+refuse_framing(struct MHD_Connection *conn, const char *method, const char *url, Upload *up)
+{
+	Reply		reply = reply_error(400, "AMBIGUOUS_FRAMING", "ambiguous request framing",
+									"a request has one Content-Length or a Transfer-Encoding, not both", NULL);
+	size_t		size = strlen(reply.body);
+	struct MHD_Response *response = MHD_create_response_from_buffer(size, reply.body, MHD_RESPMEM_MUST_FREE);
+	enum MHD_Result ret;
+
+	MHD_add_response_header(response, "Content-Type", "application/json");
+	MHD_add_response_header(response, "Connection", "close");
+	log_access(method, url, 400, up, -1);
+	ret = MHD_queue_response(conn, 400, response);
+	MHD_destroy_response(response);
+	return ret;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 		   const char *version, const char *upload_data, size_t *upload_data_size, void **state)
@@ -202,6 +221,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		up = calloc(1, sizeof(Upload));
 		clock_gettime(CLOCK_MONOTONIC, &up->started);
 		*state = up;
+		guard_head_arrived(conn);
+		if (guard_ambiguous_framing(conn))
+			return refuse_framing(conn, method, url, up);
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0)
@@ -249,6 +271,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **state,
 		free(up);
 	}
 	*state = NULL;
+	guard_request_done(conn);
 }
 
 /* Idle keep-alive clients each hold a descriptor: allow as many as the hard limit. */
@@ -293,6 +316,8 @@ main(void)
 							  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 							  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 60,
 							  MHD_OPTION_CONNECTION_LIMIT, (unsigned int) config.max_connections,
+							  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int) config.max_per_address,
+							  MHD_OPTION_NOTIFY_CONNECTION, guard_on_connection, NULL,
 							  MHD_OPTION_END);
 	if (daemon == NULL)
 	{
@@ -300,11 +325,13 @@ main(void)
 		return 1;
 	}
 	sweeper_start();
+	guard_start();
 	log_event("info", "evently-shim listening", config.listen_text);
 	sigwait(&stop_signals, &sig);
 	log_event("info", "draining in-flight requests", NULL);
 	MHD_quiesce_daemon(daemon);
 	MHD_stop_daemon(daemon);	/* waits for handlers that are running */
+	guard_stop();
 	sweeper_stop();
 	pool_stop();
 	log_event("info", "evently-shim stopped", NULL);

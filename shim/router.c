@@ -163,10 +163,15 @@ read_body(const Route *route, Request *req, Reply *refusal)
 	return body;
 }
 
-/* Check the path ids and the body, then run the route's handler as actor. */
+/*
+ * Check the path ids and the body, then run the route's handler as the
+ * token's user; the SQL side checks the token's session (its epoch) in the
+ * same call.
+ */
 static Reply
-dispatch(const Route *route, Request *req, PathParams *pp, const char *actor)
+dispatch(const Route *route, Request *req, PathParams *pp, const Claims *claims)
 {
+	const char *actor = actor_of(claims);
 	Call		call = {0};
 	Reply		reply;
 	json_t	   *body,
@@ -182,10 +187,13 @@ dispatch(const Route *route, Request *req, PathParams *pp, const char *actor)
 	for (int i = 0; i < pp->n; i++)
 		json_object_set_new(path, pp->name[i], json_string(pp->value[i]));
 	call.actor = actor;
+	call.authorization = req->authorization;
 	call.req = json_pack("{s:s, s:o, s:O, s:o}", "method", req->method, "path", path,
 						 "query", req->query, "body", body);
 	if (req->idempotency_key)
 		json_object_set_new(call.req, "idempotency_key", json_string(req->idempotency_key));
+	if (actor)
+		json_object_set_new(call.req, "session", json_pack("{s:I}", "epoch", (json_int_t) claims->epoch));
 	reply = route->handler(route, &call);
 	json_decref(call.req);
 	return reply;
@@ -217,7 +225,7 @@ route_request(Request *req)
 	/* a signed-in user spends her own bucket, anyone else their address's */
 	if (!rate_limit_request(actor ? actor : req->client_address, &rate, &reply))
 		return reply;
-	reply = dispatch(route, req, &pp, actor);
+	reply = dispatch(route, req, &pp, &claims);
 	/* the handler's Retry-After (a busy or restarting database) is kept */
 	if (reply.rate.retry_after)
 		rate.retry_after = reply.rate.retry_after;

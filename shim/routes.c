@@ -32,7 +32,7 @@ static const Field confirm_body[] = {
 	{NULL}};
 static const Field waitlist_body[] = {
 	{"event_id", FIELD_UUID, true}, {"quantity", FIELD_INT, false, 1, 10},
-	{"preferences", FIELD_OBJECT, false}, {NULL}};
+	{"preferences", FIELD_OBJECT, false, 0, 2048}, {NULL}};
 static const Field policy_body[] = {
 	{"allow_cancellation", FIELD_BOOL, true}, {"cancellation_deadline", FIELD_STRING, true, 10, 40},
 	{"fee_type", FIELD_STRING, true, 4, 10}, {"fee_amount", FIELD_NUMBER, false, 0, 1e9},
@@ -91,9 +91,9 @@ const Route routes[] = {
 	{"GET", "/docs", AUTH_PUBLIC, docs_route},
 	{"GET", "/docs/:file", AUTH_PUBLIC, docs_asset_route},
 
-	{"POST", "/api/v1/auth/register", AUTH_PUBLIC, session_route, API(api_register),
+	{"POST", "/api/v1/auth/register", AUTH_PUBLIC, password_session_route, API(api_register),
 	 201, "User registered successfully", register_body},
-	{"POST", "/api/v1/auth/login", AUTH_PUBLIC, session_route, API(api_login),
+	{"POST", "/api/v1/auth/login", AUTH_PUBLIC, password_session_route, API(api_login),
 	 200, "Login successful", login_body},
 	{"POST", "/api/v1/auth/refresh", AUTH_PUBLIC, refresh_route, API(api_refresh),
 	 200, "Token refreshed successfully", refresh_body},
@@ -101,7 +101,7 @@ const Route routes[] = {
 	 200, "Logged out successfully", logout_body},
 	{"GET", "/api/v1/auth/me", AUTH_USER, sql_route, API(api_me),
 	 200, "User data retrieved successfully"},
-	{"PUT", "/api/v1/auth/change-password", AUTH_USER, sql_route, API(api_change_password),
+	{"PUT", "/api/v1/auth/change-password", AUTH_USER, password_sql_route, API(api_change_password),
 	 200, "Password changed successfully", password_body},
 
 	{"GET", "/api/v1/events", AUTH_PUBLIC, sql_route, API(api_events_list),

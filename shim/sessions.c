@@ -6,7 +6,11 @@
  */
 #include "shim.h"
 
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 /* Sign the access and refresh tokens of a session the SQL side opened. */
 static bool
@@ -16,13 +20,16 @@ add_tokens(json_t *data, json_t *session)
 	const char *email = json_string_value(json_object_get(session, "email"));
 	const char *role = json_string_value(json_object_get(session, "role"));
 	const char *jti = json_string_value(json_object_get(session, "jti"));
+	json_t	   *epoch = json_object_get(session, "epoch");
 	char	   *access,
 			   *refresh;
 
-	if (!user_id || !email || !role || !jti)
+	if (!user_id || !email || !role || !jti || !json_is_integer(epoch))
 		return false;
-	access = token_issue(user_id, email, role, "access", NULL, ACCESS_TOKEN_SECONDS);
-	refresh = token_issue(user_id, email, role, "refresh", jti, REFRESH_TOKEN_SECONDS);
+	access = token_issue(user_id, email, role, "access", NULL, (long) json_integer_value(epoch),
+						 ACCESS_TOKEN_SECONDS);
+	refresh = token_issue(user_id, email, role, "refresh", jti, (long) json_integer_value(epoch),
+						  REFRESH_TOKEN_SECONDS);
 	if (access && refresh)
 	{
 		json_object_set_new(data, "access_token", json_string(access));
@@ -32,6 +39,25 @@ add_tokens(json_t *data, json_t *session)
 	free(access);
 	free(refresh);
 	return access && refresh;
+}
+
+/*
+ * The SQL side refused to open a session without raising, so that what it
+ * recorded commits (a failed login counts; a reused refresh token revokes
+ * them all): {"error": text, "retry_after": seconds when throttled}.
+ */
+static Reply
+refused_session(json_t *error, json_t *retry_after)
+{
+	const char *message = json_is_string(error) ? json_string_value(error) : "Invalid or expired refresh token";
+	Reply		reply;
+
+	if (!json_is_integer(retry_after))
+		return reply_error(401, "UNAUTHENTICATED", message, NULL, NULL);
+	reply = reply_error(429, "TOO_MANY_ATTEMPTS", message, "wait before trying this account again",
+						json_pack("{s:I}", "retry_after", json_integer_value(retry_after)));
+	reply.rate.retry_after = (int) json_integer_value(retry_after);
+	return reply;
 }
 
 /* register, login, refresh: the SQL opens a session, the shim signs its tokens. */
@@ -53,8 +79,9 @@ session_route(const Route *route, Call *call)
 	sql_result_free(&r);
 	if (json_object_get(result, "session") == NULL)
 	{
+		reply = refused_session(json_object_get(result, "error"), json_object_get(result, "retry_after"));
 		json_decref(result);
-		return reply_error(401, "UNAUTHENTICATED", "Invalid or expired refresh token", NULL, NULL);
+		return reply;
 	}
 	data = json_object();
 	if (json_object_get(result, "user"))
@@ -92,17 +119,77 @@ refresh_route(const Route *route, Call *call)
 	return session_route(route, call);
 }
 
-/* Logging out revokes the refresh token, when a valid one is sent. */
+/*
+ * Logging out ends every session of the user: the one named by a valid
+ * refresh token in the body, else the signed-in user of a valid access
+ * token; with neither there is nothing to end.
+ */
 Reply
 logout_route(const Route *route, Call *call)
 {
+	const char *authorization = call->authorization;
 	Claims		claims;
 	const char *jti = refresh_jti(call, &claims);
+	const char *why;
 
 	if (jti)
-	{
 		json_object_set_new(call->req, "jti", json_string(jti));
-		return sql_route(route, call);
+	else if (authorization && strncmp(authorization, "Bearer ", 7) == 0 &&
+			 token_verify(authorization + 7, "access", &claims, &why))
+	{
+		call->actor = claims.user_id;
+		json_object_set_new(call->req, "session", json_pack("{s:I}", "epoch", (json_int_t) claims.epoch));
 	}
-	return reply_success(route->success_status, route->message, NULL);
+	else
+		return reply_success(route->success_status, route->message, NULL);
+	return sql_route(route, call);
+}
+
+/*
+ * bcrypt is ~70 ms of a core by design: at most PASSWORD_SLOTS requests do
+ * it at once (login, register, a new password), so a flood of them keeps
+ * the other pool connections, and the routes they serve, free.  A request
+ * that waits 2 s for a slot is told to retry.
+ */
+static sem_t password_slots;
+static pthread_once_t password_slots_once = PTHREAD_ONCE_INIT;
+
+static void
+password_slots_init(void)
+{
+	sem_init(&password_slots, 0, (unsigned int) config.password_slots);
+}
+
+static Reply
+with_password_slot(Handler handler, const Route *route, Call *call)
+{
+	struct timespec deadline;
+	Reply		reply;
+
+	pthread_once(&password_slots_once, password_slots_init);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 2;
+	if (sem_timedwait(&password_slots, &deadline) != 0)
+	{
+		reply = reply_error(503, "BUSY", "too many sign-ins at once, retry", NULL, NULL);
+		reply.rate.retry_after = 1;
+		return reply;
+	}
+	reply = handler(route, call);
+	sem_post(&password_slots);
+	return reply;
+}
+
+/* register and login: a session, under a password slot */
+Reply
+password_session_route(const Route *route, Call *call)
+{
+	return with_password_slot(session_route, route, call);
+}
+
+/* change-password: the SQL call, under a password slot */
+Reply
+password_sql_route(const Route *route, Call *call)
+{
+	return with_password_slot(sql_route, route, call);
 }

@@ -32,6 +32,9 @@ typedef struct ShimConfig
 	int			rate_burst;		/* bucket size per caller */
 	const char *cors_origins;	/* comma-separated allow-list, or NULL */
 	int			max_connections;	/* open HTTP connections at once */
+	int			max_per_address;	/* open HTTP connections from one client address */
+	int			head_timeout_s; /* from connection (or last answer) to a complete request head */
+	int			password_slots; /* bcrypt calls (login, register, new password) at once */
 } ShimConfig;
 
 extern ShimConfig config;
@@ -114,10 +117,12 @@ typedef struct Claims
 	char		email[256];
 	char		role[16];
 	char		jti[40];
+	long		epoch;			/* the user's session epoch when the token was made; -1: none */
 } Claims;
 
+/* A token for the session the SQL side opened (its jti and epoch). */
 char	   *token_issue(const char *user_id, const char *email, const char *role, const char *type,
-						const char *jti, int ttl_seconds);
+						const char *jti, long epoch, int ttl_seconds);
 bool		token_verify(const char *token, const char *expected_type, Claims *claims,
 						 const char **why);
 
@@ -155,7 +160,9 @@ typedef struct Route Route;
 typedef struct Call
 {
 	const char *actor;
-	json_t	   *req;			/* {"path":{…}, "query":{…}, "body":{…}, "idempotency_key":…} */
+	json_t	   *req;			/* {"path":{…}, "query":{…}, "body":{…}, "idempotency_key":…,
+								 * "session":{"epoch":…} when there is an actor} */
+	const char *authorization;	/* the Authorization header, for a public route that reads it (logout) */
 } Call;
 
 typedef Reply (*Handler) (const Route *route, Call *call);
@@ -224,6 +231,8 @@ Reply		root_route(const Route *route, Call *call);
 
 /* ---- sessions.c: register, login, refresh, logout ---- */
 Reply		session_route(const Route *route, Call *call);
+Reply		password_session_route(const Route *route, Call *call);
+Reply		password_sql_route(const Route *route, Call *call);
 Reply		refresh_route(const Route *route, Call *call);
 Reply		logout_route(const Route *route, Call *call);
 

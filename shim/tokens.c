@@ -5,10 +5,14 @@
  * any other algorithm is refused), a secret of at least 32 bytes, and every
  * token carries iss, exp and type, all checked.  Access tokens live 15
  * minutes, refresh tokens 24 hours; a refresh token's jti is its row in
- * evently.refresh_tokens, which is how rotation and logout revoke it.
+ * evently.refresh_tokens, which is how rotation and logout revoke it.  Both
+ * carry the user's session epoch: the SQL side honours a token only while
+ * the user's epoch is still that one (logout, a new password, a ban or a
+ * role change move it), checked inside the request's own SQL call.
  */
 #include "shim.h"
 
+#include <errno.h>
 #include <jwt.h>
 #include <string.h>
 #include <time.h>
@@ -17,7 +21,7 @@
 
 char *
 token_issue(const char *user_id, const char *email, const char *role, const char *type,
-			const char *jti, int ttl_seconds)
+			const char *jti, long epoch, int ttl_seconds)
 {
 	jwt_t	   *jwt = NULL;
 	time_t		now = time(NULL);
@@ -34,6 +38,7 @@ token_issue(const char *user_id, const char *email, const char *role, const char
 		jwt_add_grant(jwt, "role", role) == 0 &&
 		jwt_add_grant(jwt, "type", type) == 0 &&
 		(jti == NULL || jwt_add_grant(jwt, "jti", jti) == 0) &&
+		jwt_add_grant_int(jwt, "epoch", epoch) == 0 &&
 		jwt_add_grant_int(jwt, "iat", (long) now) == 0 &&
 		jwt_add_grant_int(jwt, "exp", (long) now + ttl_seconds) == 0)
 		token = jwt_encode_str(jwt);
@@ -75,6 +80,10 @@ token_verify(const char *token, const char *expected_type, Claims *claims, const
 		copy_claim(jwt, "email", claims->email, sizeof(claims->email));
 		copy_claim(jwt, "role", claims->role, sizeof(claims->role));
 		copy_claim(jwt, "jti", claims->jti, sizeof(claims->jti));
+		errno = 0;
+		claims->epoch = jwt_get_grant_int(jwt, "epoch");
+		if (errno == ENOENT)
+			claims->epoch = -1; /* a token from before epochs: its session is over */
 		ok = claims->user_id[0] != '\0';
 		if (!ok)
 			*why = "invalid or expired token";

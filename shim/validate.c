@@ -5,6 +5,7 @@
  */
 #include "shim.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static bool
@@ -59,6 +60,17 @@ check_array(const Field *f, json_t *v, bool (*item_ok) (json_t *), const char *n
 	return NULL;
 }
 
+/* An object's size as JSON, in bytes (a free-form field's bound). */
+static size_t
+object_size(json_t *v)
+{
+	char	   *text = json_dumps(v, JSON_COMPACT);
+	size_t		size = text ? strlen(text) : 0;
+
+	free(text);
+	return size;
+}
+
 /* The problem with one value, or NULL when it is fine. */
 static const char *
 check_value(const Field *f, json_t *v)
@@ -94,7 +106,9 @@ check_value(const Field *f, json_t *v)
 		case FIELD_ARRAY:
 			return check_array(f, v, NULL, "must be an array");
 		case FIELD_OBJECT:
-			return json_is_object(v) ? NULL : "must be an object";
+			if (!json_is_object(v))
+				return "must be an object";
+			return f->max > 0 && object_size(v) > (size_t) f->max ? "is too large" : NULL;
 	}
 	return "is not understood";
 }

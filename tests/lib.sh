@@ -26,6 +26,13 @@ as_pg_user() {
   fi
 }
 
+# the state directory (.evently/ or EVENTLY_STATE_DIR), marked as one so
+# that make reset deletes no other
+make_state_dir() {
+  make_user_dir "$STATE_DIR"
+  touch "$STATE_DIR/.evently-state"
+}
+
 # a directory the unprivileged user owns
 make_user_dir() {
   mkdir -p "$1"

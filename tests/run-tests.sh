@@ -21,7 +21,7 @@ done
 
 TEST_OUT=$STATE_DIR/test
 open_path_to "$ROOT_DIR"
-make_user_dir "$STATE_DIR"
+make_state_dir
 rm -rf "$TEST_OUT"
 make_user_dir "$TEST_OUT"
 

@@ -21,29 +21,64 @@ case $LISTEN in
   *) HTTP_URL=http://$LISTEN:$HTTP_PORT ;;
 esac
 
-DB_URL=${DATABASE_URL:-postgresql://postgres@127.0.0.1:$PG_PORT/evently}
 PGDATA=$STATE_DIR/pgdata
 SOCKET_DIR=$STATE_DIR/run
 EXT_VERSION=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$ROOT_DIR/evently.control")
 
-start() {
-  open_path_to "$ROOT_DIR"
-  make_user_dir "$STATE_DIR"
-  make_user_dir "$SOCKET_DIR"
+# Who may connect (SPEC section 8): the superuser postgres only over the
+# cluster's own socket, as the OS user that runs it (peer); everyone else,
+# the programs' evently_app included, with a password (scram) -- no
+# password-less superuser over TCP.  Rewritten at every start, so a cluster
+# made by an older checkout (which trusted everyone) is closed too.
+write_access_rules() {
+  cat >"$PGDATA/pg_hba.conf" <<HBA
+local all postgres peer map=evently
+local all all scram-sha-256
+host  all all 127.0.0.1/32 scram-sha-256
+host  all all ::1/128 scram-sha-256
+HBA
+  echo "evently $RUN_USER postgres" >"$PGDATA/pg_ident.conf"
+  [ "$(id -u)" -ne 0 ] || chown "$RUN_USER" "$PGDATA/pg_hba.conf" "$PGDATA/pg_ident.conf"
+}
+
+# The cluster on PG_PORT: made once, restarted when it runs on another port.
+start_cluster() {
   if [ ! -f "$PGDATA/PG_VERSION" ]; then
     make_user_dir "$PGDATA"
     as_pg_user initdb -D "$PGDATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
     cat >>"$PGDATA/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
-port = $PG_PORT
 unix_socket_directories = '$SOCKET_DIR'
 timezone = 'UTC'
+password_encryption = 'scram-sha-256'
 CONF
   fi
-  if ! as_pg_user pg_ctl -D "$PGDATA" status >/dev/null 2>&1; then
-    as_pg_user pg_ctl -D "$PGDATA" -l "$STATE_DIR/postgres.log" -w start >/dev/null
+  write_access_rules
+  if as_pg_user pg_ctl -D "$PGDATA" status >/dev/null 2>&1; then
+    if [ "$(sed -n 4p "$PGDATA/postmaster.pid")" = "$PG_PORT" ]; then
+      as_pg_user pg_ctl -D "$PGDATA" reload >/dev/null
+      return 0
+    fi
+    as_pg_user pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null
   fi
-  local psql=(as_pg_user psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres)
+  as_pg_user pg_ctl -D "$PGDATA" -l "$STATE_DIR/postgres.log" -o "-p $PG_PORT" -w start >/dev/null
+}
+
+# The password of evently_app, the programs' login role (the gateway), made
+# once and kept in the state directory.
+app_password() {
+  if [ ! -s "$STATE_DIR/db_password" ]; then
+    (umask 077 && head -c 24 /dev/urandom | base64 -w0 | tr -d '/+=' >"$STATE_DIR/db_password")
+  fi
+  cat "$STATE_DIR/db_password"
+}
+
+start() {
+  open_path_to "$ROOT_DIR"
+  make_state_dir
+  make_user_dir "$SOCKET_DIR"
+  start_cluster
+  local psql=(as_pg_user psql -X -q -v ON_ERROR_STOP=1 -h "$SOCKET_DIR" -p "$PG_PORT" -U postgres)
   "${psql[@]}" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'evently'" | grep -q 1 ||
     "${psql[@]}" -d postgres -c "CREATE DATABASE evently"
   # A cluster made by an older checkout: 1.0 is updated in place (its data
@@ -60,6 +95,8 @@ CONF
   fi
   "${psql[@]}" -d evently -c "CREATE EXTENSION IF NOT EXISTS evently CASCADE"
   echo "$script_sum" >"$STATE_DIR/extension.sha256"
+  echo "SELECT evently.setup_roles('evently_app', :'pw')" | "${psql[@]}" -d evently -v pw="$(app_password)" >/dev/null
+  DB_URL=${DATABASE_URL:-postgresql://evently_app:$(app_password)@127.0.0.1:$PG_PORT/evently}
   "${psql[@]}" -d evently -f "$ROOT_DIR/extension/seed.sql"
   start_shim
   start_kafka_side
@@ -67,7 +104,8 @@ CONF
 
 evently is running.
   REST API    $HTTP_URL/api/v1  (try: curl $HTTP_URL/health; the shim listens on $LISTEN)
-  PostgreSQL  psql "postgresql://postgres@127.0.0.1:$PG_PORT/evently"
+  PostgreSQL  $( [ "$(id -u)" -eq 0 ] && echo "runuser -u $RUN_USER -- " )psql -h $SOCKET_DIR -p $PG_PORT -U postgres evently  (the superuser, over the socket)
+              the programs connect as evently_app (password in $STATE_DIR/db_password)
   Kafka       $KAFKA_BROKERS$([ -n "$LOCAL_BROKER" ] && echo " (local evently-broker)"), topics evently.{hold,booking,waitlist,event}
   tail topics kcat -b $KAFKA_BROKERS -C -G tail -f '%t %k %h %s\n' ${KAFKA_TOPIC_PREFIX:-evently.}hold ${KAFKA_TOPIC_PREFIX:-evently.}booking ${KAFKA_TOPIC_PREFIX:-evently.}waitlist ${KAFKA_TOPIC_PREFIX:-evently.}event
   data        $PGDATA (logs in $STATE_DIR: postgres.log, shim.log, bridge.log, notify.log, broker.log)
@@ -172,9 +210,8 @@ reset() {
       echo "refusing to delete $dir" >&2
       return 1 ;;
   esac
-  if [ -n "$(ls -A "$dir")" ] && ! [ -e "$dir/pgdata" ] && ! [ -e "$dir/jwt_secret" ] &&
-     ! [ -e "$dir/test" ] && ! [ -e "$dir/shim.log" ]; then
-    echo "refusing to delete $dir: no pgdata, jwt_secret, test or shim.log in it" >&2
+  if [ -n "$(ls -A "$dir")" ] && ! [ -e "$dir/.evently-state" ]; then
+    echo "refusing to delete $dir: make run or make test did not make it (no .evently-state in it)" >&2
     return 1
   fi
   rm -rf "$dir"

@@ -145,19 +145,19 @@ $$;
 CREATE OR REPLACE FUNCTION evently.api_login(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    email text := req->'body'->>'email';
-    wait int := evently._login_wait(email);
+    login_email text := req->'body'->>'email';
+    wait int := evently._login_wait(login_email);
     user_id uuid;
 BEGIN
     IF wait > 0 THEN
         RETURN jsonb_build_object('error', 'too many failed logins', 'retry_after', wait);
     END IF;
-    user_id := evently.check_password(email, req->'body'->>'password');
+    user_id := evently.check_password(login_email, req->'body'->>'password');
     IF user_id IS NULL THEN
-        PERFORM evently._login_failed(email);
+        PERFORM evently._login_failed(login_email);
         RETURN jsonb_build_object('error', 'Invalid email or password');
     END IF;
-    DELETE FROM evently.login_failures f WHERE f.email = lower(api_login.email);
+    DELETE FROM evently.login_failures f WHERE f.email = lower(login_email);
     PERFORM evently._audit('user.login', 'user', user_id, '{}', user_id);
     RETURN jsonb_build_object('user', evently.user_json(user_id),
                               'session', evently._open_session(user_id));
@@ -192,16 +192,23 @@ BEGIN
 END
 $$;
 
--- POST /auth/logout (with the refresh token): ends every session of its
--- user at once, access tokens included (SPEC section 8).
+-- POST /auth/logout: ends every session of the user at once, access tokens
+-- included (SPEC section 8): the user of the refresh token req->>'jti', else
+-- the acting user of a live access token.
 CREATE OR REPLACE FUNCTION evently.api_logout(actor uuid, req jsonb) RETURNS jsonb
-LANGUAGE sql AS $$
-    UPDATE evently.users SET session_epoch = session_epoch + 1
-     WHERE id = (SELECT user_id FROM evently.refresh_tokens WHERE jti = evently._uuid_arg(req->>'jti', 'jti'));
-    UPDATE evently.refresh_tokens t SET revoked_at = now()
-     WHERE t.user_id = (SELECT user_id FROM evently.refresh_tokens WHERE jti = evently._uuid_arg(req->>'jti', 'jti'))
-       AND t.revoked_at IS NULL;
-    SELECT NULL::jsonb;
+LANGUAGE plpgsql AS $$
+DECLARE
+    ending uuid := (SELECT user_id FROM evently.refresh_tokens
+                     WHERE jti = evently._uuid_arg(req->>'jti', 'jti'));
+BEGIN
+    IF ending IS NULL AND actor IS NOT NULL THEN
+        ending := evently._actor(actor, req);
+    END IF;
+    UPDATE evently.users SET session_epoch = session_epoch + 1 WHERE id = ending;
+    UPDATE evently.refresh_tokens SET revoked_at = now() WHERE user_id = ending AND revoked_at IS NULL;
+    PERFORM evently._audit('user.logout', 'user', ending, '{}', ending) WHERE ending IS NOT NULL;
+    RETURN NULL;
+END
 $$;
 
 -- A new password, a ban, a role change: every session of the user ends

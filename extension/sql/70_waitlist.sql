@@ -28,6 +28,10 @@ DECLARE
     queue_length int;
 BEGIN
     user_id := evently._as_caller(user_id);
+    -- a free-form field is bounded like every other (2 kB of JSON)
+    PERFORM evently._require(preferences IS NULL OR (jsonb_typeof(preferences) = 'object'
+                                                    AND octet_length(preferences::text) <= 2048),
+        'INVALID_ARGUMENT', 'invalid waitlist preferences', 'Preferences are a JSON object of at most 2048 bytes.');
     PERFORM evently._require(quantity BETWEEN 1 AND 10, 'INVALID_ARGUMENT', 'invalid waitlist quantity',
         format('Quantity %s is not between 1 and 10.', coalesce(quantity::text, 'NULL')));
     PERFORM evently._require(EXISTS (SELECT 1 FROM evently.users u

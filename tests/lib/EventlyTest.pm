@@ -34,14 +34,17 @@ sub cluster
 	$node->start;
 	$node->safe_psql('postgres', 'CREATE DATABASE evently');
 	$node->safe_psql('evently', 'CREATE EXTENSION evently CASCADE');
+	# the programs connect as the gateway, as make run's do (SPEC section 8)
+	$node->safe_psql('evently', "SELECT evently.setup_roles('evently_app')");
 	$node->safe_psql('evently', slurp_file("$root/$_")) for @files;
 	return $node;
 }
 
+# how the programs under test connect: as evently_app, the gateway's login role
 sub database_url
 {
 	my ($node) = @_;
-	return sprintf('host=%s port=%d dbname=evently user=%s', $node->host, $node->port, scalar getpwuid($<));
+	return sprintf('host=%s port=%d dbname=evently user=evently_app', $node->host, $node->port);
 }
 
 # start(\@COMMAND, IPC::Run redirections...): a harness, remembered until

@@ -77,7 +77,7 @@ ok($t->login('ann@example.com', 'secret2'), 'the new password logs in');
 my $user = $t->login('mitshah2406@gmail.com');
 my $uid = $user->{user}{id};
 my %claims = (iss => 'evently', sub => $uid, user_id => $uid, email => 'mitshah2406@gmail.com',
-	role => 'USER', type => 'access', iat => time, exp => time + 600);
+	role => 'USER', type => 'access', epoch => 0, iat => time, exp => time + 600);
 my @cases = (
 	[ 'no header', undef, 'Authorization header is required' ],
 	[ 'wrong scheme', "Basic $user->{access_token}", 'authorization header format must be Bearer {token}' ],

@@ -54,7 +54,7 @@ is($status, 409, 'without the key it is a second hold of the same seats: 409');
 ($status, $json) = $t->as($tb, GET => "/api/v1/seats/hold/$hold->{hold_id}");
 is($status, 404, 'B cannot read A\'s hold');
 ($status, $json) = $t->as($tb, DELETE => "/api/v1/seats/hold/$hold->{hold_id}");
-is($status, 403, 'B cannot release A\'s hold');
+is($status, 404, 'B cannot release A\'s hold, and is not told it exists (404, as a read)');
 ($status, $json) = $t->as($ta, GET => "/api/v1/seats/hold/$hold->{hold_id}");
 is($status, 200, 'A reads her hold');
 
@@ -82,7 +82,7 @@ is($status, 409, 'a second confirm without the key is 409');
 ($status, $json) = $t->as($tb, GET => "/api/v1/bookings/$booking->{booking_id}");
 is($status, 404, 'B cannot read A\'s booking');
 ($status, $json) = $t->as($tb, POST => "/api/v1/bookings/$booking->{booking_id}/request-cancel", { reason => 'mine now' });
-is($status, 403, 'B cannot cancel A\'s booking');
+is($status, 404, 'B cannot cancel A\'s booking, and is not told it exists (404, as a read)');
 my $admin = $t->login('admin@gmail.com');
 ($status, $json) = $t->as($admin->{access_token}, GET => "/api/v1/bookings/$booking->{booking_id}");
 is($status, 200, 'an ADMIN reads any booking');

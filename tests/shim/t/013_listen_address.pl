@@ -51,8 +51,7 @@ like($t_all->log, qr/"evently-shim listening".*"detail":"0\.0\.0\.0:$port_all"/,
 my $node = $t->node;
 my %env = (
 	JWT_SECRET => $t->secret, POOL_SIZE => 1,
-	DATABASE_URL => sprintf('host=%s port=%d dbname=evently user=%s',
-		$node->host, $node->port, scalar getpwuid($<)));
+	DATABASE_URL => EventlyTest::database_url($node));
 
 # the shims started by hand, stopped at the end even after a BAIL_OUT
 my @by_hand;

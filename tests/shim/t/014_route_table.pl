@@ -70,8 +70,7 @@ my $t = ShimTest->new;
 my $node = $t->node;
 my %env = (
 	JWT_SECRET => $t->secret, RATE_LIMIT_BURST => 1000000, RATE_LIMIT_PER_MINUTE => 1000000,
-	DATABASE_URL => sprintf('host=%s port=%d dbname=evently user=%s',
-		$node->host, $node->port, scalar getpwuid($<)));
+	DATABASE_URL => EventlyTest::database_url($node));
 
 my $port = PostgreSQL::Test::Cluster::get_free_port();
 my $log = "$tmp/routes-300.log";
