@@ -238,6 +238,8 @@ confirm_booking_body(FunctionCallInfo fcinfo)
 	require_arg(hold_id, "hold_id");
 	check_confirm_args(payment_method, key);
 	user_id = acting_user(user_id);
+	if (key)
+		lock_idempotency_key(user_id, key);
 
 	h = lock_hold(hold_id);
 	if (memcmp(h.owner_id, user_id, UUID_LEN) != 0)

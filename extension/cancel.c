@@ -16,7 +16,6 @@
 
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
-#include "utils/memutils.h"
 
 typedef struct PolicyVerdict
 {
@@ -85,21 +84,29 @@ check_event_not_started(pg_uuid_t *event_id)
 }
 
 /*
- * Cancel one booking (locked by the caller): booking, cancellation record,
- * tickets, payment and seats.  The fee follows the event's policy, or is
- * waived (a full refund) when the event itself is cancelled.
+ * Cancel bookings: one (booking_id, locked by the caller) or every CONFIRMED
+ * booking of an event (event_id), in one pass each way: bookings, their
+ * cancellation records, tickets, payments, then their seats.  The fee
+ * follows the event's policy, or is waived (a full refund) when the event
+ * itself is cancelled.  Leaves in SPI_tuptable one row per cancellation:
+ * (cancellation id, booking id, owner), in booking id order; returns how
+ * many, and the array of booking ids in *booking_ids.
  */
-static pg_uuid_t *
-cancel_booking(pg_uuid_t *booking_id, pg_uuid_t *actor_id, const char *reason, bool waive_fee)
+static uint64
+cancel_bookings(pg_uuid_t *booking_id, pg_uuid_t *event_id, pg_uuid_t *actor_id, const char *reason,
+				bool waive_fee)
 {
 	static SqlStmt q = SQL_STMT(
 		"WITH b AS ("
 		"    UPDATE evently.bookings"
 		"       SET status = 'CANCELLED', cancelled_at = now(), updated_at = now(),"
 		"           version = version + 1"
-		"     WHERE id = $1 RETURNING id, event_id, total_price),"
+		"     WHERE id IN (SELECT id FROM evently.bookings"
+		"                   WHERE (id = $1 OR event_id = $2) AND status = 'CONFIRMED'"
+		"                   ORDER BY id FOR UPDATE)"
+		"    RETURNING id, user_id, event_id, total_price),"
 		" fee AS ("
-		"    SELECT b.id, b.total_price, CASE WHEN $4 THEN 0"
+		"    SELECT b.id, b.user_id, b.total_price, CASE WHEN $5 THEN 0"
 		"               ELSE least(b.total_price, round(CASE p.fee_type"
 		"                    WHEN 'FIXED' THEN p.fee_amount"
 		"                    WHEN 'PERCENTAGE' THEN b.total_price * p.fee_amount / 100"
@@ -108,35 +115,42 @@ cancel_booking(pg_uuid_t *booking_id, pg_uuid_t *actor_id, const char *reason, b
 		" c AS ("
 		"    INSERT INTO evently.cancellations (booking_id, cancelled_by, processed_at,"
 		"                                       cancellation_fee, refund_amount, reason)"
-		"    SELECT id, $2, now(), amount, total_price - amount, $3 FROM fee"
-		"    RETURNING id, refund_amount),"
+		"    SELECT id, $3, now(), amount, total_price - amount, $4 FROM fee"
+		"    RETURNING id, booking_id, refund_amount),"
 		" t AS ("
-		"    UPDATE evently.tickets SET status = 'CANCELLED' WHERE booking_id = $1),"
+		"    UPDATE evently.tickets SET status = 'CANCELLED' WHERE booking_id IN (SELECT id FROM b)),"
 		" p AS ("
-		"    UPDATE evently.payments"
+		"    UPDATE evently.payments pay"
 		"       SET status = 'REFUNDED', refund_amount = c.refund_amount, refunded_at = now(),"
 		"           updated_at = now()"
-		"      FROM c WHERE booking_id = $1 AND status = 'COMPLETED')"
-		" SELECT id FROM c", 4, UUIDOID, UUIDOID, TEXTOID, BOOLOID);
+		"      FROM c WHERE pay.booking_id = c.booking_id AND pay.status = 'COMPLETED')"
+		/* joined to the table, not to the CTE b, whose size the planner does not know */
+		" SELECT c.id, c.booking_id, bk.user_id FROM c JOIN evently.bookings bk ON bk.id = c.booking_id"
+		" ORDER BY c.booking_id",
+		5, UUIDOID, UUIDOID, UUIDOID, TEXTOID, BOOLOID);
 	static SqlStmt free_seats = SQL_STMT(
-		"WITH locked AS (SELECT seat_id FROM evently.event_seats WHERE booking_id = $1"
-		"                 ORDER BY seat_id FOR UPDATE)"
+		"WITH gone AS (SELECT id FROM evently.bookings WHERE (id = $1 OR event_id = $2)"
+		"                 AND status = 'CANCELLED'),"
+		" locked AS (SELECT seat_id FROM evently.event_seats"
+		"             WHERE booking_id IN (SELECT id FROM gone) ORDER BY seat_id FOR UPDATE)"
 		" UPDATE evently.event_seats es SET status = 'AVAILABLE', booking_id = NULL"
-		"   FROM locked WHERE es.booking_id = $1 AND es.seat_id = locked.seat_id", 1, UUIDOID);
-	Datum		args[4] = {UUIDPGetDatum(booking_id), actor_id ? UUIDPGetDatum(actor_id) : (Datum) 0,
+		"   FROM locked WHERE es.booking_id IN (SELECT id FROM gone) AND es.seat_id = locked.seat_id",
+		2, UUIDOID, UUIDOID);
+	Datum		args[5] = {booking_id ? UUIDPGetDatum(booking_id) : (Datum) 0,
+		event_id ? UUIDPGetDatum(event_id) : (Datum) 0,
+		actor_id ? UUIDPGetDatum(actor_id) : (Datum) 0,
 		reason ? CStringGetTextDatum(reason) : (Datum) 0, BoolGetDatum(waive_fee)};
-	char		nulls[5] = "    ";
-	pg_uuid_t  *cancellation_id;
+	char		nulls[6] = {booking_id ? ' ' : 'n', event_id ? ' ' : 'n', actor_id ? ' ' : 'n',
+	reason ? ' ' : 'n', ' ', '\0'};
+	uint64		n;
+	SPITupleTable *cancelled;
 
-	if (!actor_id)
-		nulls[1] = 'n';
-	if (!reason)
-		nulls[2] = 'n';
-	if (stmt_run(&q, args, nulls, SPI_OK_SELECT) != 1)
-		elog(ERROR, "booking %s was not cancelled", uuid_text(booking_id));
-	cancellation_id = result_uuid(0, 1);
-	stmt_run(&free_seats, args, NULL, SPI_OK_UPDATE);
-	return cancellation_id;
+	n = stmt_run(&q, args, nulls, SPI_OK_SELECT);
+	cancelled = SPI_tuptable;
+	stmt_run(&free_seats, args, nulls, SPI_OK_UPDATE);
+	SPI_tuptable = cancelled;	/* the caller reads the cancellations */
+	SPI_processed = n;
+	return n;
 }
 
 static Datum
@@ -176,7 +190,9 @@ cancel_with_policy_body(FunctionCallInfo fcinfo)
 	check_event_not_started(event_id);
 	enforce_policy(event_id, booking_id);
 
-	cancellation_id = cancel_booking(booking_id, actor_id, reason, false);
+	if (cancel_bookings(booking_id, NULL, actor_id, reason, false) != 1)
+		elog(ERROR, "booking %s was not cancelled", uuid_text(booking_id));
+	cancellation_id = result_uuid(0, 1);
 	cancellation = object_json(OBJECT_CANCELLATION, cancellation_id);
 	emit("booking.cancelled", event_id, owner_id, "booking", booking_id, cancellation, actor_id);
 	(void) promote_locked(event_id, INT_MAX);
@@ -201,35 +217,28 @@ evently_cancel_with_policy(PG_FUNCTION_ARGS)
 static Datum
 refund_event_bookings_body(FunctionCallInfo fcinfo)
 {
-	static SqlStmt lock_bookings = SQL_STMT(
-		"SELECT id, user_id FROM evently.bookings WHERE event_id = $1 AND status = 'CONFIRMED'"
-		" ORDER BY id FOR UPDATE", 1, UUIDOID);
+	/* one booking.cancelled per cancellation, in booking id order, in one statement */
+	static SqlStmt record = SQL_STMT(
+		"SELECT evently._emit('booking.cancelled', $1, owner, 'booking', booking, d.doc, $2)"
+		"  FROM unnest($3::uuid[], $4::uuid[], $5::uuid[]) AS x(cancellation, booking, owner)"
+		"  JOIN evently.cancellation_docs d ON d.cancellation_id = x.cancellation"
+		" ORDER BY booking", 5, UUIDOID, UUIDOID, UUIDARRAYOID, UUIDARRAYOID, UUIDARRAYOID);
 	pg_uuid_t  *event_id = ARG_UUID(0);
 	pg_uuid_t  *actor_id = ARG_UUID(1);
 	char	   *reason = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
-	MemoryContext per_booking = AllocSetContextCreate(CurrentMemoryContext, "evently refunds",
-													  ALLOCSET_DEFAULT_SIZES);
-	Datum		arg;
 	uint64		n;
-	SPITupleTable *bookings;
+	Datum		args[5];
 
 	require_arg(event_id, "event_id");
 	check_reason(reason);
-	arg = UUIDPGetDatum(event_id);
-	n = stmt_run(&lock_bookings, &arg, NULL, SPI_OK_SELECT);
-	bookings = SPI_tuptable;	/* outlives the statements below, until SPI_finish */
-	for (uint64 i = 0; i < n; i++)
+	n = cancel_bookings(NULL, event_id, actor_id, reason, true);
+	if (n > 0)
 	{
-		MemoryContext caller = MemoryContextSwitchTo(per_booking);
-		bool		isnull;
-		pg_uuid_t  *booking_id = DatumGetUUIDP(SPI_getbinval(bookings->vals[i], bookings->tupdesc, 1, &isnull));
-		pg_uuid_t  *owner_id = DatumGetUUIDP(SPI_getbinval(bookings->vals[i], bookings->tupdesc, 2, &isnull));
-		pg_uuid_t  *cancellation_id = cancel_booking(booking_id, actor_id, reason, true);
-
-		emit("booking.cancelled", event_id, owner_id, "booking", booking_id,
-			 object_json(OBJECT_CANCELLATION, cancellation_id), actor_id);
-		MemoryContextSwitchTo(caller);
-		MemoryContextReset(per_booking);
+		args[0] = UUIDPGetDatum(event_id);
+		args[1] = actor_id ? UUIDPGetDatum(actor_id) : (Datum) 0;
+		for (int col = 1; col <= 3; col++)
+			args[1 + col] = result_uuid_array(n, col);
+		stmt_run(&record, args, actor_id ? "     " : " n   ", SPI_OK_SELECT);
 	}
 	commit_durably();
 	return Int32GetDatum((int32) n);

@@ -8,9 +8,11 @@
  */
 #include "evently.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "storage/proc.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -46,8 +48,8 @@ rethrow_as_busy(MemoryContext outer)
 	}
 	FlushErrorState();
 	edata->sqlerrcode = EV_BUSY;
-	edata->detail = psprintf("A lock was not granted within evently.lock_timeout (%d ms): %s.",
-							 evently_lock_timeout_ms, edata->message);
+	edata->detail = psprintf("A lock was not granted within evently.lock_timeout (%d ms).",
+							 evently_lock_timeout_ms);
 	edata->message = pstrdup("seats are busy, retry the call");
 	edata->hint = pstrdup("Another transaction is changing the same seats or queue; retrying is safe.");
 	ReThrowError(edata);
@@ -60,6 +62,7 @@ engine_run(FunctionCallInfo fcinfo, EngineBody body, bool returns_jsonb)
 	int			guc_level = NewGUCNestLevel();
 	volatile Datum result = (Datum) 0;
 
+	keep_callers_durability();
 	bound_lock_waits();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -161,6 +164,16 @@ result_text(uint64 row, int col)
 	Datum		value = result_datum(row, col, &isnull);
 
 	return isnull ? NULL : TextDatumGetCString(value);
+}
+
+Datum
+result_uuid_array(uint64 n, int col)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * (n > 0 ? n : 1));
+
+	for (uint64 i = 0; i < n; i++)
+		elems[i] = UUIDPGetDatum(result_uuid(i, col));
+	return PointerGetDatum(construct_array(elems, (int) n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
 }
 
 char *

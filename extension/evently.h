@@ -48,6 +48,8 @@ extern bool result_bool(uint64 row, int col);
 extern int32 result_int(uint64 row, int col);
 extern pg_uuid_t *result_uuid(uint64 row, int col);	/* NULL when SQL NULL */
 extern char *result_text(uint64 row, int col);			/* NULL when SQL NULL */
+/* Column col of rows 0..n-1 of the last result, as a uuid[] (no NULLs) */
+extern Datum result_uuid_array(uint64 n, int col);
 
 extern char *uuid_text(pg_uuid_t *id);
 
@@ -60,8 +62,11 @@ extern char *uuid_list_text(pg_uuid_t **ids, int n);
 extern void lock_event_queue(pg_uuid_t *event_id);
 extern bool try_lock_event_queue(pg_uuid_t *event_id);
 extern void lock_user_quota(pg_uuid_t *event_id, pg_uuid_t *user_id);
+extern bool try_lock_user_quota(pg_uuid_t *event_id, pg_uuid_t *user_id);
+extern void lock_idempotency_key(pg_uuid_t *user_id, const char *key);
 extern void commit_durably(void);
 extern void commit_lazily(void);
+extern void keep_callers_durability(void);
 
 /* ---- outbox.c ---- */
 
@@ -103,6 +108,13 @@ pg_attribute_noreturn() extern void report_not_found(const char *what, pg_uuid_t
 /* holds.c: insert a hold over seats already locked by the caller */
 extern pg_uuid_t *create_hold(pg_uuid_t *event_id, pg_uuid_t *user_id,
 							  Datum seat_array, Datum ttl, pg_uuid_t *entry_id, const char *key);
+/* holds.c: what a user holds (live) and bought of an event */
+typedef struct UserSeats
+{
+	int			held;
+	int			bought;
+} UserSeats;
+extern UserSeats user_seats(pg_uuid_t *event_id, pg_uuid_t *user_id);
 /* users: is the user an ADMIN? raises NOT_FOUND when the user is unknown */
 extern bool user_is_admin(pg_uuid_t *user_id);
 /* waitlist.c: offer free seats to the queue; caller holds the queue lock */

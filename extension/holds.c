@@ -193,13 +193,9 @@ lock_and_check_seats(pg_uuid_t *event_id, Datum seat_array, int count, bool has_
 				errhint("Pick other seats, or join the event's waitlist."));
 }
 
-/*
- * The per-user limits of the event: seats under live holds (max_per_user),
- * and, when the event sets one, seats held and bought together
- * (max_tickets_per_user).  The caller holds the user's quota lock.
- */
-static void
-check_user_quota(pg_uuid_t *event_id, pg_uuid_t *user_id, int count, const HoldableEvent *ev)
+/* The seats a user holds (live holds) and bought (confirmed bookings) of an event. */
+UserSeats
+user_seats(pg_uuid_t *event_id, pg_uuid_t *user_id)
 {
 	static SqlStmt q = SQL_STMT(
 		"SELECT (SELECT coalesce(sum(seat_count), 0)::int FROM evently.holds"
@@ -208,20 +204,32 @@ check_user_quota(pg_uuid_t *event_id, pg_uuid_t *user_id, int count, const Holda
 		"         WHERE user_id = $1 AND event_id = $2 AND status = 'CONFIRMED')",
 		2, UUIDOID, UUIDOID);
 	Datum		args[2] = {UUIDPGetDatum(user_id), UUIDPGetDatum(event_id)};
-	int			held,
-				bought;
+	UserSeats	mine;
 
 	stmt_run(&q, args, NULL, SPI_OK_SELECT);
-	held = result_int(0, 1);
-	bought = result_int(0, 2);
-	if (held + count > ev->max_per_user)
+	mine.held = result_int(0, 1);
+	mine.bought = result_int(0, 2);
+	return mine;
+}
+
+/*
+ * The per-user limits of the event: seats under live holds (max_per_user),
+ * and, when the event sets one, seats held and bought together
+ * (max_tickets_per_user).  The caller holds the user's quota lock.
+ */
+static void
+check_user_quota(pg_uuid_t *event_id, pg_uuid_t *user_id, int count, const HoldableEvent *ev)
+{
+	UserSeats	mine = user_seats(event_id, user_id);
+
+	if (mine.held + count > ev->max_per_user)
 		ereport(ERROR, errcode(EV_LIMIT_EXCEEDED), errmsg("too many seats held by this user"),
 				errdetail("User %s holds %d seats of event %s; %d more exceed the limit of %d.",
-						  uuid_text(user_id), held, uuid_text(event_id), count, ev->max_per_user));
-	if (ev->max_tickets_per_user > 0 && held + bought + count > ev->max_tickets_per_user)
+						  uuid_text(user_id), mine.held, uuid_text(event_id), count, ev->max_per_user));
+	if (ev->max_tickets_per_user > 0 && mine.held + mine.bought + count > ev->max_tickets_per_user)
 		ereport(ERROR, errcode(EV_LIMIT_EXCEEDED), errmsg("too many tickets for this user"),
 				errdetail("User %s holds %d and bought %d seats of event %s; %d more exceed the limit of %d tickets per user.",
-						  uuid_text(user_id), held, bought, uuid_text(event_id), count,
+						  uuid_text(user_id), mine.held, mine.bought, uuid_text(event_id), count,
 						  ev->max_tickets_per_user));
 }
 
@@ -321,10 +329,12 @@ hold_seats_body(FunctionCallInfo fcinfo)
 				errdetail("%d seats requested; event %s allows %d per hold.",
 						  count, uuid_text(event_id), ev.max_per_hold));
 
-	lock_user_quota(event_id, user_id);
-	/* under the quota lock, so two retries with one key cannot both hold */
+	/* under the key's lock, so two requests with one key cannot both hold */
+	if (key)
+		lock_idempotency_key(user_id, key);
 	if (key && (hold_id = hold_for_key(user_id, key, event_id, seat_array)) != NULL)
 		return object_json(OBJECT_HOLD, hold_id);
+	lock_user_quota(event_id, user_id);
 	check_user_quota(event_id, user_id, count, &ev);
 	lock_and_check_seats(event_id, seat_array, count, ev.has_queue);
 

@@ -16,10 +16,15 @@
  *   key1 = 0x45560004  key2 = 0: the bridge leader.  A session lock, the one
  *          exception: held by the evently-bridge that publishes the outbox
  *          for as long as its connection lives (evently.bridge_lead()).
+ *   key1 = 0x45560005  one user's idempotency key: key2 = hash(user_id)
+ *          combined with hash(key).  Two requests with one key, at once,
+ *          meet here: the second sees what the first made (its answer, or a
+ *          conflict) instead of colliding on the unique index.
  *
  * A hash collision only makes two unrelated callers wait for each other; it
- * never makes a wrong answer.  Lock order, everywhere: queue lock, quota
- * lock, booking row, hold row, seat rows by seat id, waitlist entry rows.
+ * never makes a wrong answer.  Lock order, everywhere: the event row (when
+ * taken), queue lock, idempotency key lock, quota lock, booking row, hold
+ * row, seat rows by seat id, waitlist entry rows.
  * All others are transaction-scoped, so an error or commit releases them.
  */
 #include "evently.h"
@@ -32,6 +37,7 @@
 #define EVENTLY_LOCK_SPACE	0x45560000
 #define LOCK_EVENT_QUEUE	(EVENTLY_LOCK_SPACE | 1)
 #define LOCK_USER_QUOTA		(EVENTLY_LOCK_SPACE | 2)
+#define LOCK_IDEMPOTENCY_KEY (EVENTLY_LOCK_SPACE | 5)
 
 static int32
 uuid_key(pg_uuid_t *id)
@@ -54,13 +60,39 @@ try_lock_event_queue(pg_uuid_t *event_id)
 											Int32GetDatum(uuid_key(event_id))));
 }
 
+static int32
+quota_key(pg_uuid_t *event_id, pg_uuid_t *user_id)
+{
+	return (int32) hash_combine((uint32) uuid_key(event_id), (uint32) uuid_key(user_id));
+}
+
 void
 lock_user_quota(pg_uuid_t *event_id, pg_uuid_t *user_id)
 {
-	int32		key = (int32) hash_combine((uint32) uuid_key(event_id), (uint32) uuid_key(user_id));
-
 	DirectFunctionCall2(pg_advisory_xact_lock_int4,
-						Int32GetDatum(LOCK_USER_QUOTA), Int32GetDatum(key));
+						Int32GetDatum(LOCK_USER_QUOTA), Int32GetDatum(quota_key(event_id, user_id)));
+}
+
+void
+lock_idempotency_key(pg_uuid_t *user_id, const char *key)
+{
+	int32		k = (int32) hash_combine((uint32) uuid_key(user_id),
+										 hash_bytes((const unsigned char *) key, (int) strlen(key)));
+
+	DirectFunctionCall2(pg_advisory_xact_lock_int4, Int32GetDatum(LOCK_IDEMPOTENCY_KEY), Int32GetDatum(k));
+}
+
+/*
+ * The quota lock without waiting: promotion takes it while it already holds
+ * freed seats, after the order above, so it must not wait for a hold_seats
+ * that holds the quota lock and waits for those seats.
+ */
+bool
+try_lock_user_quota(pg_uuid_t *event_id, pg_uuid_t *user_id)
+{
+	return DatumGetBool(DirectFunctionCall2(pg_try_advisory_xact_lock_int4,
+											Int32GetDatum(LOCK_USER_QUOTA),
+											Int32GetDatum(quota_key(event_id, user_id))));
 }
 
 /*
@@ -69,7 +101,10 @@ lock_user_quota(pg_uuid_t *event_id, pg_uuid_t *user_id)
  * the next few minutes: unless evently.durable_holds is on, it commits
  * asynchronously, so a crash may forget holds of the last ~0.6 s (their seats
  * simply become available again).  Once a transaction has asked for a
- * durable commit, a later hold in it never weakens that.
+ * durable commit, a later hold in it never weakens that; nor does a hold
+ * weaken a transaction that wrote something of its caller's before it, or
+ * a commit the caller asked to be stronger than the default (remote_apply,
+ * remote_write, local).
  */
 static bool durable_requested = false;
 
@@ -89,8 +124,8 @@ set_synchronous_commit(const char *value)
 							 GUC_ACTION_LOCAL, true, 0, false);
 }
 
-void
-commit_durably(void)
+static void
+request_durability(void)
 {
 	static bool callback_registered = false;
 
@@ -100,6 +135,20 @@ commit_durably(void)
 		callback_registered = true;
 	}
 	durable_requested = true;
+}
+
+/* Called as an engine function starts: has the transaction written already? */
+void
+keep_callers_durability(void)
+{
+	if (TransactionIdIsValid(GetTopTransactionIdIfAny()))
+		request_durability();
+}
+
+void
+commit_durably(void)
+{
+	request_durability();
 	/* only strengthen: a caller's local or remote_apply setting stays */
 	if (synchronous_commit == SYNCHRONOUS_COMMIT_OFF)
 		set_synchronous_commit("on");
@@ -108,6 +157,6 @@ commit_durably(void)
 void
 commit_lazily(void)
 {
-	if (!durable_requested && !evently_durable_holds)
+	if (!durable_requested && !evently_durable_holds && synchronous_commit == SYNCHRONOUS_COMMIT_ON)
 		set_synchronous_commit("off");
 }

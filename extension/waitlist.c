@@ -21,26 +21,62 @@ typedef struct QueueEvent
 	bool		open;
 	Datum		offer_window;
 	int			free_seats;
+	int			max_per_user;	/* seats under live holds, per user */
+	int			max_tickets;	/* held + bought per user; 0: no such limit */
 } QueueEvent;
 
 static QueueEvent
 read_queue_event(pg_uuid_t *event_id)
 {
-	static SqlStmt q = SQL_STMT(
-		"SELECT e.status = 'published' AND e.date_time > now(), e.offer_window,"
-		"       (SELECT count(*)::int FROM evently.event_seats es"
-		"         WHERE es.event_id = e.id AND es.status = 'AVAILABLE')"
-		"  FROM evently.events e WHERE e.id = $1", 1, UUIDOID);
+#define QUEUE_EVENT(tickets_limit) \
+		"SELECT e.status = 'published' AND e.date_time > now(), e.offer_window," \
+		"       (SELECT count(*)::int FROM evently.event_seats es" \
+		"         WHERE es.event_id = e.id AND es.status = 'AVAILABLE')," \
+		"       e.max_seats_per_user, " tickets_limit \
+		"  FROM evently.events e WHERE e.id = $1"
+	static SqlStmt q = SQL_STMT(QUEUE_EVENT("coalesce(e.max_tickets_per_user, 0)"), 1, UUIDOID);
+	static SqlStmt q_1_0 = SQL_STMT(QUEUE_EVENT("0"), 1, UUIDOID);
 	Datum		arg = UUIDPGetDatum(event_id);
 	QueueEvent	ev;
 
-	if (stmt_run(&q, &arg, NULL, SPI_OK_SELECT) != 1)
+	if (stmt_run(sql_is_1_1() ? &q : &q_1_0, &arg, NULL, SPI_OK_SELECT) != 1)
 		ereport(ERROR, errcode(EV_NOT_FOUND), errmsg("event not found"),
 				errdetail("Event %s does not exist.", uuid_text(event_id)));
 	ev.open = result_bool(0, 1);
 	ev.offer_window = datumCopy(result_datum(0, 2, NULL), false, sizeof(Interval));
 	ev.free_seats = result_int(0, 3);
+	ev.max_per_user = result_int(0, 4);
+	ev.max_tickets = result_int(0, 5);
 	return ev;
+}
+
+/*
+ * May this user be offered `quantity` seats?  An offer is a hold: it keeps
+ * the event's per-user limits as hold_seats does, under the user's quota
+ * lock.  OFFER_LATER: the user is holding seats right now (the lock is
+ * taken); promotion stops there and the next round (at most a second away,
+ * the sweeper's) starts with that entry again, so offers stay in join
+ * order.  OFFER_SKIP: the offer would break a limit; the entry waits.
+ */
+typedef enum OfferCheck
+{
+	OFFER_OK,
+	OFFER_SKIP,
+	OFFER_LATER
+} OfferCheck;
+
+static OfferCheck
+check_offer_limits(const QueueEvent *ev, pg_uuid_t *event_id, pg_uuid_t *user_id, int quantity)
+{
+	UserSeats	mine;
+
+	if (!try_lock_user_quota(event_id, user_id))
+		return OFFER_LATER;
+	mine = user_seats(event_id, user_id);
+	if (mine.held + quantity > ev->max_per_user ||
+		(ev->max_tickets > 0 && mine.held + mine.bought + quantity > ev->max_tickets))
+		return OFFER_SKIP;
+	return OFFER_OK;
 }
 
 /* Claim `quantity` free seats in seat order, or return NULL if fewer are free. */
@@ -146,9 +182,15 @@ promote_locked(pg_uuid_t *event_id, int max_offers)
 		pg_uuid_t  *user_id = DatumGetUUIDP(SPI_getbinval(waiting->vals[i], desc, 2, &isnull));
 		int			quantity = DatumGetInt32(SPI_getbinval(waiting->vals[i], desc, 3, &isnull));
 		Datum		seats;
+		OfferCheck	check;
 
 		if (quantity > ev.free_seats)
 			continue;			/* the next entry in line may fit */
+		check = check_offer_limits(&ev, event_id, user_id, quantity);
+		if (check == OFFER_LATER)
+			break;
+		if (check == OFFER_SKIP)
+			continue;
 		seats = claim_free_seats(event_id, quantity);
 		if (seats == (Datum) 0)
 			break;				/* the rest is being held right now */

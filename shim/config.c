@@ -84,6 +84,7 @@ config_load(void)
 	config.database_url = url && *url ? url : "postgresql://postgres@127.0.0.1:5433/evently";
 	config.pool_size = env_int("POOL_SIZE", 8, 1, 256);
 	config.statement_timeout_ms = env_int("STATEMENT_TIMEOUT_MS", 5000, 1, 600000);
+	config.admin_statement_timeout_ms = env_int("ADMIN_STATEMENT_TIMEOUT_MS", 60000, 1, 3600000);
 	config.body_limit = (size_t) env_int("BODY_LIMIT", 1 << 20, 1024, 64 << 20);
 	config.rate_per_minute = env_int("RATE_LIMIT_PER_MINUTE", 600, 1, 1000000);
 	config.rate_burst = env_int("RATE_LIMIT_BURST", 100, 1, 1000000);

@@ -157,8 +157,30 @@ take_result(PGresult *res, SqlResult *r)
 		 PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
 }
 
+/* Set the connection's statement_timeout (ms), for one long call and back. */
+static void
+set_statement_timeout(PooledConn *pc, int timeout_ms)
+{
+	char		sql[64];
+
+	snprintf(sql, sizeof(sql), "SET statement_timeout = %d", timeout_ms);
+	PQclear(PQexec(pc->conn, sql));
+}
+
 SqlResult
 pool_query(const char *name, const char *sql, int nparams, const char *const *params)
+{
+	return pool_query_timeout(name, sql, nparams, params, 0);
+}
+
+/*
+ * Run a prepared call; timeout_ms > 0 bounds this one call by another
+ * statement timeout than STATEMENT_TIMEOUT_MS (two extra round trips, for
+ * the rare calls that need them).
+ */
+SqlResult
+pool_query_timeout(const char *name, const char *sql, int nparams, const char *const *params,
+				   int timeout_ms)
 {
 	SqlResult	r = {0};
 	PooledConn *pc = borrow();
@@ -183,6 +205,8 @@ pool_query(const char *name, const char *sql, int nparams, const char *const *pa
 		PQclear(res);
 		remember_prepared(pc, name);
 	}
+	if (timeout_ms > 0)
+		set_statement_timeout(pc, timeout_ms);
 	/* a serialization failure or deadlock is retried a few times, then reported */
 	for (int attempt = 1;; attempt++)
 	{
@@ -195,6 +219,8 @@ pool_query(const char *name, const char *sql, int nparams, const char *const *pa
 		sql_result_free(&r);
 		memset(&r, 0, sizeof(r));
 	}
+	if (timeout_ms > 0)
+		set_statement_timeout(pc, config.statement_timeout_ms);
 	give_back(pc);
 	return r;
 }

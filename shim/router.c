@@ -154,7 +154,7 @@ read_body(const Route *route, Request *req, Reply *refusal)
 							   "the body must be a JSON object", NULL);
 		return NULL;
 	}
-	if ((errors = validate_body(route->body, body)) != NULL)
+	if ((errors = validate_body(route->body, body, strcmp(route->method, "PUT") == 0)) != NULL)
 	{
 		json_decref(body);
 		*refusal = reply_validation(errors);
@@ -191,7 +191,18 @@ dispatch(const Route *route, Request *req, PathParams *pp, const Claims *claims)
 	call.req = json_pack("{s:s, s:o, s:O, s:o}", "method", req->method, "path", path,
 						 "query", req->query, "body", body);
 	if (req->idempotency_key)
-		json_object_set_new(call.req, "idempotency_key", json_string(req->idempotency_key));
+	{
+		json_t	   *key = json_string(req->idempotency_key);
+
+		/* a key is text: one that is not UTF-8 is refused, never dropped */
+		if (key == NULL)
+		{
+			json_decref(call.req);
+			return reply_error(400, "INVALID_HEADER", "invalid Idempotency-Key",
+							   "an Idempotency-Key is UTF-8 text", NULL);
+		}
+		json_object_set_new(call.req, "idempotency_key", key);
+	}
 	if (actor)
 		json_object_set_new(call.req, "session", json_pack("{s:I}", "epoch", (json_int_t) claims->epoch));
 	reply = route->handler(route, &call);

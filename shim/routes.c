@@ -25,7 +25,8 @@ static const Field logout_body[] = {{"refresh_token", FIELD_STRING, false, 1, 40
 static const Field password_body[] = {
 	{"current_password", FIELD_STRING, true, 1, 72}, {"new_password", FIELD_STRING, true, 6, 72}, {NULL}};
 static const Field hold_body[] = {
-	{"event_id", FIELD_UUID, true}, {"seat_ids", FIELD_UUID_ARRAY, true, 1, 100}, {NULL}};
+	{"event_id", FIELD_UUID, true}, {"seat_ids", FIELD_UUID_ARRAY, true, 1, 100},
+	{"idempotency_key", FIELD_STRING, false, 1, 255}, {NULL}};
 static const Field confirm_body[] = {
 	{"hold_id", FIELD_UUID, true}, {"event_id", FIELD_UUID, true},
 	{"payment_method", FIELD_STRING, true, 1, 50}, {"idempotency_key", FIELD_STRING, false, 1, 255},
@@ -49,7 +50,7 @@ static const Field event_update_body[] = {
 	{"venue", FIELD_STRING, false, 3, 255}, {"venue_template_id", FIELD_UUID, false},
 	{"date_time", FIELD_STRING, false, 10, 40}, {"base_price", FIELD_NUMBER, false, 0, 1e9},
 	{"status", FIELD_STRING, false, 1, 20}, {"image_url", FIELD_STRING, false, 0, 500},
-	{"tags", FIELD_STRING_ARRAY, false, 0, 50}, {"max_tickets_per_user", FIELD_INT, false, 1, 1000},
+	{"tags", FIELD_STRING_ARRAY, false, 0, 50}, {"max_tickets_per_user", FIELD_INT, false, 1, 1000, true},
 	{NULL}};
 static const Field tag_create_body[] = {
 	{"name", FIELD_STRING, true, 2, 100}, {"description", FIELD_STRING, false, 0, 500},

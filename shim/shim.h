@@ -26,6 +26,7 @@ typedef struct ShimConfig
 	const char *database_url;
 	int			pool_size;
 	int			statement_timeout_ms;
+	int			admin_statement_timeout_ms; /* ADMIN routes: an event's cancellation refunds every booking */
 	size_t		body_limit;
 	const char *jwt_secret;		/* at least 32 bytes */
 	int			rate_per_minute;	/* token refill per caller */
@@ -70,6 +71,8 @@ bool		pool_start(void);
 void		pool_stop(void);
 /* Run the statement `sql` (prepared once per connection as `name`) with text params. */
 SqlResult	pool_query(const char *name, const char *sql, int nparams, const char *const *params);
+SqlResult	pool_query_timeout(const char *name, const char *sql, int nparams, const char *const *params,
+							   int timeout_ms);
 void		sql_result_free(SqlResult *r);
 void		pool_usage(int *busy, int *total);
 
@@ -141,10 +144,16 @@ typedef struct Field
 	bool		required;
 	double		min;			/* length, value or item count */
 	double		max;
+	bool		nullable;		/* an update may send null to clear it */
 } Field;
 
 bool		is_uuid(const char *s);
-json_t	   *validate_body(const Field *fields, json_t *body);
+/*
+ * strict (an update, PUT): every field the body sends must be declared, and
+ * null only where nullable: a field an update would ignore is refused, never
+ * answered 200.
+ */
+json_t	   *validate_body(const Field *fields, json_t *body, bool strict);
 
 /* ---- routes.c: the route table ---- */
 typedef enum AuthRule

@@ -113,24 +113,41 @@ check_value(const Field *f, json_t *v)
 	return "is not understood";
 }
 
+static const Field *
+declared(const Field *fields, const char *name)
+{
+	for (const Field *f = fields; f && f->name; f++)
+		if (strcmp(f->name, name) == 0)
+			return f;
+	return NULL;
+}
+
 /* Check body against fields; returns NULL when valid, else {"field": "problem"}. */
 json_t *
-validate_body(const Field *fields, json_t *body)
+validate_body(const Field *fields, json_t *body, bool strict)
 {
 	json_t	   *errors = json_object();
+	const char *name;
+	json_t	   *v;
 
 	for (const Field *f = fields; f && f->name; f++)
 	{
-		json_t	   *v = json_object_get(body, f->name);
 		const char *problem;
 
-		if (v == NULL || json_is_null(v))
+		v = json_object_get(body, f->name);
+		if (v == NULL || (json_is_null(v) && !strict))
 			problem = f->required ? "is required" : NULL;
+		else if (json_is_null(v))
+			problem = f->nullable ? NULL : "must not be null";
 		else
 			problem = check_value(f, v);
 		if (problem)
 			json_object_set_new(errors, f->name, json_string(problem));
 	}
+	if (strict)
+		json_object_foreach(body, name, v)
+			if (declared(fields, name) == NULL)
+			json_object_set_new(errors, name, json_string("is not a field of this request"));
 	if (json_object_size(errors) == 0)
 	{
 		json_decref(errors);

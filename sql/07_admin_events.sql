@@ -205,7 +205,9 @@ SELECT t.upcoming('{"limit": "3"}') AS first_three;
 SELECT t.upcoming('{}') AS default_ten;
 SELECT t.upcoming('{"limit": "-5"}') AS bad_limit_means_default, t.upcoming('{"limit": "x"}') AS text_limit_means_default;
 
--- Completed is final
+-- Completed is final, and only for an event that has taken place
+SELECT t.try($$SELECT t.update_event('finale', '{"status": "completed"}')$$) AS completed_before_it_happens;
+UPDATE evently.events SET date_time = now() - interval '1 hour' WHERE id = t.id('finale');
 SELECT t.update_event('finale', '{"status": "completed"}') ->> 'status' AS completed;
 SELECT t.try($$SELECT t.update_event('finale', '{"name": "Encore"}')$$) AS update_completed;
 SELECT t.try($$SELECT t.update_event('finale', '{"status": "published"}')$$) AS reopen_completed;

@@ -24,6 +24,10 @@ SELECT t.try($$SELECT evently.cancel_with_policy(t.id('show_alice'), t.id('admin
 SELECT t.remember('done', evently.create_event('Finished Show', t.id('hall'), now() + interval '20 days', 100, t.id('admin')));
 SELECT evently.set_cancellation_policy(t.id('done'), true, now() + interval '7 days', 'NONE', 0) ->> 'fee_type' AS policy;
 SELECT t.book('done_bob', 'done', 'bob', 'A1');
+-- an event that has not happened yet cannot be completed
+SELECT t.try($$SELECT evently.api_event_update(t.id('admin'), t.req(t.ev('done'), body => '{"status": "completed"}'))$$) AS completed_early;
+-- the show takes place (time passes: its start moves into the past)
+UPDATE evently.events SET date_time = now() - interval '3 hours' WHERE id = t.id('done');
 SELECT evently.api_event_update(t.id('admin'), t.req(t.ev('done'), body => '{"status": "completed"}')) ->> 'status' AS marked;
 SELECT t.try($$SELECT evently.cancel_with_policy(t.id('done_bob'), t.id('bob'))$$) AS buyer_after_completed;
 SELECT b.status, p.status AS payment FROM evently.bookings b JOIN evently.payments p ON p.booking_id = b.id

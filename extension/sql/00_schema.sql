@@ -301,7 +301,10 @@ CREATE TABLE evently.waitlist_entries (
 CREATE UNIQUE INDEX waitlist_one_live_entry ON evently.waitlist_entries (event_id, user_id)
     WHERE status IN ('ACTIVE', 'NOTIFIED');
 CREATE INDEX waitlist_queue ON evently.waitlist_entries (event_id, position) WHERE status = 'ACTIVE';
-ALTER TABLE evently.holds ADD FOREIGN KEY (waitlist_entry_id) REFERENCES evently.waitlist_entries;
+-- Holds and waitlist entries point at each other: checked at commit, so a
+-- backup restored in one transaction may load either table first.
+ALTER TABLE evently.holds ADD FOREIGN KEY (waitlist_entry_id) REFERENCES evently.waitlist_entries
+    DEFERRABLE INITIALLY DEFERRED;
 
 -- Every domain event, written in the transaction of the change it describes.
 CREATE TABLE evently.outbox (

@@ -48,12 +48,50 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION evently._bool_arg(value text, name text) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    PERFORM evently._require(value IS NULL OR value IN ('true', 'false'),
+        'INVALID_ARGUMENT', format('invalid %s', name), format('%s %L is not true or false.', name, value));
+    RETURN value::boolean;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION evently._numeric_arg(value text, name text) RETURNS numeric
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
     PERFORM evently._require(value IS NULL OR value ~ '^-?[0-9]{1,12}(\.[0-9]{1,12})?$',
         'INVALID_ARGUMENT', format('invalid %s', name), format('%s %L is not a number.', name, value));
     RETURN value::numeric;
+END
+$$;
+
+-- An update applies every field it takes or refuses it (issue 9): a body
+-- field that is not among the allowed ones is refused, naming it.
+CREATE OR REPLACE FUNCTION evently._only_fields(b jsonb, VARIADIC allowed text[]) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    unknown text;
+BEGIN
+    SELECT string_agg(k, ', ' ORDER BY k) INTO unknown
+      FROM jsonb_object_keys(CASE jsonb_typeof(b) WHEN 'object' THEN b ELSE '{}' END) k
+     WHERE k <> ALL (allowed);
+    PERFORM evently._require(unknown IS NULL, 'INVALID_ARGUMENT', 'unknown field',
+        format('%s: not a field of this request (it takes %s).', unknown, array_to_string(allowed, ', ')));
+END
+$$;
+
+-- The idempotency key of a request: the Idempotency-Key header
+-- (req->>'idempotency_key') or the body's idempotency_key; both, differing,
+-- are refused (a client must not believe either one was used).
+CREATE OR REPLACE FUNCTION evently._idempotency_key(req jsonb) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    PERFORM evently._require(req->>'idempotency_key' IS NULL OR req->'body'->>'idempotency_key' IS NULL
+                             OR req->>'idempotency_key' = req->'body'->>'idempotency_key',
+        'INVALID_ARGUMENT', 'two different idempotency keys',
+        'The Idempotency-Key header and the body''s idempotency_key differ; send one.');
+    RETURN coalesce(req->>'idempotency_key', req->'body'->>'idempotency_key');
 END
 $$;
 

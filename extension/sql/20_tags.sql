@@ -124,6 +124,7 @@ DECLARE
     new_slug text := evently.slugify(b->>'name');
 BEGIN
     actor := evently._admin(actor, req);
+    PERFORM evently._only_fields(req->'body', 'name', 'description', 'color', 'is_active');
     PERFORM 1 FROM evently.tags WHERE id = tag_id FOR UPDATE;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'tag not found', format('Tag %s does not exist.', tag_id));
     PERFORM evently._require(b->>'name' IS NULL OR (length(btrim(b->>'name')) BETWEEN 2 AND 100 AND new_slug <> ''),
@@ -138,7 +139,7 @@ BEGIN
     UPDATE evently.tags
        SET name = coalesce(btrim(b->>'name'), name), slug = coalesce(new_slug, slug),
            description = coalesce(b->>'description', description), color = coalesce(b->>'color', color),
-           is_active = coalesce((b->>'is_active')::boolean, is_active), updated_by = actor, updated_at = now()
+           is_active = coalesce(evently._bool_arg(b->>'is_active', 'is_active'), is_active), updated_by = actor, updated_at = now()
      WHERE id = tag_id;
     PERFORM evently._audit('tag.updated', 'tag', tag_id, b, actor);
     RETURN evently.tag_json(tag_id);

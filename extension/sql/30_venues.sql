@@ -222,6 +222,7 @@ DECLARE
     tpl uuid := evently._uuid_arg(req->'path'->>'id', 'id');
 BEGIN
     actor := evently._admin(actor, req);
+    PERFORM evently._only_fields(req->'body', 'name', 'description', 'default_rows', 'default_seats_per_row', 'layout_type');
     PERFORM 1 FROM evently.venue_templates WHERE id = tpl FOR UPDATE;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'template not found', format('Venue template %s does not exist.', tpl));
     PERFORM evently._require_template_fields(b);
@@ -301,6 +302,7 @@ DECLARE
     sec uuid := evently._uuid_arg(req->'path'->>'id', 'id');
 BEGIN
     actor := evently._admin(actor, req);
+    PERFORM evently._only_fields(req->'body', 'name', 'description');
     PERFORM 1 FROM evently.venue_sections WHERE id = sec FOR UPDATE;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'section not found', format('Section %s does not exist.', sec));
     BEGIN
@@ -354,6 +356,7 @@ DECLARE
     seat uuid := evently._uuid_arg(req->'path'->>'id', 'id');
 BEGIN
     actor := evently._admin(actor, req);
+    PERFORM evently._only_fields(req->'body', 'seat_number', 'row', 'position', 'status');
     PERFORM 1 FROM evently.seats WHERE id = seat FOR UPDATE;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'seat not found', format('Seat %s does not exist.', seat));
     PERFORM evently._require(b->>'status' IS NULL OR b->>'status' IN ('AVAILABLE', 'BLOCKED'), 'INVALID_ARGUMENT',

@@ -551,6 +551,7 @@ DECLARE
     new_status text := b->>'status';
 BEGIN
     actor := evently._admin(actor, req);
+    PERFORM evently._only_fields(req->'body', 'name', 'description', 'venue', 'venue_template_id', 'date_time', 'base_price', 'status', 'image_url', 'tags', 'max_tickets_per_user');
     SELECT * INTO ev FROM evently.events WHERE id = evently._uuid_arg(req->'path'->>'eventId', 'eventId') FOR UPDATE;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'event not found',
         format('Event %s does not exist.', req->'path'->>'eventId'));
@@ -560,6 +561,10 @@ BEGIN
         format('%s is not after now.', new_time));
     PERFORM evently._require(new_status IS NULL OR new_status IN ('published', 'cancelled', 'completed'),
         'INVALID_ARGUMENT', 'invalid status', format('Status %L is not published, cancelled or completed.', new_status));
+    -- completed is what an event becomes once it took place: an event still
+    -- to come is cancelled (and refunded), never completed
+    PERFORM evently._require(new_status IS DISTINCT FROM 'completed' OR ev.date_time <= now(), 'INVALID_ARGUMENT',
+        'event has not taken place', format('Event %s starts at %s; cancel it instead.', ev.id, ev.date_time));
     PERFORM evently._require_event_fields(b);
     -- every field is applied or refused: the venue (its seat inventory) is
     -- fixed at creation

@@ -72,7 +72,7 @@ BEGIN
     RETURN evently.hold_seats(evently._uuid_arg(req->'body'->>'event_id', 'event_id'), actor,
                               ARRAY(SELECT evently._uuid_arg(s, 'seat_ids')
                                       FROM jsonb_array_elements_text(req->'body'->'seat_ids') s),
-                              NULL, req->>'idempotency_key');
+                              NULL, evently._idempotency_key(req));
 END
 $$;
 
@@ -113,7 +113,7 @@ BEGIN
         'event ID mismatch', format('Hold %s is for event %s, not %s.', b->>'hold_id', hold_event,
                                     b->>'event_id'));
     RETURN evently.confirm_booking(evently._uuid_arg(b->>'hold_id', 'hold_id'), actor, b->>'payment_method',
-                                   coalesce(req->>'idempotency_key', b->>'idempotency_key'));
+                                   evently._idempotency_key(req));
 END
 $$;
 

@@ -131,22 +131,21 @@ DECLARE
     exists_already boolean;
 BEGIN
     actor := evently._admin(actor, req);
+    PERFORM evently._only_fields(req->'body', 'allow_cancellation', 'cancellation_deadline', 'fee_type', 'fee_amount', 'refund_processing_days');
     exists_already := EXISTS (SELECT 1 FROM evently.cancellation_policies WHERE event_id = ev_id);
     PERFORM evently._require(exists_already = (req->>'method' = 'PUT'),
         CASE WHEN exists_already THEN 'ALREADY_EXISTS' ELSE 'NOT_FOUND' END,
         CASE WHEN exists_already THEN 'cancellation policy already exists for this event'
              ELSE 'cancellation policy not found' END,
         format('Event %s; create with POST, replace with PUT.', ev_id));
-    PERFORM evently._require((b->>'cancellation_deadline')::timestamptz > now(), 'INVALID_ARGUMENT',
+    PERFORM evently._require(evently._time_field(b, 'cancellation_deadline') > now(), 'INVALID_ARGUMENT',
         'cancellation deadline must be in the future', format('%s is not after now.', b->>'cancellation_deadline'));
     PERFORM evently._require(coalesce(evently._int_arg(b->>'refund_processing_days', 'refund_processing_days'), 5) BETWEEN 1 AND 30, 'INVALID_ARGUMENT',
         'invalid refund processing days', 'Refunds are processed in 1 to 30 days.');
-    RETURN evently.set_cancellation_policy(ev_id, (b->>'allow_cancellation')::boolean,
-        (b->>'cancellation_deadline')::timestamptz, b->>'fee_type', coalesce(evently._numeric_arg(b->>'fee_amount', 'fee_amount'), 0),
+    RETURN evently.set_cancellation_policy(ev_id, evently._bool_arg(b->>'allow_cancellation', 'allow_cancellation'),
+        evently._time_field(b, 'cancellation_deadline'), b->>'fee_type',
+        coalesce(evently._numeric_arg(b->>'fee_amount', 'fee_amount'), 0),
         coalesce(evently._int_arg(b->>'refund_processing_days', 'refund_processing_days'), 5), actor);
-EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
-    PERFORM evently._fail('INVALID_ARGUMENT', 'invalid cancellation deadline',
-        format('%L is not an RFC 3339 time.', b->>'cancellation_deadline'));
 END
 $$;
 

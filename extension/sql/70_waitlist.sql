@@ -37,8 +37,10 @@ BEGIN
     PERFORM evently._require(EXISTS (SELECT 1 FROM evently.users u
                                       WHERE u.id = join_waitlist.user_id AND u.status = 'ACTIVE'),
         'NOT_FOUND', 'user not found', format('User %s does not exist or is banned.', user_id));
+    -- FOR SHARE: a join waits for an event being cancelled (which takes the
+    -- row FOR UPDATE), and then sees it cancelled
     SELECT e.status, e.date_time, e.max_seats_per_hold, e.max_tickets_per_user INTO ev
-      FROM evently.events e WHERE e.id = join_waitlist.event_id;
+      FROM evently.events e WHERE e.id = join_waitlist.event_id FOR SHARE;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'event not found',
         format('Event %s does not exist.', event_id));
     PERFORM evently._require(ev.status = 'published' AND ev.date_time > now(), 'EVENT_CLOSED',
@@ -229,10 +231,15 @@ $$;
 -- offers go to the queue for the seats actually free, whatever number is sent.
 CREATE OR REPLACE FUNCTION evently.api_waitlist_notify(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
+DECLARE
+    count int;
 BEGIN
     actor := evently._admin(actor, req);
     -- the count of the reference: how many people in line to notify at most
-    RETURN evently.waitlist_promote(evently._uuid_arg(req->'path'->>'event_id', 'event_id'),
-                                    coalesce(req->'body'->>'available_tickets', req->'body'->>'freed_tickets')::int);
+    count := evently._int_arg(coalesce(req->'body'->>'available_tickets', req->'body'->>'freed_tickets'),
+                              'available_tickets');
+    PERFORM evently._require(count IS NULL OR count >= 1, 'INVALID_ARGUMENT', 'invalid available_tickets',
+        format('available_tickets (or freed_tickets) is at least 1, not %s.', count));
+    RETURN evently.waitlist_promote(evently._uuid_arg(req->'path'->>'event_id', 'event_id'), count);
 END
 $$;

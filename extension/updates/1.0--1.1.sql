@@ -53,3 +53,7 @@ CREATE TABLE evently.login_failures (
     last_failure  timestamptz NOT NULL DEFAULT now(),
     blocked_until timestamptz
 );
+
+-- 1.1: holds and waitlist entries point at each other; checked at commit,
+-- so a backup restored in one transaction may load either table first
+ALTER TABLE evently.holds ALTER CONSTRAINT holds_waitlist_entry_id_fkey DEFERRABLE INITIALLY DEFERRED;

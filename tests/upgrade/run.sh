@@ -24,11 +24,11 @@ db() {
 # the value a column added with a default has in rows stored before it
 # (PostgreSQL keeps it in the catalog instead of rewriting the table).
 schema_of() {
-  as_pg_user pg_dump --schema-only --binary-upgrade -h "$CLUSTER_DIR" -U postgres "$1" |
+  as_pg_user pg_dump --schema-only --binary-upgrade -h "$CLUSTER_DIR" -U postgres "$1" 2>"$OUT/dump-$1.log" |
     grep -v -e '^\\restrict' -e '^\\unrestrict' -e 'binary_upgrade_set_next_' -e '^SELECT pg_catalog.setval(' \
       -e 'binary_upgrade_set_missing_value' -e '^-- set missing value' -e '^$' |
     sed -E -e "s/relfrozenxid = '[0-9]+'/relfrozenxid = <xid>/" -e "s/relminmxid = '[0-9]+'/relminmxid = <mxid>/" \
-      -e "s/oid = '[0-9]+'/oid = <oid>/"
+      -e "s/oid = '[0-9]+'/oid = <oid>/" -e "s/(binary_upgrade_create_empty_extension\\(.*, )'\\{[0-9,]*\\}'/\\1'{<oids>}'/"
 }
 
 cluster_start "$OUT/cluster"
@@ -59,3 +59,30 @@ if ! diff -u "$OUT/fresh.sql" "$OUT/upgraded.sql" >"$OUT/schema.diff"; then
   exit 1
 fi
 echo "ok: the upgraded schema equals a fresh install ($(grep -c . "$OUT/fresh.sql") lines of pg_dump)"
+
+# A backup is a plain pg_dump; restoring it in one transaction into an empty
+# database gives back every row of every table (the extension marks its
+# tables as configuration, or the dump would hold none of them), and the
+# sequences where they were.
+contents_of() {
+  db "$1" -tA <<'SQL'
+SELECT format('SELECT %L, count(*), md5(coalesce(string_agg(t::text, E''\n'' ORDER BY t::text), '''')) FROM evently.%I t',
+              relname, relname)
+  FROM pg_class WHERE relnamespace = 'evently'::regnamespace AND relkind = 'r' ORDER BY relname
+\gexec
+SELECT format('SELECT %L, last_value FROM evently.%I', relname, relname)
+  FROM pg_class WHERE relnamespace = 'evently'::regnamespace AND relkind = 'S' ORDER BY relname
+\gexec
+SQL
+}
+cluster_psql -d postgres -c "CREATE DATABASE restored"
+as_pg_user pg_dump -h "$CLUSTER_DIR" -U postgres -f "$OUT/backup.sql" upgraded 2>"$OUT/backup.log"
+db restored -1 -f "$OUT/backup.sql" >"$OUT/restore.log"
+contents_of upgraded >"$OUT/upgraded.rows"
+contents_of restored >"$OUT/restored.rows"
+if ! diff -u "$OUT/upgraded.rows" "$OUT/restored.rows" >"$OUT/rows.diff"; then
+  echo "not ok: a restored backup differs from its database ($OUT/rows.diff):"
+  head -40 "$OUT/rows.diff"
+  exit 1
+fi
+echo "ok: a backup restores every row ($(awk -F'|' '{ n += $2 } END { print n }' "$OUT/upgraded.rows") rows)"

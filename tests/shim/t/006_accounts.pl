@@ -27,7 +27,7 @@ is($status, 409, 'the seeded event has a policy already: POST is 409');
 ($status, $json) = $t->as($tadmin, GET => "/api/v1/admin/events/$event/cancellation-policy");
 is($json->{data}{fee_type}, 'PERCENTAGE', 'the seeded policy');
 my $deadline = $t->node->safe_psql('evently',
-	"SELECT to_char(date_time - interval '2 days', 'YYYY-MM-DD\"T\"HH24:MI:SSOF') FROM evently.events WHERE id = '$event'");
+	"SELECT to_char((date_time - interval '2 days') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM evently.events WHERE id = '$event'");
 ($status, $json) = $t->as($tadmin, PUT => "/api/v1/admin/events/$event/cancellation-policy",
 	{ %policy, cancellation_deadline => $deadline });
 is($status, 200, 'PUT replaces it');
@@ -41,6 +41,9 @@ is($status, 422, 'a past deadline is 422');
 ($status, $json) = $t->as($tadmin, PUT => "/api/v1/admin/events/$event/cancellation-policy",
 	{ %policy, cancellation_deadline => 'next tuesday' });
 is($status, 422, 'a deadline that is no time is 422');
+($status, $json) = $t->as($tadmin, PUT => "/api/v1/admin/events/$event/cancellation-policy",
+	{ %policy, cancellation_deadline => substr($deadline, 0, 19) });
+is($json->{code}, 'INVALID_ARGUMENT', 'a deadline without a zone is refused (RFC 3339)');
 ($status, $json) = $t->as($tadmin, PUT => "/api/v1/admin/events/$event/cancellation-policy",
 	{ %policy, cancellation_deadline => $deadline, fee_type => 'PERCENTAGE', fee_amount => 101 });
 is($status, 422, 'a fee over 100% is 422');
