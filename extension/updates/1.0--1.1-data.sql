@@ -9,3 +9,20 @@ SELECT evently._lock_event_queue(e.id), evently._refund_event_bookings(e.id, NUL
  WHERE e.status = 'cancelled'
    AND EXISTS (SELECT 1 FROM evently.bookings b WHERE b.event_id = e.id AND b.status = 'CONFIRMED')
  ORDER BY e.id;
+
+-- 1.0 freed a held or sold seat as AVAILABLE even when an ADMIN had blocked
+-- the venue's seat meanwhile; 1.1 keeps it BLOCKED (seat_freed).  Block
+-- those seats of the events still on sale, as api_seat_update would have.
+UPDATE evently.event_seats es SET status = 'BLOCKED'
+  FROM evently.events e, evently.seats s
+ WHERE e.id = es.event_id AND e.status = 'published' AND e.date_time > now()
+   AND s.id = es.seat_id AND s.status = 'BLOCKED' AND es.status = 'AVAILABLE';
+
+-- 1.0 priced a seat when its event was made and left the price behind when
+-- a multiplier or base price changed outside its API; 1.1 keeps every
+-- seat's list price at base price x multiplier (_reprice_seats).  Bookings
+-- keep what was paid: their totals are their own.
+UPDATE evently.event_seats es SET price = round(e.base_price * p.price_multiplier, 2)
+  FROM evently.events e, evently.event_pricing p
+ WHERE e.id = es.event_id AND p.event_id = es.event_id AND p.section_id = es.section_id
+   AND es.price IS DISTINCT FROM round(e.base_price * p.price_multiplier, 2);

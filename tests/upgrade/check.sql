@@ -18,6 +18,14 @@ BEGIN
     ASSERT (SELECT count(*) FROM evently.outbox WHERE type = 'booking.cancelled'
                AND data->>'booking_id' = upgrade_test.id('legacy_booking')::text) = 1,
            'the buyer of a refunded booking is told';
+    -- the seat blocked at the venue while it was held is blocked again, and
+    -- every seat of the event is priced at base price x multiplier
+    ASSERT (SELECT status FROM evently.event_seats WHERE event_id = upgrade_test.id('repair')
+               AND seat_id = upgrade_test.id('repair_seat')) = 'BLOCKED', 'the upgrade re-blocks a freed seat';
+    ASSERT (SELECT array_agg(DISTINCT price) FROM evently.event_seats
+             WHERE event_id = upgrade_test.id('repair')) = '{80.00}', 'the upgrade reprices seats left behind';
+    ASSERT (SELECT count(*) FROM evently.event_seats WHERE event_id = upgrade_test.id('repair')
+               AND status = 'AVAILABLE') = 1, 'the other seat is still on sale';
     ASSERT (SELECT count(*) FROM evently.waitlist_entries) = 2, 'the 1.0 waitlist is there';
     ASSERT evently.check_password('alice@example.com', 'qwerty') = alice, '1.0 passwords still log in';
 

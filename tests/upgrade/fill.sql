@@ -58,6 +58,23 @@ INSERT INTO upgrade_test.ids SELECT 'legacy_booking', (evently.confirm_booking(
 SELECT evently.api_event_update(upgrade_test.id('admin'),
            jsonb_build_object('path', jsonb_build_object('eventId', upgrade_test.id('legacy')),
                               'body', '{"status": "cancelled"}'::jsonb));
+-- two things 1.0 got wrong that the upgrade repairs (check.sql): a seat held
+-- while an ADMIN blocked it at the venue came back AVAILABLE when the hold
+-- was released; a multiplier changed outside the API left the seats'
+-- prices behind
+INSERT INTO upgrade_test.ids SELECT 'annex', evently.create_venue_template('Annex', 'THEATER');
+INSERT INTO upgrade_test.ids SELECT 'floor', evently.add_section(upgrade_test.id('annex'), 'Floor', 'A', 'A', 2);
+INSERT INTO upgrade_test.ids SELECT 'repair', evently.create_event('Mended', upgrade_test.id('annex'),
+                                                                   now() + interval '50 days', 40);
+INSERT INTO upgrade_test.ids SELECT 'repair_seat', seat_id FROM evently.event_seats(upgrade_test.id('repair'))
+                                                          WHERE seat_number = 'A1';
+INSERT INTO upgrade_test.ids SELECT 'repair_hold', (evently.hold_seats(upgrade_test.id('repair'), upgrade_test.id('bob'),
+                                     ARRAY[upgrade_test.id('repair_seat')]) ->> 'hold_id')::uuid;
+SELECT evently.api_seat_update(upgrade_test.id('admin'),
+           jsonb_build_object('path', jsonb_build_object('id', upgrade_test.id('repair_seat')),
+                              'body', '{"status": "BLOCKED"}'::jsonb));
+SELECT evently.release_hold(upgrade_test.id('repair_hold'), upgrade_test.id('bob'));
+UPDATE evently.event_pricing SET price_multiplier = 2 WHERE event_id = upgrade_test.id('repair');
 -- sessions and the inbox
 SELECT evently.api_login(NULL, '{"body": {"email": "alice@example.com", "password": "qwerty"}}');
 SELECT evently.record_notification(jsonb_build_object('id', 1, 'type', 'booking.confirmed',
