@@ -138,6 +138,7 @@ read_body(const Route *route, Request *req, Reply *refusal)
 	json_error_t error;
 	json_t	   *body,
 			   *errors;
+	long		where;
 
 	if (req->body_size == 0)
 		body = json_object();
@@ -145,6 +146,14 @@ read_body(const Route *route, Request *req, Reply *refusal)
 	{
 		*refusal = reply_error(400, "INVALID_JSON", "Invalid request body", error.text,
 							   json_pack("{s:i}", "position", error.position));
+		return NULL;
+	}
+	if ((where = inexact_number_at(req->body, req->body_size)) >= 0)
+	{
+		json_decref(body);
+		*refusal = reply_error(400, "INVALID_JSON", "Invalid request body",
+							   "a number has more than 15 significant digits, more than is kept exactly",
+							   json_pack("{s:I}", "position", (json_int_t) where));
 		return NULL;
 	}
 	if (!json_is_object(body))

@@ -154,6 +154,7 @@ bool		is_uuid(const char *s);
  * answered 200.
  */
 json_t	   *validate_body(const Field *fields, json_t *body, bool strict);
+long		inexact_number_at(const char *text, size_t len);
 
 /* ---- routes.c: the route table ---- */
 typedef enum AuthRule

@@ -155,3 +155,65 @@ validate_body(const Field *fields, json_t *body, bool strict)
 	}
 	return errors;
 }
+
+/* Significant digits of the number token at s (length n): leading zeros and
+ * zeros at the end of the mantissa say nothing about its precision. */
+static int
+significant_digits(const char *s, size_t n)
+{
+	char		digits[64];
+	int			count = 0,
+				first = 0;
+
+	for (size_t i = 0; i < n && s[i] != 'e' && s[i] != 'E'; i++)
+		if (s[i] >= '0' && s[i] <= '9' && count < (int) sizeof(digits))
+			digits[count++] = s[i];
+	while (first < count && digits[first] == '0')
+		first++;
+	while (count > first && digits[count - 1] == '0')
+		count--;
+	return count - first;
+}
+
+/*
+ * The offset of the first number in a JSON text that a double cannot carry
+ * exactly enough (a fraction or exponent with more than 15 significant
+ * digits: jansson reads those as doubles and 100.000000000000001 would be
+ * stored as 100), or -1 when there is none.  Integers are read exactly.
+ * The text has been parsed already, so its strings and numbers are well
+ * formed.
+ */
+long
+inexact_number_at(const char *text, size_t len)
+{
+	bool		in_string = false;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		char		c = text[i];
+		size_t		start = i;
+		bool		real = false;
+
+		if (in_string)
+		{
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+			continue;
+		}
+		if (c == '"')
+		{
+			in_string = true;
+			continue;
+		}
+		if (c != '-' && (c < '0' || c > '9'))
+			continue;
+		while (i < len && strchr("-+0123456789.eE", text[i]) != NULL)
+			real |= (text[i] == '.' || text[i] == 'e' || text[i] == 'E'), i++;
+		if (real && significant_digits(text + start, i - start) > 15)
+			return (long) start;
+		i--;
+	}
+	return -1;
+}

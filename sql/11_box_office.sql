@@ -170,5 +170,22 @@ SELECT t.try($$SELECT evently.join_waitlist(t.id('capped'), t.id('alice'), 1)$$)
 SELECT evently.hold_seats(t.id('capped'), t.id('bob'), t.seats('capped', 'A4', 'A5', 'B1')) ->> 'status' AS others_unaffected;
 SELECT t.try($$SELECT evently.create_event('Bad cap', t.id('hall'), now() + interval '15 days', 10, settings => '{"max_tickets_per_user": 0}')$$) AS cap_zero;
 
+-- 11. A waitlist offer is a hold: it keeps the per-user limits ---------------
+-- alice holds her 2 seats (the event's max_seats_per_user) and waits for one
+-- more; an offer would make it 3, so bob, behind her, is offered first;
+-- releasing her hold frees seats and promotes the queue: now she is offered.
+SELECT t.remember('offer_cap', evently.create_event('Offer Cap', t.id('hall'), now() + interval '16 days', 10, t.id('admin'),
+                  settings => '{"max_seats_per_user": 2}'));
+SELECT t.remember('cap_hold', (evently.hold_seats(t.id('offer_cap'), t.id('alice'), t.seats('offer_cap', 'A1', 'A2')) ->> 'hold_id')::uuid);
+SELECT evently.join_waitlist(t.id('offer_cap'), u, 1) ->> 'status' AS waiting FROM unnest(ARRAY[t.id('alice'), t.id('bob')]) u;
+CREATE FUNCTION t.queue(event_label text) RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT string_agg(u.first_name || ' ' || w.status, ', ' ORDER BY w.position)
+      FROM evently.waitlist_entries w JOIN evently.users u ON u.id = w.user_id WHERE w.event_id = t.id(event_label)
+$$;
+SELECT jsonb_array_length(evently.waitlist_promote(t.id('offer_cap'), 1) -> 'offers') AS offers;
+SELECT t.queue('offer_cap') AS queue;
+SELECT evently.release_hold(t.id('cap_hold'), t.id('alice')) ->> 'status' AS released;
+SELECT t.queue('offer_cap') AS queue;
+
 -- every change above kept the seat counters and the catalogs in step
 SELECT t.counters_agree(), t.catalogs_agree();

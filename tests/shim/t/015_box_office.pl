@@ -7,6 +7,8 @@ use warnings;
 use lib "$ENV{EVENTLY_ROOT}/tests/shim";
 use ShimTest;
 use Test::More;
+use IO::Socket::INET;
+use JSON::PP qw(encode_json);
 
 my $t = ShimTest->new;
 my ($status, $json);
@@ -141,6 +143,49 @@ ok($status == 201 || $status == 200, 'one more is within it');
 is($status, 422, 'a cap over 1000 is refused');
 ($status, $json) = $t->as($admin, PUT => "/api/v1/admin/events/$capped", { max_tickets_per_user => undef });
 is($json->{data}{max_tickets_per_user}, undef, 'null lifts the cap');
+
+# 11. an update names only fields it knows, and none of them null
+my $fair_name = $sql->("SELECT name FROM evently.events WHERE id = '$fair'");
+($status, $json) = $t->as($admin, PUT => "/api/v1/admin/events/$fair", { nmae => 'Typo' });
+is($status, 422, 'an unknown field is refused, not ignored') or diag explain $json;
+ok(exists $json->{details}{nmae}, '... naming it') or diag explain $json;
+($status, $json) = $t->as($admin, PUT => "/api/v1/admin/events/$fair", { name => undef });
+is($status, 422, 'a null name is refused, not read as "leave it"') or diag explain $json;
+is($sql->("SELECT name FROM evently.events WHERE id = '$fair'"), $fair_name, 'the event is unchanged');
+
+# 12. a number a double cannot carry is refused, not rounded
+($status, $json) = $t->as($admin, PUT => "/api/v1/admin/events/$fair", '{"base_price": 120.000000000000000001}');
+is("$status $json->{code}", '400 INVALID_JSON', '21 significant digits: refused') or diag explain $json;
+is($json->{details}{position}, 15, '... at the number');
+($status, $json) = $t->as($admin, PUT => "/api/v1/admin/events/$fair", '{"base_price": 120.50000000000000000000}');
+is($status, 200, 'zeros at the end carry no precision: accepted') or diag explain $json;
+is($sql->("SELECT base_price FROM evently.events WHERE id = '$fair'"), '120.50', '... as 120.50');
+($status, $json) = $t->as($admin, PUT => "/api/v1/admin/events/$fair",
+	'{"description": "pi is 3.14159265358979323846", "base_price": 120.5}');
+is($status, 200, 'digits inside a string are no number') or diag explain $json;
+
+# 13. one idempotency key per request: header or body, the same if both
+my $keyed = new_event();
+($status, $json) = $t->as($buyer, POST => '/api/v1/seats/hold',
+	{ event_id => $keyed, seat_ids => seats($keyed, 'A1'), idempotency_key => 'body-key' });
+ok($status == 201 || $status == 200, 'a hold keyed in the body');
+my $body_keyed = $json->{data}{hold_id};
+($status, $json) = $t->as($buyer, POST => '/api/v1/seats/hold', { event_id => $keyed, seat_ids => seats($keyed, 'A1') },
+	{ 'Idempotency-Key' => 'body-key' });
+is($json->{data}{hold_id}, $body_keyed, 'the same key in the header is the same request');
+($status, $json) = $t->as($buyer, POST => '/api/v1/seats/hold',
+	{ event_id => $keyed, seat_ids => seats($keyed, 'A2'), idempotency_key => 'one' }, { 'Idempotency-Key' => 'two' });
+is("$status $json->{code}", '422 INVALID_ARGUMENT', 'two different keys: refused') or diag explain $json;
+# (HTTP::Tiny sends no such header: a raw request does)
+my ($port) = $t->{base} =~ /:(\d+)$/;
+my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 5) or die $!;
+my $hold_body = encode_json({ event_id => $keyed, seat_ids => seats($keyed, 'A2') });
+print $sock "POST /api/v1/seats/hold HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer $buyer\r\n"
+  . "Content-Type: application/json\r\nIdempotency-Key: caf\xe9\r\nContent-Length: " . length($hold_body) . "\r\n\r\n$hold_body";
+my $answer = '';
+while (my $n = sysread($sock, my $chunk, 65536)) { $answer .= $chunk }
+close $sock;
+like($answer, qr{^HTTP/1\.1 400 .*"code":"INVALID_HEADER"}s, 'a key that is not UTF-8: 400 INVALID_HEADER');
 
 is($t->stop_shim, 0, 'clean stop');
 done_testing();
