@@ -41,13 +41,16 @@ BEGIN
         'INVALID_ARGUMENT', 'invalid name', 'First and last name have 1 to 100 characters.');
     PERFORM evently._require(upper(role) IN ('USER', 'ORGANIZER', 'ADMIN'),
         'INVALID_ARGUMENT', 'invalid role', format('Role %L is not USER, ORGANIZER or ADMIN.', role));
-    PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.users u
-                                          WHERE lower(u.email) = lower(create_user.email)),
-        'ALREADY_EXISTS', 'user already exists', format('A user with e-mail %L exists.', email));
-    INSERT INTO evently.users (email, password_hash, first_name, last_name, role)
-    VALUES (email, evently._bcrypt_hash(password), btrim(first_name), btrim(last_name),
-            upper(role))
-    RETURNING id INTO new_id;
+    -- the unique index decides, so two registrations racing for one e-mail
+    -- get one account and one ALREADY_EXISTS
+    BEGIN
+        INSERT INTO evently.users (email, password_hash, first_name, last_name, role)
+        VALUES (email, evently._bcrypt_hash(password), btrim(first_name), btrim(last_name),
+                upper(role))
+        RETURNING id INTO new_id;
+    EXCEPTION WHEN unique_violation THEN
+        PERFORM evently._fail('ALREADY_EXISTS', 'user already exists', format('A user with e-mail %L exists.', email));
+    END;
     PERFORM evently._audit('user.created', 'user', new_id, jsonb_build_object('role', upper(role)));
     RETURN new_id;
 END

@@ -22,12 +22,14 @@ BEGIN
         'tag description is too long', 'A description has at most 500 characters.');
     PERFORM evently._require(created_by IS NULL OR evently._user_role(created_by) IS NOT NULL,
         'NOT_FOUND', 'user not found', format('User %s does not exist.', created_by));
-    PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.tags t
-                                          WHERE t.slug = tag_slug OR t.name = create_tag.name),
-        'ALREADY_EXISTS', 'tag already exists', format('A tag named %L exists.', name));
-    INSERT INTO evently.tags (name, slug, color, description, created_by)
-    VALUES (btrim(name), tag_slug, coalesce(color, '#6B7280'), description, created_by)
-    RETURNING id INTO new_id;
+    -- the unique name and slug decide, also between two creations at once
+    BEGIN
+        INSERT INTO evently.tags (name, slug, color, description, created_by)
+        VALUES (btrim(name), tag_slug, coalesce(color, '#6B7280'), description, created_by)
+        RETURNING id INTO new_id;
+    EXCEPTION WHEN unique_violation THEN
+        PERFORM evently._fail('ALREADY_EXISTS', 'tag already exists', format('A tag named like %L exists.', name));
+    END;
     PERFORM evently._audit('tag.created', 'tag', new_id, jsonb_build_object('slug', tag_slug), created_by);
     RETURN new_id;
 END
@@ -129,18 +131,20 @@ BEGIN
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'tag not found', format('Tag %s does not exist.', tag_id));
     PERFORM evently._require(b->>'name' IS NULL OR (length(btrim(b->>'name')) BETWEEN 2 AND 100 AND new_slug <> ''),
         'INVALID_ARGUMENT', 'invalid tag name', 'A tag name has 2 to 100 characters, one alphanumeric.');
-    PERFORM evently._require(b->>'name' IS NULL OR NOT EXISTS (
-            SELECT 1 FROM evently.tags WHERE id <> tag_id AND (slug = new_slug OR name = btrim(b->>'name'))),
-        'ALREADY_EXISTS', 'a tag with similar name already exists', format('Another tag is named like %L.', b->>'name'));
     PERFORM evently._require(b->>'color' IS NULL OR b->>'color' ~ '^#[0-9A-Fa-f]{6}$', 'INVALID_ARGUMENT',
         'invalid color format. Use hex format like #FF0000', format('%L is not #RRGGBB.', b->>'color'));
     PERFORM evently._require(b->>'description' IS NULL OR length(b->>'description') <= 500, 'INVALID_ARGUMENT',
         'tag description is too long', 'A description has at most 500 characters.');
-    UPDATE evently.tags
-       SET name = coalesce(btrim(b->>'name'), name), slug = coalesce(new_slug, slug),
-           description = coalesce(b->>'description', description), color = coalesce(b->>'color', color),
-           is_active = coalesce(evently._bool_arg(b->>'is_active', 'is_active'), is_active), updated_by = actor, updated_at = now()
-     WHERE id = tag_id;
+    BEGIN
+        UPDATE evently.tags
+           SET name = coalesce(btrim(b->>'name'), name), slug = coalesce(new_slug, slug),
+               description = coalesce(b->>'description', description), color = coalesce(b->>'color', color),
+               is_active = coalesce(evently._bool_arg(b->>'is_active', 'is_active'), is_active), updated_by = actor, updated_at = now()
+         WHERE id = tag_id;
+    EXCEPTION WHEN unique_violation THEN
+        PERFORM evently._fail('ALREADY_EXISTS', 'a tag with similar name already exists',
+            format('Another tag is named like %L.', b->>'name'));
+    END;
     PERFORM evently._audit('tag.updated', 'tag', tag_id, b, actor);
     RETURN evently.tag_json(tag_id);
 END

@@ -15,12 +15,14 @@ BEGIN
     PERFORM evently._require(upper(layout_type) IN ('THEATER', 'STADIUM', 'CONFERENCE', 'GENERAL'),
         'INVALID_ARGUMENT', 'invalid layout type',
         format('Layout %L is not THEATER, STADIUM, CONFERENCE or GENERAL.', layout_type));
-    PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.venue_templates t
-                                          WHERE t.name = btrim(create_venue_template.name)),
-        'ALREADY_EXISTS', 'venue template already exists', format('A template named %L exists.', name));
-    INSERT INTO evently.venue_templates (name, layout_type, description)
-    VALUES (btrim(name), upper(layout_type), description)
-    RETURNING id INTO new_id;
+    -- the unique name decides, also between two creations at once
+    BEGIN
+        INSERT INTO evently.venue_templates (name, layout_type, description)
+        VALUES (btrim(name), upper(layout_type), description)
+        RETURNING id INTO new_id;
+    EXCEPTION WHEN unique_violation THEN
+        PERFORM evently._fail('ALREADY_EXISTS', 'venue template already exists', format('A template named %L exists.', name));
+    END;
     PERFORM evently._audit('venue_template.created', 'venue_template', new_id,
                            jsonb_build_object('name', btrim(name)), created_by);
     RETURN new_id;
@@ -226,19 +228,21 @@ BEGIN
     PERFORM 1 FROM evently.venue_templates WHERE id = tpl FOR UPDATE;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'template not found', format('Venue template %s does not exist.', tpl));
     PERFORM evently._require_template_fields(b);
-    PERFORM evently._require(b->>'name' IS NULL OR NOT EXISTS (
-            SELECT 1 FROM evently.venue_templates WHERE name = btrim(b->>'name') AND id <> tpl),
-        'ALREADY_EXISTS', format('template with name %L already exists', b->>'name'), 'Template names are unique.');
     PERFORM evently._require(b->>'layout_type' IS NULL
                              OR upper(b->>'layout_type') IN ('THEATER', 'STADIUM', 'CONFERENCE', 'GENERAL'),
         'INVALID_ARGUMENT', 'invalid layout type', format('Layout %L is not THEATER, STADIUM, CONFERENCE or GENERAL.', b->>'layout_type'));
-    UPDATE evently.venue_templates
-       SET name = coalesce(btrim(b->>'name'), name), description = coalesce(b->>'description', description),
-           layout_type = coalesce(upper(b->>'layout_type'), layout_type),
-           default_rows = coalesce(evently._int_arg(b->>'default_rows', 'default_rows'), default_rows),
-           default_seats_per_row = coalesce(evently._int_arg(b->>'default_seats_per_row', 'default_seats_per_row'), default_seats_per_row),
-           updated_at = now()
-     WHERE id = tpl;
+    BEGIN
+        UPDATE evently.venue_templates
+           SET name = coalesce(btrim(b->>'name'), name), description = coalesce(b->>'description', description),
+               layout_type = coalesce(upper(b->>'layout_type'), layout_type),
+               default_rows = coalesce(evently._int_arg(b->>'default_rows', 'default_rows'), default_rows),
+               default_seats_per_row = coalesce(evently._int_arg(b->>'default_seats_per_row', 'default_seats_per_row'), default_seats_per_row),
+               updated_at = now()
+         WHERE id = tpl;
+    EXCEPTION WHEN unique_violation THEN
+        PERFORM evently._fail('ALREADY_EXISTS', format('template with name %L already exists', b->>'name'),
+            'Template names are unique.');
+    END;
     PERFORM evently._audit('venue_template.updated', 'venue_template', tpl, b, actor);
     RETURN evently.template_json(tpl);
 END
