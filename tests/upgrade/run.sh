@@ -31,6 +31,15 @@ schema_of() {
       -e "s/oid = '[0-9]+'/oid = <oid>/" -e "s/(binary_upgrade_create_empty_extension\\(.*, )'\\{[0-9,]*\\}'/\\1'{<oids>}'/"
 }
 
+# fail, showing the start of the difference, unless two files are the same
+same_or_fail() {
+  if ! diff -u "$1" "$2" >"$2.diff"; then
+    echo "not ok: $3 ($2.diff):"
+    head -60 "$2.diff"
+    exit 1
+  fi
+}
+
 cluster_start "$OUT/cluster"
 current=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$ROOT_DIR/evently.control")
 cluster_psql -d postgres -c "CREATE DATABASE fresh" -c "CREATE DATABASE upgraded"
@@ -53,11 +62,7 @@ echo "ok: the API answers on the upgraded data"
 db upgraded -c "DROP SCHEMA upgrade_test, upgrade_snapshot CASCADE"
 schema_of fresh >"$OUT/fresh.sql"
 schema_of upgraded >"$OUT/upgraded.sql"
-if ! diff -u "$OUT/fresh.sql" "$OUT/upgraded.sql" >"$OUT/schema.diff"; then
-  echo "not ok: the upgraded schema differs from a fresh $current install ($OUT/schema.diff):"
-  head -60 "$OUT/schema.diff"
-  exit 1
-fi
+same_or_fail "$OUT/fresh.sql" "$OUT/upgraded.sql" "the upgraded schema differs from a fresh $current install"
 echo "ok: the upgraded schema equals a fresh install ($(grep -c . "$OUT/fresh.sql") lines of pg_dump)"
 
 # A backup is a plain pg_dump; restoring it in one transaction into an empty
@@ -75,14 +80,16 @@ SELECT format('SELECT %L, last_value FROM evently.%I', relname, relname)
 \gexec
 SQL
 }
-cluster_psql -d postgres -c "CREATE DATABASE restored"
+# Both ways README gives: a plain dump through psql -1, a custom-format one
+# through pg_restore --single-transaction.
+cluster_psql -d postgres -c "CREATE DATABASE restored" -c "CREATE DATABASE restored_custom"
 as_pg_user pg_dump -h "$CLUSTER_DIR" -U postgres -f "$OUT/backup.sql" upgraded 2>"$OUT/backup.log"
 db restored -1 -f "$OUT/backup.sql" >"$OUT/restore.log"
+as_pg_user pg_dump -Fc -h "$CLUSTER_DIR" -U postgres -f "$OUT/backup.dump" upgraded 2>>"$OUT/backup.log"
+as_pg_user pg_restore --single-transaction -h "$CLUSTER_DIR" -U postgres -d restored_custom "$OUT/backup.dump"
 contents_of upgraded >"$OUT/upgraded.rows"
 contents_of restored >"$OUT/restored.rows"
-if ! diff -u "$OUT/upgraded.rows" "$OUT/restored.rows" >"$OUT/rows.diff"; then
-  echo "not ok: a restored backup differs from its database ($OUT/rows.diff):"
-  head -40 "$OUT/rows.diff"
-  exit 1
-fi
-echo "ok: a backup restores every row ($(awk -F'|' '{ n += $2 } END { print n }' "$OUT/upgraded.rows") rows)"
+contents_of restored_custom >"$OUT/restored_custom.rows"
+same_or_fail "$OUT/upgraded.rows" "$OUT/restored.rows" "a restored backup differs from its database"
+same_or_fail "$OUT/upgraded.rows" "$OUT/restored_custom.rows" "a backup restored by pg_restore differs from its database"
+echo "ok: a backup restores every row, by psql and by pg_restore ($(awk -F'|' '{ n += $2 } END { print n }' "$OUT/upgraded.rows") rows)"
