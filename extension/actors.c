@@ -37,6 +37,16 @@ acting_user(pg_uuid_t *asserted)
 	return user_id;
 }
 
+/* Is the user there and ACTIVE?  A banned user is offered no seats either. */
+bool
+user_is_active(pg_uuid_t *user_id)
+{
+	static SqlStmt q = SQL_STMT("SELECT status = 'ACTIVE' FROM evently.users WHERE id = $1", 1, UUIDOID);
+	Datum		arg = UUIDPGetDatum(user_id);
+
+	return stmt_run(&q, &arg, NULL, SPI_OK_SELECT) == 1 && result_bool(0, 1);
+}
+
 /*
  * What = "hold", "booking", ...: it does not exist, or it is another user's;
  * a caller cannot tell which (OWASP API1: no hint that someone else's id is

@@ -100,6 +100,7 @@ extern EventState read_event_state(pg_uuid_t *event_id);
 
 /* The user a call acts as: checked to exist, be ACTIVE and be the caller's own. */
 extern pg_uuid_t *acting_user(pg_uuid_t *asserted);
+extern bool user_is_active(pg_uuid_t *user_id);
 /* NOT_FOUND for an object that does not exist or is someone else's */
 pg_attribute_noreturn() extern void report_not_found(const char *what, pg_uuid_t *id);
 

@@ -56,7 +56,8 @@ read_queue_event(pg_uuid_t *event_id)
  * lock.  OFFER_LATER: the user is holding seats right now (the lock is
  * taken); promotion stops there and the next round (at most a second away,
  * the sweeper's) starts with that entry again, so offers stay in join
- * order.  OFFER_SKIP: the offer would break a limit; the entry waits.
+ * order.  OFFER_SKIP: the offer would break a limit, or the user is
+ * banned; the entry waits.
  */
 typedef enum OfferCheck
 {
@@ -70,6 +71,8 @@ check_offer_limits(const QueueEvent *ev, pg_uuid_t *event_id, pg_uuid_t *user_id
 {
 	UserSeats	mine;
 
+	if (!user_is_active(user_id))
+		return OFFER_SKIP;
 	if (!try_lock_user_quota(event_id, user_id))
 		return OFFER_LATER;
 	mine = user_seats(event_id, user_id);

@@ -92,6 +92,7 @@ config_load(void)
 	config.max_connections = env_int("MAX_CONNECTIONS", 10000, 16, 1000000);
 	config.max_per_address = env_int("MAX_CONNECTIONS_PER_ADDRESS", 128, 1, 1000000);
 	config.head_timeout_s = env_int("REQUEST_HEAD_TIMEOUT", 10, 1, 3600);
+	config.body_timeout_s = env_int("REQUEST_BODY_TIMEOUT", 30, 1, 3600);
 	/* bcrypt costs ~70 ms of a core: a login flood must not take every pool connection */
 	config.password_slots = env_int("PASSWORD_SLOTS", config.pool_size > 4 ? config.pool_size / 4 : 1, 1, 256);
 	/* RFC 8725: an HS256 key of at least 256 bits */

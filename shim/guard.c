@@ -6,36 +6,47 @@
  *   connections (libmicrohttpd refuses the next ones), so one client cannot
  *   take every slot.
  * - A connection must bring a complete request head within
- *   REQUEST_HEAD_TIMEOUT seconds of opening, or of its last answer:
- *   libmicrohttpd's own timeout counts idle time, so a client trickling one
- *   header line at a time would keep a slot forever.  A watchdog thread
+ *   REQUEST_HEAD_TIMEOUT seconds of opening, or of its last answer, and then
+ *   its whole body within REQUEST_BODY_TIMEOUT seconds: libmicrohttpd's own
+ *   timeout counts idle time, so a client trickling one header line or one
+ *   byte of body at a time would keep a slot forever.  A watchdog thread
  *   shuts down (shutdown(2)) the socket of a connection over its deadline;
  *   libmicrohttpd then sees the end of the stream and closes it.  The
  *   watchdog and libmicrohttpd's close notification share a lock, and
  *   libmicrohttpd notifies before it closes the descriptor, so the watchdog
  *   never touches a descriptor that was closed and reused.
  * - A request head whose framing is ambiguous (Content-Length with
- *   Transfer-Encoding, or two Content-Lengths: the stuff of request
- *   smuggling) is refused with 400, and the connection closed.
+ *   Transfer-Encoding, two of either, a Transfer-Encoding other than
+ *   chunked, a header name with white space in it: the stuff of request
+ *   smuggling, RFC 9112 sections 5.1 and 6.3) is refused with 400, and the
+ *   connection closed.
  */
 #include "shim.h"
 #include "guard.h"
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+typedef enum Stage
+{
+	AWAITING_HEAD,				/* since it opened, or answered last */
+	AWAITING_BODY,				/* since its head came */
+	ANSWERING					/* its request is whole: no deadline of ours */
+} Stage;
 
 typedef struct Watched
 {
 	struct Watched *prev,
 			   *next;
 	MHD_socket	fd;
-	bool		in_request;		/* its head has come; its answer has not gone yet */
+	Stage		stage;
 	bool		cut;
-	double		waiting_since;	/* when it opened, or answered last (CLOCK_MONOTONIC seconds) */
+	double		since;			/* the stage's start (CLOCK_MONOTONIC seconds) */
 } Watched;
 
 static pthread_mutex_t watched_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -66,7 +77,7 @@ guard_on_connection(void *cls, struct MHD_Connection *conn, void **socket_contex
 
 		w = calloc(1, sizeof(Watched));
 		w->fd = info ? info->connect_fd : MHD_INVALID_SOCKET;
-		w->waiting_since = now_seconds();
+		w->since = now_seconds();
 		w->next = watched;
 		if (watched)
 			watched->prev = w;
@@ -95,31 +106,39 @@ watched_of(struct MHD_Connection *conn)
 	return info ? info->socket_context : NULL;
 }
 
-/* The request's head is complete (the access handler's first call). */
-void
-guard_head_arrived(struct MHD_Connection *conn)
-{
-	Watched    *w = watched_of(conn);
-
-	pthread_mutex_lock(&watched_lock);
-	if (w)
-		w->in_request = true;
-	pthread_mutex_unlock(&watched_lock);
-}
-
-/* The request was answered: the next head's deadline starts now. */
-void
-guard_request_done(struct MHD_Connection *conn)
+static void
+enter_stage(struct MHD_Connection *conn, Stage stage)
 {
 	Watched    *w = watched_of(conn);
 
 	pthread_mutex_lock(&watched_lock);
 	if (w)
 	{
-		w->in_request = false;
-		w->waiting_since = now_seconds();
+		w->stage = stage;
+		w->since = now_seconds();
 	}
 	pthread_mutex_unlock(&watched_lock);
+}
+
+/* The request's head is complete (the access handler's first call). */
+void
+guard_head_arrived(struct MHD_Connection *conn)
+{
+	enter_stage(conn, AWAITING_BODY);
+}
+
+/* The request's body is complete (the access handler's last call). */
+void
+guard_body_arrived(struct MHD_Connection *conn)
+{
+	enter_stage(conn, ANSWERING);
+}
+
+/* The request was answered: the next head's deadline starts now. */
+void
+guard_request_done(struct MHD_Connection *conn)
+{
+	enter_stage(conn, AWAITING_HEAD);
 }
 
 static void *
@@ -127,15 +146,20 @@ watchdog(void *arg)
 {
 	while (watchdog_running)
 	{
-		double		deadline = now_seconds() - config.head_timeout_s;
+		double		now = now_seconds();
 
 		pthread_mutex_lock(&watched_lock);
 		for (Watched *w = watched; w; w = w->next)
-			if (!w->in_request && !w->cut && w->waiting_since < deadline && w->fd != MHD_INVALID_SOCKET)
+		{
+			double		limit = w->stage == AWAITING_HEAD ? config.head_timeout_s
+				: w->stage == AWAITING_BODY ? config.body_timeout_s : -1;
+
+			if (limit >= 0 && !w->cut && w->since < now - limit && w->fd != MHD_INVALID_SOCKET)
 			{
 				shutdown(w->fd, SHUT_RDWR);
 				w->cut = true;
 			}
+		}
 		pthread_mutex_unlock(&watched_lock);
 		usleep(250 * 1000);		/* a deadline is kept to a quarter of a second */
 	}
@@ -156,24 +180,36 @@ guard_stop(void)
 	pthread_join(watchdog_thread, NULL);
 }
 
-static enum MHD_Result
-count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+typedef struct Framing
 {
-	int		   *counts = cls;
+	int			content_lengths;
+	int			transfer_encodings;
+	bool		odd;			/* a Transfer-Encoding but chunked, or a name with white space */
+} Framing;
+
+static enum MHD_Result
+check_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	Framing    *f = cls;
 
 	if (strcasecmp(key, "Content-Length") == 0)
-		counts[0]++;
+		f->content_lengths++;
 	else if (strcasecmp(key, "Transfer-Encoding") == 0)
-		counts[1]++;
+	{
+		f->transfer_encodings++;
+		f->odd |= value == NULL || strcasecmp(value, "chunked") != 0;
+	}
+	f->odd |= strpbrk(key, " \t") != NULL;
 	return MHD_YES;
 }
 
-/* Is the request's framing ambiguous (RFC 9112 section 6.3)? */
+/* Is the request's framing ambiguous (RFC 9112 sections 5.1 and 6.3)? */
 bool
 guard_ambiguous_framing(struct MHD_Connection *conn)
 {
-	int			counts[2] = {0, 0};
+	Framing		f = {0};
 
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, counts);
-	return counts[0] > 1 || counts[1] > 1 || (counts[0] > 0 && counts[1] > 0);
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, check_header, &f);
+	return f.odd || f.content_lengths > 1 || f.transfer_encodings > 1
+		|| (f.content_lengths > 0 && f.transfer_encodings > 0);
 }

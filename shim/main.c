@@ -194,7 +194,7 @@ static enum MHD_Result
 refuse_framing(struct MHD_Connection *conn, const char *method, const char *url, Upload *up)
 {
 	Reply		reply = reply_error(400, "AMBIGUOUS_FRAMING", "ambiguous request framing",
-									"a request has one Content-Length or a Transfer-Encoding, not both", NULL);
+									"a request has one Content-Length or one Transfer-Encoding: chunked, not both", NULL);
 	size_t		size = strlen(reply.body);
 	struct MHD_Response *response = MHD_create_response_from_buffer(size, reply.body, MHD_RESPMEM_MUST_FREE);
 	enum MHD_Result ret;
@@ -232,6 +232,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	guard_body_arrived(conn);
 	if (strcmp(method, "OPTIONS") == 0)
 	{
 		log_access(method, url, 204, up, -1);

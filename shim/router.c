@@ -197,8 +197,9 @@ dispatch(const Route *route, Request *req, PathParams *pp, const Claims *claims)
 		json_object_set_new(path, pp->name[i], json_string(pp->value[i]));
 	call.actor = actor;
 	call.authorization = req->authorization;
-	call.req = json_pack("{s:s, s:o, s:O, s:o}", "method", req->method, "path", path,
-						 "query", req->query, "body", body);
+	/* the client's address: where a login comes from (_login_bucket) */
+	call.req = json_pack("{s:s, s:o, s:O, s:o, s:s}", "method", req->method, "path", path,
+						 "query", req->query, "body", body, "client_address", req->client_address);
 	if (req->idempotency_key)
 	{
 		json_t	   *key = json_string(req->idempotency_key);

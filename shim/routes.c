@@ -102,7 +102,7 @@ const Route routes[] = {
 	 200, "Logged out successfully", logout_body},
 	{"GET", "/api/v1/auth/me", AUTH_USER, sql_route, API(api_me),
 	 200, "User data retrieved successfully"},
-	{"PUT", "/api/v1/auth/change-password", AUTH_USER, password_sql_route, API(api_change_password),
+	{"PUT", "/api/v1/auth/change-password", AUTH_USER, password_change_route, API(api_change_password),
 	 200, "Password changed successfully", password_body},
 
 	{"GET", "/api/v1/events", AUTH_PUBLIC, sql_route, API(api_events_list),

@@ -149,7 +149,9 @@ logout_route(const Route *route, Call *call)
  * bcrypt is ~70 ms of a core by design: at most PASSWORD_SLOTS requests do
  * it at once (login, register, a new password), so a flood of them keeps
  * the other pool connections, and the routes they serve, free.  A request
- * that waits 2 s for a slot is told to retry.
+ * that finds every slot taken is told at once to retry (503, Retry-After:
+ * 1): waiting would hold one of the few HTTP worker threads, and a flood
+ * of waiting sign-ins would hold them all.
  */
 static sem_t password_slots;
 static pthread_once_t password_slots_once = PTHREAD_ONCE_INIT;
@@ -163,13 +165,10 @@ password_slots_init(void)
 static Reply
 with_password_slot(Handler handler, const Route *route, Call *call)
 {
-	struct timespec deadline;
 	Reply		reply;
 
 	pthread_once(&password_slots_once, password_slots_init);
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += 2;
-	if (sem_timedwait(&password_slots, &deadline) != 0)
+	if (sem_trywait(&password_slots) != 0)
 	{
 		reply = reply_error(503, "BUSY", "too many sign-ins at once, retry", NULL, NULL);
 		reply.rate.retry_after = 1;
@@ -187,9 +186,34 @@ password_session_route(const Route *route, Call *call)
 	return with_password_slot(session_route, route, call);
 }
 
-/* change-password: the SQL call, under a password slot */
-Reply
-password_sql_route(const Route *route, Call *call)
+/*
+ * change-password: NULL when changed; a wrong current password comes back
+ * as {error} or {error, retry_after} (throttled like a login), answered 401
+ * or 429 as a refused login is.
+ */
+static Reply
+password_change(const Route *route, Call *call)
 {
-	return with_password_slot(sql_route, route, call);
+	SqlResult	r = call_sql(route, call);
+	json_t	   *result;
+	Reply		reply;
+
+	if (!r.ok || r.value == NULL)
+	{
+		reply = reply_from_sql(&r, route->success_status, route->message);
+		sql_result_free(&r);
+		return reply;
+	}
+	result = json_loads(r.value, JSON_DECODE_ANY, NULL);
+	sql_result_free(&r);
+	reply = refused_session(json_object_get(result, "error"), json_object_get(result, "retry_after"));
+	json_decref(result);
+	return reply;
+}
+
+/* change-password, under a password slot */
+Reply
+password_change_route(const Route *route, Call *call)
+{
+	return with_password_slot(password_change, route, call);
 }

@@ -35,6 +35,7 @@ typedef struct ShimConfig
 	int			max_connections;	/* open HTTP connections at once */
 	int			max_per_address;	/* open HTTP connections from one client address */
 	int			head_timeout_s; /* from connection (or last answer) to a complete request head */
+	int			body_timeout_s; /* from the head to the whole body */
 	int			password_slots; /* bcrypt calls (login, register, new password) at once */
 } ShimConfig;
 
@@ -242,7 +243,7 @@ Reply		root_route(const Route *route, Call *call);
 /* ---- sessions.c: register, login, refresh, logout ---- */
 Reply		session_route(const Route *route, Call *call);
 Reply		password_session_route(const Route *route, Call *call);
-Reply		password_sql_route(const Route *route, Call *call);
+Reply		password_change_route(const Route *route, Call *call);
 Reply		refresh_route(const Route *route, Call *call);
 Reply		logout_route(const Route *route, Call *call);
 

@@ -58,6 +58,13 @@ SELECT t.try($$SELECT evently.expire_holds()$$) AS service_function;
 SELECT t.try($$SELECT evently.setup_roles('mine')$$) AS make_roles;
 SELECT t.try($$SELECT evently.link_role('alice_db', t.id('admin'))$$) AS relink_as_admin;
 SELECT t.try($$SET ROLE gw_login$$) AS become_the_gateway;
+-- signing in is the gateway's: a linked role could try passwords at
+-- database speed and roll back every failure the throttle counted
+SELECT t.try($$SELECT evently.api_login(NULL, '{"body": {"email": "bob@example.com", "password": "x"}}')$$) AS try_passwords;
+SELECT t.try($$SELECT evently.api_register(NULL, '{"body": {}}')$$) AS register;
+-- the engine's advisory-lock key space is closed: no role stalls a queue
+SELECT t.try(format($$SELECT pg_advisory_lock(%s, 1)$$, x'45560001'::int)) AS take_an_event_queue_lock,
+       t.try(format($$SELECT pg_try_advisory_lock(%s, 0)$$, x'45560004'::int)) AS take_the_bridge_lock;
 RESET SESSION AUTHORIZATION;
 SELECT (SELECT count(*) FROM evently.audit_log) = b.audit_rows AS audit_unchanged,
        (SELECT role FROM evently.users WHERE id = t.id('bob')) = b.bob_role AS bob_still_a_user,
@@ -129,5 +136,61 @@ SELECT evently.unlink_role('alice_db');
 SET SESSION AUTHORIZATION alice_db;
 SELECT t.try($$SELECT evently.api_me(NULL, '{}')$$) AS unlinked_alice;
 RESET SESSION AUTHORIZATION;
+
+-- A banned user's role reads nothing more: the reporting policies follow the
+-- ban as the API does
+UPDATE evently.users SET status = 'BANNED' WHERE id = t.id('admin');
+SET SESSION AUTHORIZATION admin_db;
+SELECT (SELECT count(*) FROM evently.report_bookings) AS bookings_seen_banned,
+       (SELECT count(*) FROM evently.payments) AS payments_seen_banned;
+RESET SESSION AUTHORIZATION;
+UPDATE evently.users SET status = 'ACTIVE' WHERE id = t.id('admin');
+
+-- A link is to the role itself: dropped and made again under its name, the
+-- role is nobody; unlinking works for a dropped role too
+SELECT evently.link_role('member_db', t.id('carol'));
+DROP ROLE member_db;
+CREATE ROLE member_db LOGIN IN ROLE evently_api;
+SET SESSION AUTHORIZATION member_db;
+SELECT t.try($$SELECT evently.api_me(NULL, '{}')$$) AS new_role_same_name;
+RESET SESSION AUTHORIZATION;
+SELECT evently.link_role('stranger_db', t.id('carol'));
+DROP ROLE stranger_db;
+SELECT evently.unlink_role('stranger_db');
+SELECT count(*) AS stranger_links_left FROM evently.role_links WHERE role_name = 'stranger_db';
+
+-- Login throttling by bucket: five failures from a stranger's address make
+-- it wait; the owner's own address (where she signed in before) does not
+CREATE FUNCTION t.login(email text, password text, address text) RETURNS text LANGUAGE sql AS $$
+    SELECT CASE WHEN r ? 'session' THEN 'signed in' ELSE (r ->> 'error') || CASE WHEN r ? 'retry_after' THEN ', wait' ELSE '' END END
+      FROM evently.api_login(NULL, jsonb_build_object('body', jsonb_build_object('email', email, 'password', password),
+                                                      'client_address', address)) r
+$$;
+SELECT t.login('carol@example.com', 'qwerty', '192.0.2.10') AS carol_at_home;
+SELECT t.login('carol@example.com', 'guess' || n, '198.51.100.' || n) AS guesses
+  FROM generate_series(1, 6) n;
+-- (the wait made a minute, as after a longer run of guesses, so that the
+-- clock does not end it between two statements)
+UPDATE evently.login_failures SET blocked_until = now() + interval '1 minute' WHERE email = 'carol@example.com';
+SELECT t.login('carol@example.com', 'qwerty', '203.0.113.9') AS carol_on_a_new_device;
+SELECT t.login('carol@example.com', 'qwerty', '192.0.2.10') AS carol_at_home_again;
+-- a signed-in user's change of password is throttled too, in its own bucket
+SELECT evently.api_change_password(t.id('carol'), jsonb_build_object('body',
+           jsonb_build_object('current_password', 'wrong' || n, 'new_password', 'qwerty2'))) ->> 'error' AS wrong_current_password
+  FROM generate_series(1, 6) n;
+UPDATE evently.login_failures SET blocked_until = now() + interval '1 minute'
+ WHERE email = 'carol@example.com' AND source = 'session';
+SELECT evently.api_change_password(t.id('carol'), '{"body": {"current_password": "qwerty", "new_password": "qwerty2"}}')
+       ->> 'retry_after' IS NOT NULL AS right_password_waits_too;
+SELECT t.login('carol@example.com', 'qwerty', '192.0.2.10') AS carol_still_signs_in_at_home;
+
+-- A banned user is offered no seats: the next in line is
+SELECT t.remember('ban_queue', evently.create_event('Ban Queue', t.id('hall'), now() + interval '18 days', 5, t.id('admin')));
+SELECT evently.join_waitlist(t.id('ban_queue'), u, 1) ->> 'status' AS waiting FROM unnest(ARRAY[t.id('alice'), t.id('carol')]) u;
+UPDATE evently.users SET status = 'BANNED' WHERE id = t.id('alice');
+SELECT jsonb_array_length(evently.waitlist_promote(t.id('ban_queue'), 1) -> 'offers') AS offers;
+SELECT string_agg(u.first_name || ' ' || w.status, ', ' ORDER BY w.position) AS queue
+  FROM evently.waitlist_entries w JOIN evently.users u ON u.id = w.user_id WHERE w.event_id = t.id('ban_queue');
+UPDATE evently.users SET status = 'ACTIVE' WHERE id = t.id('alice');
 
 SELECT t.counters_agree(), t.catalogs_agree();

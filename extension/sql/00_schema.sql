@@ -361,7 +361,8 @@ CREATE INDEX ON evently.notifications (user_id, occurred_at DESC);
 -- 1.1: a database role acting as an evently user (SPEC section 8): a DBA's
 -- role meets the same rules as that user's REST calls.
 CREATE TABLE evently.role_links (
-    role_name name PRIMARY KEY,
+    role_id   oid PRIMARY KEY,               -- the role itself: a role dropped and
+    role_name name NOT NULL,                 -- made again under its name is not linked
     user_id   uuid NOT NULL REFERENCES evently.users ON DELETE CASCADE,
     linked_at timestamptz NOT NULL DEFAULT now()
 );
@@ -370,8 +371,20 @@ CREATE INDEX ON evently.role_links (user_id);
 -- 1.1: failed logins per account, for throttling that no change of source
 -- address escapes (api_login)
 CREATE TABLE evently.login_failures (
-    email         text PRIMARY KEY,          -- lower-cased, known or not
+    email         text NOT NULL,             -- lower-cased, known or not
+    source        text NOT NULL DEFAULT '',  -- '': any address; else one the account signed in from
     failures      int NOT NULL DEFAULT 0 CHECK (failures >= 0),
     last_failure  timestamptz NOT NULL DEFAULT now(),
-    blocked_until timestamptz
+    blocked_until timestamptz,
+    PRIMARY KEY (email, source)
+);
+
+-- 1.1: the addresses an account signed in from (the last 90 days count):
+-- each has its own throttle, so failures from elsewhere do not lock the
+-- owner out (_login_bucket)
+CREATE TABLE evently.login_sources (
+    email      text NOT NULL,                -- lower-cased
+    address    text NOT NULL,
+    last_login timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (email, address)
 );

@@ -22,11 +22,19 @@ LANGUAGE sql STABLE AS $$
       FROM pg_catalog.pg_roles r WHERE r.rolname = session_user
 $$;
 
--- The evently user the session's login role is linked to, or NULL.  Also
--- what the reporting policies see (95_reporting.sql), hence granted.
+-- The evently user the session's login role is linked to, or NULL.
 CREATE OR REPLACE FUNCTION evently._linked_user() RETURNS uuid
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, evently, pg_temp AS $$
-    SELECT user_id FROM evently.role_links WHERE role_name = session_user
+    SELECT l.user_id FROM evently.role_links l JOIN pg_catalog.pg_roles r ON r.oid = l.role_id
+     WHERE r.rolname = session_user
+$$;
+
+-- The linked user as a reader of the reporting views and tables (the
+-- policies of 95_reporting.sql call it, hence granted): only while that user
+-- is ACTIVE, so a ban ends reading as it ends acting.
+CREATE OR REPLACE FUNCTION evently._reader() RETURNS uuid
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, evently, pg_temp AS $$
+    SELECT u.id FROM evently.users u WHERE u.id = evently._linked_user() AND u.status = 'ACTIVE'
 $$;
 
 -- The acting user of a call: the asserted one for a trusted caller (whose
@@ -103,12 +111,20 @@ $$;
 -- engine and the SQL admin API, for every linked role and the gateway;
 -- 'service': what only the gateway's programs call (health, the sweeper, the
 -- bridge, the inbox consumer).  Everything else is internal.
+-- Signing in, up and out is the gateway's: it throttles them and bounds their
+-- bcrypt work; a linked role is signed in by the database already (and could
+-- otherwise try passwords at database speed, rolling back each failure).
+CREATE OR REPLACE FUNCTION evently._sign_in_functions() RETURNS SETOF name
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT unnest(ARRAY['api_login', 'api_register', 'api_refresh', 'api_logout']::name[])
+$$;
+
 CREATE OR REPLACE FUNCTION evently._entry_points(kind text) RETURNS SETOF regprocedure
 LANGUAGE sql STABLE AS $$
     SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
      WHERE p.pronamespace = 'evently'::regnamespace
        AND CASE kind
-           WHEN 'api' THEN p.proname LIKE 'api\_%'
+           WHEN 'api' THEN (p.proname LIKE 'api\_%' AND p.proname NOT IN (SELECT * FROM evently._sign_in_functions()))
                         OR p.proname IN ('hold_seats', 'release_hold', 'confirm_booking', 'cancel_with_policy',
                                          'create_user', 'create_tag', 'create_venue_template', 'add_section',
                                          'create_event', 'event_seats', 'set_cancellation_policy',
@@ -116,6 +132,7 @@ LANGUAGE sql STABLE AS $$
            WHEN 'service' THEN p.proname IN ('health', 'expire_holds', 'waitlist_promote', 'bridge_lead',
                                              'outbox_batch', 'outbox_published', 'outbox_prune',
                                              'record_notification')
+                            OR p.proname IN (SELECT * FROM evently._sign_in_functions())
            END
 $$;
 
@@ -135,6 +152,7 @@ BEGIN
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO evently_api', f);
     END LOOP;
     FOR f IN SELECT * FROM evently._entry_points('service') LOOP
+        EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM evently_api', f);
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO evently_gateway', f);
     END LOOP;
     PERFORM evently._grant_reporting();
@@ -187,6 +205,15 @@ BEGIN
         END IF;
         EXECUTE format('GRANT evently_gateway TO %I', gateway_login);
     END IF;
+    -- The two-key advisory locks are evently's key space (README, Locking):
+    -- a role that could take them could stall an event's queue or keep the
+    -- bridge from leading.  The engine takes them from C, the bridge through
+    -- bridge_lead, so in this database nobody else needs them.
+    REVOKE EXECUTE ON FUNCTION pg_catalog.pg_advisory_lock(int4, int4), pg_catalog.pg_advisory_lock_shared(int4, int4),
+        pg_catalog.pg_try_advisory_lock(int4, int4), pg_catalog.pg_try_advisory_lock_shared(int4, int4),
+        pg_catalog.pg_advisory_xact_lock(int4, int4), pg_catalog.pg_advisory_xact_lock_shared(int4, int4),
+        pg_catalog.pg_try_advisory_xact_lock(int4, int4), pg_catalog.pg_try_advisory_xact_lock_shared(int4, int4)
+        FROM PUBLIC;
     PERFORM evently._grant_to_roles();
 END
 $$;
@@ -206,8 +233,10 @@ BEGIN
         'user not found', format('User %s does not exist.', user_id));
     PERFORM evently._require(NOT pg_catalog.pg_has_role(role, 'evently_gateway', 'MEMBER'), 'INVALID_ARGUMENT',
         'cannot link a gateway role', format('Role %s is a member of evently_gateway.', role));
-    INSERT INTO evently.role_links (role_name, user_id) VALUES (role, user_id)
-    ON CONFLICT (role_name) DO UPDATE SET user_id = EXCLUDED.user_id, linked_at = now();
+    -- a link left by a dropped role of this name goes
+    DELETE FROM evently.role_links l WHERE l.role_name = role;
+    INSERT INTO evently.role_links (role_id, role_name, user_id)
+    SELECT r.oid, r.rolname, user_id FROM pg_catalog.pg_roles r WHERE r.rolname = role;
     EXECUTE format('GRANT evently_api TO %I', role);
     PERFORM evently._audit('role.linked', 'user', user_id, jsonb_build_object('role', role));
 END
@@ -222,7 +251,10 @@ BEGIN
     DELETE FROM evently.role_links WHERE role_name = role RETURNING user_id INTO was;
     PERFORM evently._require(was IS NOT NULL, 'NOT_FOUND', 'role is not linked',
         format('Role %s acts as no evently user.', role));
-    EXECUTE format('REVOKE evently_api FROM %I', role);
+    -- (a dropped role's link is deleted all the same)
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = role) THEN
+        EXECUTE format('REVOKE evently_api FROM %I', role);
+    END IF;
     PERFORM evently._audit('role.unlinked', 'user', was, jsonb_build_object('role', role));
 END
 $$;

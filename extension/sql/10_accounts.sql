@@ -80,23 +80,47 @@ $$;
 -- failures in a row (an unknown e-mail counts like a known one), each
 -- further attempt waits 1, 2, 4 ... seconds, at most 60, from the last
 -- failure; 15 minutes without a failure forget them, a success clears them.
--- The cap keeps an attacker from locking the real owner out for longer than
--- a minute at a time, and at most one guess a minute gets through.
-CREATE OR REPLACE FUNCTION evently._login_wait(p_email text) RETURNS int
+-- At most one guess a minute gets through, from any number of addresses.
+-- The counts are kept per bucket (_login_bucket): an address the account
+-- signed in from in the last 90 days has a bucket of its own, every other
+-- address shares the account's '' bucket.  So an attacker, who cannot send
+-- from the owner's address, keeps only himself waiting: the owner signs in
+-- from home as ever.  A new device waits with the attacker (at most a
+-- minute at a time), the price of not letting addresses multiply guesses.
+-- A signed-in user changing the password has the bucket 'session'.
+CREATE OR REPLACE FUNCTION evently._login_bucket(p_email text, p_address text) RETURNS text
 LANGUAGE sql STABLE AS $$
-    SELECT greatest(0, ceil(extract(epoch FROM blocked_until - now())))::int
-      FROM evently.login_failures WHERE email = lower(p_email) AND blocked_until > now()
+    SELECT coalesce((SELECT s.address FROM evently.login_sources s
+                      WHERE s.email = lower(p_email) AND s.address = p_address
+                        AND s.last_login > now() - interval '90 days'), '')
 $$;
 
-CREATE OR REPLACE FUNCTION evently._login_failed(p_email text) RETURNS void
+-- Seconds the bucket must still wait, or 0.
+CREATE OR REPLACE FUNCTION evently._login_wait(p_email text, p_bucket text) RETURNS int
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce((SELECT greatest(0, ceil(extract(epoch FROM blocked_until - now())))::int
+                       FROM evently.login_failures
+                      WHERE email = lower(p_email) AND source = p_bucket AND blocked_until > now()), 0)
+$$;
+
+CREATE OR REPLACE FUNCTION evently._login_failed(p_email text, p_bucket text) RETURNS void
 LANGUAGE sql AS $$
-    INSERT INTO evently.login_failures AS f (email, failures, last_failure)
-    VALUES (lower(p_email), 1, now())
-    ON CONFLICT (email) DO UPDATE
+    INSERT INTO evently.login_failures AS f (email, source, failures, last_failure)
+    VALUES (lower(p_email), p_bucket, 1, now())
+    ON CONFLICT (email, source) DO UPDATE
        SET failures = CASE WHEN f.last_failure < now() - interval '15 minutes' THEN 1 ELSE f.failures + 1 END,
            last_failure = now(),
            blocked_until = CASE WHEN f.last_failure >= now() - interval '15 minutes' AND f.failures + 1 >= 5
                                 THEN now() + least(60, power(2, f.failures + 1 - 5)) * interval '1 second' END;
+$$;
+
+-- A success clears its bucket's count (not the others': the owner signing
+-- in at home does not reset an attacker's wait) and remembers the address.
+CREATE OR REPLACE FUNCTION evently._login_succeeded(p_email text, p_bucket text, p_address text) RETURNS void
+LANGUAGE sql AS $$
+    DELETE FROM evently.login_failures WHERE email = lower(p_email) AND source = p_bucket;
+    INSERT INTO evently.login_sources AS s (email, address) SELECT lower(p_email), p_address WHERE p_address IS NOT NULL
+    ON CONFLICT (email, address) DO UPDATE SET last_login = now();
 $$;
 
 CREATE OR REPLACE FUNCTION evently.user_json(p_user_id uuid) RETURNS jsonb
@@ -136,6 +160,9 @@ BEGIN
         'INVALID_ARGUMENT', 'invalid name', 'First and last name have 2 to 100 characters.');
     new_id := evently.create_user(b->>'email', b->>'password', b->>'first_name', b->>'last_name',
                                   CASE wanted_role WHEN 'ORGANIZER' THEN 'ORGANIZER' ELSE 'USER' END);
+    -- where the owner registered from is an address of theirs
+    PERFORM evently._login_succeeded(b->>'email', evently._login_bucket(b->>'email', req->>'client_address'),
+                                     req->>'client_address');
     RETURN jsonb_build_object('user', evently.user_json(new_id),
                               'session', evently._open_session(new_id));
 END
@@ -149,7 +176,8 @@ CREATE OR REPLACE FUNCTION evently.api_login(actor uuid, req jsonb) RETURNS json
 LANGUAGE plpgsql AS $$
 DECLARE
     login_email text := req->'body'->>'email';
-    wait int := evently._login_wait(login_email);
+    bucket text := evently._login_bucket(login_email, req->>'client_address');
+    wait int := evently._login_wait(login_email, bucket);
     user_id uuid;
 BEGIN
     IF wait > 0 THEN
@@ -157,10 +185,10 @@ BEGIN
     END IF;
     user_id := evently.check_password(login_email, req->'body'->>'password');
     IF user_id IS NULL THEN
-        PERFORM evently._login_failed(login_email);
+        PERFORM evently._login_failed(login_email, bucket);
         RETURN jsonb_build_object('error', 'Invalid email or password');
     END IF;
-    DELETE FROM evently.login_failures f WHERE f.email = lower(login_email);
+    PERFORM evently._login_succeeded(login_email, bucket, req->>'client_address');
     PERFORM evently._audit('user.login', 'user', user_id, '{}', user_id);
     RETURN jsonb_build_object('user', evently.user_json(user_id),
                               'session', evently._open_session(user_id));
@@ -238,18 +266,31 @@ BEGIN
 END
 $$;
 
--- PUT /auth/change-password: also ends every session.
+-- PUT /auth/change-password: also ends every session.  NULL when changed;
+-- a wrong current password is {error}, or {error, retry_after} while the
+-- account is throttled: it counts as a failed login (_login_failed) and, as
+-- for api_login, is returned rather than raised so that counting it commits
+-- (a stolen access token is no way around the throttle).
 CREATE OR REPLACE FUNCTION evently.api_change_password(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
     b jsonb := req->'body';
+    account text;
+    wait int;
 BEGIN
     actor := evently._actor(actor, req);
-    PERFORM evently._require(evently.check_password((SELECT email FROM evently.users WHERE id = actor),
-                                                    b->>'current_password') = actor,
-        'UNAUTHENTICATED', 'Current password is incorrect', 'The current password does not match.');
     PERFORM evently._require(length(b->>'new_password') >= 6 AND octet_length(b->>'new_password') <= 72,
         'INVALID_ARGUMENT', 'invalid password', 'A password has 6 to 72 bytes.');
+    account := (SELECT email FROM evently.users WHERE id = actor);
+    wait := evently._login_wait(account, 'session');
+    IF wait > 0 THEN
+        RETURN jsonb_build_object('error', 'too many failed attempts', 'retry_after', wait);
+    END IF;
+    IF evently.check_password(account, b->>'current_password') IS DISTINCT FROM actor THEN
+        PERFORM evently._login_failed(account, 'session');
+        RETURN jsonb_build_object('error', 'Current password is incorrect');
+    END IF;
+    PERFORM evently._login_succeeded(account, 'session', NULL);
     UPDATE evently.users SET password_hash = evently._bcrypt_hash(b->>'new_password'), updated_at = now()
      WHERE id = actor;
     UPDATE evently.refresh_tokens SET revoked_at = now() WHERE user_id = actor AND revoked_at IS NULL;

@@ -10,7 +10,7 @@ CREATE OR REPLACE FUNCTION evently._reports_on(p_event_id uuid) RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, evently, pg_temp AS $$
     SELECT evently._user_role(me) = 'ADMIN'
            OR EXISTS (SELECT 1 FROM evently.events e WHERE e.id = p_event_id AND e.created_by = me)
-      FROM evently._linked_user() me
+      FROM evently._reader() me
 $$;
 
 ALTER TABLE evently.events ENABLE ROW LEVEL SECURITY;
@@ -26,7 +26,7 @@ CREATE POLICY reporting ON evently.events FOR SELECT
     USING (status IN ('published', 'cancelled', 'completed') OR evently._reports_on(id));
 DROP POLICY IF EXISTS reporting ON evently.bookings;
 CREATE POLICY reporting ON evently.bookings FOR SELECT
-    USING (user_id = evently._linked_user() OR evently._reports_on(event_id));
+    USING (user_id = evently._reader() OR evently._reports_on(event_id));
 DROP POLICY IF EXISTS reporting ON evently.tickets;
 CREATE POLICY reporting ON evently.tickets FOR SELECT
     USING (EXISTS (SELECT 1 FROM evently.bookings b WHERE b.id = booking_id));
@@ -68,6 +68,6 @@ BEGIN
     GRANT SELECT ON evently.events, evently.bookings, evently.tickets, evently.payments,
                     evently.cancellations, evently.report_bookings, evently.report_event_sales
        TO evently_api;
-    GRANT EXECUTE ON FUNCTION evently._linked_user(), evently._reports_on(uuid) TO evently_api;
+    GRANT EXECUTE ON FUNCTION evently._reader(), evently._reports_on(uuid) TO evently_api;
 END
 $$;

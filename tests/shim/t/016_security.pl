@@ -6,13 +6,15 @@ use strict;
 use warnings;
 use lib "$ENV{EVENTLY_ROOT}/tests/shim";
 use ShimTest;
+use HTTP::Tiny;
 use IO::Socket::INET;
 use List::Util qw(sum);
+use POSIX ();
 use Test::More;
 use Time::HiRes qw(time sleep);
 
 my $t = ShimTest->new(RATE_LIMIT_BURST => 1000000, RATE_LIMIT_PER_MINUTE => 1000000,
-	REQUEST_HEAD_TIMEOUT => 2, MAX_CONNECTIONS_PER_ADDRESS => 64);
+	REQUEST_HEAD_TIMEOUT => 2, REQUEST_BODY_TIMEOUT => 2, MAX_CONNECTIONS_PER_ADDRESS => 64, PASSWORD_SLOTS => 1);
 my ($status, $json, $res);
 my $sql = sub { $t->node->safe_psql('evently', shift) };
 my ($port) = $t->{base} =~ /:(\d+)$/;
@@ -106,6 +108,62 @@ is($status, 200, 'after the wait the owner signs in');
 ($status) = $t->request(POST => '/api/v1/auth/login', { email => 'mitshah2406@gmail.com', password => 'qwerty' });
 is($status, 200, 'other accounts were never throttled');
 
+# guesses from elsewhere do not lock the owner out: 127.0.0.1, where the
+# ADMIN just signed in, has a throttle of its own
+my $elsewhere = HTTP::Tiny->new(local_address => '127.0.0.3', timeout => 10);
+for my $n (1 .. 6)
+{
+	$res = $elsewhere->post("$t->{base}/api/v1/auth/login", { headers => { 'Content-Type' => 'application/json' },
+		content => qq({"email": "admin\@gmail.com", "password": "again$n"}) });
+}
+is($res->{status}, 429, 'an attacker on another address is throttled');
+($status) = $t->request(POST => '/api/v1/auth/login', { email => 'admin@gmail.com', password => 'qwerty' });
+is($status, 200, '... while the owner, from an address she signed in from, is not');
+
+# a stolen access token is no way around the throttle: change-password
+# counts wrong current passwords as failed logins
+my $victim = $t->login('mitshah2406.work@gmail.com')->{access_token};
+my @answers = map { ($t->as($victim, PUT => '/api/v1/auth/change-password',
+	{ current_password => "guess$_", new_password => 'owned!' }))[0] } 1 .. 6;
+is("@answers", '401 401 401 401 401 429', 'the sixth wrong current password is throttled (429)');
+
+# a flood of sign-ins is refused at once beyond PASSWORD_SLOTS (503 BUSY),
+# holding no HTTP worker, so the other routes keep their latency
+my @flooders;
+for my $n (1 .. 24)
+{
+	my $pid = fork // die "fork: $!";
+	if ($pid == 0)
+	{
+		my $http = HTTP::Tiny->new(local_address => "127.0.4.$n", timeout => 10);
+		my $until = time + 4;
+		my %seen;
+		while (time < $until)
+		{
+			my $r = $http->post("$t->{base}/api/v1/auth/login", { headers => { 'Content-Type' => 'application/json' },
+				content => qq({"email": "probe$n\@example.com", "password": "wrong-one"}) });
+			$seen{ $r->{status} }++;
+		}
+		# _exit: the parent's END blocks (which stop the cluster) are not ours
+		POSIX::_exit($seen{503} ? 0 : 1);
+	}
+	push @flooders, $pid;
+}
+sleep 1;
+my @get_times;
+for (1 .. 15)
+{
+	my $start = time;
+	($status) = $t->request(GET => '/api/v1/events');
+	push @get_times, time - $start if $status == 200;
+	sleep 0.1;
+}
+my $busy = 0;
+for my $pid (@flooders) { waitpid($pid, 0); $busy++ if $? == 0 }
+cmp_ok($busy, '>', 0, "flooding sign-ins are told BUSY ($busy of 24 clients saw a 503)");
+is(scalar @get_times, 15, 'GET /events answers all through the flood');
+cmp_ok(median(@get_times), '<', 0.5, sprintf('... in %.0f ms (median)', median(@get_times) * 1000));
+
 # --- free-form JSON is bounded ---------------------------------------------
 ($status, $json) = $t->as($token_a, POST => '/api/v1/waitlist',
 	{ event_id => $event, quantity => 1, preferences => { note => 'x' x 200_000 } });
@@ -121,6 +179,28 @@ while (my $n = sysread($sock, my $chunk, 65536)) { $answer .= $chunk }
 like($answer, qr{^HTTP/1\.1 400 }, 'Content-Length with Transfer-Encoding is 400');
 unlike($answer, qr{pong}, 'and nothing smuggled behind it is answered: the connection closed');
 close $sock;
+
+# the same for the framings a proxy might read otherwise (RFC 9112 6.3)
+sub raw_exchange
+{
+	my ($request) = @_;
+	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 5) or die $!;
+	print $s $request;
+	my $got = '';
+	$s->timeout(5);
+	while (my $n = sysread($s, my $chunk, 65536)) { $got .= $chunk }
+	close $s;
+	return $got;
+}
+for my $framing ("Transfer-Encoding: gzip, chunked\r\n", "Transfer-Encoding: identity\r\nContent-Length: 4\r\n",
+	"Content-Length: 4\r\nTransfer-Encoding : chunked\r\n", "Content-Length: 4\r\nContent-Length : 40\r\n")
+{
+	$answer = raw_exchange("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+		  . "$framing\r\n0\r\n\r\nGET /ping HTTP/1.1\r\nHost: x\r\n\r\n");
+	(my $name = $framing) =~ s/\r\n/; /g;
+	like($answer, qr{^HTTP/1\.1 400 .*AMBIGUOUS_FRAMING}s, "$name is 400");
+	unlike($answer, qr{pong}, '... and closes');
+}
 
 # --- idle and trickling connections starve nobody -------------------------
 my @hoard;
@@ -157,6 +237,23 @@ for (1 .. 12)
 }
 ok(defined $cut && $cut >= 1.5 && $cut < 3.5,
 	sprintf('a head trickled one line at a time is cut at its deadline, 2 s (%.1f s)', $cut // -1));
+close $trickler;
+
+# and a body trickled one byte at a time, at REQUEST_BODY_TIMEOUT
+$trickler = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 2) or die $!;
+print $trickler "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n";
+$start = time;
+undef $cut;
+for (1 .. 12)
+{
+	last unless print $trickler "{";
+	sleep 0.5;
+	$trickler->blocking(0);
+	my $r = sysread($trickler, my $x, 1);
+	$cut = time - $start, last if defined $r && $r == 0;
+}
+ok(defined $cut && $cut >= 1.5 && $cut < 3.5,
+	sprintf('a body trickled one byte at a time is cut at its deadline, 2 s (%.1f s)', $cut // -1));
 close $trickler;
 
 is($t->stop_shim, 0, 'clean stop');
