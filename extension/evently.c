@@ -13,6 +13,7 @@ PG_MODULE_MAGIC;
 
 int			evently_lock_timeout_ms = 2000;
 bool		evently_durable_holds = false;
+static int	evently_linked_transaction_limit_ms = 10000;	/* read by SQL */
 
 void		_PG_init(void);
 
@@ -30,6 +31,12 @@ _PG_init(void)
 							 "Bookings and cancellations always commit durably.",
 							 &evently_durable_holds, false,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("evently.linked_transaction_limit",
+							"Longest transaction, in ms, of a linked role that holds evently's locks or "
+							"has written (1000 to 3600000).",
+							"The sweeper ends the session of such a role past it (evently._end_stalled_sessions).",
+							&evently_linked_transaction_limit_ms, 10000, 1000, 3600000,
+							PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("evently");
 }
 

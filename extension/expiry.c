@@ -6,7 +6,9 @@
  * waitlist.expired, turns lapsed offers over to the next in line, and offers
  * seats to people waiting.  The shim calls it every second.  An event whose
  * queue lock is busy is skipped: whoever holds the lock is already working
- * on that event, and the next sweep comes within a second.
+ * on that event, and the next sweep comes within a second.  Before the
+ * holds, it ends the sessions of linked roles that sit on evently's locks
+ * (evently._end_stalled_sessions, 04_security.sql).
  */
 #include "evently.h"
 
@@ -71,9 +73,16 @@ expire_holds_body(FunctionCallInfo fcinfo)
 		"        WHERE es.event_id = w.event_id AND es.status = 'AVAILABLE')", 0, InvalidOid);
 	MemoryContext per_event = AllocSetContextCreate(CurrentMemoryContext, "evently expiry",
 													ALLOCSET_DEFAULT_SIZES);
-	uint64		n_events = stmt_run(&work, NULL, NULL, SPI_OK_SELECT);
-	SPITupleTable *events = SPI_tuptable;
+	static SqlStmt end_stalled = SQL_STMT("SELECT evently._end_stalled_sessions()", 0, InvalidOid);
+	uint64		n_events;
+	SPITupleTable *events;
 	int			expired = 0;
+
+	/* first end the linked roles' sessions that sit on evently's locks */
+	if (sql_is_1_1())
+		stmt_run(&end_stalled, NULL, NULL, SPI_OK_SELECT);
+	n_events = stmt_run(&work, NULL, NULL, SPI_OK_SELECT);
+	events = SPI_tuptable;
 
 	for (uint64 i = 0; i < n_events; i++)
 	{

@@ -20,6 +20,10 @@
  *          combined with hash(key).  Two requests with one key, at once,
  *          meet here: the second sees what the first made (its answer, or a
  *          conflict) instead of colliding on the unique index.
+ *   key1 = 0x45560006  sign-in attempts on one account from one throttle
+ *          bucket: key2 = hash(e-mail, bucket) (SQL: _lock_login_bucket).
+ *          Attempts sent at once are judged one after the other, so the
+ *          throttle lets one guess through per wait, not one per slot.
  *
  * A hash collision only makes two unrelated callers wait for each other; it
  * never makes a wrong answer.  Lock order, everywhere: the event row (when

@@ -62,6 +62,8 @@ SELECT t.try($$SET ROLE gw_login$$) AS become_the_gateway;
 -- database speed and roll back every failure the throttle counted
 SELECT t.try($$SELECT evently.api_login(NULL, '{"body": {"email": "bob@example.com", "password": "x"}}')$$) AS try_passwords;
 SELECT t.try($$SELECT evently.api_register(NULL, '{"body": {}}')$$) AS register;
+SELECT t.try($$SELECT evently.api_change_password(NULL, '{"body": {"current_password": "x", "new_password": "qwerty9"}}')$$)
+       AS guess_own_password;
 -- the engine's advisory-lock key space is closed: no role stalls a queue
 SELECT t.try(format($$SELECT pg_advisory_lock(%s, 1)$$, x'45560001'::int)) AS take_an_event_queue_lock,
        t.try(format($$SELECT pg_try_advisory_lock(%s, 0)$$, x'45560004'::int)) AS take_the_bridge_lock;
@@ -158,6 +160,19 @@ SELECT evently.link_role('stranger_db', t.id('carol'));
 DROP ROLE stranger_db;
 SELECT evently.unlink_role('stranger_db');
 SELECT count(*) AS stranger_links_left FROM evently.role_links WHERE role_name = 'stranger_db';
+-- a renamed role keeps its link and is unlinked by its new name; its old
+-- name, made again, is somebody else
+CREATE ROLE dave_db LOGIN;
+SELECT evently.link_role('dave_db', t.id('carol'));
+ALTER ROLE dave_db RENAME TO dave2_db;
+CREATE ROLE dave_db LOGIN;
+SET SESSION AUTHORIZATION dave2_db;
+SELECT evently.api_me(NULL, '{}') ->> 'email' AS renamed_role_acts_as;
+RESET SESSION AUTHORIZATION;
+SELECT t.try($$SELECT evently.unlink_role('dave_db')$$) AS unlink_the_new_namesake;
+SELECT evently.unlink_role('dave2_db');
+SELECT pg_has_role('dave2_db', 'evently_api', 'MEMBER') AS still_in_evently_api;
+DROP ROLE dave_db, dave2_db;
 
 -- Login throttling by bucket: five failures from a stranger's address make
 -- it wait; the owner's own address (where she signed in before) does not

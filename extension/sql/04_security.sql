@@ -111,12 +111,13 @@ $$;
 -- engine and the SQL admin API, for every linked role and the gateway;
 -- 'service': what only the gateway's programs call (health, the sweeper, the
 -- bridge, the inbox consumer).  Everything else is internal.
--- Signing in, up and out is the gateway's: it throttles them and bounds their
--- bcrypt work; a linked role is signed in by the database already (and could
--- otherwise try passwords at database speed, rolling back each failure).
+-- Signing in, up and out, and changing a password, are the gateway's: it
+-- throttles them and bounds their bcrypt work; a linked role is signed in by
+-- the database already (and could otherwise try passwords at database
+-- speed, rolling back each failure the throttle counted).
 CREATE OR REPLACE FUNCTION evently._sign_in_functions() RETURNS SETOF name
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT unnest(ARRAY['api_login', 'api_register', 'api_refresh', 'api_logout']::name[])
+    SELECT unnest(ARRAY['api_login', 'api_register', 'api_refresh', 'api_logout', 'api_change_password']::name[])
 $$;
 
 CREATE OR REPLACE FUNCTION evently._entry_points(kind text) RETURNS SETOF regprocedure
@@ -220,6 +221,37 @@ $$;
 COMMENT ON FUNCTION evently.setup_roles(name, text) IS
     'Create the roles evently_api and evently_gateway (and a gateway login role), grant the API; idempotent';
 
+-- A linked role controls when its transactions end: one that called the
+-- engine and then sat in its transaction would keep the locks it took (an
+-- event's queue, a user's quota, seat rows) from everybody else.  The
+-- sweeper (expire_holds, every second) ends the session of such a role
+-- whose transaction has lasted longer than evently.linked_transaction_limit
+-- (10 s unless a superuser sets it, evently.c) while it holds one of evently's
+-- advisory locks or has written anything.  The gateway, superusers and
+-- readers are left alone.  Returns how many sessions it ended.
+CREATE OR REPLACE FUNCTION evently._end_stalled_sessions() RETURNS int
+LANGUAGE plpgsql AS $$
+DECLARE
+    ended int;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'evently_gateway') THEN
+        RETURN 0;
+    END IF;
+    SELECT count(*) FILTER (WHERE pg_catalog.pg_terminate_backend(a.pid)) INTO ended
+      FROM pg_catalog.pg_stat_activity a JOIN pg_catalog.pg_roles r ON r.oid = a.usesysid
+     WHERE a.datname = current_database() AND a.pid <> pg_catalog.pg_backend_pid()
+       AND NOT r.rolsuper AND NOT pg_catalog.pg_has_role(r.oid, 'evently_gateway', 'MEMBER')
+       AND pg_catalog.pg_has_role(r.oid, 'evently_api', 'MEMBER')
+       AND a.xact_start < now() - coalesce(nullif(current_setting('evently.linked_transaction_limit', true), ''),
+                                           '10 seconds')::interval
+       AND (a.backend_xid IS NOT NULL
+            OR EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+                        WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.objsubid = 2
+                          AND l.classid::bigint BETWEEN x'45560000'::bigint AND x'455600FF'::bigint));
+    RETURN ended;
+END
+$$;
+
 -- evently.link_role(role name, user_id uuid) RETURNS void: let a database
 -- role act as an evently user (it may then call the API as that user and
 -- read the reporting views); a superuser runs it.  A role of the gateway
@@ -234,9 +266,11 @@ BEGIN
     PERFORM evently._require(NOT pg_catalog.pg_has_role(role, 'evently_gateway', 'MEMBER'), 'INVALID_ARGUMENT',
         'cannot link a gateway role', format('Role %s is a member of evently_gateway.', role));
     -- a link left by a dropped role of this name goes
-    DELETE FROM evently.role_links l WHERE l.role_name = role;
+    DELETE FROM evently.role_links l
+     WHERE l.role_name = role AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid = l.role_id);
     INSERT INTO evently.role_links (role_id, role_name, user_id)
-    SELECT r.oid, r.rolname, user_id FROM pg_catalog.pg_roles r WHERE r.rolname = role;
+    SELECT r.oid, r.rolname, user_id FROM pg_catalog.pg_roles r WHERE r.rolname = role
+    ON CONFLICT (role_id) DO UPDATE SET role_name = EXCLUDED.role_name, user_id = EXCLUDED.user_id, linked_at = now();
     EXECUTE format('GRANT evently_api TO %I', role);
     PERFORM evently._audit('role.linked', 'user', user_id, jsonb_build_object('role', role));
 END
@@ -248,7 +282,12 @@ LANGUAGE plpgsql AS $$
 DECLARE
     was uuid;
 BEGIN
-    DELETE FROM evently.role_links WHERE role_name = role RETURNING user_id INTO was;
+    -- the role's own link (it may have been renamed since), else the link a
+    -- dropped role of this name left
+    DELETE FROM evently.role_links l
+     WHERE l.role_id = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = role)
+        OR (l.role_name = role AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid = l.role_id))
+    RETURNING user_id INTO was;
     PERFORM evently._require(was IS NOT NULL, 'NOT_FOUND', 'role is not linked',
         format('Role %s acts as no evently user.', role));
     -- (a dropped role's link is deleted all the same)

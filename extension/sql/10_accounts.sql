@@ -95,7 +95,15 @@ LANGUAGE sql STABLE AS $$
                         AND s.last_login > now() - interval '90 days'), '')
 $$;
 
--- Seconds the bucket must still wait, or 0.
+-- Seconds the bucket must still wait, or 0.  The caller holds the bucket's
+-- lock (_lock_login_bucket) until it has counted its attempt, so attempts
+-- sent at once are judged one after the other: one guess per wait, however
+-- many arrive together.
+CREATE OR REPLACE FUNCTION evently._lock_login_bucket(p_email text, p_bucket text) RETURNS void
+LANGUAGE sql AS $$
+    SELECT pg_catalog.pg_advisory_xact_lock(x'45560006'::int, hashtext(lower(p_email) || '/' || p_bucket))
+$$;
+
 CREATE OR REPLACE FUNCTION evently._login_wait(p_email text, p_bucket text) RETURNS int
 LANGUAGE sql STABLE AS $$
     SELECT coalesce((SELECT greatest(0, ceil(extract(epoch FROM blocked_until - now())))::int
@@ -177,9 +185,11 @@ LANGUAGE plpgsql AS $$
 DECLARE
     login_email text := req->'body'->>'email';
     bucket text := evently._login_bucket(login_email, req->>'client_address');
-    wait int := evently._login_wait(login_email, bucket);
+    wait int;
     user_id uuid;
 BEGIN
+    PERFORM evently._lock_login_bucket(login_email, bucket);
+    wait := evently._login_wait(login_email, bucket);
     IF wait > 0 THEN
         RETURN jsonb_build_object('error', 'too many failed logins', 'retry_after', wait);
     END IF;
@@ -282,6 +292,7 @@ BEGIN
     PERFORM evently._require(length(b->>'new_password') >= 6 AND octet_length(b->>'new_password') <= 72,
         'INVALID_ARGUMENT', 'invalid password', 'A password has 6 to 72 bytes.');
     account := (SELECT email FROM evently.users WHERE id = actor);
+    PERFORM evently._lock_login_bucket(account, 'session');
     wait := evently._login_wait(account, 'session');
     IF wait > 0 THEN
         RETURN jsonb_build_object('error', 'too many failed attempts', 'retry_after', wait);
