@@ -224,38 +224,35 @@ is($open, 0, 'and those idle past REQUEST_HEAD_TIMEOUT are closed');
 close $_ for @hoard;
 
 local $SIG{PIPE} = 'IGNORE';    # writing to a connection the shim cut
-my $trickler = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 2) or die $!;
-print $trickler "GET /health HTTP/1.1\r\n";
-$start = time;
-my $cut;
-for (1 .. 12)
+
+# Seconds until the shim cuts a connection that sends $opening, then one
+# $piece (numbered by %d) every half second; undef if it never does.
+sub trickle_until_cut
 {
-	last unless print $trickler "X-Slow-$_: y\r\n";
-	sleep 0.5;
-	$trickler->blocking(0);
-	my $r = sysread($trickler, my $x, 1);
-	$cut = time - $start, last if defined $r && $r == 0;
+	my ($opening, $piece) = @_;
+	my $trickler = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 2) or die $!;
+	print $trickler $opening;
+	my $start = time;
+	my $cut;
+	for (1 .. 12)
+	{
+		last unless print $trickler sprintf($piece, $_);
+		sleep 0.5;
+		$trickler->blocking(0);
+		my $r = sysread($trickler, my $x, 1);
+		$cut = time - $start, last if defined $r && $r == 0;
+	}
+	close $trickler;
+	return $cut;
 }
+my $cut = trickle_until_cut("GET /health HTTP/1.1\r\n", "X-Slow-%d: y\r\n");
 ok(defined $cut && $cut >= 1.5 && $cut < 3.5,
 	sprintf('a head trickled one line at a time is cut at its deadline, 2 s (%.1f s)', $cut // -1));
-close $trickler;
-
 # and a body trickled one byte at a time, at REQUEST_BODY_TIMEOUT
-$trickler = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 2) or die $!;
-print $trickler "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n";
-$start = time;
-undef $cut;
-for (1 .. 12)
-{
-	last unless print $trickler "{";
-	sleep 0.5;
-	$trickler->blocking(0);
-	my $r = sysread($trickler, my $x, 1);
-	$cut = time - $start, last if defined $r && $r == 0;
-}
+$cut = trickle_until_cut("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+	  . "Content-Length: 100\r\n\r\n", "{");
 ok(defined $cut && $cut >= 1.5 && $cut < 3.5,
 	sprintf('a body trickled one byte at a time is cut at its deadline, 2 s (%.1f s)', $cut // -1));
-close $trickler;
 
 # --- a DBA's role cannot sit on an event's queue ----------------------------
 # stall_db joins the waitlist in a transaction it leaves open: it holds the
