@@ -123,10 +123,12 @@ LANGUAGE sql AS $$
 $$;
 
 -- A success clears its bucket's count (not the others': the owner signing
--- in at home does not reset an attacker's wait) and remembers the address.
+-- in at home does not reset an attacker's wait) and remembers the address,
+-- forgetting the account's addresses unused for 90 days.
 CREATE OR REPLACE FUNCTION evently._login_succeeded(p_email text, p_bucket text, p_address text) RETURNS void
 LANGUAGE sql AS $$
     DELETE FROM evently.login_failures WHERE email = lower(p_email) AND source = p_bucket;
+    DELETE FROM evently.login_sources WHERE email = lower(p_email) AND last_login < now() - interval '90 days';
     INSERT INTO evently.login_sources AS s (email, address) SELECT lower(p_email), p_address WHERE p_address IS NOT NULL
     ON CONFLICT (email, address) DO UPDATE SET last_login = now();
 $$;
