@@ -69,6 +69,20 @@ BEGIN
 END
 $$;
 
+-- A read route's object as the acting user may see it: doc when it is the
+-- actor's own (doc->>'user_id') or the actor is an ADMIN; otherwise, or when
+-- doc is NULL, NOT_FOUND naming what and id, so that nobody learns that
+-- another user's id is real (OWASP API1).
+CREATE OR REPLACE FUNCTION evently._visible_to(doc jsonb, actor uuid, what text, id text) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM evently._require(doc IS NOT NULL AND ((doc->>'user_id')::uuid = actor
+                                                  OR evently._user_role(actor) = 'ADMIN'),
+        'NOT_FOUND', what || ' not found', format('%s %s does not exist.', initcap(what), id));
+    RETURN doc;
+END
+$$;
+
 -- The acting user, who must be an ADMIN (FORBIDDEN otherwise).
 CREATE OR REPLACE FUNCTION evently._admin(asserted uuid, req jsonb DEFAULT NULL) RETURNS uuid
 LANGUAGE plpgsql STABLE AS $$

@@ -78,16 +78,10 @@ $$;
 
 -- GET /seats/hold/:holdId: its owner or an ADMIN.
 CREATE OR REPLACE FUNCTION evently.api_hold_get(actor uuid, req jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    hold jsonb := evently.hold_json(evently._uuid_arg(req->'path'->>'holdId', 'holdId'));
-BEGIN
-    actor := evently._actor(actor, req);
-    PERFORM evently._require(hold IS NOT NULL AND ((hold->>'user_id')::uuid = actor
-                                                   OR evently._user_role(actor) = 'ADMIN'),
-        'NOT_FOUND', 'hold not found', format('Hold %s does not exist.', req->'path'->>'holdId'));
-    RETURN hold;
-END
+LANGUAGE sql STABLE AS $$
+    SELECT evently._visible_to(evently.hold_json(evently._uuid_arg(req->'path'->>'holdId', 'holdId')),
+                               evently._actor(actor, req),
+                               'hold', req->'path'->>'holdId')
 $$;
 
 -- DELETE /seats/hold/:holdId
@@ -119,16 +113,10 @@ $$;
 
 -- GET /bookings/:id: its owner or an ADMIN; others get 404, not a hint it exists.
 CREATE OR REPLACE FUNCTION evently.api_booking_get(actor uuid, req jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    booking jsonb := evently.booking_json(evently._uuid_arg(req->'path'->>'id', 'id'));
-BEGIN
-    actor := evently._actor(actor, req);
-    PERFORM evently._require(booking IS NOT NULL AND ((booking->>'user_id')::uuid = actor
-                                                      OR evently._user_role(actor) = 'ADMIN'),
-        'NOT_FOUND', 'booking not found', format('Booking %s does not exist.', req->'path'->>'id'));
-    RETURN booking;
-END
+LANGUAGE sql STABLE AS $$
+    SELECT evently._visible_to(evently.booking_json(evently._uuid_arg(req->'path'->>'id', 'id')),
+                               evently._actor(actor, req),
+                               'booking', req->'path'->>'id')
 $$;
 
 -- GET /admin/bookings?limit=&offset=

@@ -110,16 +110,10 @@ $$;
 
 -- GET /cancellations/:id: its booking's owner or an ADMIN
 CREATE OR REPLACE FUNCTION evently.api_cancellation_get(actor uuid, req jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    doc jsonb := evently.cancellation_json(evently._uuid_arg(req->'path'->>'id', 'id'));
-BEGIN
-    actor := evently._actor(actor, req);
-    PERFORM evently._require(doc IS NOT NULL AND ((doc->>'user_id')::uuid = actor
-                                                  OR evently._user_role(actor) = 'ADMIN'),
-        'NOT_FOUND', 'cancellation not found', format('Cancellation %s does not exist.', req->'path'->>'id'));
-    RETURN doc;
-END
+LANGUAGE sql STABLE AS $$
+    SELECT evently._visible_to(evently.cancellation_json(evently._uuid_arg(req->'path'->>'id', 'id')),
+                               evently._actor(actor, req),
+                               'cancellation', req->'path'->>'id')
 $$;
 
 -- POST and PUT /admin/events/:eventId/cancellation-policy
