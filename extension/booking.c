@@ -152,7 +152,7 @@ check_event_open(pg_uuid_t *event_id)
 	if (!ev.on_sale)
 		ereport(ERROR, errcode(EV_EVENT_CLOSED), errmsg("event is not open for booking"),
 				errdetail("Event %s is %s%s.", uuid_text(event_id), ev.status,
-						  ev.started ? " and has already started" : ""));
+						  strcmp(ev.status, "published") == 0 ? " and has already started" : ""));
 }
 
 /* Lock the hold's seats in seat-id order; all must still be held by it. */

@@ -76,7 +76,7 @@ check_event_not_started(pg_uuid_t *event_id)
 {
 	EventState	ev = read_event_state(event_id);
 
-	if (!ev.on_sale)
+	if (!ev.on_sale || ev.started)
 		ereport(ERROR, errcode(EV_CANCELLATION_REFUSED), errmsg("event has already started"),
 				errdetail("Event %s is %s and starts at %s; its bookings can no longer be cancelled.",
 						  uuid_text(event_id), ev.status, ev.starts_at),

@@ -87,11 +87,20 @@ extern Datum object_json(ObjectKind kind, pg_uuid_t *id);
 
 typedef struct EventState
 {
-	char	   *status;			/* published, cancelled, completed */
+	char	   *status;			/* the lifecycle's: draft ... completed, cancelled */
 	bool		started;		/* date_time has passed */
 	char	   *starts_at;		/* date_time, as text for messages */
-	bool		on_sale;		/* published and not started */
+	bool		on_sale;		/* EVENT_ON_SALE below */
 } EventState;
+
+/*
+ * SQL: may the event e sell now?  Published and not started; from 1.1 also
+ * while it runs when its organizer lets sales run into it.
+ */
+#define EVENT_ON_SALE_1_0 "(e.status = 'published' AND e.date_time > now())"
+#define EVENT_ON_SALE_1_1 \
+	"(e.status = 'published' AND (e.date_time > now() OR (e.sales_during_event AND e.end_time > now())))"
+
 
 /* The event's state; raises NOT_FOUND when there is no such event. */
 extern EventState read_event_state(pg_uuid_t *event_id);

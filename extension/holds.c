@@ -23,7 +23,7 @@
 typedef struct HoldableEvent
 {
 	char	   *status;
-	bool		started;
+	bool		on_sale;
 	int			max_per_hold;
 	int			max_per_user;
 	int			max_tickets_per_user;	/* held + sold; 0: no such limit */
@@ -83,14 +83,16 @@ static HoldableEvent
 read_event_for_hold(pg_uuid_t *event_id)
 {
 	/* key share: an event cannot be cancelled or deleted under a new hold */
-#define HOLDABLE_EVENT(tickets_limit) \
-		"SELECT e.status, e.date_time <= now(), e.max_seats_per_hold, e.max_seats_per_user," \
+#define HOLDABLE_EVENT(status, on_sale, tickets_limit) \
+		"SELECT " status ", " on_sale ", e.max_seats_per_hold, e.max_seats_per_user," \
 		"       e.hold_ttl," \
 		"       EXISTS (SELECT 1 FROM evently.waitlist_entries w" \
 		"                WHERE w.event_id = e.id AND w.status = 'ACTIVE'), " tickets_limit \
 		"  FROM evently.events e WHERE e.id = $1 FOR KEY SHARE"
-	static SqlStmt q = SQL_STMT(HOLDABLE_EVENT("coalesce(e.max_tickets_per_user, 0)"), 1, UUIDOID);
-	static SqlStmt q_1_0 = SQL_STMT(HOLDABLE_EVENT("0"), 1, UUIDOID);
+	static SqlStmt q = SQL_STMT(HOLDABLE_EVENT("evently._lifecycle_status(e.status, e.date_time, e.end_time)",
+											   EVENT_ON_SALE_1_1, "coalesce(e.max_tickets_per_user, 0)"),
+								1, UUIDOID);
+	static SqlStmt q_1_0 = SQL_STMT(HOLDABLE_EVENT("e.status", EVENT_ON_SALE_1_0, "0"), 1, UUIDOID);
 	Datum		arg = UUIDPGetDatum(event_id);
 	HoldableEvent ev;
 
@@ -98,17 +100,17 @@ read_event_for_hold(pg_uuid_t *event_id)
 		ereport(ERROR, errcode(EV_NOT_FOUND), errmsg("event not found"),
 				errdetail("Event %s does not exist.", uuid_text(event_id)));
 	ev.status = result_text(0, 1);
-	ev.started = result_bool(0, 2);
+	ev.on_sale = result_bool(0, 2);
 	ev.max_per_hold = result_int(0, 3);
 	ev.max_per_user = result_int(0, 4);
 	/* copied: the tuple table does not outlive the next statement */
 	ev.hold_ttl = datumCopy(result_datum(0, 5, NULL), false, sizeof(Interval));
 	ev.has_queue = result_bool(0, 6);
 	ev.max_tickets_per_user = result_int(0, 7);
-	if (strcmp(ev.status, "published") != 0 || ev.started)
+	if (!ev.on_sale)
 		ereport(ERROR, errcode(EV_EVENT_CLOSED), errmsg("event is not open for booking"),
 				errdetail("Event %s is %s%s.", uuid_text(event_id), ev.status,
-						  ev.started ? " and has already started" : ""));
+						  strcmp(ev.status, "published") == 0 ? " and has already started" : ""));
 	return ev;
 }
 

@@ -28,14 +28,14 @@ typedef struct QueueEvent
 static QueueEvent
 read_queue_event(pg_uuid_t *event_id)
 {
-#define QUEUE_EVENT(tickets_limit) \
-		"SELECT e.status = 'published' AND e.date_time > now(), e.offer_window," \
+#define QUEUE_EVENT(on_sale, tickets_limit) \
+		"SELECT " on_sale ", e.offer_window," \
 		"       (SELECT count(*)::int FROM evently.event_seats es" \
 		"         WHERE es.event_id = e.id AND es.status = 'AVAILABLE')," \
 		"       e.max_seats_per_user, " tickets_limit \
 		"  FROM evently.events e WHERE e.id = $1"
-	static SqlStmt q = SQL_STMT(QUEUE_EVENT("coalesce(e.max_tickets_per_user, 0)"), 1, UUIDOID);
-	static SqlStmt q_1_0 = SQL_STMT(QUEUE_EVENT("0"), 1, UUIDOID);
+	static SqlStmt q = SQL_STMT(QUEUE_EVENT(EVENT_ON_SALE_1_1, "coalesce(e.max_tickets_per_user, 0)"), 1, UUIDOID);
+	static SqlStmt q_1_0 = SQL_STMT(QUEUE_EVENT(EVENT_ON_SALE_1_0, "0"), 1, UUIDOID);
 	Datum		arg = UUIDPGetDatum(event_id);
 	QueueEvent	ev;
 

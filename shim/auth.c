@@ -4,7 +4,10 @@
  * access token (tokens.c checks signature, algorithm, issuer, expiry and
  * type), and the token's user is the actor of the SQL call -- never a field
  * of the body.  A public route has no actor even when a token is sent, so
- * nothing served publicly can act as anyone.
+ * nothing served publicly can act as anyone.  An optional-token route (an
+ * event read, which shows a draft to its organizer) is public without a
+ * token and takes the actor of a valid one; an invalid one is refused, as
+ * anywhere else.
  */
 #include "shim.h"
 
@@ -17,7 +20,7 @@ authenticate(const Route *route, const char *header, Claims *claims, Reply *refu
 	const char *why;
 
 	memset(claims, 0, sizeof(*claims));
-	if (route->auth == AUTH_PUBLIC)
+	if (route->auth == AUTH_PUBLIC || (route->auth == AUTH_OPTIONAL && header == NULL))
 		return true;
 	if (header == NULL)
 		*refusal = reply_error(401, "UNAUTHENTICATED", "Authorization header is required", NULL, NULL);

@@ -151,7 +151,7 @@ openapi_init(void)
 		const Route *r = &routes[i];
 
 		if (strncmp(r->pattern, "/api/", 5) == 0 || r->sql)
-			openapi_add(document, r->method, r->pattern, r->auth != AUTH_PUBLIC, r->success_status,
+			openapi_add(document, r->method, r->pattern, r->auth == AUTH_USER || r->auth == AUTH_ADMIN, r->success_status,
 						r->message, r->body);
 	}
 }

@@ -79,6 +79,26 @@ static const Field availability_body[] = {
 	{"event_id", FIELD_UUID, true}, {"seat_ids", FIELD_UUID_ARRAY, true, 1, 100}, {NULL}};
 static const Field notify_body[] = {{"available_tickets", FIELD_INT, true, 1, 100000}, {NULL}};
 static const Field freed_body[] = {{"freed_tickets", FIELD_INT, true, 1, 100000}, {NULL}};
+static const Field organizer_apply_body[] = {
+	{"organization_name", FIELD_STRING, true, 2, 200}, {"description", FIELD_STRING, false, 0, 2000}, {NULL}};
+static const Field organizer_verify_body[] = {
+	{"decision", FIELD_STRING, true, 1, 20}, {"reason", FIELD_STRING, false, 0, 500}, {NULL}};
+/* an organizer's event: the admin fields, the venue optional (tiers only), plus the lifecycle's */
+static const Field organizer_event_create_body[] = {
+	{"name", FIELD_STRING, true, 3, 255}, {"description", FIELD_STRING, false, 0, 2000},
+	{"venue", FIELD_STRING, true, 3, 255}, {"venue_template_id", FIELD_UUID, false},
+	{"date_time", FIELD_STRING, true, 10, 40}, {"end_time", FIELD_STRING, false, 10, 40},
+	{"base_price", FIELD_NUMBER, true, 0, 1e9}, {"image_url", FIELD_STRING, false, 0, 500},
+	{"tags", FIELD_STRING_ARRAY, false, 0, 50}, {"section_pricing", FIELD_ARRAY, false, 0, 200},
+	{"max_tickets_per_user", FIELD_INT, false, 1, 1000}, {"category", FIELD_STRING, false, 1, 50},
+	{"sales_during_event", FIELD_BOOL, false}, {NULL}};
+static const Field organizer_event_update_body[] = {
+	{"name", FIELD_STRING, false, 3, 255}, {"description", FIELD_STRING, false, 0, 2000},
+	{"venue", FIELD_STRING, false, 3, 255}, {"venue_template_id", FIELD_UUID, false},
+	{"date_time", FIELD_STRING, false, 10, 40}, {"end_time", FIELD_STRING, false, 10, 40},
+	{"base_price", FIELD_NUMBER, false, 0, 1e9}, {"image_url", FIELD_STRING, false, 0, 500},
+	{"tags", FIELD_STRING_ARRAY, false, 0, 50}, {"max_tickets_per_user", FIELD_INT, false, 1, 1000, true},
+	{"category", FIELD_STRING, false, 1, 50}, {"sales_during_event", FIELD_BOOL, false}, {NULL}};
 static const Field reason_required[] = {{"reason", FIELD_STRING, true, 1, 500}, {NULL}};
 static const Field reason_optional[] = {{"reason", FIELD_STRING, false, 1, 500}, {NULL}};
 
@@ -109,12 +129,37 @@ const Route routes[] = {
 	 200, "Events retrieved successfully"},
 	{"GET", "/api/v1/events/upcoming", AUTH_PUBLIC, sql_route, API(api_events_upcoming),
 	 200, "Upcoming events retrieved successfully"},
-	{"GET", "/api/v1/events/:eventId", AUTH_PUBLIC, sql_route, API(api_event_get),
+	{"GET", "/api/v1/events/:eventId", AUTH_OPTIONAL, sql_route, API(api_event_get),
 	 200, "Event retrieved successfully"},
 	{"GET", "/api/v1/events/:eventId/sections", AUTH_USER, sql_route, API(api_event_sections),
 	 200, "Sections retrieved successfully"},
 	{"GET", "/api/v1/events/:eventId/venue/layout", AUTH_USER, sql_route, API(api_event_layout),
 	 200, "Venue layout retrieved successfully"},
+
+	/* organizers and the event lifecycle (SPEC section 9) */
+	{"POST", "/api/v1/organizers", AUTH_USER, sql_route, API(api_organizer_apply),
+	 201, "Organizer application submitted", organizer_apply_body},
+	{"GET", "/api/v1/organizers/me", AUTH_USER, sql_route, API(api_organizer_me),
+	 200, "Organizer application retrieved successfully"},
+	{"GET", "/api/v1/admin/organizers", AUTH_ADMIN, sql_route, API(api_admin_organizers_list),
+	 200, "Organizer applications retrieved successfully"},
+	{"POST", "/api/v1/admin/organizers/:id/verify", AUTH_ADMIN, sql_route, API(api_admin_organizer_verify),
+	 200, "Organizer application decided", organizer_verify_body},
+	{"POST", "/api/v1/events", AUTH_USER, sql_route, API(api_organizer_event_create),
+	 201, "Event created successfully", organizer_event_create_body},
+	{"PUT", "/api/v1/events/:eventId", AUTH_USER, sql_route, API(api_organizer_event_update),
+	 200, "Event updated successfully", organizer_event_update_body},
+	{"DELETE", "/api/v1/events/:eventId", AUTH_USER, sql_route, API(api_organizer_event_delete),
+	 200, "Event deleted successfully"},
+	{"POST", "/api/v1/events/:eventId/submit", AUTH_USER, sql_route, API(api_event_submit),
+	 200, "Event submitted for review"},
+	{"POST", "/api/v1/events/:eventId/cancel", AUTH_USER, sql_route, API(api_event_cancel),
+	 200, "Event cancelled; every booking is refunded in full", reason_required},
+	{"POST", "/api/v1/admin/events/:eventId/approve", AUTH_ADMIN, sql_route, API(api_admin_event_approve),
+	 200, "Event published"},
+	{"POST", "/api/v1/admin/events/:eventId/reject", AUTH_ADMIN, sql_route, API(api_admin_event_reject),
+	 200, "Event returned to draft", reason_required},
+
 	{"GET", "/api/v1/tags/active", AUTH_PUBLIC, sql_route, API(api_tags_active),
 	 200, "Active tags retrieved successfully"},
 	{"GET", "/api/v1/tags/slug/:slug", AUTH_PUBLIC, sql_route, API(api_tag_by_slug),

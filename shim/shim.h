@@ -161,6 +161,7 @@ long		inexact_number_at(const char *text, size_t len);
 typedef enum AuthRule
 {
 	AUTH_PUBLIC,				/* no token needed */
+	AUTH_OPTIONAL,				/* public, but a valid token makes its user the actor */
 	AUTH_USER,					/* any valid access token */
 	AUTH_ADMIN					/* an access token with role ADMIN */
 } AuthRule;

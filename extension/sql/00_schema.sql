@@ -18,9 +18,35 @@ CREATE TABLE evently.users (
     updated_at    timestamptz NOT NULL DEFAULT now(),
     -- 1.1: a token is honoured only while it carries the user's current
     -- epoch; logout, a new password, a ban, a role change or deletion move it
-    session_epoch int NOT NULL DEFAULT 0
+    session_epoch int NOT NULL DEFAULT 0,
+    -- 1.1: moderation (SPEC section 9)
+    ban_reason    text CHECK (length(ban_reason) <= 500),
+    banned_at     timestamptz
 );
 CREATE UNIQUE INDEX users_email_key ON evently.users (lower(email));
+
+-- 1.1: a user's application to run events (SPEC section 9).  PENDING until
+-- an ADMIN decides; a user has at most one PENDING or VERIFIED application
+-- and may apply again after a rejection.  Events belong to a VERIFIED one.
+CREATE TABLE evently.organizers (
+    id                  uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id             uuid NOT NULL REFERENCES evently.users,
+    organization_name   text NOT NULL CHECK (length(btrim(organization_name)) BETWEEN 2 AND 200),
+    description         text CHECK (length(description) <= 2000),
+    verification_status text NOT NULL DEFAULT 'PENDING'
+                        CHECK (verification_status IN ('PENDING', 'VERIFIED', 'REJECTED')),
+    reason              text CHECK (length(reason) <= 500),   -- the ADMIN's, required to reject
+    reviewed_by         uuid REFERENCES evently.users,
+    reviewed_at         timestamptz,
+    verified_at         timestamptz,
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    updated_at          timestamptz NOT NULL DEFAULT now(),
+    CHECK (verification_status <> 'REJECTED' OR reason IS NOT NULL),
+    CHECK ((verification_status = 'PENDING') = (reviewed_at IS NULL))
+);
+CREATE UNIQUE INDEX organizers_one_live ON evently.organizers (user_id)
+    WHERE verification_status IN ('PENDING', 'VERIFIED');
+CREATE INDEX organizers_queue ON evently.organizers (verification_status, created_at);
 
 CREATE TABLE evently.tags (
     id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -79,11 +105,14 @@ CREATE TABLE evently.events (
     name               text NOT NULL CHECK (length(btrim(name)) BETWEEN 1 AND 255),
     description        text CHECK (length(description) <= 2000),
     venue              text NOT NULL CHECK (length(venue) <= 255),
-    venue_template_id  uuid NOT NULL REFERENCES evently.venue_templates,
+    venue_template_id  uuid REFERENCES evently.venue_templates,   -- 1.1: NULL sells tiers only
     date_time          timestamptz NOT NULL,
     base_price         numeric(12,2) NOT NULL CHECK (base_price >= 0),
+    -- 1.1: the lifecycle of SPEC section 9 (draft ... cancelled); reads
+    -- also move published -> active -> completed by the clock (_lifecycle_status)
     status             text NOT NULL DEFAULT 'published'
-                       CHECK (status IN ('published', 'cancelled', 'completed')),
+                       CONSTRAINT events_status_check
+                       CHECK (status IN ('draft', 'under_review', 'published', 'active', 'completed', 'cancelled')),
     image_url          text CHECK (length(image_url) <= 500),
     created_by         uuid REFERENCES evently.users,
     updated_by         uuid REFERENCES evently.users,
@@ -101,10 +130,30 @@ CREATE TABLE evently.events (
     created_at         timestamptz NOT NULL DEFAULT now(),
     updated_at         timestamptz NOT NULL DEFAULT now(),
     -- 1.1: seats one user may hold and buy together (NULL: only the limits above)
-    max_tickets_per_user int CHECK (max_tickets_per_user BETWEEN 1 AND 1000)
+    max_tickets_per_user int CHECK (max_tickets_per_user BETWEEN 1 AND 1000),
+    -- 1.1: organizers and the lifecycle (SPEC section 9)
+    organizer_id       uuid REFERENCES evently.organizers,       -- NULL: the platform's (an ADMIN's)
+    category           text CHECK (category ~ '^[a-z0-9][a-z0-9 &/_-]{0,49}$'),
+    end_time           timestamptz NOT NULL,
+    sales_during_event boolean NOT NULL DEFAULT false,           -- sells while active, until end_time
+    review_note        text CHECK (length(review_note) <= 500),  -- why the ADMIN rejected it
+    cancel_reason      text CHECK (length(cancel_reason) <= 500),
+    submitted_at       timestamptz,
+    published_at       timestamptz,
+    cancelled_at       timestamptz,
+    -- full-text search: name (A), tag names (B), venue (C), description (D)
+    search             tsvector NOT NULL GENERATED ALWAYS AS (
+                           setweight(to_tsvector('english'::regconfig, name), 'A')
+                           || setweight(jsonb_to_tsvector('english'::regconfig,
+                                            jsonb_path_query_array(catalog, '$.tags[*].name'), '["string"]'), 'B')
+                           || setweight(to_tsvector('english'::regconfig, venue), 'C')
+                           || setweight(to_tsvector('english'::regconfig, coalesce(description, '')), 'D')) STORED,
+    CONSTRAINT events_ends_after_start CHECK (end_time > date_time)
 );
 CREATE INDEX ON evently.events (date_time);
 CREATE INDEX ON evently.events (venue_template_id);
+CREATE INDEX events_organizer ON evently.events (organizer_id, date_time);
+CREATE INDEX events_search ON evently.events USING gin (search);
 
 CREATE TABLE evently.event_pricing (
     id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -331,6 +380,9 @@ CREATE TABLE evently.audit_log (
     details     jsonb NOT NULL DEFAULT '{}'
 );
 CREATE INDEX ON evently.audit_log (object_id);
+-- 1.1: the audit log's readers filter by event or actor, newest first
+CREATE INDEX audit_log_event ON evently.audit_log (event_id, id);
+CREATE INDEX audit_log_actor ON evently.audit_log (actor_id, id);
 
 CREATE TABLE evently.refresh_tokens (
     jti         uuid PRIMARY KEY DEFAULT gen_random_uuid(),

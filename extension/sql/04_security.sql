@@ -83,6 +83,68 @@ BEGIN
 END
 $$;
 
+-- The VERIFIED organizer account (organizers.id) of a user whose role is
+-- ORGANIZER, or NULL: a demoted or banned organizer runs no events.
+CREATE OR REPLACE FUNCTION evently._organizer_of(p_user_id uuid) RETURNS uuid
+LANGUAGE sql STABLE AS $$
+    SELECT o.id FROM evently.organizers o JOIN evently.users u ON u.id = o.user_id
+     WHERE o.user_id = p_user_id AND o.verification_status = 'VERIFIED'
+       AND u.role = 'ORGANIZER' AND u.status = 'ACTIVE'
+$$;
+
+-- May this user manage the event (SPEC section 9's ownership): an ADMIN any
+-- event, an organizer the events of its verified organizer account.
+CREATE OR REPLACE FUNCTION evently._manages_event(p_user_id uuid, p_event_id uuid) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(evently._user_role(p_user_id) = 'ADMIN', false)
+           OR EXISTS (SELECT 1 FROM evently.events e
+                       WHERE e.id = p_event_id AND e.organizer_id = evently._organizer_of(p_user_id))
+$$;
+
+-- The acting user, who must run a verified organizer account (ORGANIZER):
+-- returns that account's id; FORBIDDEN otherwise.
+CREATE OR REPLACE FUNCTION evently._organizer(asserted uuid, req jsonb DEFAULT NULL) RETURNS uuid
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    acting uuid := evently._actor(asserted, req);
+    org uuid := evently._organizer_of(acting);
+BEGIN
+    PERFORM evently._require(org IS NOT NULL, 'FORBIDDEN', 'verified organizer account required',
+        format('User %s is not a verified organizer.', acting),
+        'Apply with POST /organizers (evently.api_organizer_apply); an ADMIN verifies the application.');
+    RETURN org;
+END
+$$;
+
+-- The event a write route's actor manages, locked FOR UPDATE: NOT_FOUND for
+-- an event that does not exist or that the actor does not manage (a write on
+-- someone else's object answers 404, like a read: SPEC section 8).
+CREATE OR REPLACE FUNCTION evently._managed_event(actor uuid, event_id text) RETURNS evently.events
+LANGUAGE plpgsql AS $$
+DECLARE
+    ev evently.events;
+BEGIN
+    SELECT * INTO ev FROM evently.events e WHERE e.id = evently._uuid_arg(event_id, 'eventId') FOR UPDATE;
+    PERFORM evently._require(FOUND AND evently._manages_event(actor, ev.id), 'NOT_FOUND', 'event not found',
+        format('Event %s does not exist.', event_id));
+    RETURN ev;
+END
+$$;
+
+-- Who reads a public route: nobody (NULL) when a trusted caller names no
+-- one (an anonymous REST client), else the acting user as _actor resolves
+-- it, so that an organizer sees its own drafts and a linked role reads as
+-- its user.
+CREATE OR REPLACE FUNCTION evently._viewer(asserted uuid, req jsonb DEFAULT NULL) RETURNS uuid
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF asserted IS NULL AND evently._trusted_caller() THEN
+        RETURN NULL;
+    END IF;
+    RETURN evently._actor(asserted, req);
+END
+$$;
+
 -- The acting user, who must be an ADMIN (FORBIDDEN otherwise).
 CREATE OR REPLACE FUNCTION evently._admin(asserted uuid, req jsonb DEFAULT NULL) RETURNS uuid
 LANGUAGE plpgsql STABLE AS $$

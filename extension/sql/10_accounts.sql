@@ -156,7 +156,8 @@ BEGIN
 END
 $$;
 
--- POST /auth/register: anyone may register, nobody as ADMIN.
+-- POST /auth/register: anyone may register, as a USER: nobody as ADMIN,
+-- and an ORGANIZER is a verified applicant (POST /organizers).
 CREATE OR REPLACE FUNCTION evently.api_register(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -166,10 +167,12 @@ DECLARE
 BEGIN
     PERFORM evently._require(wanted_role <> 'ADMIN', 'FORBIDDEN', 'cannot register as ADMIN',
         'An ADMIN creates ADMIN accounts with evently.create_user().');
+    PERFORM evently._require(wanted_role <> 'ORGANIZER', 'FORBIDDEN', 'cannot register as ORGANIZER',
+        'Register as a USER, then apply with POST /organizers; an ADMIN verifies the application.');
     PERFORM evently._require(length(b->>'first_name') >= 2 AND length(b->>'last_name') >= 2,
         'INVALID_ARGUMENT', 'invalid name', 'First and last name have 2 to 100 characters.');
     new_id := evently.create_user(b->>'email', b->>'password', b->>'first_name', b->>'last_name',
-                                  CASE wanted_role WHEN 'ORGANIZER' THEN 'ORGANIZER' ELSE 'USER' END);
+                                  'USER');
     -- where the owner registered from is an address of theirs
     PERFORM evently._login_succeeded(b->>'email', evently._login_bucket(b->>'email', req->>'client_address'),
                                      req->>'client_address');

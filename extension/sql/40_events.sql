@@ -2,6 +2,39 @@
 -- events.catalog by triggers), the slotted seat counters, the public event
 -- reads and the ADMIN event routes.
 
+-- An event's status as SPEC section 9's lifecycle shows it: a published
+-- event is active from its start and completed after its end, whether or not
+-- anything stored the change, so no read shows a stale status.
+CREATE OR REPLACE FUNCTION evently._lifecycle_status(status text, starts timestamptz, ends timestamptz)
+RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN status IN ('published', 'active') AND ends <= now() THEN 'completed'
+                WHEN status = 'published' AND starts <= now() THEN 'active'
+                ELSE status END
+$$;
+
+-- NOT_FOUND unless the event exists and the actor may see it: drafts and
+-- events under review only by their organizer and ADMINs (SPEC section 9).
+CREATE OR REPLACE FUNCTION evently._require_visible(p_event_id uuid, actor uuid) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM evently._require(EXISTS (SELECT 1 FROM evently.events e WHERE e.id = p_event_id
+                                        AND (e.status NOT IN ('draft', 'under_review')
+                                             OR evently._manages_event(actor, e.id))),
+        'NOT_FOUND', 'event not found', format('Event %s does not exist.', p_event_id));
+END
+$$;
+
+-- A category is a short lower-case label (SPEC section 9), free text.
+CREATE OR REPLACE FUNCTION evently._require_category(category text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    PERFORM evently._require(category IS NULL OR category ~ '^[a-z0-9][a-z0-9 &/_-]{0,49}$',
+        'INVALID_ARGUMENT', 'invalid category',
+        format('Category %L is not a lower-case label of 1 to 50 characters (a-z, 0-9, space, &, /, _, -).',
+               category));
+END
+$$;
+
 -- An event's active tags and priced sections, the catalog part of its JSON.
 CREATE OR REPLACE FUNCTION evently._event_catalog(p_event_id uuid, p_base_price numeric) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
@@ -212,7 +245,10 @@ BEGIN
         'total_capacity', inv.capacity, 'booked_count', inv.booked,
         'available_tickets', inv.available + lapsed.n, 'base_price', e.base_price,
         'max_tickets_per_user', e.max_tickets_per_user,
-        'status', e.status, 'image_url', coalesce(e.image_url, ''), 'tags', e.catalog->'tags',
+        'status', evently._lifecycle_status(e.status, e.date_time, e.end_time),
+        'image_url', coalesce(e.image_url, ''), 'tags', e.catalog->'tags',
+        'category', e.category, 'end_time', e.end_time, 'organizer_id', e.organizer_id,
+        'sales_during_event', e.sales_during_event,
         'created_at', e.created_at, 'updated_at', e.updated_at)
         || CASE WHEN with_sections THEN jsonb_build_object('venue_sections', e.catalog->'venue_sections')
                 ELSE '{}' END
@@ -231,24 +267,46 @@ BEGIN
 END
 $$;
 
+-- evently.create_event(name, venue_template_id, date_time, base_price,
+-- created_by, venue, description, section_multipliers, tags, settings)
+-- RETURNS uuid: an ADMIN's event, published at once (SPEC section 9).
 -- section_multipliers: {"<section name or id>": multiplier, ...}; other sections 1.0.
 -- settings: {"hold_ttl": "10 minutes", "max_seats_per_hold": 10,
 --            "max_seats_per_user": 10, "offer_window": "15 minutes",
---            "max_tickets_per_user": null}
+--            "max_tickets_per_user": null, "category": null,
+--            "end_time": date_time + 3 hours, "sales_during_event": false}
 -- max_seats_per_user bounds the seats a user holds at once; max_tickets_per_user
--- (none by default) bounds the seats a user holds and bought together.
--- Prices and multipliers have at most 2 decimals.
+-- (none by default) bounds the seats a user holds and bought together;
+-- sales_during_event lets sales run into the event until end_time.
+-- Prices and multipliers have at most 2 decimals.  Raises INVALID_ARGUMENT,
+-- NOT_FOUND (template, user), FORBIDDEN (a linked role that is no ADMIN).
 CREATE OR REPLACE FUNCTION evently.create_event(name text, venue_template_id uuid, date_time timestamptz,
                                      base_price numeric, created_by uuid DEFAULT NULL,
                                      venue text DEFAULT NULL, description text DEFAULT NULL,
                                      section_multipliers jsonb DEFAULT '{}',
                                      tags text[] DEFAULT '{}', settings jsonb DEFAULT '{}')
 RETURNS uuid LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM evently._require(venue_template_id IS NOT NULL, 'INVALID_ARGUMENT', 'venue template is required',
+        'An ADMIN''s event sells the seats of a venue template.');
+    RETURN evently._create_event(name, venue_template_id, date_time, base_price, evently._staff(created_by),
+                                 venue, description, section_multipliers, tags, settings, NULL, 'published');
+END
+$$;
+
+-- The body of create_event and of an organizer's draft (api_organizer_event_create):
+-- the event in the given status, owned by organizer_id (NULL: the platform),
+-- with the seats of its venue template (NULL: none; tiers only).
+CREATE OR REPLACE FUNCTION evently._create_event(name text, venue_template_id uuid, date_time timestamptz,
+                                     base_price numeric, created_by uuid, venue text, description text,
+                                     section_multipliers jsonb, tags text[], settings jsonb,
+                                     organizer_id uuid, status text)
+RETURNS uuid LANGUAGE plpgsql AS $$
 DECLARE
     new_id uuid;
     unknown text;
+    ends timestamptz;
 BEGIN
-    created_by := evently._staff(created_by);
     PERFORM evently._require(length(btrim(name)) BETWEEN 1 AND 255,
         'INVALID_ARGUMENT', 'invalid event name', 'An event name has 1 to 255 characters.');
     PERFORM evently._require(coalesce(length(description), 0) <= 2000, 'INVALID_ARGUMENT',
@@ -260,15 +318,17 @@ BEGIN
     PERFORM evently._require(base_price >= 0 AND base_price < 1e10, 'INVALID_ARGUMENT', 'invalid base price',
         format('Base price %s is not between 0 and 9999999999.', base_price));
     PERFORM evently._require_decimals(base_price, 2, 'base_price');
-    PERFORM 1 FROM evently.venue_templates t WHERE t.id = create_event.venue_template_id FOR SHARE;
-    PERFORM evently._require(FOUND, 'NOT_FOUND', 'venue template not found',
-        format('Venue template %s does not exist.', venue_template_id));
-    PERFORM evently._require(EXISTS (SELECT 1 FROM evently.venue_sections s
-                                      WHERE s.template_id = create_event.venue_template_id),
-        'INVALID_ARGUMENT', 'venue template has no sections',
-        format('Venue template %s has no seats to sell.', venue_template_id));
+    IF venue_template_id IS NOT NULL THEN
+        PERFORM 1 FROM evently.venue_templates t WHERE t.id = _create_event.venue_template_id FOR SHARE;
+        PERFORM evently._require(FOUND, 'NOT_FOUND', 'venue template not found',
+            format('Venue template %s does not exist.', venue_template_id));
+        PERFORM evently._require(EXISTS (SELECT 1 FROM evently.venue_sections s
+                                          WHERE s.template_id = _create_event.venue_template_id),
+            'INVALID_ARGUMENT', 'venue template has no sections',
+            format('Venue template %s has no seats to sell.', venue_template_id));
+    END IF;
     PERFORM evently._require(created_by IS NULL OR EXISTS (SELECT 1 FROM evently.users u
-                                                           WHERE u.id = create_event.created_by),
+                                                           WHERE u.id = _create_event.created_by),
         'NOT_FOUND', 'user not found', format('User %s does not exist.', created_by));
     PERFORM evently._require(jsonb_typeof(coalesce(section_multipliers, '{}')) = 'object'
                              AND jsonb_typeof(coalesce(settings, '{}')) = 'object',
@@ -276,7 +336,7 @@ BEGIN
     SELECT string_agg(k, ', ') INTO unknown
       FROM jsonb_object_keys(coalesce(section_multipliers, '{}')) k
      WHERE NOT EXISTS (SELECT 1 FROM evently.venue_sections s
-                        WHERE s.template_id = create_event.venue_template_id
+                        WHERE s.template_id = _create_event.venue_template_id
                           AND (s.name = k OR s.id::text = k));
     PERFORM evently._require(unknown IS NULL, 'INVALID_ARGUMENT', 'unknown section in pricing',
         format('Sections %s are not in the venue template.', unknown));
@@ -296,47 +356,58 @@ BEGIN
         format('Tags %s are not active tag slugs.', unknown));
     SELECT string_agg(k, ', ') INTO unknown FROM jsonb_object_keys(coalesce(settings, '{}')) k
      WHERE k NOT IN ('hold_ttl', 'max_seats_per_hold', 'max_seats_per_user', 'offer_window',
-                     'max_tickets_per_user');
+                     'max_tickets_per_user', 'category', 'end_time', 'sales_during_event');
     PERFORM evently._require(unknown IS NULL, 'INVALID_ARGUMENT', 'unknown event setting',
-        format('Settings %s are not hold_ttl, max_seats_per_hold, max_seats_per_user, offer_window or max_tickets_per_user.', unknown));
+        format('Settings %s are not hold_ttl, max_seats_per_hold, max_seats_per_user, offer_window, '
+               'max_tickets_per_user, category, end_time or sales_during_event.', unknown));
+    PERFORM evently._require_category(settings->>'category');
+    ends := coalesce(evently._time_field(settings, 'end_time'), date_time + interval '3 hours');
+    PERFORM evently._require(ends > date_time AND isfinite(ends), 'INVALID_ARGUMENT', 'event must end after it starts',
+        format('end_time %s is not after date_time %s.', ends, date_time));
 
     BEGIN
         INSERT INTO evently.events (name, description, venue, venue_template_id, date_time,
                                     base_price, created_by, hold_ttl, max_seats_per_hold,
-                                    max_seats_per_user, offer_window, max_tickets_per_user)
+                                    max_seats_per_user, offer_window, max_tickets_per_user,
+                                    organizer_id, status, category, end_time, sales_during_event,
+                                    published_at)
         VALUES (btrim(name), description, coalesce(venue, ''), venue_template_id, date_time,
                 round(base_price, 2), created_by,
                 coalesce((settings->>'hold_ttl')::interval, '10 minutes'),
                 coalesce((settings->>'max_seats_per_hold')::int, 10),
                 coalesce((settings->>'max_seats_per_user')::int, 10),
                 coalesce((settings->>'offer_window')::interval, '15 minutes'),
-                (settings->>'max_tickets_per_user')::int)
+                (settings->>'max_tickets_per_user')::int,
+                organizer_id, status, settings->>'category', ends,
+                coalesce((settings->>'sales_during_event')::boolean, false),
+                CASE WHEN status = 'published' THEN now() END)
         RETURNING id INTO new_id;
         INSERT INTO evently.event_pricing (event_id, section_id, price_multiplier)
         SELECT new_id, s.id,
                coalesce((section_multipliers->>s.id::text)::numeric,
                         (section_multipliers->>s.name)::numeric, 1.0)
-          FROM evently.venue_sections s WHERE s.template_id = create_event.venue_template_id;
+          FROM evently.venue_sections s WHERE s.template_id = _create_event.venue_template_id;
     EXCEPTION
         WHEN check_violation OR invalid_text_representation OR invalid_datetime_format
           OR numeric_value_out_of_range OR datetime_field_overflow THEN
             PERFORM evently._fail('INVALID_ARGUMENT', 'invalid event settings',
                 'hold_ttl is an interval from 1 second to 1 day, offer_window from 1 second to 7 days; '
-                'max_seats_per_hold is 1 to 100, max_seats_per_user and max_tickets_per_user 1 to 1000.');
+                'max_seats_per_hold is 1 to 100, max_seats_per_user and max_tickets_per_user 1 to 1000; '
+                'sales_during_event is true or false.');
     END;
     INSERT INTO evently.event_tags (event_id, tag_id)
     SELECT new_id, g.id FROM evently.tags g WHERE g.slug = ANY (coalesce(tags, '{}'));
     INSERT INTO evently.event_seats (event_id, seat_id, section_id, seat_order, price, status)
     SELECT new_id, s.id, s.section_id,
            row_number() OVER (ORDER BY sec.name, s."row", s.position),
-           round(create_event.base_price * p.price_multiplier, 2),
+           round(_create_event.base_price * p.price_multiplier, 2),
            CASE s.status WHEN 'BLOCKED' THEN 'BLOCKED' ELSE 'AVAILABLE' END
       FROM evently.seats s
       JOIN evently.venue_sections sec ON sec.id = s.section_id
       JOIN evently.event_pricing p ON p.event_id = new_id AND p.section_id = s.section_id
-     WHERE sec.template_id = create_event.venue_template_id;
+     WHERE sec.template_id = _create_event.venue_template_id;
     PERFORM evently._emit('event.created', new_id, created_by, 'event', new_id,
-        jsonb_build_object('name', btrim(name), 'date_time', date_time,
+        jsonb_build_object('name', btrim(name), 'date_time', date_time, 'status', status,
                            'base_price', round(base_price, 2),
                            'capacity', (SELECT count(*) FROM evently.event_seats es
                                          WHERE es.event_id = new_id)),
@@ -361,14 +432,28 @@ LANGUAGE sql STABLE AS $$
      ORDER BY es.seat_order
 $$;
 
--- GET /events/:eventId
+-- GET /events/:eventId: a draft or an event under review only for its
+-- organizer and ADMINs (a token is optional on this route)
 CREATE OR REPLACE FUNCTION evently.api_event_get(actor uuid, req jsonb) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT evently.event_json(evently._uuid_arg(req->'path'->>'eventId', 'eventId'), true)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    ev_id uuid := evently._uuid_arg(req->'path'->>'eventId', 'eventId');
+BEGIN
+    PERFORM evently._require_visible(ev_id, evently._viewer(actor, req));
+    RETURN evently.event_json(ev_id, true);
+END
 $$;
 
--- GET /events and /admin/events: filters and pages of the reference (1.4).
+-- GET /events: the public events (no draft, nothing under review)
 CREATE OR REPLACE FUNCTION evently.api_events_list(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT evently._events_page(req, false)
+$$;
+
+-- The filters and pages of GET /events and /admin/events (reference 1.4);
+-- with_hidden adds drafts and events under review (the ADMIN's list).
+-- status filters by the lifecycle's status (_lifecycle_status).
+CREATE OR REPLACE FUNCTION evently._events_page(req jsonb, with_hidden boolean) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     q jsonb := req->'query';
@@ -381,16 +466,19 @@ DECLARE
     total bigint;
     events jsonb;
 BEGIN
-    PERFORM evently._require(coalesce(q->>'status', 'published') IN ('published', 'cancelled', 'completed'),
+    PERFORM evently._require(coalesce(q->>'status', 'published') IN ('published', 'active', 'cancelled', 'completed')
+                             OR (with_hidden AND q->>'status' IN ('draft', 'under_review')),
         'INVALID_ARGUMENT', 'Invalid query parameters',
-        format('status=%s is not published, cancelled or completed.', q->>'status'));
+        format('status=%s is not published, active, cancelled or completed%s.', q->>'status',
+               CASE WHEN with_hidden THEN ', draft or under_review' ELSE '' END));
     WITH matching AS (
         SELECT e.id, e.date_time FROM evently.events e
          WHERE (q->>'search' IS NULL OR e.name ILIKE evently._contains(q->>'search')
                 OR e.description ILIKE evently._contains(q->>'search')
                 OR e.venue ILIKE evently._contains(q->>'search'))
            AND (q->>'venue' IS NULL OR e.venue ILIKE evently._contains(q->>'venue'))
-           AND (q->>'status' IS NULL OR e.status = q->>'status')
+           AND (with_hidden OR e.status NOT IN ('draft', 'under_review'))
+           AND (q->>'status' IS NULL OR evently._lifecycle_status(e.status, e.date_time, e.end_time) = q->>'status')
            AND (date_from IS NULL OR e.date_time >= date_from)
            AND (date_to IS NULL OR e.date_time < date_to + 1)
            AND (tag_names IS NULL OR EXISTS (
@@ -420,16 +508,15 @@ BEGIN
 END
 $$;
 
--- GET /events/:eventId/sections
+-- GET /events/:eventId/sections (an event selling tiers only has none)
 CREATE OR REPLACE FUNCTION evently.api_event_sections(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
+    ev_id uuid := evently._uuid_arg(req->'path'->>'eventId', 'eventId');
     tpl_id uuid;
 BEGIN
-    SELECT venue_template_id INTO tpl_id FROM evently.events
-     WHERE id = evently._uuid_arg(req->'path'->>'eventId', 'eventId');
-    PERFORM evently._require(tpl_id IS NOT NULL, 'NOT_FOUND', 'event not found',
-        format('Event %s does not exist.', req->'path'->>'eventId'));
+    PERFORM evently._require_visible(ev_id, evently._viewer(actor, req));
+    SELECT venue_template_id INTO tpl_id FROM evently.events WHERE id = ev_id;
     RETURN coalesce((SELECT jsonb_agg(jsonb_build_object(
                 'id', s.id, 'template_id', s.template_id, 'name', s.name, 'description', s.description,
                 'row_start', s.row_start, 'row_end', s.row_end, 'seats_per_row', s.seats_per_row,
@@ -447,6 +534,7 @@ DECLARE
     ev_id uuid := evently._uuid_arg(req->'path'->>'eventId', 'eventId');
     doc jsonb;
 BEGIN
+    PERFORM evently._require_visible(ev_id, evently._viewer(actor, req));
     WITH seats AS (
         SELECT es.section_id, es.seat_id, s.seat_number, s."row", s.position, es.price, es.seat_order,
                CASE WHEN es.status = 'HELD' AND es.held_until <= now() THEN 'AVAILABLE' ELSE es.status END AS status
@@ -509,19 +597,19 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION evently.api_event_create(actor uuid, req jsonb) RETURNS jsonb
-LANGUAGE plpgsql AS $$
+-- An event body's section_pricing ([{"section_id", "price_multiplier"}],
+-- optional) as create_event's section_multipliers ({id: multiplier}); tags
+-- must be an array too.
+CREATE OR REPLACE FUNCTION evently._section_multipliers(b jsonb) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
-    b jsonb := req->'body';
     multipliers jsonb := '{}';
     item jsonb;
-    new_id uuid;
 BEGIN
-    actor := evently._admin(actor, req);
-    PERFORM evently._require_event_fields(b);
-    PERFORM evently._require(jsonb_typeof(b->'section_pricing') = 'array' AND jsonb_typeof(coalesce(b->'tags', '[]')) = 'array',
+    PERFORM evently._require(jsonb_typeof(coalesce(b->'section_pricing', '[]')) = 'array'
+                             AND jsonb_typeof(coalesce(b->'tags', '[]')) = 'array',
         'INVALID_ARGUMENT', 'invalid event', 'section_pricing and tags are arrays.');
-    FOR item IN SELECT * FROM jsonb_array_elements(b->'section_pricing') LOOP
+    FOR item IN SELECT * FROM jsonb_array_elements(coalesce(b->'section_pricing', '[]')) LOOP
         PERFORM evently._require(jsonb_typeof(item) = 'object' AND item->>'section_id' ~* '^[0-9a-f-]{36}$'
                                  AND jsonb_typeof(item->'price_multiplier') = 'number',
             'INVALID_ARGUMENT', 'invalid section pricing', 'Each item is {"section_id": uuid, "price_multiplier": number}.');
@@ -529,9 +617,23 @@ BEGIN
             'duplicate section ID in pricing', format('Section %s is priced twice.', item->>'section_id'));
         multipliers := multipliers || jsonb_build_object(item->>'section_id', item->'price_multiplier');
     END LOOP;
+    RETURN multipliers;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION evently.api_event_create(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    b jsonb := req->'body';
+    new_id uuid;
+BEGIN
+    actor := evently._admin(actor, req);
+    PERFORM evently._require_event_fields(b);
+    PERFORM evently._require(jsonb_typeof(b->'section_pricing') = 'array',
+        'INVALID_ARGUMENT', 'invalid event', 'section_pricing and tags are arrays.');
     new_id := evently.create_event(b->>'name', evently._uuid_arg(b->>'venue_template_id', 'venue_template_id'),
                                    evently._time_field(b, 'date_time'), evently._numeric_arg(b->>'base_price', 'base_price'), actor,
-                                   b->>'venue', b->>'description', multipliers,
+                                   b->>'venue', b->>'description', evently._section_multipliers(b),
                                    ARRAY(SELECT jsonb_array_elements_text(coalesce(b->'tags', '[]'))),
                                    jsonb_strip_nulls(jsonb_build_object('max_tickets_per_user',
                                                                         b->'max_tickets_per_user')));
@@ -600,6 +702,9 @@ BEGIN
         UPDATE evently.events
            SET name = coalesce(b->>'name', name), description = coalesce(b->>'description', description),
                venue = coalesce(b->>'venue', venue), date_time = coalesce(new_time, date_time),
+               -- the event keeps its length when it moves
+               end_time = coalesce(new_time + (end_time - date_time), end_time),
+               cancelled_at = CASE WHEN new_status = 'cancelled' THEN now() ELSE cancelled_at END,
                base_price = coalesce(round(evently._numeric_arg(b->>'base_price', 'base_price'), 2), base_price),
                status = coalesce(new_status, status), image_url = coalesce(b->>'image_url', image_url),
                max_tickets_per_user = CASE WHEN b ? 'max_tickets_per_user'
@@ -636,10 +741,14 @@ BEGIN
     PERFORM evently._lock_event_queue(p_event_id);
     UPDATE evently.waitlist_entries SET status = 'CANCELLED', updated_at = now()
      WHERE event_id = p_event_id AND status IN ('ACTIVE', 'NOTIFIED');
+    -- the live holds, then their seats: the order confirm_booking and
+    -- release_hold lock them in, so a confirmation in flight waits or is
+    -- waited for, never deadlocks
+    PERFORM 1 FROM evently.holds WHERE event_id = p_event_id AND status = 'ACTIVE' ORDER BY id FOR UPDATE;
     PERFORM 1 FROM evently.event_seats WHERE event_id = p_event_id AND status = 'HELD'
      ORDER BY seat_id FOR UPDATE;
     FOR h IN SELECT id, user_id FROM evently.holds WHERE event_id = p_event_id AND status = 'ACTIVE'
-              ORDER BY id FOR UPDATE LOOP
+              ORDER BY id LOOP
         UPDATE evently.holds SET status = 'RELEASED', updated_at = now() WHERE id = h.id;
         PERFORM evently._emit('hold.released', p_event_id, h.user_id, 'hold', h.id,
                               evently.hold_json(h.id), actor);
@@ -683,7 +792,7 @@ CREATE OR REPLACE FUNCTION evently.api_admin_events_list(actor uuid, req jsonb) 
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
     actor := evently._admin(actor, req);
-    RETURN evently.api_events_list(actor, req);
+    RETURN evently._events_page(req, true);
 END
 $$;
 
@@ -695,6 +804,7 @@ DECLARE
 BEGIN
     PERFORM evently._require(ev ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$', 'INVALID_ARGUMENT',
         'Event ID is required', 'Pass event_id=<uuid> in the query.');
+    PERFORM evently._require_visible(ev::uuid, evently._viewer(actor, req));
     RETURN coalesce((SELECT jsonb_agg(jsonb_build_object('id', s.id, 'seat_number', s.seat_number, 'row', s."row",
                                                          'position', s.position, 'status', 'AVAILABLE',
                                                          'price', es.price, 'is_held', false)

@@ -5,12 +5,10 @@
 -- ADMIN.  The API's functions run as the owner and are not filtered.
 
 -- May the linked user see the figures of this event? An ADMIN sees all, an
--- organiser the events it created.
+-- organizer the events of its verified organizer account (_manages_event).
 CREATE OR REPLACE FUNCTION evently._reports_on(p_event_id uuid) RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, evently, pg_temp AS $$
-    SELECT evently._user_role(me) = 'ADMIN'
-           OR EXISTS (SELECT 1 FROM evently.events e WHERE e.id = p_event_id AND e.created_by = me)
-      FROM evently._reader() me
+    SELECT evently._manages_event(me, p_event_id) FROM evently._reader() me
 $$;
 
 ALTER TABLE evently.events ENABLE ROW LEVEL SECURITY;
@@ -20,10 +18,10 @@ ALTER TABLE evently.payments ENABLE ROW LEVEL SECURITY;
 ALTER TABLE evently.cancellations ENABLE ROW LEVEL SECURITY;
 
 DROP POLICY IF EXISTS reporting ON evently.events;
--- an event on sale, cancelled or over is public; anything else (a draft)
--- only for those who report on it
+-- an event on sale, cancelled or over is public; a draft or an event under
+-- review only for those who report on it
 CREATE POLICY reporting ON evently.events FOR SELECT
-    USING (status IN ('published', 'cancelled', 'completed') OR evently._reports_on(id));
+    USING (status NOT IN ('draft', 'under_review') OR evently._reports_on(id));
 DROP POLICY IF EXISTS reporting ON evently.bookings;
 CREATE POLICY reporting ON evently.bookings FOR SELECT
     USING (user_id = evently._reader() OR evently._reports_on(event_id));

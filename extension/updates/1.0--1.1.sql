@@ -70,3 +70,62 @@ CREATE TABLE evently.login_sources (
 -- 1.1: holds and waitlist entries point at each other; checked at commit,
 -- so a backup restored in one transaction may load either table first
 ALTER TABLE evently.holds ALTER CONSTRAINT holds_waitlist_entry_id_fkey DEFERRABLE INITIALLY DEFERRED;
+
+-- 1.1: organizers and the event lifecycle (SPEC section 9)
+CREATE TABLE evently.organizers (
+    id                  uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id             uuid NOT NULL REFERENCES evently.users,
+    organization_name   text NOT NULL CHECK (length(btrim(organization_name)) BETWEEN 2 AND 200),
+    description         text CHECK (length(description) <= 2000),
+    verification_status text NOT NULL DEFAULT 'PENDING'
+                        CHECK (verification_status IN ('PENDING', 'VERIFIED', 'REJECTED')),
+    reason              text CHECK (length(reason) <= 500),   -- the ADMIN's, required to reject
+    reviewed_by         uuid REFERENCES evently.users,
+    reviewed_at         timestamptz,
+    verified_at         timestamptz,
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    updated_at          timestamptz NOT NULL DEFAULT now(),
+    CHECK (verification_status <> 'REJECTED' OR reason IS NOT NULL),
+    CHECK ((verification_status = 'PENDING') = (reviewed_at IS NULL))
+);
+CREATE UNIQUE INDEX organizers_one_live ON evently.organizers (user_id)
+    WHERE verification_status IN ('PENDING', 'VERIFIED');
+CREATE INDEX organizers_queue ON evently.organizers (verification_status, created_at);
+
+ALTER TABLE evently.users
+    ADD COLUMN ban_reason text CHECK (length(ban_reason) <= 500),
+    ADD COLUMN banned_at timestamptz;
+UPDATE evently.users SET banned_at = updated_at WHERE status = 'BANNED';
+
+ALTER TABLE evently.events
+    ALTER COLUMN venue_template_id DROP NOT NULL,
+    DROP CONSTRAINT events_status_check,
+    ADD CONSTRAINT events_status_check
+        CHECK (status IN ('draft', 'under_review', 'published', 'active', 'completed', 'cancelled')),
+    ADD COLUMN organizer_id uuid REFERENCES evently.organizers,
+    ADD COLUMN category text CHECK (category ~ '^[a-z0-9][a-z0-9 &/_-]{0,49}$'),
+    ADD COLUMN end_time timestamptz,
+    ADD COLUMN sales_during_event boolean NOT NULL DEFAULT false,
+    ADD COLUMN review_note text CHECK (length(review_note) <= 500),
+    ADD COLUMN cancel_reason text CHECK (length(cancel_reason) <= 500),
+    ADD COLUMN submitted_at timestamptz,
+    ADD COLUMN published_at timestamptz,
+    ADD COLUMN cancelled_at timestamptz,
+    ADD COLUMN search tsvector NOT NULL GENERATED ALWAYS AS (
+        setweight(to_tsvector('english'::regconfig, name), 'A')
+        || setweight(jsonb_to_tsvector('english'::regconfig,
+                         jsonb_path_query_array(catalog, '$.tags[*].name'), '["string"]'), 'B')
+        || setweight(to_tsvector('english'::regconfig, venue), 'C')
+        || setweight(to_tsvector('english'::regconfig, coalesce(description, '')), 'D')) STORED;
+-- a 1.0 event ends three hours after it starts (SPEC section 9's default)
+UPDATE evently.events SET end_time = date_time + interval '3 hours',
+                          published_at = created_at,
+                          cancelled_at = CASE WHEN status = 'cancelled' THEN updated_at END;
+ALTER TABLE evently.events
+    ALTER COLUMN end_time SET NOT NULL,
+    ADD CONSTRAINT events_ends_after_start CHECK (end_time > date_time);
+CREATE INDEX events_organizer ON evently.events (organizer_id, date_time);
+CREATE INDEX events_search ON evently.events USING gin (search);
+
+CREATE INDEX audit_log_event ON evently.audit_log (event_id, id);
+CREATE INDEX audit_log_actor ON evently.audit_log (actor_id, id);
