@@ -7,6 +7,8 @@ DECLARE
     hall uuid;
     ev record;
     event_id uuid;
+    organizer_id uuid;
+    application jsonb;
 BEGIN
     IF EXISTS (SELECT 1 FROM evently.users WHERE lower(email) = 'admin@gmail.com') THEN
         RAISE NOTICE 'seed data already loaded';
@@ -33,31 +35,45 @@ BEGIN
         SELECT * FROM (VALUES
           ('Tech Conference 2024', 'Tech Hub Convention Center', hall, 30, 1500,
            '{"VIP": 2.0, "General": 1.0}'::jsonb, ARRAY['technology', 'business'],
-           true, interval '7 days', 'PERCENTAGE', 10, 5),
+           true, interval '7 days', 'PERCENTAGE', 10, 5, 'conference'),
           ('Classical Music Evening', 'Grand Opera House', theater, 45, 800,
            '{"Premium": 1.8, "Standard": 1.0}', ARRAY['music', 'arts'],
-           true, interval '3 days', 'FIXED', 50, 3),
+           true, interval '3 days', 'FIXED', 50, 3, 'music'),
           ('Startup Pitch Night', 'Innovation Center', hall, 15, 500,
            '{"VIP": 1.5, "General": 1.0}', ARRAY['technology', 'business'],
-           true, interval '1 day', 'PERCENTAGE', 25, 7),
+           true, interval '1 day', 'PERCENTAGE', 25, 7, 'business'),
           ('Food & Wine Festival', 'Central Park Pavilion', theater, 60, 1200,
            '{"Premium": 1.5, "Standard": 1.0}', ARRAY['food'],
-           false, interval '0', 'NONE', 0, 0),
+           false, interval '0', 'NONE', 0, 0, 'food'),
           ('Art Gallery Opening', 'Modern Art Museum', theater, 25, 600,
            '{"Premium": 1.3, "Standard": 1.0}', ARRAY['arts'],
-           true, interval '5 days', 'PERCENTAGE', 5, 5),
+           true, interval '5 days', 'PERCENTAGE', 5, 5, 'arts'),
           ('Sports Analytics Summit', 'Sports Complex Conference Room', hall, 90, 2000,
            '{"VIP": 2.5, "General": 1.0}', ARRAY['sports', 'technology', 'business'],
-           true, interval '10 days', 'FIXED', 100, 10)
+           true, interval '10 days', 'FIXED', 100, 10, 'sports')
         ) AS t(name, venue, template, days, base_price, multipliers, tags,
-               allow, before_event, fee_type, fee_amount, processing_days)
+               allow, before_event, fee_type, fee_amount, processing_days, category)
     LOOP
         event_id := evently.create_event(ev.name, ev.template, now() + make_interval(days => ev.days),
                                          ev.base_price, admin_id, ev.venue, NULL,
-                                         ev.multipliers, ev.tags);
+                                         ev.multipliers, ev.tags,
+                                         jsonb_build_object('category', ev.category));
         PERFORM evently.set_cancellation_policy(event_id, ev.allow,
                     now() + make_interval(days => ev.days) - ev.before_event,
                     ev.fee_type, ev.fee_amount, ev.processing_days, admin_id);
     END LOOP;
+
+    -- organizers (SPEC section 9): one verified, owning two of the events
+    -- above, and one applicant waiting for an ADMIN
+    organizer_id := evently.create_user('organizer@example.com', 'qwerty', 'Olivia', 'Organizer');
+    application := evently.api_organizer_apply(organizer_id, jsonb_build_object('body', jsonb_build_object(
+        'organization_name', 'Evently Live', 'description', 'Concerts and gallery nights.')));
+    PERFORM evently.api_admin_organizer_verify(admin_id, jsonb_build_object(
+        'path', jsonb_build_object('id', application->>'id'), 'body', jsonb_build_object('decision', 'VERIFIED')));
+    UPDATE evently.events SET organizer_id = (application->>'id')::uuid
+     WHERE name IN ('Classical Music Evening', 'Art Gallery Opening');
+    PERFORM evently.api_organizer_apply(evently.create_user('applicant@example.com', 'qwerty', 'Andy', 'Applicant'),
+        jsonb_build_object('body', jsonb_build_object('organization_name', 'Pending Productions',
+                                                      'description', 'Comedy nights, soon.')));
 END
 $seed$;

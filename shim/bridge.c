@@ -81,7 +81,7 @@ on_kafka_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 }
 
 /*
- * Learn the four topics' partitions up front: otherwise the first message to
+ * Learn the topics' partitions up front: otherwise the first message to
  * each topic waits for a metadata round of its own (about a second).  Best
  * effort: with Kafka down this costs at most 2 s per topic, and producing
  * works without it.

@@ -1,10 +1,12 @@
 /*
  * notify.c: evently-notify, the consumer that fills the users' inbox.
  *
- * It reads <prefix>booking and <prefix>waitlist in consumer group
- * evently-notify and hands every message to evently.record_notification(),
- * which writes booking.confirmed, booking.cancelled and waitlist.offered as
- * rows of evently.notifications, once per outbox id.  The message's offset
+ * It reads <prefix>booking, <prefix>waitlist, <prefix>event and
+ * <prefix>organizer in consumer group evently-notify and hands every message
+ * to evently.record_notification(), which writes the ones a user is told
+ * about (a booking confirmed or cancelled, a waitlist offer, an organizer's
+ * application decided, an event published or sent back) as rows of
+ * evently.notifications, once per outbox id.  The message's offset
  * is committed only after that call succeeded, so a crash re-reads what was
  * not yet written and the unique outbox id absorbs what was: no row lost,
  * none doubled.  A message the database refuses as malformed is logged and
@@ -20,7 +22,8 @@ static rd_kafka_t *
 make_consumer(const char *brokers, const char *prefix)
 {
 	rd_kafka_conf_t *conf = kafka_conf(brokers);
-	rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(2);
+	static const char *const subscribed[] = {"booking", "waitlist", "event", "organizer"};
+	rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(4);
 	char		error[512],
 				topic[256];
 	rd_kafka_t *rk;
@@ -38,10 +41,11 @@ make_consumer(const char *brokers, const char *prefix)
 		exit(2);
 	}
 	rd_kafka_poll_set_consumer(rk);
-	snprintf(topic, sizeof(topic), "%sbooking", prefix);
-	rd_kafka_topic_partition_list_add(topics, topic, RD_KAFKA_PARTITION_UA);
-	snprintf(topic, sizeof(topic), "%swaitlist", prefix);
-	rd_kafka_topic_partition_list_add(topics, topic, RD_KAFKA_PARTITION_UA);
+	for (int i = 0; i < 4; i++)
+	{
+		snprintf(topic, sizeof(topic), "%s%s", prefix, subscribed[i]);
+		rd_kafka_topic_partition_list_add(topics, topic, RD_KAFKA_PARTITION_UA);
+	}
 	if (rd_kafka_subscribe(rk, topics) != RD_KAFKA_RESP_ERR_NO_ERROR)
 	{
 		log_event("error", "could not subscribe", prefix);

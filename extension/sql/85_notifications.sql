@@ -21,8 +21,21 @@ BEGIN
             body := format('Your booking %s for %s is confirmed.', d->>'booking_ref', event_name);
         WHEN 'booking.cancelled' THEN
             title := 'Booking cancelled';
-            body := format('Your booking for %s was cancelled; refund %s.', event_name,
-                           coalesce(d->>'refund_amount', '0'));
+            body := format('Your booking for %s was cancelled; refund %s.%s', event_name,
+                           coalesce(d->>'refund_amount', '0'),
+                           CASE WHEN d->>'reason' IS NOT NULL THEN ' Reason: ' || (d->>'reason') ELSE '' END);
+        WHEN 'organizer.verified' THEN
+            title := 'You are a verified organizer';
+            body := format('%s is verified: sign in again to create events.', d->>'organization_name');
+        WHEN 'organizer.rejected' THEN
+            title := 'Organizer application rejected';
+            body := format('%s was not verified: %s', d->>'organization_name', d->>'reason');
+        WHEN 'event.published' THEN
+            title := 'Event published';
+            body := format('%s is published and on sale.', event_name);
+        WHEN 'event.rejected' THEN
+            title := 'Event sent back to draft';
+            body := format('%s was not approved: %s', event_name, d->>'reason');
         WHEN 'waitlist.offered' THEN
             title := 'Seats are waiting for you';
             body := format('%s seats for %s are held for you until %s.', d->>'quantity', event_name,
