@@ -106,11 +106,12 @@ evently is running.
   REST API    $HTTP_URL/api/v1  (try: curl $HTTP_URL/health; the shim listens on $LISTEN)
   PostgreSQL  $( [ "$(id -u)" -eq 0 ] && echo "runuser -u $RUN_USER -- " )psql -h $SOCKET_DIR -p $PG_PORT -U postgres evently  (the superuser, over the socket)
               the programs connect as evently_app (password in $STATE_DIR/db_password)
-  Kafka       $KAFKA_BROKERS$([ -n "$LOCAL_BROKER" ] && echo " (local evently-broker)"), topics evently.{hold,booking,waitlist,event}
-  tail topics kcat -b $KAFKA_BROKERS -C -G tail -f '%t %k %h %s\n' ${KAFKA_TOPIC_PREFIX:-evently.}hold ${KAFKA_TOPIC_PREFIX:-evently.}booking ${KAFKA_TOPIC_PREFIX:-evently.}waitlist ${KAFKA_TOPIC_PREFIX:-evently.}event
+  Kafka       $KAFKA_BROKERS$([ -n "$LOCAL_BROKER" ] && echo " (local evently-broker)"), topics evently.{hold,booking,waitlist,event,organizer,user}
+  tail topics kcat -b $KAFKA_BROKERS -C -G tail -f '%t %k %h %s\n' ${KAFKA_TOPIC_PREFIX:-evently.}hold ${KAFKA_TOPIC_PREFIX:-evently.}booking ${KAFKA_TOPIC_PREFIX:-evently.}waitlist ${KAFKA_TOPIC_PREFIX:-evently.}event ${KAFKA_TOPIC_PREFIX:-evently.}organizer ${KAFKA_TOPIC_PREFIX:-evently.}user
   data        $PGDATA (logs in $STATE_DIR: postgres.log, shim.log, bridge.log, notify.log, broker.log)
   logins      admin@gmail.com / qwerty (ADMIN), mitshah2406@gmail.com / qwerty (USER),
-              mitshah2406.work@gmail.com / qwerty (USER)
+              mitshah2406.work@gmail.com / qwerty (USER), organizer@example.com / qwerty
+              (verified ORGANIZER of two events), applicant@example.com / qwerty (organizer application PENDING)
   try         SELECT * FROM evently.event_seats((SELECT id FROM evently.events LIMIT 1));
   stop        make stop (make reset also deletes $STATE_DIR: cluster, secret, logs)
 MSG

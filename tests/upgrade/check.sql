@@ -55,6 +55,25 @@ BEGIN
     doc := evently.api_waitlist_status(upgrade_test.id('bob'), jsonb_build_object('path', jsonb_build_object('event_id', gig)));
     ASSERT doc->>'status' IN ('ACTIVE', 'NOTIFIED'), format('waitlist status: %s', doc);
 
+    -- 1.0's events are published, end three hours after they start, and
+    -- belong to no organizer; bob becomes an organizer and runs an event
+    -- through the lifecycle on the upgraded data (the backup below then
+    -- carries organizers and owned events too)
+    ASSERT NOT EXISTS (SELECT 1 FROM evently.events WHERE end_time <> date_time + interval '3 hours'
+                          OR organizer_id IS NOT NULL), 'every 1.0 event ends 3 hours after its start';
+    doc := evently.api_organizer_apply(upgrade_test.id('bob'), '{"body": {"organization_name": "Bob Live"}}');
+    doc := evently.api_admin_organizer_verify(upgrade_test.id('admin'),
+               jsonb_build_object('path', jsonb_build_object('id', doc->>'id'), 'body', '{"decision": "VERIFIED"}'::jsonb));
+    ASSERT doc->'user'->>'role' = 'ORGANIZER', format('verified: %s', doc);
+    doc := evently.api_organizer_event_create(upgrade_test.id('bob'), jsonb_build_object('body', jsonb_build_object(
+               'name', 'Bob After The Upgrade', 'venue', 'Main Hall', 'venue_template_id',
+               (SELECT venue_template_id FROM evently.events WHERE id = gig), 'base_price', 20,
+               'date_time', to_char(now() + interval '60 days', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))));
+    PERFORM evently.api_event_submit(upgrade_test.id('bob'), jsonb_build_object('path', jsonb_build_object('eventId', doc->>'id')));
+    doc := evently.api_admin_event_approve(upgrade_test.id('admin'),
+               jsonb_build_object('path', jsonb_build_object('eventId', doc->>'id')));
+    ASSERT doc->>'status' = 'published' AND doc->>'organizer_id' IS NOT NULL, format('lifecycle: %s', doc);
+
     -- the upgrade closed 1.0's doors: nothing of the extension for PUBLIC
     ASSERT NOT EXISTS (SELECT 1 FROM pg_proc WHERE pronamespace = 'evently'::regnamespace
                         AND has_function_privilege('public', oid, 'EXECUTE')),
