@@ -205,3 +205,5 @@ SELECT t.try($$SELECT evently.api_event_get(NULL, t.req(t.ev('olga2')))$$) AS re
 SELECT count(*) AS sees_the_draft_row FROM evently.events WHERE id = t.id('olga2');
 RESET SESSION AUTHORIZATION;
 SELECT status FROM evently.events WHERE id = t.id('olga2');
+-- the ADMIN's 1.0 edit route leaves drafts to their organizer
+SELECT t.try($$SELECT evently.api_event_update(t.id('admin'), t.req(t.ev('olga2'), '{}', '{"name": "Renamed"}'))$$) AS admin_put_on_draft;

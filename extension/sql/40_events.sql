@@ -657,6 +657,9 @@ BEGIN
     SELECT * INTO ev FROM evently.events WHERE id = evently._uuid_arg(req->'path'->>'eventId', 'eventId') FOR UPDATE;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'event not found',
         format('Event %s does not exist.', req->'path'->>'eventId'));
+    PERFORM evently._require(ev.status NOT IN ('draft', 'under_review'), 'INVALID_TRANSITION',
+        format('event is %s', ev.status),
+        format('Event %s is not published yet: its organizer edits it (PUT /events/:id), an ADMIN reviews it.', ev.id));
     PERFORM evently._require(ev.status = 'published', 'EVENT_CLOSED',
         format('cannot update event with status: %s', ev.status), 'Cancelled and completed events are final.');
     PERFORM evently._require(new_time IS NULL OR new_time > now(), 'INVALID_ARGUMENT', 'event date must be in the future',
