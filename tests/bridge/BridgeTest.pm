@@ -85,7 +85,7 @@ sub read_topic
 sub read_all_topics
 {
 	my ($self) = @_;
-	return [ map { @{ $self->read_topic("evently.$_") } } qw(hold booking waitlist event) ];
+	return [ map { @{ $self->read_topic("evently.$_") } } qw(hold booking waitlist event organizer user) ];
 }
 
 # poll CHECK every 50 ms for up to 60 s
