@@ -207,3 +207,11 @@ RESET SESSION AUTHORIZATION;
 SELECT status FROM evently.events WHERE id = t.id('olga2');
 -- the ADMIN's 1.0 edit route leaves drafts to their organizer
 SELECT t.try($$SELECT evently.api_event_update(t.id('admin'), t.req(t.ev('olga2'), '{}', '{"name": "Renamed"}'))$$) AS admin_put_on_draft;
+-- an organizer sets its own event's cancellation policy, not another's
+SELECT d->>'fee_type' AS fee_type, d->>'fee_amount' AS fee
+  FROM evently.api_policy_set(t.id('olga'), t.req(t.ev('olga2'), '{}', jsonb_build_object('allow_cancellation', true,
+         'fee_type', 'FIXED', 'fee_amount', 5,
+         'cancellation_deadline', to_char(now() + interval '4 days', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))) || '{"method": "POST"}') d;
+SELECT t.on_event('api_policy_get', 'olga', 'olga2') ->> 'fee_type' AS reads_it;
+SELECT t.try($$SELECT t.on_event('api_policy_get', 'oscar', 'olga2')$$) AS other_reads_policy;
+SELECT t.try($$SELECT t.on_event('api_policy_set', 'oscar', 'olga2', '{"allow_cancellation": false, "fee_type": "NONE", "cancellation_deadline": "2099-01-01T00:00:00Z"}')$$) AS other_sets_policy;

@@ -30,19 +30,20 @@ CREATE OR REPLACE FUNCTION evently.policy_json(p_event_id uuid) RETURNS jsonb
 LANGUAGE sql STABLE
 RETURN (SELECT doc FROM evently.policy_docs WHERE event_id = p_event_id);
 
-CREATE OR REPLACE FUNCTION evently.set_cancellation_policy(event_id uuid, allow_cancellation boolean,
-                                                cancellation_deadline timestamptz, fee_type text,
-                                                fee_amount numeric,
-                                                refund_processing_days int DEFAULT 5,
-                                                actor_id uuid DEFAULT NULL)
+-- An event's cancellation policy, created or replaced: the deadline at the
+-- latest at the event's start, the fee NONE, FIXED (> 0) or PERCENTAGE
+-- (0-100), refunds processed in 0 to 30 days.  Returns policy_json;
+-- NOT_FOUND, INVALID_ARGUMENT.  The caller has checked who acts.
+CREATE OR REPLACE FUNCTION evently._set_policy(event_id uuid, allow_cancellation boolean,
+                                               cancellation_deadline timestamptz, fee_type text,
+                                               fee_amount numeric, refund_processing_days int, actor_id uuid)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     fee_kind text := upper(fee_type);
     event_at timestamptz;
 BEGIN
-    actor_id := evently._staff(actor_id);
     SELECT e.date_time INTO event_at FROM evently.events e
-     WHERE e.id = set_cancellation_policy.event_id FOR UPDATE;
+     WHERE e.id = _set_policy.event_id FOR UPDATE;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'event not found',
         format('Event %s does not exist.', event_id));
     PERFORM evently._require(allow_cancellation IS NOT NULL, 'INVALID_ARGUMENT',
@@ -83,6 +84,18 @@ BEGIN
 END
 $$;
 
+-- The SQL admin API's policy setter (a trusted caller or a linked ADMIN);
+-- the rules are _set_policy's.
+CREATE OR REPLACE FUNCTION evently.set_cancellation_policy(event_id uuid, allow_cancellation boolean,
+                                                cancellation_deadline timestamptz, fee_type text,
+                                                fee_amount numeric,
+                                                refund_processing_days int DEFAULT 5,
+                                                actor_id uuid DEFAULT NULL)
+RETURNS jsonb LANGUAGE sql AS $$
+    SELECT evently._set_policy(event_id, allow_cancellation, cancellation_deadline, fee_type, fee_amount,
+                               refund_processing_days, evently._staff(actor_id))
+$$;
+
 -- POST /bookings/:id/request-cancel and /bookings/:id/cancel: both apply the policy.
 CREATE OR REPLACE FUNCTION evently.api_booking_cancel(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -116,15 +129,18 @@ LANGUAGE sql STABLE AS $$
                                'cancellation', req->'path'->>'id')
 $$;
 
--- POST and PUT /admin/events/:eventId/cancellation-policy
+-- POST and PUT /admin/events/:eventId/cancellation-policy, and
+-- /events/:eventId/cancellation-policy: the event's organizer or an ADMIN
+-- (NOT_FOUND for anyone else).
 CREATE OR REPLACE FUNCTION evently.api_policy_set(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
     b jsonb := req->'body';
-    ev_id uuid := evently._uuid_arg(req->'path'->>'eventId', 'eventId');
+    ev_id uuid;
     exists_already boolean;
 BEGIN
-    actor := evently._admin(actor, req);
+    actor := evently._actor(actor, req);
+    ev_id := (evently._managed_event(actor, req->'path'->>'eventId')).id;
     PERFORM evently._only_fields(req->'body', 'allow_cancellation', 'cancellation_deadline', 'fee_type', 'fee_amount', 'refund_processing_days');
     exists_already := EXISTS (SELECT 1 FROM evently.cancellation_policies WHERE event_id = ev_id);
     PERFORM evently._require(exists_already = (req->>'method' = 'PUT'),
@@ -136,20 +152,23 @@ BEGIN
         'cancellation deadline must be in the future', format('%s is not after now.', b->>'cancellation_deadline'));
     PERFORM evently._require(coalesce(evently._int_arg(b->>'refund_processing_days', 'refund_processing_days'), 5) BETWEEN 1 AND 30, 'INVALID_ARGUMENT',
         'invalid refund processing days', 'Refunds are processed in 1 to 30 days.');
-    RETURN evently.set_cancellation_policy(ev_id, evently._bool_arg(b->>'allow_cancellation', 'allow_cancellation'),
+    RETURN evently._set_policy(ev_id, evently._bool_arg(b->>'allow_cancellation', 'allow_cancellation'),
         evently._time_field(b, 'cancellation_deadline'), b->>'fee_type',
         coalesce(evently._numeric_arg(b->>'fee_amount', 'fee_amount'), 0),
         coalesce(evently._int_arg(b->>'refund_processing_days', 'refund_processing_days'), 5), actor);
 END
 $$;
 
--- GET /admin/events/:eventId/cancellation-policy
+-- GET /admin/events/:eventId/cancellation-policy and
+-- /events/:eventId/cancellation-policy: the event's organizer or an ADMIN
 CREATE OR REPLACE FUNCTION evently.api_policy_get(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     doc jsonb := evently.policy_json(evently._uuid_arg(req->'path'->>'eventId', 'eventId'));
 BEGIN
-    actor := evently._admin(actor, req);
+    actor := evently._actor(actor, req);
+    PERFORM evently._require(evently._manages_event(actor, evently._uuid_arg(req->'path'->>'eventId', 'eventId')),
+        'NOT_FOUND', 'event not found', format('Event %s does not exist.', req->'path'->>'eventId'));
     PERFORM evently._require(doc IS NOT NULL, 'NOT_FOUND', 'Cancellation policy not found',
         format('cancellation policy not found for event: %s', req->'path'->>'eventId'));
     RETURN doc;
