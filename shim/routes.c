@@ -315,6 +315,18 @@ const Route routes[] = {
 
 	{"GET", "/api/v1/admin/bookings", AUTH_ADMIN, sql_route, API(api_admin_bookings),
 	 200, "Bookings retrieved successfully"},
+
+	/* moderation: bans, users, the audit log (SPEC section 9; extension/sql/12_moderation.sql) */
+	{"POST", "/api/v1/admin/users/:id/ban", AUTH_ADMIN, sql_route, API(api_admin_user_ban),
+	 200, "User banned", reason_required},
+	{"POST", "/api/v1/admin/users/:id/unban", AUTH_ADMIN, sql_route, API(api_admin_user_unban),
+	 200, "User unbanned"},
+	{"GET", "/api/v1/admin/users", AUTH_ADMIN, sql_route, API(api_admin_users_list),
+	 200, "Users retrieved successfully"},
+	{"GET", "/api/v1/admin/audit-logs", AUTH_ADMIN, sql_route, API(api_admin_audit_logs),
+	 200, "Audit logs retrieved successfully"},
+	{"GET", "/api/v1/organizer/events/:eventId/audit-logs", AUTH_USER, sql_route,
+	 API(api_organizer_event_audit_logs), 200, "Audit logs retrieved successfully"},
 };
 
 const size_t route_count = sizeof(routes) / sizeof(routes[0]);

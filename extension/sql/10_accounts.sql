@@ -56,23 +56,36 @@ BEGIN
 END
 $$;
 
--- evently.check_password(email, password) RETURNS uuid: the user's id when
--- the password matches an ACTIVE user's, NULL otherwise.  An unknown e-mail
--- costs the same bcrypt work as a wrong password (against a hash of nothing
--- anyone knows), so the time of an answer does not tell which accounts
--- exist.  Internal: only the owner calls it (a linked role could otherwise
--- guess passwords at database speed).
-CREATE OR REPLACE FUNCTION evently.check_password(email text, password text) RETURNS uuid
+-- evently._password_owner(email, password) RETURNS uuid: the id of the
+-- account the e-mail names when the password is its own, whatever the
+-- account's status (a banned account included), NULL otherwise.  An unknown
+-- e-mail costs the same bcrypt work as a wrong password (against a hash of
+-- nothing anyone knows), so the time of an answer does not tell which
+-- accounts exist.  Internal.
+CREATE OR REPLACE FUNCTION evently._password_owner(email text, password text) RETURNS uuid
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     u record;
     matches boolean;
 BEGIN
     SELECT id, password_hash INTO u FROM evently.users
-     WHERE lower(users.email) = lower(check_password.email) AND status = 'ACTIVE';
+     WHERE lower(users.email) = lower(_password_owner.email);
     matches := evently._bcrypt_check(coalesce(password, ''),
         coalesce(u.password_hash, '$2a$10$eMkRyhVRayxZUlPkJYDm4OfHeE91SCMZ6c4Xlfsja.BVIg/x2sUOm'));
     RETURN CASE WHEN matches AND u.id IS NOT NULL THEN u.id END;
+END
+$$;
+
+-- evently.check_password(email, password) RETURNS uuid: the user's id when
+-- the password matches an ACTIVE user's, NULL otherwise (the same bcrypt
+-- work whatever the answer: _password_owner).  Internal: only the owner
+-- calls it (a linked role could otherwise guess passwords at database speed).
+CREATE OR REPLACE FUNCTION evently.check_password(email text, password text) RETURNS uuid
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    who uuid := evently._password_owner(email, password);
+BEGIN
+    RETURN (SELECT u.id FROM evently.users u WHERE u.id = who AND u.status = 'ACTIVE');
 END
 $$;
 
@@ -181,10 +194,29 @@ BEGIN
 END
 $$;
 
+-- Raises ACCOUNT_BANNED, the ban's reason in its detail, when the user is
+-- banned (bans: 12_moderation.sql); returns nothing otherwise.  api_login
+-- calls it only once the password is proven.
+CREATE OR REPLACE FUNCTION evently._refuse_banned(p_user_id uuid) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    u record;
+BEGIN
+    SELECT status, ban_reason INTO u FROM evently.users WHERE id = p_user_id;
+    PERFORM evently._require(u.status IS DISTINCT FROM 'BANNED', 'ACCOUNT_BANNED', 'account is banned',
+        CASE WHEN u.ban_reason IS NULL THEN 'This account was banned.'
+             ELSE format('This account was banned: %s', u.ban_reason) END,
+        'An administrator can lift the ban.');
+END
+$$;
+
 -- POST /auth/login: {user, session}, or {error, retry_after} when the
 -- account is throttled (see _login_failed) or the e-mail and password do not
 -- match.  A failure is returned, not raised, so that counting it commits;
--- the shim answers 429 with Retry-After, or 401.
+-- the shim answers 429 with Retry-After, or 401.  The right password of a
+-- banned account raises ACCOUNT_BANNED (403, the ban's reason in the
+-- detail): only someone who knows the password learns of the ban, and it is
+-- no failed guess, so nothing is counted (the raise rolls back).
 CREATE OR REPLACE FUNCTION evently.api_login(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -198,11 +230,12 @@ BEGIN
     IF wait > 0 THEN
         RETURN jsonb_build_object('error', 'too many failed logins', 'retry_after', wait);
     END IF;
-    user_id := evently.check_password(login_email, req->'body'->>'password');
+    user_id := evently._password_owner(login_email, req->'body'->>'password');
     IF user_id IS NULL THEN
         PERFORM evently._login_failed(login_email, bucket);
         RETURN jsonb_build_object('error', 'Invalid email or password');
     END IF;
+    PERFORM evently._refuse_banned(user_id);
     PERFORM evently._login_succeeded(login_email, bucket, req->>'client_address');
     PERFORM evently._audit('user.login', 'user', user_id, '{}', user_id);
     RETURN jsonb_build_object('user', evently.user_json(user_id),
