@@ -642,6 +642,49 @@ BEGIN
 END
 $$;
 
+-- An event's tags become the given slugs (a JSON array of active tag slugs).
+CREATE OR REPLACE FUNCTION evently._set_event_tags(p_event_id uuid, slugs jsonb) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM evently._require(jsonb_typeof(slugs) = 'array', 'INVALID_ARGUMENT', 'invalid tags',
+        'tags is an array of tag slugs.');
+    PERFORM evently._require(NOT EXISTS (
+            SELECT 1 FROM jsonb_array_elements_text(slugs) t
+             WHERE NOT EXISTS (SELECT 1 FROM evently.tags g WHERE g.slug = t AND g.is_active)),
+        'INVALID_ARGUMENT', 'tag validation failed', 'Every tag must be the slug of an active tag.');
+    DELETE FROM evently.event_tags WHERE event_id = p_event_id;
+    INSERT INTO evently.event_tags (event_id, tag_id)
+    SELECT p_event_id, g.id FROM evently.tags g WHERE g.slug IN (SELECT jsonb_array_elements_text(slugs));
+END
+$$;
+
+-- An event body's max_tickets_per_user, when present: null (no limit) or 1 to 1000.
+CREATE OR REPLACE FUNCTION evently._require_max_tickets(b jsonb) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    PERFORM evently._require(CASE jsonb_typeof(b->'max_tickets_per_user')
+                                 WHEN 'null' THEN true
+                                 WHEN 'number' THEN b->>'max_tickets_per_user' ~ '^[0-9]{1,4}$'
+                                                    AND (b->>'max_tickets_per_user')::int BETWEEN 1 AND 1000
+                                 ELSE b->'max_tickets_per_user' IS NULL END,
+        'INVALID_ARGUMENT', 'invalid max_tickets_per_user', 'max_tickets_per_user is null or 1 to 1000.');
+END
+$$;
+
+-- A new date for an event must not come before its cancellation policy's
+-- deadline (set_cancellation_policy's rule).
+CREATE OR REPLACE FUNCTION evently._require_date_after_deadline(p_event_id uuid, new_time timestamptz) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    deadline timestamptz := (SELECT cancellation_deadline FROM evently.cancellation_policies WHERE event_id = p_event_id);
+BEGIN
+    PERFORM evently._require(new_time IS NULL OR deadline IS NULL OR deadline <= new_time, 'INVALID_ARGUMENT',
+        'cancellation deadline is after the new date',
+        format('Event %s''s cancellation deadline %s is after %s.', p_event_id, deadline, new_time),
+        'Move the cancellation deadline first (set_cancellation_policy).');
+END
+$$;
+
 -- PUT /admin/events/:eventId: only a published event changes; cancelling it
 -- releases its holds, closes its waitlist and refunds every booking in full.
 CREATE OR REPLACE FUNCTION evently.api_event_update(actor uuid, req jsonb) RETURNS jsonb
@@ -677,29 +720,10 @@ BEGIN
         'INVALID_ARGUMENT', 'venue_template_id cannot change',
         format('Event %s is sold on venue template %s; create a new event for another venue.',
                ev.id, ev.venue_template_id));
-    PERFORM evently._require(CASE jsonb_typeof(b->'max_tickets_per_user')
-                                 WHEN 'null' THEN true
-                                 WHEN 'number' THEN b->>'max_tickets_per_user' ~ '^[0-9]{1,4}$'
-                                                    AND evently._int_arg(b->>'max_tickets_per_user', 'max_tickets_per_user') BETWEEN 1 AND 1000
-                                 ELSE b->'max_tickets_per_user' IS NULL END,
-        'INVALID_ARGUMENT', 'invalid max_tickets_per_user', 'max_tickets_per_user is null or 1 to 1000.');
-    -- a policy's deadline is never after its event (set_cancellation_policy's rule)
-    PERFORM evently._require(new_time IS NULL OR NOT EXISTS (
-            SELECT 1 FROM evently.cancellation_policies p WHERE p.event_id = ev.id AND p.cancellation_deadline > new_time),
-        'INVALID_ARGUMENT', 'cancellation deadline is after the new date',
-        format('Event %s''s cancellation deadline %s is after %s.', ev.id,
-               (SELECT cancellation_deadline FROM evently.cancellation_policies WHERE event_id = ev.id), new_time),
-        'Move the cancellation deadline first (set_cancellation_policy).');
+    PERFORM evently._require_max_tickets(b);
+    PERFORM evently._require_date_after_deadline(ev.id, new_time);
     IF b ? 'tags' THEN
-        PERFORM evently._require(jsonb_typeof(b->'tags') = 'array', 'INVALID_ARGUMENT', 'invalid tags',
-            'tags is an array of tag slugs.');
-        PERFORM evently._require(NOT EXISTS (
-                SELECT 1 FROM jsonb_array_elements_text(b->'tags') t
-                 WHERE NOT EXISTS (SELECT 1 FROM evently.tags g WHERE g.slug = t AND g.is_active)),
-            'INVALID_ARGUMENT', 'tag validation failed', 'Every tag must be the slug of an active tag.');
-        DELETE FROM evently.event_tags WHERE event_id = ev.id;
-        INSERT INTO evently.event_tags (event_id, tag_id)
-        SELECT ev.id, g.id FROM evently.tags g WHERE g.slug IN (SELECT jsonb_array_elements_text(b->'tags'));
+        PERFORM evently._set_event_tags(ev.id, b->'tags');
     END IF;
     BEGIN
         UPDATE evently.events

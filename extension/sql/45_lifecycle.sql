@@ -131,17 +131,8 @@ BEGIN
                              > coalesce(new_time, ev.date_time),
         'INVALID_ARGUMENT', 'event must end after it starts',
         format('end_time %s is not after date_time %s.', coalesce(new_end, ev.end_time), coalesce(new_time, ev.date_time)));
-    PERFORM evently._require(new_time IS NULL OR NOT EXISTS (
-            SELECT 1 FROM evently.cancellation_policies p WHERE p.event_id = ev.id AND p.cancellation_deadline > new_time),
-        'INVALID_ARGUMENT', 'cancellation deadline is after the new date',
-        format('Event %s''s cancellation deadline is after %s.', ev.id, new_time),
-        'Move the cancellation deadline first.');
-    PERFORM evently._require(CASE jsonb_typeof(b->'max_tickets_per_user')
-                                 WHEN 'null' THEN true
-                                 WHEN 'number' THEN b->>'max_tickets_per_user' ~ '^[0-9]{1,4}$'
-                                                    AND (b->>'max_tickets_per_user')::int BETWEEN 1 AND 1000
-                                 ELSE b->'max_tickets_per_user' IS NULL END,
-        'INVALID_ARGUMENT', 'invalid max_tickets_per_user', 'max_tickets_per_user is null or 1 to 1000.');
+    PERFORM evently._require_date_after_deadline(ev.id, new_time);
+    PERFORM evently._require_max_tickets(b);
     IF b ? 'tags' THEN
         PERFORM evently._set_event_tags(ev.id, b->'tags');
     END IF;
@@ -159,22 +150,6 @@ BEGIN
      WHERE id = ev.id;
     PERFORM evently._emit('event.updated', ev.id, actor, 'event', ev.id, evently.event_json(ev.id), actor);
     RETURN evently.organizer_event_json(ev.id);
-END
-$$;
-
--- An event's tags become the given slugs (a JSON array of active tag slugs).
-CREATE OR REPLACE FUNCTION evently._set_event_tags(p_event_id uuid, slugs jsonb) RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM evently._require(jsonb_typeof(slugs) = 'array', 'INVALID_ARGUMENT', 'invalid tags',
-        'tags is an array of tag slugs.');
-    PERFORM evently._require(NOT EXISTS (
-            SELECT 1 FROM jsonb_array_elements_text(slugs) t
-             WHERE NOT EXISTS (SELECT 1 FROM evently.tags g WHERE g.slug = t AND g.is_active)),
-        'INVALID_ARGUMENT', 'tag validation failed', 'Every tag must be the slug of an active tag.');
-    DELETE FROM evently.event_tags WHERE event_id = p_event_id;
-    INSERT INTO evently.event_tags (event_id, tag_id)
-    SELECT p_event_id, g.id FROM evently.tags g WHERE g.slug IN (SELECT jsonb_array_elements_text(slugs));
 END
 $$;
 
