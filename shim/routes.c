@@ -129,6 +129,8 @@ const Route routes[] = {
 	 200, "Events retrieved successfully"},
 	{"GET", "/api/v1/events/upcoming", AUTH_PUBLIC, sql_route, API(api_events_upcoming),
 	 200, "Upcoming events retrieved successfully"},
+	{"GET", "/api/v1/events/search", AUTH_PUBLIC, sql_route, API(api_events_search),
+	 200, "Events retrieved successfully"},
 	{"GET", "/api/v1/events/:eventId", AUTH_OPTIONAL, sql_route, API(api_event_get),
 	 200, "Event retrieved successfully"},
 	{"GET", "/api/v1/events/:eventId/sections", AUTH_USER, sql_route, API(api_event_sections),

@@ -114,6 +114,51 @@ BEGIN
 END
 $$;
 
+-- A query-string time: RFC 3339 with a zone, or a date (YYYY-MM-DD) taken
+-- as that whole day in UTC, so that from=D and to=D both include day D:
+-- its first moment, or with day_end its last (its last microsecond,
+-- timestamptz's resolution).  NULL when absent, INVALID_ARGUMENT naming the
+-- parameter when it is neither.
+CREATE OR REPLACE FUNCTION evently._time_param(req jsonb, name text, day_end boolean DEFAULT false)
+RETURNS timestamptz LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    raw text := req->'query'->>name;
+BEGIN
+    IF raw IS NULL OR raw = '' THEN
+        RETURN NULL;
+    ELSIF raw ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN
+        RETURN CASE WHEN day_end
+                    THEN (evently._date_param(req, name) + 1)::timestamp AT TIME ZONE 'UTC' - interval '1 microsecond'
+                    ELSE evently._date_param(req, name)::timestamp AT TIME ZONE 'UTC' END;
+    END IF;
+    PERFORM evently._require(raw ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}:?[0-9]{2})$',
+        'INVALID_ARGUMENT', 'Invalid query parameters',
+        format('%s=%s is neither an RFC 3339 time with a zone nor a date (YYYY-MM-DD).', name, raw));
+    BEGIN
+        RETURN upper(raw)::timestamptz;
+    EXCEPTION WHEN data_exception THEN
+        PERFORM evently._fail('INVALID_ARGUMENT', 'Invalid query parameters', format('%s=%s is not a time.', name, raw));
+    END;
+END
+$$;
+
+-- A query-string number (up to 12 digits each side of the point): NULL when
+-- absent, INVALID_ARGUMENT when not a number in [min, max].
+CREATE OR REPLACE FUNCTION evently._numeric_param(req jsonb, name text, min_value numeric, max_value numeric)
+RETURNS numeric LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    raw text := req->'query'->>name;
+BEGIN
+    IF raw IS NULL OR raw = '' THEN
+        RETURN NULL;
+    END IF;
+    PERFORM evently._require(raw ~ '^-?[0-9]{1,12}(\.[0-9]{1,12})?$' AND raw::numeric BETWEEN min_value AND max_value,
+        'INVALID_ARGUMENT', 'Invalid query parameters',
+        format('%s=%s is not a number from %s to %s.', name, raw, min_value, max_value));
+    RETURN raw::numeric;
+END
+$$;
+
 -- A body time in RFC 3339 with a zone (its T and Z in either case, as RFC
 -- 3339 allows), or INVALID_ARGUMENT; never PostgreSQL's own message.
 CREATE OR REPLACE FUNCTION evently._time_field(b jsonb, name text) RETURNS timestamptz

@@ -24,11 +24,15 @@ BEGIN
 END
 $$;
 
--- A category is a short lower-case label (SPEC section 9), free text.
+-- A category is a short lower-case label (SPEC section 9), free text: the
+-- rule of the CHECK on events.category.
+CREATE OR REPLACE FUNCTION evently._is_category(label text) RETURNS boolean
+LANGUAGE sql IMMUTABLE RETURN label ~ '^[a-z0-9][a-z0-9 &/_-]{0,49}$';
+
 CREATE OR REPLACE FUNCTION evently._require_category(category text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
-    PERFORM evently._require(category IS NULL OR category ~ '^[a-z0-9][a-z0-9 &/_-]{0,49}$',
+    PERFORM evently._require(category IS NULL OR evently._is_category(category),
         'INVALID_ARGUMENT', 'invalid category',
         format('Category %L is not a lower-case label of 1 to 50 characters (a-z, 0-9, space, &, /, _, -).',
                category));

@@ -86,9 +86,11 @@ for my $path (sort keys %$paths)
 			check_answer("$method $url", $t->as($admin, uc $method, $url, $body));
 		}
 		next unless $method eq 'get';
-		# the query parameters the list routes read, each with each hostile value
+		# the query parameters the list routes read, and the search's own
+		# where it reads them, each with each hostile value
 		for my $param (qw(page limit offset search venue status sort_by sort_order date_from date_to
-			tags is_active layout_type months event_id))
+			tags is_active layout_type months event_id),
+			$path =~ m{/events/search$} ? qw(q category from to min_price max_price location sort) : ())
 		{
 			for my $value ('abc', '-1', '99999999999', '%', "' OR 1=1 --", '2024-13-45', 'x' x 5000)
 			{
