@@ -207,32 +207,6 @@ BEGIN
 END
 $$;
 
--- A query-string time for a range filter: RFC 3339 with a zone
--- (2026-05-01T10:00:00Z), or a date (2026-05-01, in UTC: its first instant,
--- or its last when end_of_day, so that to=<date> includes the whole day).
--- NULL when absent; INVALID_ARGUMENT, never a cast's error, otherwise.
-CREATE OR REPLACE FUNCTION evently._time_param(req jsonb, name text, end_of_day boolean DEFAULT false)
-RETURNS timestamptz LANGUAGE plpgsql IMMUTABLE AS $$
-DECLARE
-    raw text := nullif(req->'query'->>name, '');
-BEGIN
-    IF raw IS NULL THEN
-        RETURN NULL;
-    END IF;
-    PERFORM evently._require(raw ~ '^\d{4}-\d\d-\d\d$'
-                             OR raw ~ '^\d{4}-\d\d-\d\d[Tt]\d\d:\d\d(:\d\d(\.\d+)?)?([Zz]|[+-]\d\d:?\d\d)$',
-        'INVALID_ARGUMENT', 'Invalid query parameters',
-        format('%s=%s is not an RFC 3339 time with a zone nor a date (YYYY-MM-DD).', name, raw));
-    IF length(raw) = 10 THEN
-        RETURN (raw::date + CASE WHEN end_of_day THEN 1 ELSE 0 END)::timestamp AT TIME ZONE 'UTC'
-               - CASE WHEN end_of_day THEN interval '1 microsecond' ELSE interval '0' END;
-    END IF;
-    RETURN upper(raw)::timestamptz;
-EXCEPTION WHEN data_exception THEN
-    PERFORM evently._fail('INVALID_ARGUMENT', 'Invalid query parameters', format('%s=%s is not a time.', name, raw));
-END
-$$;
-
 -- One audit row as the API shows it; db_user (the database role that
 -- wrote it) only to an ADMIN.
 CREATE OR REPLACE FUNCTION evently._audit_json(a evently.audit_log, with_db_user boolean) RETURNS jsonb
