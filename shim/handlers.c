@@ -1,13 +1,15 @@
 /*
  * handlers.c: the handler most routes have -- one call of the route's SQL
- * function, its result or error wrapped in the envelope -- and the service
- * routes at the root (/ping, /status, /health, /).  Sessions (sessions.c),
- * /metrics (metrics.c) and the API's documents (openapi.c) have their own.
+ * function, its result or error wrapped in the envelope -- its variant that
+ * can answer a CSV file, and the service routes at the root (/ping,
+ * /status, /health, /).  Sessions (sessions.c), /metrics (metrics.c) and
+ * the API's documents (openapi.c) have their own.
  */
 #include "shim.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* Run the route's SQL function with the actor and the request as JSON. */
@@ -30,6 +32,105 @@ sql_route(const Route *route, Call *call)
 	SqlResult	r = call_sql(route, call);
 	Reply		reply = reply_from_sql(&r, route->success_status, route->message);
 
+	sql_result_free(&r);
+	return reply;
+}
+
+/*
+ * The quality (q, 0 to 1) an Accept header gives a media type it names
+ * exactly, or -1 when it does not name it.  Wildcards are not weighed: a
+ * file is sent only to a client that asks for its type by name.
+ */
+static double
+accept_quality(const char *accept, const char *type)
+{
+	char		copy[1024];
+	char	   *ranges,
+			   *range;
+
+	if (accept == NULL || strlen(accept) >= sizeof(copy))
+		return -1;
+	strcpy(copy, accept);
+	for (ranges = copy; (range = strsep(&ranges, ",")) != NULL;)
+	{
+		char	   *params = range,
+				   *name = strsep(&params, ";"),
+				   *param;
+		double		q = 1;
+
+		name += strspn(name, " \t");
+		name[strcspn(name, " \t")] = '\0';
+		if (strcasecmp(name, type) != 0)
+			continue;
+		while ((param = strsep(&params, ";")) != NULL)
+		{
+			param += strspn(param, " \t");
+			if (strncasecmp(param, "q=", 2) == 0)
+				q = strtod(param + 2, NULL);
+		}
+		return q;
+	}
+	return -1;
+}
+
+/* Does the request ask for CSV: text/csv named with q > 0, and no lower than JSON? */
+static bool
+wants_csv(const char *accept)
+{
+	double		csv = accept_quality(accept, "text/csv");
+
+	return csv > 0 && csv >= accept_quality(accept, "application/json");
+}
+
+/* A name that is safe inside Content-Disposition's quotes: letters, digits, '.', '_', '-'. */
+static bool
+plain_filename(const char *name, size_t size)
+{
+	return name && name[0] && strlen(name) < size && strspn(name, "abcdefghijklmnopqrstuvwxyz"
+															"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == strlen(name);
+}
+
+/*
+ * A route that can answer a file: when the request's Accept asks for
+ * text/csv, the SQL is called with req.format = "csv" and returns
+ * {"csv": text, "filename": name}, sent as it is (text/csv, an attachment);
+ * otherwise, and for every error, the envelope as sql_route sends it.
+ */
+Reply
+csv_route(const Route *route, Call *call)
+{
+	SqlResult	r;
+	Reply		reply = {0};
+	json_t	   *doc,
+			   *csv;
+	const char *filename;
+
+	if (!wants_csv(call->accept))
+		return sql_route(route, call);
+	json_object_set_new(call->req, "format", json_string("csv"));
+	r = call_sql(route, call);
+	if (!r.ok)
+	{
+		reply = reply_from_sql(&r, route->success_status, route->message);
+		sql_result_free(&r);
+		return reply;
+	}
+	doc = r.value ? json_loads(r.value, 0, NULL) : NULL;
+	csv = json_object_get(doc, "csv");
+	filename = json_string_value(json_object_get(doc, "filename"));
+	if (!json_is_string(csv))
+		reply = reply_error(500, "INTERNAL", "unreadable result from the database", NULL, NULL);
+	else
+	{
+		reply.status = route->success_status;
+		reply.body_size = json_string_length(csv);
+		reply.body = malloc(reply.body_size + 1);
+		memcpy(reply.body, json_string_value(csv), reply.body_size + 1);
+		reply.content_type = "text/csv; charset=utf-8";
+		if (plain_filename(filename, sizeof(reply.filename)))
+			strcpy(reply.filename, filename);
+	}
+	json_decref(doc);
 	sql_result_free(&r);
 	return reply;
 }

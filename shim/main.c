@@ -104,7 +104,7 @@ add_cors_headers(struct MHD_Connection *conn, struct MHD_Response *response)
 	MHD_add_response_header(response, "Access-Control-Allow-Origin", origin);
 	MHD_add_response_header(response, "Access-Control-Allow-Credentials", "true");
 	MHD_add_response_header(response, "Access-Control-Expose-Headers",
-							"Content-Length, X-RateLimit-Limit, X-RateLimit-Remaining, "
+							"Content-Length, Content-Disposition, X-RateLimit-Limit, X-RateLimit-Remaining, "
 							"X-RateLimit-Reset, Retry-After");
 }
 
@@ -139,6 +139,13 @@ send_reply(struct MHD_Connection *conn, Reply reply)
 
 	if (reply.location)
 		MHD_add_response_header(response, "Location", reply.location);
+	if (reply.filename[0])
+	{
+		char		disposition[sizeof(reply.filename) + 32];
+
+		snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s\"", reply.filename);
+		MHD_add_response_header(response, "Content-Disposition", disposition);
+	}
 	MHD_add_response_header(response, "Content-Type",
 							reply.content_type ? reply.content_type : "application/json");
 	add_rate_headers(response, &reply.rate);
@@ -250,6 +257,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		req.body_size = up->size;
 		req.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
 		req.idempotency_key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key");
+		req.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
 		req.client_address = client_address(conn, address, sizeof(address));
 		req.query = json_object();
 		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_query_arg, req.query);

@@ -95,10 +95,10 @@ openapi_path(const char *pattern, json_t *parameters)
 	return out;
 }
 
-/* One operation of the document: a route of the table. */
+/* One operation of the document: a route of the table (csv: it also answers text/csv, csv_route). */
 static void
 openapi_add(json_t *doc, const char *method, const char *pattern, bool needs_token,
-			int success_status, const char *message, const Field *body)
+			int success_status, const char *message, const Field *body, bool csv)
 {
 	json_t	   *paths = json_object_get(doc, "paths");
 	json_t	   *parameters = json_array();
@@ -118,6 +118,9 @@ openapi_add(json_t *doc, const char *method, const char *pattern, bool needs_tok
 						  "error envelope: {status, status_code, message, error, code, details}");
 	if (needs_token)
 		json_object_set_new(operation, "security", json_pack("[{s:[]}]", "bearer"));
+	if (csv)
+		json_object_set_new(json_object_get(json_object_get(operation, "responses"), status), "content",
+							json_pack("{s:{}, s:{}}", "application/json", "text/csv"));
 	if (body)
 		json_object_set_new(operation, "requestBody",
 							json_pack("{s:b, s:{s:{s:o}}}", "required", 1, "content", "application/json",
@@ -152,7 +155,7 @@ openapi_init(void)
 
 		if (strncmp(r->pattern, "/api/", 5) == 0 || r->sql)
 			openapi_add(document, r->method, r->pattern, r->auth == AUTH_USER || r->auth == AUTH_ADMIN, r->success_status,
-						r->message, r->body);
+						r->message, r->body, r->handler == csv_route);
 	}
 }
 

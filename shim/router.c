@@ -197,6 +197,7 @@ dispatch(const Route *route, Request *req, PathParams *pp, const Claims *claims)
 		json_object_set_new(path, pp->name[i], json_string(pp->value[i]));
 	call.actor = actor;
 	call.authorization = req->authorization;
+	call.accept = req->accept;
 	/* the client's address: where a login comes from (_login_bucket) */
 	call.req = json_pack("{s:s, s:o, s:O, s:o, s:s}", "method", req->method, "path", path,
 						 "query", req->query, "body", body, "client_address", req->client_address);

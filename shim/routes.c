@@ -315,6 +315,16 @@ const Route routes[] = {
 	{"GET", "/api/v1/analytics/user/personal", AUTH_USER, sql_route, API(api_analytics_user_personal),
 	 200, "Personal analytics retrieved successfully"},
 
+	/* an organizer's back office: its own events (an ADMIN's: all); attendees also as CSV */
+	{"GET", "/api/v1/organizer/events", AUTH_USER, sql_route, API(api_organizer_events),
+	 200, "Organizer events retrieved successfully"},
+	{"GET", "/api/v1/organizer/events/:eventId/dashboard", AUTH_USER, sql_route,
+	 API(api_organizer_event_dashboard), 200, "Event dashboard retrieved successfully"},
+	{"GET", "/api/v1/organizer/events/:eventId/attendees", AUTH_USER, csv_route,
+	 API(api_organizer_event_attendees), 200, "Attendees retrieved successfully"},
+	{"GET", "/api/v1/organizer/events/:eventId/bookings", AUTH_USER, sql_route,
+	 API(api_organizer_event_bookings), 200, "Event bookings retrieved successfully"},
+
 	{"GET", "/api/v1/admin/bookings", AUTH_ADMIN, sql_route, API(api_admin_bookings),
 	 200, "Bookings retrieved successfully"},
 

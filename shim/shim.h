@@ -103,6 +103,7 @@ typedef struct Reply
 	const char *content_type;	/* NULL: application/json */
 	size_t		body_size;		/* 0: strlen(body) */
 	const char *location;		/* a redirect's target */
+	char		filename[80];	/* a download's name (Content-Disposition: attachment), or "" */
 } Reply;
 
 Reply		reply_success(int status, const char *message, json_t *data);
@@ -175,6 +176,7 @@ typedef struct Call
 	json_t	   *req;			/* {"path":{…}, "query":{…}, "body":{…}, "idempotency_key":…,
 								 * "session":{"epoch":…} when there is an actor} */
 	const char *authorization;	/* the Authorization header, for a public route that reads it (logout) */
+	const char *accept;			/* the Accept header, for a route that can answer a file (csv_route) */
 } Call;
 
 typedef Reply (*Handler) (const Route *route, Call *call);
@@ -216,6 +218,7 @@ typedef struct Request
 	size_t		body_size;
 	const char *authorization;	/* the Authorization header, if any */
 	const char *idempotency_key;	/* the Idempotency-Key header, if any */
+	const char *accept;			/* the Accept header, if any */
 	const char *client_address;	/* the peer's IP address */
 	int			route_index;	/* set by route_request: which route served it, -1 none */
 	json_t	   *query;			/* query-string arguments */
@@ -236,6 +239,7 @@ Reply		rate_limit_charge_refusal(Reply refusal, const char *address);
 /* ---- handlers.c: the SQL call most routes are, and the service routes ---- */
 SqlResult	call_sql(const Route *route, Call *call);
 Reply		sql_route(const Route *route, Call *call);
+Reply		csv_route(const Route *route, Call *call);
 Reply		ping_route(const Route *route, Call *call);
 Reply		status_route(const Route *route, Call *call);
 Reply		health_route(const Route *route, Call *call);
