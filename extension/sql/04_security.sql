@@ -116,18 +116,31 @@ BEGIN
 END
 $$;
 
--- The event a write route's actor manages, locked FOR UPDATE: NOT_FOUND for
--- an event that does not exist or that the actor does not manage (a write on
--- someone else's object answers 404, like a read: SPEC section 8).
-CREATE OR REPLACE FUNCTION evently._managed_event(actor uuid, event_id text) RETURNS evently.events
-LANGUAGE plpgsql AS $$
+-- The event a per-event organizer route reads, if the (resolved) actor
+-- manages it: _managed_event without the row lock.  Raises INVALID_ARGUMENT
+-- for an id that is not a uuid, NOT_FOUND for an event that does not exist
+-- or that the actor does not manage.
+CREATE OR REPLACE FUNCTION evently._readable_event(actor uuid, event_id text) RETURNS evently.events
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
     ev evently.events;
 BEGIN
-    SELECT * INTO ev FROM evently.events e WHERE e.id = evently._uuid_arg(event_id, 'eventId') FOR UPDATE;
+    SELECT * INTO ev FROM evently.events e WHERE e.id = evently._uuid_arg(event_id, 'eventId');
     PERFORM evently._require(FOUND AND evently._manages_event(actor, ev.id), 'NOT_FOUND', 'event not found',
         format('Event %s does not exist.', event_id));
     RETURN ev;
+END
+$$;
+
+-- The event a write route's actor manages, locked FOR UPDATE (and read
+-- after the lock, so as the last writer left it): NOT_FOUND for an event
+-- that does not exist or that the actor does not manage (a write on
+-- someone else's object answers 404, like a read: SPEC section 8).
+CREATE OR REPLACE FUNCTION evently._managed_event(actor uuid, event_id text) RETURNS evently.events
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM evently.events e WHERE e.id = evently._uuid_arg(event_id, 'eventId') FOR UPDATE;
+    RETURN evently._readable_event(actor, event_id);
 END
 $$;
 

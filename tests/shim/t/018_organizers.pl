@@ -1,6 +1,7 @@
 # An organizer's whole path over HTTP (SPEC section 9), with the Kafka side
 # running: apply -> verify -> create a draft -> submit -> reject -> fix ->
-# submit -> approve -> a buyer books -> the organizer cancels -> the booking
+# submit -> approve -> a buyer books -> the dashboard and the attendee CSV
+# show it -> the organizer cancels -> the booking
 # is CANCELLED and refunded in full, the buyer's inbox has the notice, and
 # the bridge published event.cancelled.  Then two organizers: every
 # organizer route with the other's event id is 404.
@@ -112,6 +113,19 @@ my $booking = $json->{data};
 ($status, $json) = $t->as($nina, PUT => "/api/v1/events/$event->{id}", { date_time => $when =~ s/^(\d{4})/$1+1/er });
 is($status, 409, 'the date no longer changes once sold');
 
+# her back office shows the booking
+my $office = "/api/v1/organizer/events/$event->{id}";
+($status, $json) = $t->as($nina, GET => "$office/dashboard");
+is_deeply([ $json->{data}{capacity}{sold}, $json->{data}{revenue}{gross} ], [ 2, $booking->{total_price} ],
+	'the dashboard counts two seats sold and the booking\'s revenue');
+my (undef, undef, $csv) = $t->as($nina, GET => "$office/attendees", undef, { Accept => 'text/csv' });
+is($csv->{headers}{'content-type'}, 'text/csv; charset=utf-8', 'the attendee list comes as CSV');
+my @attendees = grep { /\Q$booking->{booking_ref}\E/ } split /\r\n/, $csv->{content};
+is(scalar @attendees, 2, 'with one line per seat of the booking');
+like($attendees[0], qr/mitshah2406\@gmail\.com/, 'naming the buyer');
+($status, $json) = $t->as($nina, GET => '/api/v1/organizer/events');
+ok((grep { $_->{id} eq $event->{id} } @{ $json->{data}{events} }), 'her events list has it');
+
 # the second organizer (seeded) touches none of it: 404 everywhere
 my $other = $t->login('organizer@example.com')->{access_token};
 for my $call ([ GET => '' ], [ PUT => '', { description => 'mine' } ], [ DELETE => '' ],
@@ -126,6 +140,15 @@ for my $call ([ GET => '' ], [ PUT => '', { description => 'mine' } ], [ DELETE 
 	}
 	is($status, 404, "$method /events/:id$suffix of another organizer's event is 404");
 }
+for my $view (qw(dashboard attendees bookings audit-logs))
+{
+	($status, $json) = $t->as($other, GET => "/api/v1/organizer/events/$event->{id}/$view");
+	is($status, 404, "GET /organizer/events/:id/$view of another organizer's event is 404");
+}
+($status, $json) = $t->as($other, GET => "/api/v1/events/$event->{id}/cancellation-policy");
+is($status, 404, "another organizer's cancellation policy is 404");
+($status, $json) = $t->as($other, GET => '/api/v1/organizer/events');
+ok(!(grep { $_->{id} eq $event->{id} } @{ $json->{data}{events} }), 'and her event is not in his list');
 ($status, $json) = $t->as($other, POST => '/api/v1/events', { %draft, name => 'Olivia Draft' });
 my $others_draft = $json->{data}{id};
 for my $call ([ GET => '' ], [ PUT => '', { description => 'mine' } ], [ DELETE => '' ], [ POST => '/submit' ])
@@ -133,6 +156,11 @@ for my $call ([ GET => '' ], [ PUT => '', { description => 'mine' } ], [ DELETE 
 	my ($method, $suffix, $body) = @$call;
 	($status, $json) = $t->as($nina, $method => "/api/v1/events/$others_draft$suffix", $body);
 	is($status, 404, "$method /events/:id$suffix of the other organizer's draft is 404");
+}
+for my $view (qw(dashboard attendees bookings audit-logs))
+{
+	($status, $json) = $t->as($nina, GET => "/api/v1/organizer/events/$others_draft/$view");
+	is($status, 404, "GET /organizer/events/:id/$view of the other organizer's draft is 404");
 }
 
 # the organizer cancels: one transaction refunds in full, and everyone hears
