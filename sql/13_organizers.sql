@@ -203,6 +203,8 @@ SELECT t.try($$SELECT t.on_event('api_event_submit', 'olga', 'olga2')$$) AS as_o
 SELECT t.try($$SELECT evently.api_event_submit(NULL, t.req(t.ev('olga2')))$$) AS olgas_event;
 SELECT t.try($$SELECT evently.api_event_get(NULL, t.req(t.ev('olga2')))$$) AS reads_olgas_draft;
 SELECT count(*) AS sees_the_draft_row FROM evently.events WHERE id = t.id('olga2');
+-- his reports show the lifecycle's status, not the stored one
+SELECT name, status FROM evently.report_event_sales WHERE event_id = t.id('clock');
 RESET SESSION AUTHORIZATION;
 SELECT status FROM evently.events WHERE id = t.id('olga2');
 -- the ADMIN's 1.0 edit route leaves drafts to their organizer

@@ -53,7 +53,9 @@ BEGIN
                                              WHERE status = 'CONFIRMED' AND created_at > now() - interval '30 days'
                                              GROUP BY 1) x), '[]'),
         'events_by_status', coalesce((SELECT jsonb_object_agg(status, n)
-                                        FROM (SELECT status, count(*) AS n FROM evently.events GROUP BY 1) x), '{}'),
+                                        FROM (SELECT evently._lifecycle_status(status, date_time, end_time) AS status,
+                                                     count(*) AS n
+                                                FROM evently.events GROUP BY 1) x), '{}'),
         'revenue_by_month', coalesce((SELECT jsonb_agg(jsonb_build_object('month', m, 'revenue', r, 'events', n) ORDER BY m)
                                         FROM (SELECT to_char(created_at, 'YYYY-MM') AS m, sum(total_price) AS r,
                                                      count(DISTINCT event_id) AS n

@@ -47,7 +47,7 @@ CREATE OR REPLACE VIEW evently.report_bookings WITH (security_invoker = true) AS
 
 -- One row per event the reader reports on: what it sold and refunded.
 CREATE OR REPLACE VIEW evently.report_event_sales WITH (security_invoker = true) AS
-    SELECT e.id AS event_id, e.name, e.date_time, e.status,
+    SELECT e.id AS event_id, e.name, e.date_time, evently._lifecycle_status(e.status, e.date_time, e.end_time) AS status,
            count(b.id) FILTER (WHERE b.status = 'CONFIRMED') AS bookings,
            coalesce(sum(b.total_seats) FILTER (WHERE b.status = 'CONFIRMED'), 0) AS seats_sold,
            coalesce(sum(b.total_price) FILTER (WHERE b.status = 'CONFIRMED'), 0) AS revenue,
@@ -66,6 +66,8 @@ BEGIN
     GRANT SELECT ON evently.events, evently.bookings, evently.tickets, evently.payments,
                     evently.cancellations, evently.report_bookings, evently.report_event_sales
        TO evently_api;
-    GRANT EXECUTE ON FUNCTION evently._reader(), evently._reports_on(uuid) TO evently_api;
+    -- the lifecycle's status, as every read shows it (report_event_sales)
+    GRANT EXECUTE ON FUNCTION evently._reader(), evently._reports_on(uuid),
+                              evently._lifecycle_status(text, timestamptz, timestamptz) TO evently_api;
 END
 $$;
