@@ -106,13 +106,18 @@ csv_route(const Route *route, Call *call)
 	const char *filename;
 
 	if (!wants_csv(call->accept))
-		return sql_route(route, call);
+	{
+		reply = sql_route(route, call);
+		reply.varies_by_accept = true;
+		return reply;
+	}
 	json_object_set_new(call->req, "format", json_string("csv"));
 	r = call_sql(route, call);
 	if (!r.ok)
 	{
 		reply = reply_from_sql(&r, route->success_status, route->message);
 		sql_result_free(&r);
+		reply.varies_by_accept = true;
 		return reply;
 	}
 	doc = r.value ? json_loads(r.value, 0, NULL) : NULL;
@@ -132,6 +137,7 @@ csv_route(const Route *route, Call *call)
 	}
 	json_decref(doc);
 	sql_result_free(&r);
+	reply.varies_by_accept = true;
 	return reply;
 }
 

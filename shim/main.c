@@ -139,6 +139,9 @@ send_reply(struct MHD_Connection *conn, Reply reply)
 
 	if (reply.location)
 		MHD_add_response_header(response, "Location", reply.location);
+	/* a cache must not give a CSV answer to a JSON request, nor the reverse */
+	if (reply.varies_by_accept)
+		MHD_add_response_header(response, "Vary", "Accept");
 	if (reply.filename[0])
 	{
 		char		disposition[sizeof(reply.filename) + 32];

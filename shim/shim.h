@@ -104,6 +104,7 @@ typedef struct Reply
 	size_t		body_size;		/* 0: strlen(body) */
 	const char *location;		/* a redirect's target */
 	char		filename[80];	/* a download's name (Content-Disposition: attachment), or "" */
+	bool		varies_by_accept;	/* the answer depends on Accept (Vary: Accept) */
 } Reply;
 
 Reply		reply_success(int status, const char *message, json_t *data);

@@ -84,6 +84,8 @@ is_deeply([ scalar @{ $json->{data}{attendees} }, @{ $json->{data} }{qw(limit of
 ($status, $json, $res) = $t->as($organizer, GET => "$base/attendees", undef, { Accept => 'text/csv' });
 is($status, 200, 'Accept: text/csv answers 200');
 is($res->{headers}{'content-type'}, 'text/csv; charset=utf-8', 'as text/csv');
+like(join(',', ref $res->{headers}{vary} ? @{ $res->{headers}{vary} } : $res->{headers}{vary}), qr/\bAccept\b/,
+	'Vary: Accept (the same URL answers JSON or CSV)');
 is($res->{headers}{'content-disposition'}, qq{attachment; filename="attendees-$event.csv"}, 'an attachment, named');
 my @lines = split /\r\n/, $res->{content};
 is($lines[0], 'booking_ref,attendee_name,attendee_email,section,row,seat_number,price,booked_at', 'a header line');
