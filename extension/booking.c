@@ -111,6 +111,23 @@ booking_for_key(pg_uuid_t *user_id, const char *key, pg_uuid_t *hold_id, const c
 	return booking_id;
 }
 
+/*
+ * The hold's event row FOR KEY SHARE, first in the lock order: the booking's
+ * foreign key takes it later anyway, and taken after the hold it would meet
+ * an event's cancellation (event row, then holds) the other way round.
+ */
+static void
+lock_event_of_hold(pg_uuid_t *hold_id)
+{
+	static SqlStmt q = SQL_STMT(
+		"SELECT 1 FROM evently.events e"
+		" WHERE e.id = (SELECT h.event_id FROM evently.holds h WHERE h.id = $1) FOR KEY SHARE",
+		1, UUIDOID);
+	Datum		arg = UUIDPGetDatum(hold_id);
+
+	stmt_run(&q, &arg, NULL, SPI_OK_SELECT);
+}
+
 static LockedHold
 lock_hold(pg_uuid_t *hold_id)
 {
@@ -238,6 +255,7 @@ confirm_booking_body(FunctionCallInfo fcinfo)
 	require_arg(hold_id, "hold_id");
 	check_confirm_args(payment_method, key);
 	user_id = acting_user(user_id);
+	lock_event_of_hold(hold_id);
 	if (key)
 		lock_idempotency_key(user_id, key);
 

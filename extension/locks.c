@@ -26,13 +26,15 @@
  *          throttle lets one guess through per wait, not one per slot.
  *
  * A hash collision only makes two unrelated callers wait for each other; it
- * never makes a wrong answer.  Lock order, everywhere: the event row (when
- * taken), queue lock, idempotency key lock, quota lock, booking row, hold
- * row, seat rows by seat id, waitlist entry rows.
+ * never makes a wrong answer.  Lock order, everywhere: the event row (FOR
+ * KEY SHARE by the engine, FOR UPDATE by an event's cancellation), queue
+ * lock, idempotency key lock, quota lock, booking row, hold row, seat rows
+ * by seat id, waitlist entry rows.
  * All others are transaction-scoped, so an error or commit releases them.
  */
 #include "evently.h"
 
+#include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
@@ -49,16 +51,35 @@ uuid_key(pg_uuid_t *id)
 	return (int32) hash_bytes(id->data, UUID_LEN);
 }
 
+/*
+ * The queue lock comes after the event row in the lock order, so taking it
+ * takes the row first (FOR KEY SHARE: what a new hold's foreign key takes
+ * anyway).  Without it, a release or a cancellation that promotes the
+ * waitlist (queue lock, then the event row through the new offer's foreign
+ * key) and an event's cancellation (event row FOR UPDATE, then the queue
+ * lock) would each wait for the other.
+ */
 void
 lock_event_queue(pg_uuid_t *event_id)
 {
+	static SqlStmt q = SQL_STMT("SELECT 1 FROM evently.events WHERE id = $1 FOR KEY SHARE", 1, UUIDOID);
+	Datum		arg = UUIDPGetDatum(event_id);
+
+	stmt_run(&q, &arg, NULL, SPI_OK_SELECT);
 	DirectFunctionCall2(pg_advisory_xact_lock_int4,
 						Int32GetDatum(LOCK_EVENT_QUEUE), Int32GetDatum(uuid_key(event_id)));
 }
 
+/* lock_event_queue, or false at once when the event row or the queue is taken */
 bool
 try_lock_event_queue(pg_uuid_t *event_id)
 {
+	static SqlStmt q = SQL_STMT("SELECT 1 FROM evently.events WHERE id = $1 FOR KEY SHARE SKIP LOCKED",
+								1, UUIDOID);
+	Datum		arg = UUIDPGetDatum(event_id);
+
+	if (stmt_run(&q, &arg, NULL, SPI_OK_SELECT) != 1)
+		return false;
 	return DatumGetBool(DirectFunctionCall2(pg_try_advisory_xact_lock_int4,
 											Int32GetDatum(LOCK_EVENT_QUEUE),
 											Int32GetDatum(uuid_key(event_id))));
