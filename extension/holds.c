@@ -107,6 +107,10 @@ read_event_for_hold(pg_uuid_t *event_id)
 	ev.hold_ttl = datumCopy(result_datum(0, 5, NULL), false, sizeof(Interval));
 	ev.has_queue = result_bool(0, 6);
 	ev.max_tickets_per_user = result_int(0, 7);
+	/* a draft or an event under review is invisible: there is no such event */
+	if (strcmp(ev.status, "draft") == 0 || strcmp(ev.status, "under_review") == 0)
+		ereport(ERROR, errcode(EV_NOT_FOUND), errmsg("event not found"),
+				errdetail("Event %s does not exist.", uuid_text(event_id)));
 	if (!ev.on_sale)
 		ereport(ERROR, errcode(EV_EVENT_CLOSED), errmsg("event is not open for booking"),
 				errdetail("Event %s is %s%s.", uuid_text(event_id), ev.status,

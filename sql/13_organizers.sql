@@ -217,3 +217,32 @@ SELECT d->>'fee_type' AS fee_type, d->>'fee_amount' AS fee
 SELECT t.on_event('api_policy_get', 'olga', 'olga2') ->> 'fee_type' AS reads_it;
 SELECT t.try($$SELECT t.on_event('api_policy_get', 'oscar', 'olga2')$$) AS other_reads_policy;
 SELECT t.try($$SELECT t.on_event('api_policy_set', 'oscar', 'olga2', '{"allow_cancellation": false, "fee_type": "NONE", "cancellation_deadline": "2099-01-01T00:00:00Z"}')$$) AS other_sets_policy;
+
+-- 8. The ADMIN's route keeps the lifecycle too (found by a hostile review) ---
+-- a completed event is final: no late cancellation (and refund), no new date
+SELECT t.try($$SELECT evently.api_event_update(t.id('admin'), t.req(t.ev('clock'), '{}', '{"status": "cancelled"}'))$$) AS admin_cancels_completed;
+SELECT t.try($$SELECT evently.api_event_update(t.id('admin'), t.req(t.ev('clock'), '{}', '{"date_time": "2030-05-01T19:00:00Z"}'))$$) AS admin_reopens_completed;
+-- an organizer's sold event keeps its date and price whoever edits it; the same values again are fine
+SELECT t.remember('osold', (evently.api_organizer_event_create(t.id('oscar'), t.req(body => t.draft_body('Oscar Sold')))->>'id')::uuid);
+SELECT t.on_event('api_event_submit', 'oscar', 'osold') ->> 'status', t.on_event('api_admin_event_approve', 'admin', 'osold') ->> 'status';
+SELECT t.book('osold_b1', 'osold', 'fan13', 'A1');
+SELECT t.try($$SELECT evently.api_event_update(t.id('admin'), t.req(t.ev('osold'), '{}', '{"base_price": 1}'))$$) AS admin_reprices_sold;
+SELECT t.on_event('api_organizer_event_update', 'oscar', 'osold',
+                  jsonb_build_object('name', 'Oscar Sold', 'base_price', 40, 'description', 'same name, same price')) ->> 'description' AS resent_unchanged;
+-- an event that started keeps its date
+UPDATE evently.events SET date_time = now() - interval '1 hour', end_time = now() + interval '1 hour' WHERE id = t.id('osold');
+SELECT t.try($$SELECT evently.api_event_update(t.id('admin'), t.req(t.ev('osold'), '{}', '{"date_time": "2030-05-01T19:00:00Z"}'))$$) AS admin_moves_started;
+-- image addresses and far dates
+SELECT t.try($$SELECT t.on_event('api_organizer_event_update', 'olga', 'olga2', '{"image_url": "javascript:alert(1)"}')$$) AS script_image;
+SELECT t.try($$SELECT evently.api_organizer_event_create(t.id('olga'), t.req(body => t.draft_body('Far', '{"date_time": "9999-12-31T23:59:59Z"}')))$$) AS year_9999;
+-- drafts stay invisible to the availability check and the SQL seat list
+SELECT t.try($$SELECT evently.api_seats_availability(t.id('fan13'), t.req(body => jsonb_build_object('event_id', t.id('olga2'), 'seat_ids', to_jsonb(t.seats('olga2', 'A1')))))$$) AS availability_of_draft;
+SET SESSION AUTHORIZATION oscar_db;
+SELECT t.try($$SELECT * FROM evently.event_seats(t.id('olga2'))$$) AS seat_list_of_others_draft;
+SELECT count(*) AS own_draft_seats FROM evently.event_seats(t.id('osold'));
+RESET SESSION AUTHORIZATION;
+-- a seat blocked at the venue is blocked on drafts too
+SELECT evently.api_seat_update(t.id('admin'), t.req(jsonb_build_object('id', (t.seats('olga2', 'A3'))[1]), '{}', '{"status": "BLOCKED"}')) ->> 'status' AS venue_seat;
+SELECT status FROM evently.event_seats WHERE event_id = t.id('olga2') AND seat_id = (t.seats('olga2', 'A3'))[1];
+SELECT evently.api_seat_update(t.id('admin'), t.req(jsonb_build_object('id', (t.seats('olga2', 'A3'))[1]), '{}', '{"status": "AVAILABLE"}')) ->> 'status' AS unblocked;
+SELECT t.counters_agree() AS counters_agree;

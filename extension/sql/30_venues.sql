@@ -389,7 +389,10 @@ BEGIN
     IF b->>'status' IS NOT NULL THEN
         UPDATE evently.event_seats es SET status = b->>'status'
           FROM evently.events e
-         WHERE es.seat_id = seat AND e.id = es.event_id AND e.status = 'published' AND e.date_time > now()
+         WHERE es.seat_id = seat AND e.id = es.event_id
+           -- every event that may still sell it: drafts and events under
+           -- review too, and events selling while they run
+           AND e.status IN ('draft', 'under_review', 'published') AND e.end_time > now()
            AND es.status IN ('AVAILABLE', 'BLOCKED');
     END IF;
     PERFORM evently._audit('seat.updated', 'seat', seat, b, actor);

@@ -24,6 +24,16 @@ BEGIN
 END
 $$;
 
+-- An event ends within 100 years: a date past that is a typo, and one near
+-- year 9999 would overflow RFC 3339 once its length is added.
+CREATE OR REPLACE FUNCTION evently._require_within_horizon(ends timestamptz) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM evently._require(ends IS NULL OR ends < now() + interval '100 years', 'INVALID_ARGUMENT',
+        'event is too far ahead', format('%s is more than 100 years from now.', ends));
+END
+$$;
+
 -- A category is a short lower-case label (SPEC section 9), free text: the
 -- rule of the CHECK on events.category.
 CREATE OR REPLACE FUNCTION evently._is_category(label text) RETURNS boolean
@@ -368,6 +378,7 @@ BEGIN
     ends := coalesce(evently._time_field(settings, 'end_time'), date_time + interval '3 hours');
     PERFORM evently._require(ends > date_time AND isfinite(ends), 'INVALID_ARGUMENT', 'event must end after it starts',
         format('end_time %s is not after date_time %s.', ends, date_time));
+    PERFORM evently._require_within_horizon(ends);
 
     BEGIN
         INSERT INTO evently.events (name, description, venue, venue_template_id, date_time,
@@ -421,10 +432,17 @@ END
 $$;
 
 -- The seats of an event with their effective status: a lapsed hold shows AVAILABLE.
+-- A linked role sees the seats of the events it may see (a draft only as its
+-- organizer: NOT_FOUND otherwise); a trusted caller, every event's.
 CREATE OR REPLACE FUNCTION evently.event_seats(event_id uuid)
 RETURNS TABLE (seat_id uuid, section text, "row" text, seat_number text, status text,
                price numeric)
-LANGUAGE sql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF NOT evently._trusted_caller() THEN
+        PERFORM evently._require_visible(event_seats.event_id, evently._actor(NULL));
+    END IF;
+    RETURN QUERY
     SELECT es.seat_id, sec.name, s."row", s.seat_number,
            CASE WHEN es.status = 'HELD' AND es.held_until <= now() THEN 'AVAILABLE'
                 ELSE es.status END,
@@ -433,7 +451,8 @@ LANGUAGE sql STABLE AS $$
       JOIN evently.seats s ON s.id = es.seat_id
       JOIN evently.venue_sections sec ON sec.id = es.section_id
      WHERE es.event_id = event_seats.event_id
-     ORDER BY es.seat_order
+     ORDER BY es.seat_order;
+END
 $$;
 
 -- GET /events/:eventId: a draft or an event under review only for its
@@ -593,6 +612,9 @@ BEGIN
         'event venue is too long', 'A venue has at most 255 characters.');
     PERFORM evently._require(coalesce(length(b->>'image_url'), 0) <= 500, 'INVALID_ARGUMENT',
         'image_url is too long', 'An image URL has at most 500 characters.');
+    -- a page shows it as an image: an http(s) address, never javascript: or data:
+    PERFORM evently._require(coalesce(b->>'image_url', '') = '' OR b->>'image_url' ~* '^https?://[^[:space:]"<>]+$',
+        'INVALID_ARGUMENT', 'invalid image_url', 'An image URL is an http:// or https:// address.');
     PERFORM evently._require(b->'base_price' IS NULL OR (jsonb_typeof(b->'base_price') = 'number'
                                                         AND evently._numeric_arg(b->>'base_price', 'base_price') BETWEEN 0 AND 9999999999.99),
         'INVALID_ARGUMENT', 'invalid base price', format('Base price %s is not a number from 0 to 9999999999.99.', b->'base_price'));
@@ -695,7 +717,8 @@ CREATE OR REPLACE FUNCTION evently.api_event_update(actor uuid, req jsonb) RETUR
 LANGUAGE plpgsql AS $$
 DECLARE
     b jsonb := req->'body';
-    ev record;
+    ev evently.events;
+    shown text;
     new_time timestamptz := evently._time_field(b, 'date_time');
     new_status text := b->>'status';
 BEGIN
@@ -707,10 +730,15 @@ BEGIN
     PERFORM evently._require(ev.status NOT IN ('draft', 'under_review'), 'INVALID_TRANSITION',
         format('event is %s', ev.status),
         format('Event %s is not published yet: its organizer edits it (PUT /events/:id), an ADMIN reviews it.', ev.id));
-    PERFORM evently._require(ev.status = 'published', 'EVENT_CLOSED',
-        format('cannot update event with status: %s', ev.status), 'Cancelled and completed events are final.');
+    -- by the lifecycle's clock: an event that ended is completed, and final
+    shown := evently._lifecycle_status(ev.status, ev.date_time, ev.end_time);
+    PERFORM evently._require(shown IN ('published', 'active'), 'EVENT_CLOSED',
+        format('cannot update event with status: %s', shown), 'Cancelled and completed events are final.');
+    PERFORM evently._require(new_time IS NULL OR shown = 'published', 'INVALID_TRANSITION', 'event has started',
+        format('Event %s started at %s; its date no longer changes.', ev.id, ev.date_time));
     PERFORM evently._require(new_time IS NULL OR new_time > now(), 'INVALID_ARGUMENT', 'event date must be in the future',
         format('%s is not after now.', new_time));
+    PERFORM evently._require_within_horizon(new_time + (ev.end_time - ev.date_time));
     PERFORM evently._require(new_status IS NULL OR new_status IN ('published', 'cancelled', 'completed'),
         'INVALID_ARGUMENT', 'invalid status', format('Status %L is not published, cancelled or completed.', new_status));
     -- completed is what an event becomes once it took place: an event still
@@ -718,6 +746,11 @@ BEGIN
     PERFORM evently._require(new_status IS DISTINCT FROM 'completed' OR ev.date_time <= now(), 'INVALID_ARGUMENT',
         'event has not taken place', format('Event %s starts at %s; cancel it instead.', ev.id, ev.date_time));
     PERFORM evently._require_event_fields(b);
+    -- an organizer's event sold by its organizer's terms, whoever edits it
+    -- (the platform's own events keep 1.0's rule: unsold seats follow the price)
+    IF ev.organizer_id IS NOT NULL THEN
+        PERFORM evently._require_unchanged_after_sales(ev, b);
+    END IF;
     -- every field is applied or refused: the venue (its seat inventory) is
     -- fixed at creation
     PERFORM evently._require(b->>'venue_template_id' IS NULL OR evently._uuid_arg(b->>'venue_template_id', 'venue_template_id') = ev.venue_template_id,

@@ -76,6 +76,29 @@ LANGUAGE sql STABLE AS $$
     SELECT EXISTS (SELECT 1 FROM evently.holds WHERE event_id = p_event_id)
 $$;
 
+-- What a buyer bought stays as it was sold: once anyone held a seat of the
+-- event, a body may not change its name, venue, date or base price
+-- (INVALID_TRANSITION naming them; sending them unchanged is fine).
+CREATE OR REPLACE FUNCTION evently._require_unchanged_after_sales(ev evently.events, b jsonb) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    changed text;
+BEGIN
+    IF NOT evently._ever_held(ev.id) THEN
+        RETURN;
+    END IF;
+    SELECT string_agg(f, ', ') INTO changed
+      FROM (VALUES ('name', btrim(b->>'name') IS DISTINCT FROM ev.name),
+                   ('venue', b->>'venue' IS DISTINCT FROM ev.venue),
+                   ('date_time', evently._time_field(b, 'date_time') IS DISTINCT FROM ev.date_time),
+                   ('base_price', evently._numeric_arg(b->>'base_price', 'base_price') IS DISTINCT FROM ev.base_price)) c(f, differs)
+     WHERE b ? f AND differs;
+    PERFORM evently._require(changed IS NULL, 'INVALID_TRANSITION', 'event has sales',
+        format('Event %s has sold or held seats: %s can no longer change.', ev.id, changed),
+        'Cancel the event (every buyer is refunded) and create another.');
+END
+$$;
+
 -- PUT /events/:eventId: the organizer (or an ADMIN) edits an event.  A draft
 -- changes freely (but its venue template: delete the draft and create
 -- another); an event under review waits for its decision; a published or
@@ -90,7 +113,6 @@ DECLARE
     b jsonb := req->'body';
     ev evently.events;
     shown text;
-    frozen text;
     new_time timestamptz;
     new_end timestamptz;
     settings jsonb;
@@ -114,19 +136,16 @@ BEGIN
         'INVALID_ARGUMENT', 'venue_template_id cannot change',
         format('Event %s is sold on venue template %s; create a new event for another venue.',
                ev.id, ev.venue_template_id));
-    IF ev.status <> 'draft' AND evently._ever_held(ev.id) THEN
-        SELECT string_agg(f, ', ') INTO frozen
-          FROM unnest(ARRAY['name', 'venue', 'date_time', 'base_price']) f WHERE b ? f;
-        PERFORM evently._require(frozen IS NULL, 'INVALID_TRANSITION', 'event has sales',
-            format('Event %s has sold or held seats: %s can no longer change.', ev.id, frozen),
-            'Cancel the event (every buyer is refunded) and create another.');
-    END IF;
     PERFORM evently._require_event_fields(b);
+    IF ev.status <> 'draft' THEN
+        PERFORM evently._require_unchanged_after_sales(ev, b);
+    END IF;
     PERFORM evently._require_category(settings->>'category');
     PERFORM evently._require(new_time IS NULL OR new_time > now(), 'INVALID_ARGUMENT',
         'event date must be in the future', format('%s is not after now.', new_time));
     PERFORM evently._require(new_end IS NULL OR new_end > now(), 'INVALID_ARGUMENT',
         'event end must be in the future', format('%s is not after now.', new_end));
+    PERFORM evently._require_within_horizon(coalesce(new_end, new_time + (ev.end_time - ev.date_time)));
     PERFORM evently._require(coalesce(new_end, new_time + (ev.end_time - ev.date_time), ev.end_time)
                              > coalesce(new_time, ev.date_time),
         'INVALID_ARGUMENT', 'event must end after it starts',
@@ -221,10 +240,10 @@ BEGIN
 END
 $$;
 
--- Does the event have anything to sell?
+-- Does the event have anything to sell (a seat that is not blocked)?
 CREATE OR REPLACE FUNCTION evently._has_inventory(p_event_id uuid) RETURNS boolean
 LANGUAGE sql STABLE AS $$
-    SELECT EXISTS (SELECT 1 FROM evently.event_seats WHERE event_id = p_event_id)
+    SELECT EXISTS (SELECT 1 FROM evently.event_seats WHERE event_id = p_event_id AND status <> 'BLOCKED')
 $$;
 
 -- POST /admin/events/:eventId/approve: an ADMIN publishes an event under

@@ -178,8 +178,10 @@ $$;
 -- POST /seats/availability {event_id, seat_ids}: holds are per (event, seat),
 -- so the event is required (the reference's was not).
 CREATE OR REPLACE FUNCTION evently.api_seats_availability(actor uuid, req jsonb) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object('seats', coalesce(jsonb_agg(jsonb_build_object(
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM evently._require_visible(evently._uuid_arg(req->'body'->>'event_id', 'event_id'), evently._actor(actor, req));
+    RETURN (SELECT jsonb_build_object('seats', coalesce(jsonb_agg(jsonb_build_object(
                'seat_id', x.id,
                'available', coalesce(st.status = 'AVAILABLE', false),
                'status', CASE WHEN st.status IN ('AVAILABLE', 'HELD') THEN st.status ELSE 'UNAVAILABLE' END)
@@ -188,7 +190,8 @@ LANGUAGE sql STABLE AS $$
       LEFT JOIN LATERAL (
           SELECT CASE WHEN es.status = 'HELD' AND es.held_until <= now() THEN 'AVAILABLE' ELSE es.status END AS status
             FROM evently.event_seats es
-           WHERE es.event_id = evently._uuid_arg(req->'body'->>'event_id', 'event_id') AND es.seat_id = evently._uuid_arg(x.id, 'seat_ids')) st ON true
+           WHERE es.event_id = evently._uuid_arg(req->'body'->>'event_id', 'event_id') AND es.seat_id = evently._uuid_arg(x.id, 'seat_ids')) st ON true);
+END
 $$;
 
 -- GET /seats/hold/:holdId/validate: is the caller's hold still good?

@@ -41,7 +41,8 @@ BEGIN
     -- row FOR UPDATE), and then sees it cancelled
     SELECT e.status, e.date_time, e.max_seats_per_hold, e.max_tickets_per_user INTO ev
       FROM evently.events e WHERE e.id = join_waitlist.event_id FOR SHARE;
-    PERFORM evently._require(FOUND, 'NOT_FOUND', 'event not found',
+    -- a draft or an event under review is not there for anyone to queue for
+    PERFORM evently._require(FOUND AND ev.status NOT IN ('draft', 'under_review'), 'NOT_FOUND', 'event not found',
         format('Event %s does not exist.', event_id));
     PERFORM evently._require(ev.status = 'published' AND ev.date_time > now(), 'EVENT_CLOSED',
         'event is not open for booking',

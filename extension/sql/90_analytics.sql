@@ -89,7 +89,9 @@ CREATE OR REPLACE FUNCTION evently.api_analytics_event(actor uuid, req jsonb) RE
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     ev uuid := evently._uuid_arg(req->'path'->>'id', 'id');
-    base jsonb := evently.api_event_analytics(actor, jsonb_build_object('path', jsonb_build_object('eventId', ev)));
+    -- the same request (its session too: a signed-out token is refused
+    -- here as everywhere), with the path that route names eventId
+    base jsonb := evently.api_event_analytics(actor, req || jsonb_build_object('path', jsonb_build_object('eventId', ev)));
 BEGIN
     RETURN base || jsonb_build_object(
         'total_bookings', (SELECT count(*) FROM evently.bookings WHERE event_id = ev AND status = 'CONFIRMED'),
