@@ -8,7 +8,9 @@
  * queue lock is busy is skipped: whoever holds the lock is already working
  * on that event, and the next sweep comes within a second.  Before the
  * holds, it ends the sessions of linked roles that sit on evently's locks
- * (evently._end_stalled_sessions, 04_security.sql).
+ * (evently._end_stalled_sessions, 04_security.sql).  A live hold of a
+ * banned user lapses at once: a ban releases the holds it sees, and this
+ * catches one that was being made while the ban committed.
  */
 #include "evently.h"
 
@@ -17,13 +19,17 @@
 #include "utils/datum.h"
 #include "utils/memutils.h"
 
+/* SQL: is the owner of hold h banned? */
+#define OWNER_BANNED "EXISTS (SELECT 1 FROM evently.users u WHERE u.id = h.user_id AND u.status = 'BANNED')"
+
 int
 expire_event_holds(pg_uuid_t *event_id)
 {
 	/* holds being confirmed or released right now are theirs to finish */
 	static SqlStmt lapsed = SQL_STMT(
-		"WITH l AS (SELECT id FROM evently.holds"
-		"            WHERE event_id = $1 AND status = 'ACTIVE' AND expires_at <= now()"
+		"WITH l AS (SELECT id FROM evently.holds h"
+		"            WHERE event_id = $1 AND status = 'ACTIVE'"
+		"              AND (expires_at <= now() OR " OWNER_BANNED ")"
 		"            ORDER BY id FOR UPDATE SKIP LOCKED)"
 		" SELECT array_agg(id), count(*)::int FROM l", 1, UUIDOID);
 	static SqlStmt free_seats = SQL_STMT(
@@ -67,6 +73,9 @@ expire_holds_body(FunctionCallInfo fcinfo)
 {
 	static SqlStmt work = SQL_STMT(
 		"SELECT event_id FROM evently.holds WHERE status = 'ACTIVE' AND expires_at <= now()"
+		" UNION "
+		"SELECT h.event_id FROM evently.users u JOIN evently.holds h ON h.user_id = u.id"
+		" WHERE u.status = 'BANNED' AND h.status = 'ACTIVE'"
 		" UNION "
 		"SELECT w.event_id FROM evently.waitlist_entries w"
 		" WHERE w.status = 'ACTIVE' AND EXISTS (SELECT 1 FROM evently.event_seats es"

@@ -96,6 +96,7 @@ ALTER TABLE evently.users
     ADD COLUMN ban_reason text CHECK (length(ban_reason) <= 500),
     ADD COLUMN banned_at timestamptz;
 UPDATE evently.users SET banned_at = updated_at WHERE status = 'BANNED';
+CREATE INDEX users_banned ON evently.users (id) WHERE status = 'BANNED';
 
 ALTER TABLE evently.events
     ALTER COLUMN venue_template_id DROP NOT NULL,
