@@ -188,14 +188,36 @@ client_address(struct MHD_Connection *conn, char *buf, size_t size)
 	return buf;
 }
 
-static enum MHD_Result
-add_query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+/* The query string as JSON; bad when a name or value is no text to pass on. */
+typedef struct QueryArgs
 {
-	json_t	   *v = value ? json_string(value) : json_null();
+	json_t	   *query;
+	bool		bad;
+} QueryArgs;
 
-	/* a value that is not UTF-8 is dropped, never passed on */
-	if (v)
-		json_object_set_new((json_t *) cls, key, v);
+/*
+ * A name or value that is not UTF-8, or that holds a NUL (%00), is refused
+ * with the whole request: dropping it would drop a filter, and a list route
+ * would answer every row.
+ */
+static enum MHD_Result
+add_query_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+			  const char *value, size_t value_size)
+{
+	QueryArgs  *args = cls;
+	json_t	   *v = value ? json_stringn(value, value_size) : json_null();
+
+	if (v && (memchr(key, '\0', key_size) || (value && memchr(value, '\0', value_size))))
+	{
+		json_decref(v);
+		v = NULL;
+	}
+	/* json_object_set_new takes v even when it fails (a key that is not UTF-8) */
+	if (v == NULL || json_object_set_new(args->query, key, v) != 0)
+	{
+		args->bad = true;
+		return MHD_NO;
+	}
 	return MHD_YES;
 }
 
@@ -254,6 +276,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 							json_pack("{s:I}", "limit_bytes", (json_int_t) config.body_limit));
 	else
 	{
+		QueryArgs	args = {json_object(), false};
+
 		req.method = method;
 		req.path = url;
 		req.body = up->data;
@@ -262,9 +286,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		req.idempotency_key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key");
 		req.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
 		req.client_address = client_address(conn, address, sizeof(address));
-		req.query = json_object();
-		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_query_arg, req.query);
-		reply = route_request(&req);
+		MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, add_query_arg, &args);
+		req.query = args.query;
+		if (args.bad)
+			reply = reply_error(400, "INVALID_QUERY", "invalid query string",
+								"a query parameter's name or value is not UTF-8 text, or holds a NUL", NULL);
+		else
+			reply = route_request(&req);
 		json_decref(req.query);
 	}
 	log_access(method, url, reply.status, up, req.route_index);
