@@ -170,7 +170,7 @@ SELECT (SELECT status FROM evently.holds WHERE id = t.id('olga_h1')) AS hold,
        (SELECT string_agg(DISTINCT status, ',') FROM evently.event_seats WHERE event_id = t.id('draft')) AS seats,
        t.counters_agree() AS counters_agree;
 SELECT type, count(*) FROM evently.outbox WHERE event_id = t.id('draft')
-   AND type IN ('event.cancelled', 'booking.cancelled', 'hold.released') GROUP BY type ORDER BY type;
+   AND type IN ('event.cancelled', 'booking.cancelled', 'hold.released', 'waitlist.closed') GROUP BY type ORDER BY type;
 SELECT t.try($$SELECT t.on_event('api_event_cancel', 'admin', 'draft', '{"reason": "again"}')$$) AS cancel_twice;
 SELECT t.try($$SELECT evently.confirm_booking(t.id('olga_h1'), t.id('fan13'))$$) AS confirm_after_cancel;
 SELECT t.try($$SELECT t.on_event('api_organizer_event_update', 'olga', 'draft', '{"description": "x"}')$$) AS edit_cancelled;

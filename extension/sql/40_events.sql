@@ -803,8 +803,7 @@ BEGIN
     -- it FOR KEY SHARE, and makes new ones wait), then the queue lock
     PERFORM 1 FROM evently.events WHERE id = p_event_id FOR UPDATE;
     PERFORM evently._lock_event_queue(p_event_id);
-    UPDATE evently.waitlist_entries SET status = 'CANCELLED', updated_at = now()
-     WHERE event_id = p_event_id AND status IN ('ACTIVE', 'NOTIFIED');
+    PERFORM evently._close_waitlist(p_event_id, actor, coalesce(reason, 'event cancelled'));
     -- the live holds, then their seats: the order confirm_booking and
     -- release_hold lock them in, so a confirmation in flight waits or is
     -- waited for, never deadlocks
@@ -823,6 +822,21 @@ BEGIN
 END
 $$;
 
+-- Close an event's waitlist (the caller holds its queue lock): every ACTIVE
+-- or NOTIFIED entry is CANCELLED, and its user told why (waitlist.closed,
+-- which the inbox shows).
+CREATE OR REPLACE FUNCTION evently._close_waitlist(p_event_id uuid, actor uuid, reason text) RETURNS void
+LANGUAGE sql AS $$
+    WITH closed AS (
+        UPDATE evently.waitlist_entries SET status = 'CANCELLED', updated_at = now()
+         WHERE event_id = p_event_id AND status IN ('ACTIVE', 'NOTIFIED')
+        RETURNING id, user_id, position)
+    SELECT evently._emit('waitlist.closed', p_event_id, c.user_id, 'waitlist_entry', c.id,
+                         jsonb_build_object('entry_id', c.id, 'event_name', e.name, 'reason', reason), actor)
+      FROM closed c, evently.events e WHERE e.id = p_event_id
+     ORDER BY c.position
+$$;
+
 -- DELETE /admin/events/:eventId: only an event nobody ever held or booked
 CREATE OR REPLACE FUNCTION evently.api_event_delete(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -835,6 +849,7 @@ BEGIN
     PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.holds WHERE event_id = ev_id),
         'IN_USE', 'cannot delete event with existing bookings. Consider canceling the event instead',
         format('Event %s has holds or bookings.', ev_id));
+    PERFORM evently._close_waitlist(ev_id, actor, 'event deleted');
     DELETE FROM evently.waitlist_entries WHERE event_id = ev_id;
     DELETE FROM evently.events WHERE id = ev_id;
     PERFORM evently._audit('event.deleted', 'event', ev_id, '{}', actor);

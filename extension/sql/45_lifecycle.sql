@@ -183,6 +183,7 @@ BEGIN
     ev := evently._managed_event(actor, req->'path'->>'eventId');
     PERFORM evently._require(NOT evently._ever_held(ev.id), 'IN_USE', 'event has holds or bookings',
         format('Seats of event %s were held or sold.', ev.id), 'Cancel the event instead: every buyer is refunded.');
+    PERFORM evently._close_waitlist(ev.id, actor, 'event deleted');
     DELETE FROM evently.waitlist_entries WHERE event_id = ev.id;
     DELETE FROM evently.events WHERE id = ev.id;
     PERFORM evently._audit('event.deleted', 'event', ev.id, jsonb_build_object('name', ev.name), actor);

@@ -24,6 +24,9 @@ BEGIN
             body := format('Your booking for %s was cancelled; refund %s.%s', event_name,
                            coalesce(d->>'refund_amount', '0'),
                            CASE WHEN d->>'reason' IS NOT NULL THEN ' Reason: ' || (d->>'reason') ELSE '' END);
+        WHEN 'waitlist.closed' THEN
+            title := 'Waitlist closed';
+            body := format('The waitlist of %s is closed: %s.', coalesce(event_name, d->>'event_name'), d->>'reason');
         WHEN 'organizer.verified' THEN
             title := 'You are a verified organizer';
             body := format('%s is verified: sign in again to create events.', d->>'organization_name');

@@ -163,6 +163,10 @@ for my $view (qw(dashboard attendees bookings audit-logs))
 	is($status, 404, "GET /organizer/events/:id/$view of the other organizer's draft is 404");
 }
 
+my $fan = $t->login('mitshah2406.work@gmail.com')->{access_token};
+($status, $json) = $t->as($fan, POST => '/api/v1/waitlist', { event_id => $event->{id}, quantity => 1 });
+is($status, 201, 'a fan joins the waitlist');
+
 # the organizer cancels: one transaction refunds in full, and everyone hears
 ($status, $json) = $t->as($nina, POST => "/api/v1/events/$event->{id}/cancel", { reason => 'Nina has lost her voice' });
 is($status, 200, 'she cancels her event');
@@ -177,6 +181,10 @@ ok(BridgeTest::wait_until(sub {
 		}, 'the notice reaches the inbox'), 'the buyer\'s inbox has the notice');
 my ($notice) = grep { $_->{type} eq 'booking.cancelled' } @{ $json->{data}{notifications} };
 like($notice->{body}, qr/Nina has lost her voice/, 'the notice gives the reason');
+ok(BridgeTest::wait_until(sub {
+			($status, $json) = $t->as($fan, GET => '/api/v1/users/notifications');
+			grep { $_->{type} eq 'waitlist.closed' && $_->{event_id} eq $event->{id} } @{ $json->{data}{notifications} };
+		}, 'the waitlist notice reaches the inbox'), 'the fan on the waitlist is told too');
 ok(BridgeTest::wait_until(sub { $kafka->unpublished eq '0' }, 'the outbox drains'), 'the bridge drained the outbox');
 my @published = grep { $_->{value}{type} eq 'event.cancelled' && $_->{key} eq $event->{id} }
 	@{ $kafka->read_topic('evently.event') };
