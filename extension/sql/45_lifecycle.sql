@@ -290,14 +290,13 @@ LANGUAGE plpgsql AS $$
 DECLARE
     ev evently.events;
     reason text := btrim(req->'body'->>'reason');
-    doc jsonb;
 BEGIN
     actor := evently._actor(actor, req);
     PERFORM evently._only_fields(req->'body', 'reason');
     PERFORM evently._require(length(reason) BETWEEN 1 AND 500, 'INVALID_ARGUMENT', 'reason is required',
         'Say why in 1 to 500 characters: every buyer is told.');
     ev := evently._managed_event(actor, req->'path'->>'eventId');
-    doc := evently._transition(ev, ARRAY['published', 'active'], 'cancelled', 'event.cancelled', actor, reason);
+    PERFORM evently._transition(ev, ARRAY['published', 'active'], 'cancelled', 'event.cancelled', actor, reason);
     PERFORM evently._close_event(ev.id, actor, reason);
     RETURN evently.organizer_event_json(ev.id);
 END
