@@ -15,6 +15,7 @@
 #include "evently.h"
 
 #include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
 typedef struct PolicyVerdict
@@ -28,9 +29,10 @@ typedef struct PolicyVerdict
 static void
 check_reason(const char *reason)
 {
-	if (reason && strlen(reason) > 500)
+	/* characters, not bytes: a reason in any script gets the same room */
+	if (reason && pg_mbstrlen(reason) > 500)
 		ereport(ERROR, errcode(EV_INVALID_ARGUMENT), errmsg("cancellation reason is too long"),
-				errdetail("A reason has at most 500 characters, not %d.", (int) strlen(reason)));
+				errdetail("A reason has at most 500 characters, not %d.", pg_mbstrlen(reason)));
 }
 
 static PolicyVerdict

@@ -36,10 +36,26 @@ uuid_item(json_t *item)
 	return json_is_string(item) && is_uuid_text(json_string_value(item));
 }
 
+/*
+ * A string's length in characters, as its bounds are documented (jansson
+ * keeps strings as UTF-8: count the bytes that start a character).
+ */
+static size_t
+text_length(json_t *v)
+{
+	const unsigned char *s = (const unsigned char *) json_string_value(v);
+	size_t		bytes = json_string_length(v),
+				n = 0;
+
+	for (size_t i = 0; i < bytes; i++)
+		n += (s[i] & 0xC0) != 0x80;
+	return n;
+}
+
 static bool
 short_string_item(json_t *item)
 {
-	return json_is_string(item) && json_string_length(item) <= 255;
+	return json_is_string(item) && text_length(item) <= 255;
 }
 
 /* An array of f->min to f->max items, each passing item_ok (when given). */
@@ -80,7 +96,7 @@ check_value(const Field *f, json_t *v)
 		case FIELD_STRING:
 			if (!json_is_string(v))
 				return "must be a string";
-			if (json_string_length(v) < (size_t) f->min || json_string_length(v) > (size_t) f->max)
+			if (text_length(v) < (size_t) f->min || text_length(v) > (size_t) f->max)
 				return "has the wrong length";
 			if (strlen(json_string_value(v)) != json_string_length(v))
 				return "must not contain NUL characters";

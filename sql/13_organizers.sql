@@ -187,6 +187,7 @@ SELECT t.try($$SELECT evently.hold_seats(t.id('clock'), t.id('fan13'), t.seats('
 -- unless its organizer lets sales run into the event
 SELECT t.on_event('api_organizer_event_update', 'oscar', 'clock', '{"sales_during_event": true}') ->> 'sales_during_event' AS sells_on;
 SELECT evently.hold_seats(t.id('clock'), t.id('fan13'), t.seats('clock', 'A1')) ->> 'status' AS hold_while_active;
+SELECT evently.join_waitlist(t.id('clock'), t.id('carol'), 1) ->> 'status' AS queue_while_active;
 SELECT t.try($$SELECT t.on_event('api_organizer_event_update', 'oscar', 'clock', '{"base_price": 1}')$$) AS reprice_active_with_hold;
 UPDATE evently.events SET end_time = now() - interval '1 minute', date_time = now() - interval '3 hours' WHERE id = t.id('clock');
 SELECT t.lifecycle('clock') AS shown;
@@ -246,3 +247,10 @@ SELECT evently.api_seat_update(t.id('admin'), t.req(jsonb_build_object('id', (t.
 SELECT status FROM evently.event_seats WHERE event_id = t.id('olga2') AND seat_id = (t.seats('olga2', 'A3'))[1];
 SELECT evently.api_seat_update(t.id('admin'), t.req(jsonb_build_object('id', (t.seats('olga2', 'A3'))[1]), '{}', '{"status": "AVAILABLE"}')) ->> 'status' AS unblocked;
 SELECT t.counters_agree() AS counters_agree;
+-- a transition takes no body
+SELECT t.try($$SELECT t.on_event('api_event_submit', 'olga', 'olga2', '{"status": "published"}')$$) AS submit_with_fields;
+-- reasons are counted in characters, whatever the script: 300 of them fit in 500
+SELECT d->>'status' AS status, length(d->>'cancel_reason') AS reason_characters
+  FROM t.on_event('api_event_cancel', 'oscar', 'osold', jsonb_build_object('reason', repeat('é', 300))) d;
+SELECT b.status, length(c.reason) AS refund_reason_characters FROM evently.bookings b
+  JOIN evently.cancellations c ON c.booking_id = b.id WHERE b.id = t.id('osold_b1');

@@ -77,7 +77,8 @@ BEGIN
       FROM jsonb_object_keys(CASE jsonb_typeof(b) WHEN 'object' THEN b ELSE '{}' END) k
      WHERE k <> ALL (allowed);
     PERFORM evently._require(unknown IS NULL, 'INVALID_ARGUMENT', 'unknown field',
-        format('%s: not a field of this request (it takes %s).', unknown, array_to_string(allowed, ', ')));
+        format('%s: not a field of this request (it takes %s).', unknown,
+               coalesce(nullif(array_to_string(allowed, ', '), ''), 'none')));
 END
 $$;
 

@@ -120,6 +120,7 @@ $$;
 -- PUT /admin/tags/:id
 CREATE OR REPLACE FUNCTION evently.api_tag_update(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
+<<tag_update>>
 DECLARE
     b jsonb := req->'body';
     tag_id uuid := evently._uuid_arg(req->'path'->>'id', 'id');
@@ -127,6 +128,13 @@ DECLARE
 BEGIN
     actor := evently._admin(actor, req);
     PERFORM evently._only_fields(req->'body', 'name', 'description', 'color', 'is_active');
+    -- the events that show the tag first, then the tag: the order of an
+    -- event edit that sets tags (event row, then the tag through the new
+    -- event_tags row's foreign key); the other way round, each would wait
+    -- for the other when the catalogs are rebuilt
+    PERFORM 1 FROM evently.events e
+     WHERE e.id IN (SELECT et.event_id FROM evently.event_tags et WHERE et.tag_id = tag_update.tag_id)
+     ORDER BY e.id FOR NO KEY UPDATE;
     PERFORM 1 FROM evently.tags WHERE id = tag_id FOR UPDATE;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'tag not found', format('Tag %s does not exist.', tag_id));
     PERFORM evently._require(b->>'name' IS NULL OR (length(btrim(b->>'name')) BETWEEN 2 AND 100 AND new_slug <> ''),

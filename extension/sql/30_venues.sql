@@ -361,6 +361,13 @@ DECLARE
 BEGIN
     actor := evently._admin(actor, req);
     PERFORM evently._only_fields(req->'body', 'seat_number', 'row', 'position', 'status');
+    -- the template first: an event being made on it (which holds it FOR
+    -- SHARE while it copies the seats) either sees this change or is seen
+    -- by it, never neither
+    PERFORM 1 FROM evently.venue_templates t
+     WHERE t.id = (SELECT sec.template_id FROM evently.seats st JOIN evently.venue_sections sec ON sec.id = st.section_id
+                    WHERE st.id = seat)
+       FOR NO KEY UPDATE;
     PERFORM 1 FROM evently.seats WHERE id = seat FOR UPDATE;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'seat not found', format('Seat %s does not exist.', seat));
     PERFORM evently._require(b->>'status' IS NULL OR b->>'status' IN ('AVAILABLE', 'BLOCKED'), 'INVALID_ARGUMENT',

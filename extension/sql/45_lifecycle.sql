@@ -231,6 +231,7 @@ DECLARE
     ev evently.events;
 BEGIN
     actor := evently._actor(actor, req);
+    PERFORM evently._only_fields(req->'body', VARIADIC '{}'::text[]);
     ev := evently._managed_event(actor, req->'path'->>'eventId');
     PERFORM evently._require(ev.status <> 'draft' OR ev.date_time > now(), 'INVALID_ARGUMENT',
         'event date has passed', format('Event %s started at %s; move its date first.', ev.id, ev.date_time));
@@ -255,6 +256,7 @@ DECLARE
     ev evently.events;
 BEGIN
     actor := evently._admin(actor, req);
+    PERFORM evently._only_fields(req->'body', VARIADIC '{}'::text[]);
     ev := evently._managed_event(actor, req->'path'->>'eventId');
     PERFORM evently._require(ev.status <> 'under_review' OR ev.date_time > now(), 'INVALID_TRANSITION',
         'event date has passed', format('Event %s started at %s; reject it so that its organizer moves it.',

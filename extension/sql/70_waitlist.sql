@@ -39,14 +39,16 @@ BEGIN
         'NOT_FOUND', 'user not found', format('User %s does not exist or is banned.', user_id));
     -- FOR SHARE: a join waits for an event being cancelled (which takes the
     -- row FOR UPDATE), and then sees it cancelled
-    SELECT e.status, e.date_time, e.max_seats_per_hold, e.max_tickets_per_user INTO ev
+    SELECT e.status, evently._lifecycle_status(e.status, e.date_time, e.end_time) AS shown,
+           -- on sale as the engine says (EVENT_ON_SALE_1_1, evently.h)
+           e.status = 'published' AND (e.date_time > now() OR (e.sales_during_event AND e.end_time > now())) AS on_sale,
+           e.date_time, e.max_seats_per_hold, e.max_tickets_per_user INTO ev
       FROM evently.events e WHERE e.id = join_waitlist.event_id FOR SHARE;
     -- a draft or an event under review is not there for anyone to queue for
     PERFORM evently._require(FOUND AND ev.status NOT IN ('draft', 'under_review'), 'NOT_FOUND', 'event not found',
         format('Event %s does not exist.', event_id));
-    PERFORM evently._require(ev.status = 'published' AND ev.date_time > now(), 'EVENT_CLOSED',
-        'event is not open for booking',
-        format('Event %s is %s and starts at %s.', event_id, ev.status, ev.date_time));
+    PERFORM evently._require(ev.on_sale, 'EVENT_CLOSED', 'event is not open for booking',
+        format('Event %s is %s; it starts at %s.', event_id, ev.shown, ev.date_time));
     PERFORM evently._require(quantity <= ev.max_seats_per_hold, 'LIMIT_EXCEEDED',
         'waitlist quantity over the per-hold limit',
         format('Quantity %s is over the event''s limit of %s seats per hold.',

@@ -1,5 +1,14 @@
 -- 1.0 -> 1.1, after the functions: changes to the data that need 1.1's code.
 
+-- 1.0 let an ADMIN mark an event completed before it took place, its
+-- bookings CONFIRMED and paid; 1.1 completes an event by the clock only,
+-- and nothing refunds a completed one.  Such an event did not take place:
+-- it is cancelled, and refunded below like every cancelled event.
+UPDATE evently.events
+   SET status = 'cancelled', cancelled_at = now(),
+       cancel_reason = 'marked completed before it took place (1.0); cancelled by the upgrade'
+ WHERE status = 'completed' AND date_time > now();
+
 -- 1.0 left the bookings of a cancelled event CONFIRMED, their money kept.
 -- 1.1 cancels every booking of a cancelled event with a full refund
 -- (booking.cancelled for each, so the buyers are told): do it now for the

@@ -119,7 +119,9 @@ ALTER TABLE evently.events
         || setweight(to_tsvector('english'::regconfig, venue), 'C')
         || setweight(to_tsvector('english'::regconfig, coalesce(description, '')), 'D')) STORED;
 -- a 1.0 event ends three hours after it starts (SPEC section 9's default)
-UPDATE evently.events SET end_time = date_time + interval '3 hours',
+-- (or never, for a date too close to the end of time to add three hours)
+UPDATE evently.events SET end_time = CASE WHEN date_time < '9999-01-01' THEN date_time + interval '3 hours'
+                                          ELSE 'infinity' END,
                           published_at = created_at,
                           cancelled_at = CASE WHEN status = 'cancelled' THEN updated_at END;
 ALTER TABLE evently.events

@@ -58,6 +58,22 @@ INSERT INTO upgrade_test.ids SELECT 'legacy_booking', (evently.confirm_booking(
 SELECT evently.api_event_update(upgrade_test.id('admin'),
            jsonb_build_object('path', jsonb_build_object('eventId', upgrade_test.id('legacy')),
                               'body', '{"status": "cancelled"}'::jsonb));
+-- an event 1.0 let an ADMIN mark completed before it took place, its
+-- booking left CONFIRMED (the upgrade cancels it and refunds the booking)
+INSERT INTO upgrade_test.ids SELECT 'early', evently.create_event('Done Too Soon', id, now() + interval '45 days', 30)
+                  FROM upgrade_test.ids WHERE label = 'hall';
+INSERT INTO upgrade_test.ids SELECT 'early_booking', (evently.confirm_booking(
+    (evently.hold_seats(upgrade_test.id('early'), upgrade_test.id('bob'),
+                        ARRAY(SELECT seat_id FROM evently.event_seats(upgrade_test.id('early'))
+                               WHERE seat_number = 'A1')) ->> 'hold_id')::uuid,
+    upgrade_test.id('bob')) ->> 'booking_id')::uuid;
+SELECT evently.api_event_update(upgrade_test.id('admin'),
+           jsonb_build_object('path', jsonb_build_object('eventId', upgrade_test.id('early')),
+                              'body', '{"status": "completed"}'::jsonb));
+-- an event at the end of time, which 1.0 accepted (a finite date): no
+-- three hours fit after it
+INSERT INTO upgrade_test.ids SELECT 'far', evently.create_event('End Of Time', id, '294276-12-31 22:00+00', 10)
+                  FROM upgrade_test.ids WHERE label = 'hall';
 -- two things 1.0 got wrong that the upgrade repairs (check.sql): a seat held
 -- while an ADMIN blocked it at the venue came back AVAILABLE when the hold
 -- was released; a multiplier changed outside the API left the seats'
