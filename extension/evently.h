@@ -101,7 +101,6 @@ typedef struct EventState
 #define EVENT_ON_SALE_1_1 \
 	"(e.status = 'published' AND (e.date_time > now() OR (e.sales_during_event AND e.end_time > now())))"
 
-
 /* The event's state; raises NOT_FOUND when there is no such event. */
 extern EventState read_event_state(pg_uuid_t *event_id);
 

@@ -138,6 +138,8 @@ SELECT venue_template_id IS NULL AS tiers_only, (SELECT count(*) FROM evently.ev
   FROM evently.events WHERE id = t.id('tiers_only');
 SELECT t.try($$SELECT t.on_event('api_event_submit', 'oscar', 'tiers_only')$$) AS submit_nothing_to_sell;
 SELECT evently.api_event_sections(t.id('oscar'), t.req(t.ev('tiers_only'))) AS no_sections;
+SELECT d->'sections' AS layout_sections, d->'total_seats' AS layout_seats, d->'venue_info'->'template_id' AS template
+  FROM evently.api_event_layout(t.id('oscar'), t.req(t.ev('tiers_only'))) d;
 -- a draft nobody held is deleted; another organizer's is not found
 SELECT t.try($$SELECT t.on_event('api_organizer_event_delete', 'olga', 'tiers_only')$$) AS delete_others_draft;
 SELECT t.on_event('api_organizer_event_delete', 'oscar', 'tiers_only') AS deleted,

@@ -589,7 +589,8 @@ BEGIN
                'total_seats', (SELECT count(*) FROM seats),
                'available_seats', (SELECT count(*) FROM seats WHERE status = 'AVAILABLE'))
       INTO doc
-      FROM evently.events e JOIN evently.venue_templates t ON t.id = e.venue_template_id
+      -- an event selling tiers only has no template: no sections, no seats
+      FROM evently.events e LEFT JOIN evently.venue_templates t ON t.id = e.venue_template_id
      WHERE e.id = ev_id;
     PERFORM evently._require(doc IS NOT NULL, 'NOT_FOUND', 'event not found',
         format('Event %s does not exist.', ev_id));
