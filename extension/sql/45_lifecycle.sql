@@ -265,18 +265,30 @@ BEGIN
 END
 $$;
 
+-- A lifecycle step's body, {"reason"}: the reason trimmed, 1 to 500
+-- characters (INVALID_ARGUMENT saying why it is asked for otherwise).
+CREATE OR REPLACE FUNCTION evently._required_reason(req jsonb, why text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    reason text := btrim(req->'body'->>'reason');
+BEGIN
+    PERFORM evently._only_fields(req->'body', 'reason');
+    PERFORM evently._require(length(reason) BETWEEN 1 AND 500, 'INVALID_ARGUMENT', 'reason is required',
+        format('Say why in 1 to 500 characters: %s.', why));
+    RETURN reason;
+END
+$$;
+
 -- POST /admin/events/:eventId/reject {"reason"}: back to draft, with the
 -- ADMIN's reason for its organizer (review_note).
 CREATE OR REPLACE FUNCTION evently.api_admin_event_reject(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
     ev evently.events;
-    reason text := btrim(req->'body'->>'reason');
+    reason text;
 BEGIN
     actor := evently._admin(actor, req);
-    PERFORM evently._only_fields(req->'body', 'reason');
-    PERFORM evently._require(length(reason) BETWEEN 1 AND 500, 'INVALID_ARGUMENT', 'reason is required',
-        'A rejection says why in 1 to 500 characters, so that the organizer can fix the event.');
+    reason := evently._required_reason(req, 'the organizer fixes the event by it');
     ev := evently._managed_event(actor, req->'path'->>'eventId');
     RETURN evently._transition(ev, ARRAY['under_review'], 'draft', 'event.rejected', actor, reason);
 END
@@ -291,12 +303,10 @@ CREATE OR REPLACE FUNCTION evently.api_event_cancel(actor uuid, req jsonb) RETUR
 LANGUAGE plpgsql AS $$
 DECLARE
     ev evently.events;
-    reason text := btrim(req->'body'->>'reason');
+    reason text;
 BEGIN
     actor := evently._actor(actor, req);
-    PERFORM evently._only_fields(req->'body', 'reason');
-    PERFORM evently._require(length(reason) BETWEEN 1 AND 500, 'INVALID_ARGUMENT', 'reason is required',
-        'Say why in 1 to 500 characters: every buyer is told.');
+    reason := evently._required_reason(req, 'every buyer is told');
     ev := evently._managed_event(actor, req->'path'->>'eventId');
     PERFORM evently._transition(ev, ARRAY['published', 'active'], 'cancelled', 'event.cancelled', actor, reason);
     PERFORM evently._close_event(ev.id, actor, reason);
