@@ -213,3 +213,17 @@ CREATE OR REPLACE FUNCTION evently._page(key text, docs jsonb, total bigint, pag
 LANGUAGE sql IMMUTABLE RETURN jsonb_build_object(key, coalesce(docs, '[]'), 'total_count', total,
                                                  'page', page, 'limit', lim,
                                                  'total_pages', ceil(total::numeric / lim)::int);
+
+-- The page a list route's query string asks for: limit from 1 to 100
+-- (default_limit when absent), offset from 0 (0 when absent);
+-- INVALID_ARGUMENT otherwise.
+CREATE OR REPLACE FUNCTION evently._page_params(req jsonb, default_limit int, OUT lim int, OUT off int)
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT evently._int_param(req, 'limit', default_limit, 1, 100), evently._int_param(req, 'offset', 0, 0, 1000000000)
+$$;
+
+-- One page of a list as the 1.1 list routes answer it:
+-- {<key>: docs (never null), total_count, limit, offset}.
+CREATE OR REPLACE FUNCTION evently._slice(key text, docs jsonb, total bigint, lim int, off int) RETURNS jsonb
+LANGUAGE sql IMMUTABLE
+RETURN jsonb_build_object(key, coalesce(docs, '[]'), 'total_count', total, 'limit', lim, 'offset', off);

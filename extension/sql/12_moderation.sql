@@ -184,8 +184,7 @@ DECLARE
     off int;
 BEGIN
     actor := evently._admin(actor, req);
-    lim := evently._int_param(req, 'limit', 20, 1, 100);
-    off := evently._int_param(req, 'offset', 0, 0, 1000000000);
+    SELECT * INTO lim, off FROM evently._page_params(req, 20);
     PERFORM evently._require(wanted_role IS NULL OR wanted_role IN ('USER', 'ORGANIZER', 'ADMIN'),
         'INVALID_ARGUMENT', 'Invalid query parameters', format('role=%s is not USER, ORGANIZER or ADMIN.', q->>'role'));
     PERFORM evently._require(wanted_status IS NULL OR wanted_status IN ('ACTIVE', 'BANNED'),
@@ -197,13 +196,11 @@ BEGIN
                AND (wanted_status IS NULL OR u.status = wanted_status)
                AND (pattern IS NULL OR u.email ILIKE pattern OR u.first_name ILIKE pattern
                     OR u.last_name ILIKE pattern))
-        SELECT jsonb_build_object(
-                   'users', coalesce((SELECT jsonb_agg(evently.user_admin_json(p.id)
-                                                       ORDER BY p.created_at DESC, p.id DESC)
-                                        FROM (SELECT id, created_at FROM matching
-                                               ORDER BY created_at DESC, id DESC LIMIT lim OFFSET off) p), '[]'),
-                   'total_count', (SELECT count(*) FROM matching),
-                   'limit', lim, 'offset', off));
+        SELECT evently._slice('users', (SELECT jsonb_agg(evently.user_admin_json(p.id)
+                                                         ORDER BY p.created_at DESC, p.id DESC)
+                                          FROM (SELECT id, created_at FROM matching
+                                                 ORDER BY created_at DESC, id DESC LIMIT lim OFFSET off) p),
+                              (SELECT count(*) FROM matching), lim, off));
 END
 $$;
 
@@ -238,12 +235,13 @@ DECLARE
     by_action text := nullif(q->>'action', '');
     t_from timestamptz := evently._time_param(req, 'from');
     t_to timestamptz := evently._time_param(req, 'to', true);
-    lim int := evently._int_param(req, 'limit', 20, 1, 100);
-    off int := evently._int_param(req, 'offset', 0, 0, 1000000000);
+    lim int;
+    off int;
     cond text := 'true';
     total bigint;
     page jsonb;
 BEGIN
+    SELECT * INTO lim, off FROM evently._page_params(req, 20);
     PERFORM evently._require(t_from IS NULL OR t_to IS NULL OR t_from <= t_to, 'INVALID_ARGUMENT',
         'Invalid query parameters', format('from=%s is after to=%s.', q->>'from', q->>'to'));
     IF p_event_id IS NOT NULL THEN cond := cond || ' AND (a.event_id = $1 OR a.object_id = $1)'; END IF;
@@ -259,7 +257,7 @@ BEGIN
          || '  FROM (SELECT a FROM evently.audit_log a WHERE ' || cond
          || '         ORDER BY a.id DESC LIMIT $9 OFFSET $10) p' INTO page
       USING p_event_id, by_actor, by_object, by_type, by_action, t_from, t_to, with_db_user, lim, off;
-    RETURN jsonb_build_object('audit_logs', page, 'total_count', total, 'limit', lim, 'offset', off);
+    RETURN evently._slice('audit_logs', page, total, lim, off);
 END
 $$;
 

@@ -75,21 +75,21 @@ CREATE OR REPLACE FUNCTION evently.api_admin_organizers_list(actor uuid, req jso
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     wanted text := nullif(upper(req->'query'->>'status'), '');
-    lim int := evently._int_param(req, 'limit', 20, 1, 100);
-    off int := evently._int_param(req, 'offset', 0, 0, 1000000000);
+    lim int;
+    off int;
 BEGIN
     actor := evently._admin(actor, req);
+    SELECT * INTO lim, off FROM evently._page_params(req, 20);
     PERFORM evently._require(wanted IS NULL OR wanted IN ('PENDING', 'VERIFIED', 'REJECTED'),
         'INVALID_ARGUMENT', 'Invalid query parameters',
         format('status=%s is not PENDING, VERIFIED or REJECTED.', req->'query'->>'status'));
-    RETURN jsonb_build_object(
-        'organizers', coalesce((SELECT jsonb_agg(evently.organizer_json(o.id) ORDER BY o.created_at, o.id)
-                                  FROM (SELECT id, created_at FROM evently.organizers
-                                         WHERE wanted IS NULL OR verification_status = wanted
-                                         ORDER BY created_at, id LIMIT lim OFFSET off) o), '[]'),
-        'total_count', (SELECT count(*) FROM evently.organizers
-                         WHERE wanted IS NULL OR verification_status = wanted),
-        'limit', lim, 'offset', off);
+    RETURN evently._slice('organizers',
+        (SELECT jsonb_agg(evently.organizer_json(o.id) ORDER BY o.created_at, o.id)
+           FROM (SELECT id, created_at FROM evently.organizers
+                  WHERE wanted IS NULL OR verification_status = wanted
+                  ORDER BY created_at, id LIMIT lim OFFSET off) o),
+        (SELECT count(*) FROM evently.organizers WHERE wanted IS NULL OR verification_status = wanted),
+        lim, off);
 END
 $$;
 

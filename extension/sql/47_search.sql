@@ -44,11 +44,6 @@ LANGUAGE sql STABLE AS $$
        AND (p_location IS NULL OR e.venue ILIKE evently._contains(p_location))
 $$;
 
--- A page of search results as the route answers it.
-CREATE OR REPLACE FUNCTION evently._search_page(events jsonb, total bigint, lim int, off int) RETURNS jsonb
-LANGUAGE sql IMMUTABLE
-RETURN jsonb_build_object('events', coalesce(events, '[]'), 'total_count', total, 'limit', lim, 'offset', off);
-
 -- evently.api_events_search(actor uuid, req jsonb) RETURNS jsonb
 -- GET /events/search: public; a linked role reads as its user and an
 -- unlinked one is refused, as on every read (SPEC section 8).  req->'query':
@@ -123,12 +118,11 @@ BEGIN
     sort_by := coalesce(nullif(req->'query'->>'sort', ''), CASE WHEN q IS NULL THEN 'date' ELSE 'relevance' END);
     PERFORM evently._require(sort_by IN ('relevance', 'date', 'price'), 'INVALID_ARGUMENT',
         'Invalid query parameters', format('sort=%s is not relevance, date or price.', sort_by));
-    lim := evently._int_param(req, 'limit', 20, 1, 100);
-    off := evently._int_param(req, 'offset', 0, 0, 1000000);
+    SELECT * INTO lim, off FROM evently._page_params(req, 20);
 
     words := evently._search_query(q);
     IF numnode(words) = 0 THEN
-        RETURN evently._search_page('[]', 0, lim, off);
+        RETURN evently._slice('events', '[]', 0, lim, off);
     END IF;
     WITH found AS MATERIALIZED (
             SELECT m.id, m.rank, m.date_time,
@@ -146,6 +140,6 @@ BEGIN
                              ORDER BY p.by_rank DESC NULLS LAST, p.by_price, p.date_time, p.id)
               FROM page p)
       INTO total, events;
-    RETURN evently._search_page(events, total, lim, off);
+    RETURN evently._slice('events', events, total, lim, off);
 END
 $$;
