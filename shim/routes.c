@@ -147,6 +147,8 @@ const Route routes[] = {
 	 200, "Organizer applications retrieved successfully"},
 	{"POST", "/api/v1/admin/organizers/:id/verify", AUTH_ADMIN, sql_route, API(api_admin_organizer_verify),
 	 200, "Organizer application decided", organizer_verify_body},
+	{"POST", "/api/v1/admin/organizers/:id/revoke", AUTH_ADMIN, sql_route, API(api_admin_organizer_revoke),
+	 200, "Organizer verification revoked", reason_required},
 	{"POST", "/api/v1/events", AUTH_USER, sql_route, API(api_organizer_event_create),
 	 201, "Event created successfully", organizer_event_create_body},
 	{"PUT", "/api/v1/events/:eventId", AUTH_USER, sql_route, API(api_organizer_event_update),

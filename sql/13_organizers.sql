@@ -256,3 +256,16 @@ SELECT d->>'status' AS status, length(d->>'cancel_reason') AS reason_characters
   FROM t.on_event('api_event_cancel', 'oscar', 'osold', jsonb_build_object('reason', repeat('é', 300))) d;
 SELECT b.status, length(c.reason) AS refund_reason_characters FROM evently.bookings b
   JOIN evently.cancellations c ON c.booking_id = b.id WHERE b.id = t.id('osold_b1');
+
+-- 9. An ADMIN revokes a verification ---------------------------------------
+SELECT t.try($$SELECT evently.api_admin_organizer_revoke(t.id('admin'), t.req(jsonb_build_object('id', t.id('app2'))))$$) AS revoke_without_reason;
+SELECT t.try($$SELECT evently.api_admin_organizer_revoke(t.id('olga'), t.req(jsonb_build_object('id', t.id('app2')), '{}', '{"reason": "no"}'))$$) AS organizer_revokes;
+SELECT t.try($$SELECT evently.api_admin_organizer_revoke(t.id('admin'), t.req(jsonb_build_object('id', t.id('app1')), '{}', '{"reason": "no"}'))$$) AS revoke_rejected;
+SELECT d->>'verification_status' AS status, d->>'reason' AS reason, d->'user'->>'role' AS role
+  FROM evently.api_admin_organizer_revoke(t.id('admin'), t.req(jsonb_build_object('id', t.id('app2')), '{}',
+         '{"reason": "Refunds never paid"}')) d;
+-- oscar runs nothing any more (his events are the ADMINs' to run), and may apply again
+SELECT t.try($$SELECT t.on_event('api_organizer_event_update', 'oscar', 'clock', '{"description": "still mine?"}')$$) AS revoked_edits;
+SELECT t.try($$SELECT evently.api_organizer_event_create(t.id('oscar'), t.req(body => t.draft_body('Oscar Again')))$$) AS revoked_creates;
+SELECT evently.api_organizer_apply(t.id('oscar'), t.req(body => '{"organization_name": "Oscar Reformed"}')) ->> 'verification_status' AS applies_again;
+SELECT type FROM evently.outbox WHERE aggregate = 'organizer' AND user_id = t.id('oscar') ORDER BY id DESC LIMIT 2;

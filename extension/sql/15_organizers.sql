@@ -2,8 +2,10 @@
 -- to run events; the application is PENDING until an ADMIN verifies it (the
 -- user becomes ORGANIZER, which ends the user's sessions: a new sign-in
 -- carries the new role) or rejects it with a reason (the user may apply
--- again).  The events an organizer runs belong to its VERIFIED application
--- (events.organizer_id); ownership is checked by _manages_event.
+-- again).  An ADMIN may take a verification back (REVOKED, with a reason;
+-- the user may apply again).  The events an organizer runs belong to its
+-- VERIFIED application (events.organizer_id); ownership is checked by
+-- _manages_event.
 
 -- An application as the API shows it, with its applicant.
 CREATE OR REPLACE FUNCTION evently.organizer_json(p_organizer_id uuid) RETURNS jsonb
@@ -80,9 +82,9 @@ DECLARE
 BEGIN
     actor := evently._admin(actor, req);
     SELECT * INTO lim, off FROM evently._page_params(req, 20);
-    PERFORM evently._require(wanted IS NULL OR wanted IN ('PENDING', 'VERIFIED', 'REJECTED'),
+    PERFORM evently._require(wanted IS NULL OR wanted IN ('PENDING', 'VERIFIED', 'REJECTED', 'REVOKED'),
         'INVALID_ARGUMENT', 'Invalid query parameters',
-        format('status=%s is not PENDING, VERIFIED or REJECTED.', req->'query'->>'status'));
+        format('status=%s is not PENDING, VERIFIED, REJECTED or REVOKED.', req->'query'->>'status'));
     RETURN evently._slice('organizers',
         (SELECT jsonb_agg(evently.organizer_json(o.id) ORDER BY o.created_at, o.id)
            FROM (SELECT id, created_at FROM evently.organizers
@@ -129,6 +131,36 @@ BEGIN
     END IF;
     PERFORM evently._emit(CASE decision WHEN 'VERIFIED' THEN 'organizer.verified' ELSE 'organizer.rejected' END,
                           NULL, app.user_id, 'organizer', app.id, evently.organizer_json(app.id), actor);
+    RETURN evently.organizer_json(app.id);
+END
+$$;
+
+-- POST /admin/organizers/:id/revoke {"reason"}: an ADMIN takes a VERIFIED
+-- application back (INVALID_TRANSITION otherwise): it becomes REVOKED with
+-- the reason, and its user, an ORGANIZER, becomes a USER again (which ends
+-- the user's sessions).  The organizer's events stay as they are, run by
+-- the ADMINs from then on (nobody else manages them); the user may apply
+-- again.  Returns organizer_json; organizer.revoked tells the user why.
+CREATE OR REPLACE FUNCTION evently.api_admin_organizer_revoke(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    why text;
+    app record;
+BEGIN
+    actor := evently._admin(actor, req);
+    why := evently._required_reason(req, 'the organizer is told');
+    SELECT * INTO app FROM evently.organizers
+     WHERE id = evently._uuid_arg(req->'path'->>'id', 'id') FOR UPDATE;
+    PERFORM evently._require(FOUND, 'NOT_FOUND', 'organizer application not found',
+        format('Organizer application %s does not exist.', req->'path'->>'id'));
+    PERFORM evently._require(app.verification_status = 'VERIFIED', 'INVALID_TRANSITION',
+        'organizer is not verified', format('Application %s is %s; only a VERIFIED one is revoked.',
+                                            app.id, app.verification_status));
+    UPDATE evently.organizers SET verification_status = 'REVOKED', reason = why, updated_at = now()
+     WHERE id = app.id;
+    UPDATE evently.users SET role = 'USER', updated_at = now() WHERE id = app.user_id AND role = 'ORGANIZER';
+    PERFORM evently._emit('organizer.revoked', NULL, app.user_id, 'organizer', app.id,
+                          evently.organizer_json(app.id), actor);
     RETURN evently.organizer_json(app.id);
 END
 $$;

@@ -33,6 +33,9 @@ BEGIN
         WHEN 'organizer.rejected' THEN
             title := 'Organizer application rejected';
             body := format('%s was not verified: %s', d->>'organization_name', d->>'reason');
+        WHEN 'organizer.revoked' THEN
+            title := 'Organizer account revoked';
+            body := format('%s is no longer a verified organizer: %s', d->>'organization_name', d->>'reason');
         WHEN 'event.published' THEN
             title := 'Event published';
             body := format('%s is published and on sale.', event_name);

@@ -78,14 +78,14 @@ CREATE TABLE evently.organizers (
     organization_name   text NOT NULL CHECK (length(btrim(organization_name)) BETWEEN 2 AND 200),
     description         text CHECK (length(description) <= 2000),
     verification_status text NOT NULL DEFAULT 'PENDING'
-                        CHECK (verification_status IN ('PENDING', 'VERIFIED', 'REJECTED')),
-    reason              text CHECK (length(reason) <= 500),   -- the ADMIN's, required to reject
+                        CHECK (verification_status IN ('PENDING', 'VERIFIED', 'REJECTED', 'REVOKED')),
+    reason              text CHECK (length(reason) <= 500),   -- the ADMIN's, required to reject or revoke
     reviewed_by         uuid REFERENCES evently.users,
     reviewed_at         timestamptz,
     verified_at         timestamptz,
     created_at          timestamptz NOT NULL DEFAULT now(),
     updated_at          timestamptz NOT NULL DEFAULT now(),
-    CHECK (verification_status <> 'REJECTED' OR reason IS NOT NULL),
+    CHECK (verification_status NOT IN ('REJECTED', 'REVOKED') OR reason IS NOT NULL),
     CHECK ((verification_status = 'PENDING') = (reviewed_at IS NULL))
 );
 CREATE UNIQUE INDEX organizers_one_live ON evently.organizers (user_id)

@@ -197,6 +197,18 @@ ok($organizer_topic{'organizer.applied'} && $organizer_topic{'organizer.verified
 ok((grep { $_->{type} eq 'organizer.verified' } @{ $json->{data}{notifications} }), 'Nina was told she is verified');
 ok((grep { $_->{type} eq 'event.rejected' } @{ $json->{data}{notifications} }), 'and that her event was sent back');
 
+# an ADMIN takes her verification back: her token ends, she organizes nothing
+($status, $json) = $t->as($admin, POST => "/api/v1/admin/organizers/$application/revoke", { reason => 'Too many cancellations' });
+is_deeply([ $status, $json->{data}{verification_status}, $json->{data}{user}{role} ], [ 200, 'REVOKED', 'USER' ],
+	'an ADMIN revokes her verification');
+($status, $json) = $t->as($nina, GET => '/api/v1/organizer/events');
+is($status, 401, 'her token ended with her role');
+$nina = $t->login('nina@example.com')->{access_token};
+($status, $json) = $t->as($nina, POST => '/api/v1/events', { %draft, name => 'Nina Returns' });
+is($status, 403, 'she creates no event');
+($status, $json) = $t->as($nina, PUT => "/api/v1/events/$event->{id}", { description => 'still mine?' });
+is($status, 404, 'nor edits her old one');
+
 # a filter that is no text is refused, never dropped (which would list everything)
 for my $query ('q=%FF', 'q=%00', 'q=jazz&category=%C0%AF', '%FF=1')
 {
