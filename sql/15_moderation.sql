@@ -124,7 +124,9 @@ SELECT status FROM evently.holds WHERE id = t.id('mod_h_lapsed');
 SELECT t.try(format($$SELECT evently._actor(t.id('mod_troll'), '{"session": {"epoch": %s}}')$$, epoch)) AS old_token
   FROM t.mod_session;
 SELECT u.session_epoch > s.epoch AS epoch_moved FROM evently.users u, t.mod_session s WHERE u.id = t.id('mod_troll');
-SELECT evently.api_refresh(NULL, jsonb_build_object('jti', jti)) ? 'session' AS refreshed FROM t.mod_session;
+SELECT t.try(format($$SELECT evently.api_refresh(NULL, '{"jti": "%s"}')$$, jti)) AS refreshed FROM t.mod_session;
+-- a refresh token the ban revoked is refused, not reported as stolen
+SELECT count(*) AS reuse_reported FROM evently.audit_log WHERE action = 'user.refresh_reuse' AND object_id = t.id('mod_troll');
 SELECT t.try($$SELECT evently.hold_seats(t.id('mod_gig'), t.id('mod_troll'), t.seats('mod_gig', 'A4'))$$) AS banned_holds;
 SELECT t.try($$SELECT evently.join_waitlist(t.id('mod_gig'), t.id('mod_troll'))$$) AS banned_joins;
 

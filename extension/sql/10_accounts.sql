@@ -255,6 +255,9 @@ BEGIN
      WHERE jti = evently._uuid_arg(req->>'jti', 'jti') FOR UPDATE;
     PERFORM evently._require(FOUND AND old.expires_at > now(), 'UNAUTHENTICATED',
         'Invalid or expired refresh token', 'The refresh token is unknown or expired.');
+    -- a ban revoked the token: its use is no theft to report, just refused
+    PERFORM evently._require(EXISTS (SELECT 1 FROM evently.users WHERE id = old.user_id AND status = 'ACTIVE'),
+        'UNAUTHENTICATED', 'user not found', format('User %s does not exist or is banned.', old.user_id));
     IF old.revoked_at IS NOT NULL THEN
         UPDATE evently.refresh_tokens SET revoked_at = now()
          WHERE user_id = old.user_id AND revoked_at IS NULL;
@@ -262,8 +265,6 @@ BEGIN
         -- commit the revocation: the error below must not roll it back
         RETURN jsonb_build_object('error', 'refresh token reused; all sessions revoked');
     END IF;
-    PERFORM evently._require(EXISTS (SELECT 1 FROM evently.users WHERE id = old.user_id AND status = 'ACTIVE'),
-        'UNAUTHENTICATED', 'user not found', format('User %s does not exist or is banned.', old.user_id));
     next_session := evently._open_session(old.user_id);
     UPDATE evently.refresh_tokens SET revoked_at = now(), replaced_by = (next_session->>'jti')::uuid
      WHERE jti = old.jti;
