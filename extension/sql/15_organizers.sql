@@ -95,6 +95,21 @@ BEGIN
 END
 $$;
 
+-- The application an ADMIN route names (path id), locked FOR UPDATE so that
+-- two decisions on it take turns; NOT_FOUND for an unknown id,
+-- INVALID_ARGUMENT for one that is not a uuid.
+CREATE OR REPLACE FUNCTION evently._locked_application(p_id text) RETURNS evently.organizers
+LANGUAGE plpgsql AS $$
+DECLARE
+    app evently.organizers;
+BEGIN
+    SELECT * INTO app FROM evently.organizers WHERE id = evently._uuid_arg(p_id, 'id') FOR UPDATE;
+    PERFORM evently._require(FOUND, 'NOT_FOUND', 'organizer application not found',
+        format('Organizer application %s does not exist.', p_id));
+    RETURN app;
+END
+$$;
+
 -- POST /admin/organizers/:id/verify {"decision": "VERIFIED"|"REJECTED",
 -- "reason": text, required to reject, at most 500}: an ADMIN decides a
 -- PENDING application (INVALID_TRANSITION once decided).  VERIFIED makes the
@@ -104,7 +119,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     b jsonb := req->'body';
     decision text := upper(b->>'decision');
-    app record;
+    app evently.organizers;
 BEGIN
     actor := evently._admin(actor, req);
     PERFORM evently._only_fields(b, 'decision', 'reason');
@@ -114,10 +129,7 @@ BEGIN
         'reason is required', 'A rejection says why, so that the applicant can apply again.');
     PERFORM evently._require(coalesce(length(b->>'reason'), 0) <= 500, 'INVALID_ARGUMENT',
         'reason is too long', 'A reason has at most 500 characters.');
-    SELECT * INTO app FROM evently.organizers
-     WHERE id = evently._uuid_arg(req->'path'->>'id', 'id') FOR UPDATE;
-    PERFORM evently._require(FOUND, 'NOT_FOUND', 'organizer application not found',
-        format('Organizer application %s does not exist.', req->'path'->>'id'));
+    app := evently._locked_application(req->'path'->>'id');
     PERFORM evently._require(app.verification_status = 'PENDING', 'INVALID_TRANSITION',
         'application already decided', format('Application %s is %s.', app.id, app.verification_status));
     UPDATE evently.organizers
@@ -145,14 +157,11 @@ CREATE OR REPLACE FUNCTION evently.api_admin_organizer_revoke(actor uuid, req js
 LANGUAGE plpgsql AS $$
 DECLARE
     why text;
-    app record;
+    app evently.organizers;
 BEGIN
     actor := evently._admin(actor, req);
     why := evently._required_reason(req, 'the organizer is told');
-    SELECT * INTO app FROM evently.organizers
-     WHERE id = evently._uuid_arg(req->'path'->>'id', 'id') FOR UPDATE;
-    PERFORM evently._require(FOUND, 'NOT_FOUND', 'organizer application not found',
-        format('Organizer application %s does not exist.', req->'path'->>'id'));
+    app := evently._locked_application(req->'path'->>'id');
     PERFORM evently._require(app.verification_status = 'VERIFIED', 'INVALID_TRANSITION',
         'organizer is not verified', format('Application %s is %s; only a VERIFIED one is revoked.',
                                             app.id, app.verification_status));
