@@ -443,3 +443,219 @@ CREATE TABLE evently.login_sources (
     last_login timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (email, address)
 );
+
+-- 1.1: ticket tiers, orders and payments (SPEC section 10)
+
+-- A general-admission tier of an event.  Its capacity is total_quantity
+-- pre-created units (tier_units): a reservation claims free units with
+-- SKIP LOCKED, so buyers of one tier never queue on one counter row.
+CREATE TABLE evently.ticket_tiers (
+    id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    event_id       uuid NOT NULL REFERENCES evently.events ON DELETE CASCADE,
+    name           text NOT NULL CHECK (length(btrim(name)) BETWEEN 1 AND 100),
+    description    text CHECK (length(description) <= 2000),
+    price          numeric(12,2) NOT NULL CHECK (price >= 0),
+    total_quantity int NOT NULL CHECK (total_quantity BETWEEN 1 AND 1000000),
+    sale_start     timestamptz,             -- NULL: on sale as soon as the event is
+    sale_end       timestamptz,             -- NULL: until the event's sales end
+    min_per_order  int NOT NULL DEFAULT 1 CHECK (min_per_order BETWEEN 1 AND 100),
+    max_per_order  int NOT NULL DEFAULT 10 CHECK (max_per_order BETWEEN 1 AND 100),
+    sort_order     int NOT NULL DEFAULT 0,
+    created_by     uuid REFERENCES evently.users,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    updated_at     timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (event_id, name),
+    CHECK (min_per_order <= max_per_order),
+    CHECK (sale_start IS NULL OR sale_end IS NULL OR sale_end > sale_start)
+);
+CREATE INDEX ticket_tiers_event ON evently.ticket_tiers (event_id, sort_order);
+
+-- One row per unit of a tier: the single source of truth for it, as
+-- event_seats is for a seat (same statuses and lazy expiry).
+CREATE TABLE evently.tier_units (
+    tier_id    uuid NOT NULL REFERENCES evently.ticket_tiers ON DELETE CASCADE,
+    unit_no    int NOT NULL CHECK (unit_no >= 1),
+    event_id   uuid NOT NULL,
+    status     text NOT NULL DEFAULT 'AVAILABLE' CHECK (status IN ('AVAILABLE', 'HELD', 'BOOKED')),
+    hold_id    uuid REFERENCES evently.holds,
+    held_until timestamptz,
+    booking_id uuid REFERENCES evently.bookings,
+    PRIMARY KEY (tier_id, unit_no),
+    CHECK ((status = 'HELD') = (hold_id IS NOT NULL AND held_until IS NOT NULL)),
+    CHECK ((status = 'HELD') OR (held_until IS NULL)),
+    CHECK ((status = 'BOOKED') = (booking_id IS NOT NULL))
+);
+CREATE INDEX tier_units_free ON evently.tier_units (tier_id, unit_no) WHERE status = 'AVAILABLE';
+CREATE INDEX tier_units_held ON evently.tier_units (tier_id, held_until) WHERE status = 'HELD';
+CREATE INDEX tier_units_hold ON evently.tier_units (hold_id) WHERE hold_id IS NOT NULL;
+CREATE INDEX tier_units_booking ON evently.tier_units (booking_id) WHERE booking_id IS NOT NULL;
+
+-- What a tier hold asked for: quantity per tier at the price of the moment.
+CREATE TABLE evently.hold_items (
+    hold_id    uuid NOT NULL REFERENCES evently.holds ON DELETE CASCADE,
+    tier_id    uuid NOT NULL REFERENCES evently.ticket_tiers,
+    quantity   int NOT NULL CHECK (quantity BETWEEN 1 AND 100),
+    unit_price numeric(12,2) NOT NULL CHECK (unit_price >= 0),
+    PRIMARY KEY (hold_id, tier_id)
+);
+CREATE INDEX hold_items_tier ON evently.hold_items (tier_id);
+
+-- A ticket is for a seat or for a unit of a tier, never both.
+ALTER TABLE evently.tickets
+    ALTER COLUMN seat_id DROP NOT NULL,
+    ALTER COLUMN section_id DROP NOT NULL,
+    ADD COLUMN tier_id uuid,
+    ADD COLUMN unit_no int,
+    ADD CONSTRAINT tickets_unit_fkey FOREIGN KEY (tier_id, unit_no) REFERENCES evently.tier_units,
+    ADD CONSTRAINT tickets_seat_or_unit
+        CHECK ((seat_id IS NOT NULL AND section_id IS NOT NULL AND tier_id IS NULL AND unit_no IS NULL)
+            OR (seat_id IS NULL AND section_id IS NULL AND tier_id IS NOT NULL AND unit_no IS NOT NULL));
+CREATE UNIQUE INDEX tickets_one_live_per_unit ON evently.tickets (tier_id, unit_no)
+    WHERE status = 'VALID' AND tier_id IS NOT NULL;
+
+-- How long an offline (bank transfer) order waits for its money.
+ALTER TABLE evently.events
+    ADD COLUMN payment_term interval NOT NULL DEFAULT '3 days'
+        CHECK (payment_term BETWEEN '1 hour' AND '30 days');
+
+-- Discount codes: per event, a percentage or a fixed amount off, limited
+-- in uses and time, optionally to some tiers.  used_count counts the
+-- orders that hold a use (pending or paid); the row lock of the increment
+-- is what keeps max_uses under concurrency.
+CREATE TABLE evently.discount_codes (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    event_id    uuid NOT NULL REFERENCES evently.events ON DELETE CASCADE,
+    code        text NOT NULL CHECK (code ~ '^[A-Z0-9_-]{3,40}$'),   -- stored upper-case
+    percent_off numeric(5,2) CHECK (percent_off > 0 AND percent_off <= 100),
+    amount_off  numeric(12,2) CHECK (amount_off > 0),
+    max_uses    int CHECK (max_uses >= 1),                           -- NULL: unlimited
+    used_count  int NOT NULL DEFAULT 0 CHECK (used_count >= 0),
+    valid_from  timestamptz,
+    valid_to    timestamptz,
+    tier_ids    uuid[],                                              -- NULL: every tier and seat
+    is_active   boolean NOT NULL DEFAULT true,
+    created_by  uuid REFERENCES evently.users,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (event_id, code),
+    CHECK ((percent_off IS NULL) <> (amount_off IS NULL)),
+    CHECK (max_uses IS NULL OR used_count <= max_uses),
+    CHECK (valid_from IS NULL OR valid_to IS NULL OR valid_to > valid_from)
+);
+
+-- An order turns a hold into money.  PENDING until its payment completes
+-- (PAID: the booking exists), or EXPIRED (unpaid when its hold lapsed),
+-- FAILED (the payment failed), REFUNDED (a late payment refunded
+-- automatically, or every ticket refunded), PARTIALLY_REFUNDED.
+CREATE TABLE evently.orders (
+    id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id          uuid NOT NULL REFERENCES evently.users,
+    event_id         uuid NOT NULL REFERENCES evently.events,
+    hold_id          uuid NOT NULL REFERENCES evently.holds,
+    booking_id       uuid UNIQUE REFERENCES evently.bookings,
+    status           text NOT NULL DEFAULT 'PENDING'
+                     CHECK (status IN ('PENDING', 'PAID', 'EXPIRED', 'FAILED', 'REFUNDED', 'PARTIALLY_REFUNDED')),
+    provider         text NOT NULL CHECK (provider IN ('mock', 'offline', 'card')),
+    subtotal         numeric(12,2) NOT NULL CHECK (subtotal >= 0),
+    discount_code_id uuid REFERENCES evently.discount_codes,
+    discount_amount  numeric(12,2) NOT NULL DEFAULT 0 CHECK (discount_amount >= 0),
+    total_amount     numeric(12,2) NOT NULL CHECK (total_amount >= 0),
+    currency         text NOT NULL DEFAULT 'INR' CHECK (currency ~ '^[A-Z]{3}$'),
+    payment_reference text UNIQUE,          -- offline: what the buyer writes on the transfer
+    expires_at       timestamptz NOT NULL,  -- the hold's expiry (offline: extended to the payment term)
+    paid_at          timestamptz,
+    idempotency_key  text CHECK (length(idempotency_key) BETWEEN 1 AND 255),
+    status_note      text,                  -- why it ended as it did (late payment refunded, ...)
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    updated_at       timestamptz NOT NULL DEFAULT now(),
+    CHECK (total_amount = subtotal - discount_amount),
+    CHECK ((status = 'PAID') <= (booking_id IS NOT NULL))
+);
+-- one live order per hold: a failed or expired one may be followed by another
+CREATE UNIQUE INDEX orders_one_live_per_hold ON evently.orders (hold_id) WHERE status IN ('PENDING', 'PAID');
+CREATE UNIQUE INDEX orders_idempotency ON evently.orders (user_id, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+CREATE INDEX orders_user ON evently.orders (user_id, created_at);
+CREATE INDEX orders_event ON evently.orders (event_id, created_at);
+CREATE INDEX orders_pending ON evently.orders (expires_at) WHERE status = 'PENDING';
+
+-- What an order bought: per tier, or per section for seats.
+CREATE TABLE evently.order_items (
+    order_id   uuid NOT NULL REFERENCES evently.orders ON DELETE CASCADE,
+    item_no    int NOT NULL,
+    tier_id    uuid REFERENCES evently.ticket_tiers,
+    section_id uuid REFERENCES evently.venue_sections,
+    quantity   int NOT NULL CHECK (quantity >= 1),
+    unit_price numeric(12,2) NOT NULL CHECK (unit_price >= 0),
+    discount   numeric(12,2) NOT NULL DEFAULT 0 CHECK (discount >= 0),
+    PRIMARY KEY (order_id, item_no),
+    CHECK ((tier_id IS NULL) <> (section_id IS NULL))
+);
+
+-- 1.0's payments of bookings, and from 1.1 the payments of orders, which
+-- follow the Eventix machine: PENDING -> AUTHORIZED -> PROCESSING ->
+-- COMPLETED | FAILED; COMPLETED -> REFUNDING -> REFUNDED |
+-- PARTIALLY_REFUNDED (and PARTIALLY_REFUNDED -> REFUNDING again).
+ALTER TABLE evently.payments
+    ALTER COLUMN booking_id DROP NOT NULL,
+    DROP CONSTRAINT payments_status_check,
+    ADD CONSTRAINT payments_status_check
+        CHECK (status IN ('PENDING', 'AUTHORIZED', 'PROCESSING', 'COMPLETED', 'FAILED',
+                          'REFUNDING', 'REFUNDED', 'PARTIALLY_REFUNDED')),
+    ADD COLUMN order_id uuid REFERENCES evently.orders,
+    ADD COLUMN provider text CHECK (provider IN ('mock', 'offline', 'card')),
+    ADD COLUMN provider_payment_id text UNIQUE,   -- card: the payment intent's id
+    ADD COLUMN client_secret text,                -- card: what the buyer's browser confirms with
+    ADD COLUMN fee numeric(12,2) NOT NULL DEFAULT 0 CHECK (fee >= 0),
+    ADD CONSTRAINT payments_of_something CHECK (booking_id IS NOT NULL OR order_id IS NOT NULL);
+CREATE UNIQUE INDEX payments_one_per_order ON evently.payments (order_id) WHERE order_id IS NOT NULL;
+
+-- A refund of (part of) an order: REQUESTED by the buyer, then REJECTED, or
+-- approved: REFUNDING until the provider confirms (REFUNDED) or fails
+-- (FAILED).  Automatic ones (a late payment, a cancelled event) start at
+-- REFUNDING.  ticket_ids: the tickets it cancels once REFUNDED.
+CREATE TABLE evently.refunds (
+    id                 uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    order_id           uuid NOT NULL REFERENCES evently.orders,
+    payment_id         uuid NOT NULL REFERENCES evently.payments,
+    amount             numeric(12,2) NOT NULL CHECK (amount > 0),
+    reason             text NOT NULL CHECK (length(reason) BETWEEN 1 AND 500),
+    ticket_ids         uuid[] NOT NULL DEFAULT '{}',
+    status             text NOT NULL DEFAULT 'REQUESTED'
+                       CHECK (status IN ('REQUESTED', 'REJECTED', 'REFUNDING', 'REFUNDED', 'FAILED')),
+    automatic          boolean NOT NULL DEFAULT false,
+    requested_by       uuid REFERENCES evently.users,
+    decided_by         uuid REFERENCES evently.users,
+    decided_at         timestamptz,
+    decision_note      text CHECK (length(decision_note) <= 500),
+    provider_refund_id text UNIQUE,          -- card: the provider's refund id, once submitted
+    submitted_at       timestamptz,          -- card: when the provider accepted the request
+    completed_at       timestamptz,
+    failure_reason     text,
+    created_at         timestamptz NOT NULL DEFAULT now(),
+    updated_at         timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX refunds_order ON evently.refunds (order_id);
+CREATE INDEX refunds_open ON evently.refunds (created_at) WHERE status IN ('REQUESTED', 'REFUNDING');
+
+-- Every webhook delivery that passed its signature check, once per
+-- provider event id: a replay finds its row and changes nothing.
+CREATE TABLE evently.webhook_events (
+    provider    text NOT NULL,
+    event_id    text NOT NULL CHECK (length(event_id) BETWEEN 1 AND 255),
+    type        text NOT NULL,
+    payment_id  uuid REFERENCES evently.payments,
+    outcome     text NOT NULL,              -- applied, ignored: ..., refused: illegal jump ...
+    payload     jsonb NOT NULL,
+    received_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (provider, event_id)
+);
+
+-- Provider fees, for payout reports: percent of the amount plus a fixed
+-- part per payment (the platform's contract with each provider); a
+-- provider without a row costs nothing (evently.set_provider_fee).
+CREATE TABLE evently.provider_fees (
+    provider    text PRIMARY KEY CHECK (provider IN ('mock', 'offline', 'card')),
+    percent_fee numeric(5,2) NOT NULL DEFAULT 0 CHECK (percent_fee BETWEEN 0 AND 100),
+    fixed_fee   numeric(12,2) NOT NULL DEFAULT 0 CHECK (fixed_fee >= 0)
+);
