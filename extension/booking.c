@@ -15,15 +15,6 @@
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
-typedef struct LockedHold
-{
-	pg_uuid_t  *owner_id;
-	pg_uuid_t  *event_id;
-	char	   *status;
-	bool		lapsed;
-	pg_uuid_t  *entry_id;
-} LockedHold;
-
 /* Uniform random letters A-Z from the strong random source. */
 static void
 random_letters(char *out, int n)
@@ -116,7 +107,7 @@ booking_for_key(pg_uuid_t *user_id, const char *key, pg_uuid_t *hold_id, const c
  * foreign key takes it later anyway, and taken after the hold it would meet
  * an event's cancellation (event row, then holds) the other way round.
  */
-static void
+void
 lock_event_of_hold(pg_uuid_t *hold_id)
 {
 	static SqlStmt q = SQL_STMT(
@@ -128,7 +119,7 @@ lock_event_of_hold(pg_uuid_t *hold_id)
 	stmt_run(&q, &arg, NULL, SPI_OK_SELECT);
 }
 
-static LockedHold
+LockedHold
 lock_hold(pg_uuid_t *hold_id)
 {
 	static SqlStmt q = SQL_STMT(
@@ -173,7 +164,7 @@ check_event_open(pg_uuid_t *event_id)
 }
 
 /* Lock the hold's seats in seat-id order; all must still be held by it. */
-static void
+void
 lock_held_seats(pg_uuid_t *hold_id, pg_uuid_t *event_id)
 {
 	static SqlStmt q = SQL_STMT(
@@ -192,39 +183,72 @@ lock_held_seats(pg_uuid_t *hold_id, pg_uuid_t *event_id)
 							  uuid_text(result_uuid(i, 1)), uuid_text(hold_id)));
 }
 
-static pg_uuid_t *
-insert_booking(pg_uuid_t *hold_id, const char *payment_method, const char *key)
-{
-	static SqlStmt q = SQL_STMT(
-		"WITH h AS ("
-		"    UPDATE evently.holds SET status = 'CONFIRMED', updated_at = now()"
-		"     WHERE id = $1 RETURNING id, user_id, event_id, seat_count, total_price),"
-		" b AS ("
-		"    INSERT INTO evently.bookings (user_id, event_id, hold_id, total_seats, total_price,"
-		"                                  booking_ref, idempotency_key)"
-		"    SELECT user_id, event_id, id, seat_count, total_price, $2, $3 FROM h"
-		"    RETURNING id, total_price),"
-		" t AS ("
-		"    INSERT INTO evently.tickets (booking_id, event_id, seat_id, section_id, seat_price,"
-		"                                 ticket_code)"
-		"    SELECT b.id, hs.event_id, hs.seat_id, s.section_id, hs.price,"
-		"           upper(substr(replace(gen_random_uuid()::text, '-', ''), 17, 16))"
-		"      FROM b, evently.hold_seats hs JOIN evently.seats s ON s.id = hs.seat_id"
-		"     WHERE hs.hold_id = $1),"
-		" p AS ("
-		"    INSERT INTO evently.payments (booking_id, amount, status, payment_method,"
-		"                                  transaction_id, processed_at)"
-		"    SELECT id, total_price, 'COMPLETED', $4, $5, now() FROM b)"
-		" UPDATE evently.event_seats es"
-		"    SET status = 'BOOKED', booking_id = b.id, hold_id = NULL, held_until = NULL"
-		"   FROM b WHERE es.hold_id = $1"
-		" RETURNING b.id", 5, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID);
-	Datum		args[5] = {UUIDPGetDatum(hold_id), CStringGetTextDatum(new_booking_ref()),
-		key ? CStringGetTextDatum(key) : (Datum) 0, CStringGetTextDatum(payment_method),
-	CStringGetTextDatum(new_transaction_id())};
+/*
+ * The booking, its tickets (one per seat or unit), its payment and the
+ * inventory's flip to BOOKED, in one statement.  Three variants: 1.0's
+ * schema (seats only); 1.1 paid here (a payment row inserted); 1.1 paid
+ * by an order (the order's payment row gets the booking).
+ */
+#define BOOKING_HEAD \
+		"WITH h AS (" \
+		"    UPDATE evently.holds SET status = 'CONFIRMED', updated_at = now()" \
+		"     WHERE id = $1 RETURNING id, user_id, event_id, seat_count, total_price)," \
+		" b AS (" \
+		"    INSERT INTO evently.bookings (user_id, event_id, hold_id, total_seats, total_price," \
+		"                                  booking_ref, idempotency_key)" \
+		"    SELECT user_id, event_id, id, seat_count, total_price, $2, $3 FROM h" \
+		"    RETURNING id, total_price)," \
+		" t AS (" \
+		"    INSERT INTO evently.tickets (booking_id, event_id, seat_id, section_id, seat_price," \
+		"                                 ticket_code)" \
+		"    SELECT b.id, hs.event_id, hs.seat_id, s.section_id, hs.price, " TICKET_CODE \
+		"      FROM b, evently.hold_seats hs JOIN evently.seats s ON s.id = hs.seat_id" \
+		"     WHERE hs.hold_id = $1)," \
+		" s AS (" \
+		"    UPDATE evently.event_seats es" \
+		"       SET status = 'BOOKED', booking_id = b.id, hold_id = NULL, held_until = NULL" \
+		"      FROM b WHERE es.hold_id = $1),"
+#define TICKET_CODE "upper(substr(replace(gen_random_uuid()::text, '-', ''), 17, 16))"
+#define BOOKING_UNITS \
+		" tt AS (" \
+		"    INSERT INTO evently.tickets (booking_id, event_id, tier_id, unit_no, seat_price, ticket_code)" \
+		"    SELECT b.id, u.event_id, u.tier_id, u.unit_no, hi.unit_price, " TICKET_CODE \
+		"      FROM b, evently.tier_units u" \
+		"      JOIN evently.hold_items hi ON hi.hold_id = u.hold_id AND hi.tier_id = u.tier_id" \
+		"     WHERE u.hold_id = $1)," \
+		" tu AS (" \
+		"    UPDATE evently.tier_units u" \
+		"       SET status = 'BOOKED', booking_id = b.id, hold_id = NULL, held_until = NULL" \
+		"      FROM b WHERE u.hold_id = $1),"
+#define BOOKING_PAYMENT \
+		" p AS (" \
+		"    INSERT INTO evently.payments (booking_id, amount, status, payment_method," \
+		"                                  transaction_id, processed_at)" \
+		"    SELECT id, total_price, 'COMPLETED', $4, $5, now() FROM b)" \
+		" SELECT id FROM b"
+#define ORDER_PAYMENT \
+		" p AS (" \
+		"    UPDATE evently.payments pay SET booking_id = b.id, updated_at = now()" \
+		"      FROM b WHERE pay.order_id = $4)" \
+		" SELECT id FROM b"
 
-	if (stmt_run(&q, args, key ? "     " : "  n  ", SPI_OK_UPDATE_RETURNING) == 0)
-		elog(ERROR, "hold %s had no seats to book", uuid_text(hold_id));
+pg_uuid_t *
+insert_booking(pg_uuid_t *hold_id, const char *payment_method, const char *key, pg_uuid_t *order_id)
+{
+	static SqlStmt q_1_0 = SQL_STMT(BOOKING_HEAD BOOKING_PAYMENT,
+									5, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID);
+	static SqlStmt q = SQL_STMT(BOOKING_HEAD BOOKING_UNITS BOOKING_PAYMENT,
+								5, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID);
+	static SqlStmt q_order = SQL_STMT(BOOKING_HEAD BOOKING_UNITS ORDER_PAYMENT,
+									  4, UUIDOID, TEXTOID, TEXTOID, UUIDOID);
+	Datum		args[5] = {UUIDPGetDatum(hold_id), CStringGetTextDatum(new_booking_ref()),
+		key ? CStringGetTextDatum(key) : (Datum) 0,
+		order_id ? UUIDPGetDatum(order_id) : CStringGetTextDatum(payment_method),
+	order_id ? (Datum) 0 : CStringGetTextDatum(new_transaction_id())};
+	SqlStmt    *stmt = order_id ? &q_order : sql_is_1_1() ? &q : &q_1_0;
+
+	if (stmt_run(stmt, args, key ? "     " : "  n  ", SPI_OK_SELECT) != 1)
+		elog(ERROR, "hold %s was not booked", uuid_text(hold_id));
 	return result_uuid(0, 1);
 }
 
@@ -236,9 +260,7 @@ check_confirm_args(const char *payment_method, const char *key)
 	if (len < 1 || len > 50)
 		ereport(ERROR, errcode(EV_INVALID_ARGUMENT), errmsg("invalid payment method"),
 				errdetail("A payment method has 1 to 50 characters, not %d.", len));
-	if (key && (strlen(key) < 1 || strlen(key) > 255))
-		ereport(ERROR, errcode(EV_INVALID_ARGUMENT), errmsg("invalid idempotency key"),
-				errdetail("An idempotency key has 1 to 255 characters, not %d.", (int) strlen(key)));
+	check_idempotency_key(key);
 }
 
 static Datum
@@ -272,10 +294,12 @@ confirm_booking_body(FunctionCallInfo fcinfo)
 				errdetail("Hold %s is %s.", uuid_text(hold_id),
 						  h.lapsed && strcmp(h.status, "ACTIVE") == 0 ? "past its expiry" : h.status),
 				errhint("Hold the seats again."));
+	refuse_if_ordered(hold_id);
 	check_event_open(h.event_id);
 	lock_held_seats(hold_id, h.event_id);
+	lock_held_units(hold_id);
 
-	booking_id = insert_booking(hold_id, payment_method, key);
+	booking_id = insert_booking(hold_id, payment_method, key, NULL);
 	if (h.entry_id)
 		settle_offer(h.entry_id, "CONVERTED", "waitlist.converted", h.event_id, user_id, user_id);
 	booking = object_json(OBJECT_BOOKING, booking_id);

@@ -85,51 +85,56 @@ check_event_not_started(pg_uuid_t *event_id)
 				errhint("Only cancelling the event refunds its bookings now."));
 }
 
+#define CANCEL_BOOKINGS(paid_here) \
+	"WITH b AS (" \
+	"    UPDATE evently.bookings" \
+	"       SET status = 'CANCELLED', cancelled_at = now(), updated_at = now()," \
+	"           version = version + 1" \
+	"     WHERE id IN (SELECT id FROM evently.bookings" \
+	"                   WHERE (id = $1 OR event_id = $2) AND status = 'CONFIRMED'" \
+	"                   ORDER BY id FOR UPDATE)" \
+	"    RETURNING id, user_id, event_id, total_price)," \
+	" fee AS (" \
+	"    SELECT b.id, b.user_id, b.total_price, CASE WHEN $5 THEN 0" \
+	"               ELSE least(b.total_price, round(CASE p.fee_type" \
+	"                    WHEN 'FIXED' THEN p.fee_amount" \
+	"                    WHEN 'PERCENTAGE' THEN b.total_price * p.fee_amount / 100" \
+	"                    ELSE 0 END, 2)) END AS amount" \
+	"      FROM b LEFT JOIN evently.cancellation_policies p ON p.event_id = b.event_id)," \
+	" c AS (" \
+	"    INSERT INTO evently.cancellations (booking_id, cancelled_by, processed_at," \
+	"                                       cancellation_fee, refund_amount, reason)" \
+	"    SELECT id, $3, now(), amount, total_price - amount, $4 FROM fee" \
+	"    RETURNING id, booking_id, refund_amount)," \
+	" t AS (" \
+	"    UPDATE evently.tickets SET status = 'CANCELLED' WHERE booking_id IN (SELECT id FROM b))," \
+	" p AS (" \
+	"    UPDATE evently.payments pay" \
+	"       SET status = 'REFUNDED', refund_amount = c.refund_amount, refunded_at = now()," \
+	"           updated_at = now()" \
+	"      FROM c WHERE pay.booking_id = c.booking_id AND pay.status = 'COMPLETED'" paid_here ")" \
+	/* joined to the table, not to the CTE b, whose size the planner does not know */ \
+	" SELECT c.id, c.booking_id, bk.user_id FROM c JOIN evently.bookings bk ON bk.id = c.booking_id" \
+	" ORDER BY c.booking_id"
+
 /*
  * Cancel bookings: one (booking_id, locked by the caller) or every CONFIRMED
  * booking of an event (event_id), in one pass each way: bookings, their
- * cancellation records, tickets, payments, then their seats.  The fee
+ * cancellation records, tickets, payments, then their seats and units
+ * (and, from 1.1, the refunds of card payments through the provider).  The fee
  * follows the event's policy, or is waived (a full refund) when the event
  * itself is cancelled.  Leaves in SPI_tuptable one row per cancellation:
  * (cancellation id, booking id, owner), in booking id order; returns how
- * many, and the array of booking ids in *booking_ids.
+ * many.
  */
 static uint64
 cancel_bookings(pg_uuid_t *booking_id, pg_uuid_t *event_id, pg_uuid_t *actor_id, const char *reason,
 				bool waive_fee)
 {
-	static SqlStmt q = SQL_STMT(
-		"WITH b AS ("
-		"    UPDATE evently.bookings"
-		"       SET status = 'CANCELLED', cancelled_at = now(), updated_at = now(),"
-		"           version = version + 1"
-		"     WHERE id IN (SELECT id FROM evently.bookings"
-		"                   WHERE (id = $1 OR event_id = $2) AND status = 'CONFIRMED'"
-		"                   ORDER BY id FOR UPDATE)"
-		"    RETURNING id, user_id, event_id, total_price),"
-		" fee AS ("
-		"    SELECT b.id, b.user_id, b.total_price, CASE WHEN $5 THEN 0"
-		"               ELSE least(b.total_price, round(CASE p.fee_type"
-		"                    WHEN 'FIXED' THEN p.fee_amount"
-		"                    WHEN 'PERCENTAGE' THEN b.total_price * p.fee_amount / 100"
-		"                    ELSE 0 END, 2)) END AS amount"
-		"      FROM b LEFT JOIN evently.cancellation_policies p ON p.event_id = b.event_id),"
-		" c AS ("
-		"    INSERT INTO evently.cancellations (booking_id, cancelled_by, processed_at,"
-		"                                       cancellation_fee, refund_amount, reason)"
-		"    SELECT id, $3, now(), amount, total_price - amount, $4 FROM fee"
-		"    RETURNING id, booking_id, refund_amount),"
-		" t AS ("
-		"    UPDATE evently.tickets SET status = 'CANCELLED' WHERE booking_id IN (SELECT id FROM b)),"
-		" p AS ("
-		"    UPDATE evently.payments pay"
-		"       SET status = 'REFUNDED', refund_amount = c.refund_amount, refunded_at = now(),"
-		"           updated_at = now()"
-		"      FROM c WHERE pay.booking_id = c.booking_id AND pay.status = 'COMPLETED')"
-		/* joined to the table, not to the CTE b, whose size the planner does not know */
-		" SELECT c.id, c.booking_id, bk.user_id FROM c JOIN evently.bookings bk ON bk.id = c.booking_id"
-		" ORDER BY c.booking_id",
-		5, UUIDOID, UUIDOID, UUIDOID, TEXTOID, BOOLOID);
+	static SqlStmt q_1_0 = SQL_STMT(CANCEL_BOOKINGS(""), 5, UUIDOID, UUIDOID, UUIDOID, TEXTOID, BOOLOID);
+	/* a card payment is refunded through its provider (evently._refund_cancelled_orders) */
+	static SqlStmt q = SQL_STMT(CANCEL_BOOKINGS(" AND pay.provider IS DISTINCT FROM 'card'"),
+								5, UUIDOID, UUIDOID, UUIDOID, TEXTOID, BOOLOID);
 	static SqlStmt free_seats = SQL_STMT(
 		"WITH gone AS (SELECT id FROM evently.bookings WHERE (id = $1 OR event_id = $2)"
 		"                 AND status = 'CANCELLED'),"
@@ -138,6 +143,13 @@ cancel_bookings(pg_uuid_t *booking_id, pg_uuid_t *event_id, pg_uuid_t *actor_id,
 		" UPDATE evently.event_seats es SET status = 'AVAILABLE', booking_id = NULL"
 		"   FROM locked WHERE es.booking_id IN (SELECT id FROM gone) AND es.seat_id = locked.seat_id",
 		2, UUIDOID, UUIDOID);
+	static SqlStmt free_units = SQL_STMT(
+		"WITH locked AS (SELECT tier_id, unit_no FROM evently.tier_units WHERE booking_id = ANY ($1)"
+		"                 ORDER BY tier_id, unit_no FOR UPDATE)"
+		" UPDATE evently.tier_units u SET status = 'AVAILABLE', booking_id = NULL"
+		"   FROM locked WHERE u.tier_id = locked.tier_id AND u.unit_no = locked.unit_no",
+		1, UUIDARRAYOID);
+	static SqlStmt refund_orders = SQL_STMT("SELECT evently._refund_cancelled_orders($1)", 1, UUIDARRAYOID);
 	Datum		args[5] = {booking_id ? UUIDPGetDatum(booking_id) : (Datum) 0,
 		event_id ? UUIDPGetDatum(event_id) : (Datum) 0,
 		actor_id ? UUIDPGetDatum(actor_id) : (Datum) 0,
@@ -147,9 +159,19 @@ cancel_bookings(pg_uuid_t *booking_id, pg_uuid_t *event_id, pg_uuid_t *actor_id,
 	uint64		n;
 	SPITupleTable *cancelled;
 
-	n = stmt_run(&q, args, nulls, SPI_OK_SELECT);
+	n = stmt_run(sql_is_1_1() ? &q : &q_1_0, args, nulls, SPI_OK_SELECT);
 	cancelled = SPI_tuptable;
 	stmt_run(&free_seats, args, nulls, SPI_OK_UPDATE);
+	if (sql_is_1_1() && n > 0)
+	{
+		Datum		ids;
+
+		SPI_tuptable = cancelled;
+		ids = result_uuid_array(n, 2);
+		stmt_run(&free_units, &ids, NULL, SPI_OK_UPDATE);
+		stmt_run(&refund_orders, &ids, NULL, SPI_OK_SELECT);
+		SPI_tuptable = cancelled;
+	}
 	SPI_tuptable = cancelled;	/* the caller reads the cancellations */
 	SPI_processed = n;
 	return n;

@@ -117,6 +117,47 @@ pg_attribute_noreturn() extern void report_not_found(const char *what, pg_uuid_t
 /* holds.c: insert a hold over seats already locked by the caller */
 extern pg_uuid_t *create_hold(pg_uuid_t *event_id, pg_uuid_t *user_id,
 							  Datum seat_array, Datum ttl, pg_uuid_t *entry_id, const char *key);
+/* booking.c: a hold's row, locked */
+typedef struct LockedHold
+{
+	pg_uuid_t  *owner_id;
+	pg_uuid_t  *event_id;
+	char	   *status;
+	bool		lapsed;
+	pg_uuid_t  *entry_id;
+} LockedHold;
+
+/* booking.c: the steps of a booking, in lock order */
+extern void lock_event_of_hold(pg_uuid_t *hold_id);	/* event row FOR KEY SHARE */
+extern LockedHold lock_hold(pg_uuid_t *hold_id);	/* NOT_FOUND when there is none */
+/* HOLD_EXPIRED unless every seat of the hold is still held by it */
+extern void lock_held_seats(pg_uuid_t *hold_id, pg_uuid_t *event_id);
+/* booking, tickets, payment (order_id: the order's), inventory BOOKED */
+extern pg_uuid_t *insert_booking(pg_uuid_t *hold_id, const char *payment_method, const char *key,
+								 pg_uuid_t *order_id);
+/* tiers.c: take back for a lapsed hold the units it asked for (false: too few free) */
+extern bool reclaim_hold_units(pg_uuid_t *hold_id, Datum held_until);
+
+/* holds.c: the event as a new hold needs it, read under a key-share lock */
+typedef struct HoldableEvent
+{
+	char	   *status;
+	bool		on_sale;
+	int			max_per_hold;
+	int			max_per_user;
+	int			max_tickets_per_user;	/* held + sold; 0: no such limit */
+	Datum		hold_ttl;
+	bool		has_queue;
+} HoldableEvent;
+
+/* NOT_FOUND (also for a draft), EVENT_CLOSED when it does not sell now */
+extern HoldableEvent read_event_for_hold(pg_uuid_t *event_id);
+/* INVALID_ARGUMENT unless 1 second <= ttl <= 1 day */
+extern void check_ttl(Datum ttl);
+/* INVALID_ARGUMENT unless NULL or 1 to 255 bytes */
+extern void check_idempotency_key(const char *key);
+/* LIMIT_EXCEEDED past the per-user limits; the caller holds the quota lock */
+extern void check_user_quota(pg_uuid_t *event_id, pg_uuid_t *user_id, int count, const HoldableEvent *ev);
 /* holds.c: what a user holds (live) and bought of an event */
 typedef struct UserSeats
 {
@@ -131,6 +172,14 @@ extern Datum promote_locked(pg_uuid_t *event_id, int max_offers);
 /* waitlist.c: end an offer (CONVERTED or CANCELLED) and record it */
 extern void settle_offer(pg_uuid_t *entry_id, const char *new_status, const char *event_type,
 						 pg_uuid_t *event_id, pg_uuid_t *user_id, pg_uuid_t *actor_id);
+/* tiers.c: free the units of these holds (uuid[]), locked in unit order */
+extern void free_hold_units(Datum hold_ids);
+/* tiers.c: lock a hold's units; HOLD_EXPIRED unless it still has all of them */
+extern void lock_held_units(pg_uuid_t *hold_id);
+/* orders.c: the PENDING orders of these holds (uuid[]) EXPIRE with them */
+extern void end_pending_orders(Datum hold_ids);
+/* orders.c: ALREADY_PROCESSED when a live order is paying for the hold */
+extern void refuse_if_ordered(pg_uuid_t *hold_id);
 /* expiry.c: expire the lapsed holds of one event; caller holds the queue lock */
 extern int	expire_event_holds(pg_uuid_t *event_id);
 

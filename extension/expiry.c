@@ -63,7 +63,9 @@ expire_event_holds(pg_uuid_t *event_id)
 		return 0;
 	holds = datumCopy(result_datum(0, 1, NULL), false, -1);
 	stmt_run(&free_seats, &holds, NULL, SPI_OK_UPDATE);
+	free_hold_units(holds);
 	stmt_run(&mark_expired, &holds, NULL, SPI_OK_SELECT);
+	end_pending_orders(holds);
 	stmt_run(&expire_offers, &holds, NULL, SPI_OK_SELECT);
 	return count;
 }

@@ -19,18 +19,6 @@
 /* the upper bound of events.max_seats_per_hold (a check constraint) */
 #define MAX_SEATS_PER_HOLD 100
 
-/* The event as hold_seats needs it, read under a key-share lock. */
-typedef struct HoldableEvent
-{
-	char	   *status;
-	bool		on_sale;
-	int			max_per_hold;
-	int			max_per_user;
-	int			max_tickets_per_user;	/* held + sold; 0: no such limit */
-	Datum		hold_ttl;
-	bool		has_queue;
-} HoldableEvent;
-
 bool
 user_is_admin(pg_uuid_t *user_id)
 {
@@ -79,7 +67,7 @@ check_seat_ids(ArrayType *array)
 	return n;
 }
 
-static HoldableEvent
+HoldableEvent
 read_event_for_hold(pg_uuid_t *event_id)
 {
 	/* key share: an event cannot be cancelled or deleted under a new hold */
@@ -119,7 +107,7 @@ read_event_for_hold(pg_uuid_t *event_id)
 }
 
 /* A ttl argument must be between one second and one day. */
-static void
+void
 check_ttl(Datum ttl)
 {
 	Interval	low = {.time = USECS_PER_SEC};
@@ -130,6 +118,14 @@ check_ttl(Datum ttl)
 		ereport(ERROR, errcode(EV_INVALID_ARGUMENT), errmsg("invalid hold ttl"),
 				errdetail("ttl %s is not between 1 second and 1 day.",
 						  DatumGetCString(DirectFunctionCall1(interval_out, ttl))));
+}
+
+void
+check_idempotency_key(const char *key)
+{
+	if (key && (strlen(key) < 1 || strlen(key) > 255))
+		ereport(ERROR, errcode(EV_INVALID_ARGUMENT), errmsg("invalid idempotency key"),
+				errdetail("An idempotency key has 1 to 255 characters, not %d.", (int) strlen(key)));
 }
 
 /* Name the seats that are not in the event: unknown, or of another event. */
@@ -223,7 +219,7 @@ user_seats(pg_uuid_t *event_id, pg_uuid_t *user_id)
  * and, when the event sets one, seats held and bought together
  * (max_tickets_per_user).  The caller holds the user's quota lock.
  */
-static void
+void
 check_user_quota(pg_uuid_t *event_id, pg_uuid_t *user_id, int count, const HoldableEvent *ev)
 {
 	UserSeats	mine = user_seats(event_id, user_id);
@@ -320,9 +316,7 @@ hold_seats_body(FunctionCallInfo fcinfo)
 
 	require_arg(event_id, "event_id");
 	require_arg(!PG_ARGISNULL(2), "seat_ids");
-	if (key && (strlen(key) < 1 || strlen(key) > 255))
-		ereport(ERROR, errcode(EV_INVALID_ARGUMENT), errmsg("invalid idempotency key"),
-				errdetail("An idempotency key has 1 to 255 characters, not %d.", (int) strlen(key)));
+	check_idempotency_key(key);
 	seat_array = PG_GETARG_DATUM(2);
 	count = check_seat_ids(PG_GETARG_ARRAYTYPE_P(2));
 
@@ -383,6 +377,7 @@ release_hold_body(FunctionCallInfo fcinfo)
 			   *owner_id,
 			   *entry_id;
 	Datum		arg;
+	Datum		one_hold;
 	char	   *status;
 	Datum		hold;
 
@@ -410,7 +405,10 @@ release_hold_body(FunctionCallInfo fcinfo)
 	entry_id = result_uuid(0, 3);
 
 	stmt_run(&free_seats, &arg, NULL, SPI_OK_UPDATE);
+	one_hold = PointerGetDatum(construct_array(&arg, 1, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+	free_hold_units(one_hold);
 	stmt_run(&mark_released, &arg, NULL, SPI_OK_UPDATE);
+	end_pending_orders(one_hold);
 	hold = object_json(OBJECT_HOLD, hold_id);
 	emit("hold.released", event_id, owner_id, "hold", hold_id, hold, actor_id);
 	if (entry_id)				/* releasing an offer declines it */

@@ -45,3 +45,17 @@ COMMENT ON FUNCTION evently.expire_holds() IS
 -- holds the event's queue lock (evently._close_event).  Returns how many.
 CREATE OR REPLACE FUNCTION evently._refund_event_bookings(event_id uuid, actor uuid, reason text DEFAULT NULL)
 RETURNS int AS 'MODULE_PATHNAME', 'evently_refund_event_bookings' LANGUAGE C;
+
+-- 1.1: general admission (SPEC section 10)
+CREATE OR REPLACE FUNCTION evently.reserve_tiers(event_id uuid, user_id uuid, tier_ids uuid[], quantities int[],
+                                   ttl interval DEFAULT NULL, idempotency_key text DEFAULT NULL)
+RETURNS jsonb AS 'MODULE_PATHNAME', 'evently_reserve_tiers' LANGUAGE C;
+
+COMMENT ON FUNCTION evently.reserve_tiers(uuid, uuid, uuid[], int[], interval, text) IS
+    'Hold quantities[i] units of tier tier_ids[i] of an event for a user, all or nothing (SOLD_OUT, NOT_ON_SALE, LIMIT_EXCEEDED); a retry with the same key returns the same hold';
+
+-- The booking of a paid order's hold (booking_json), or NULL when the hold
+-- lapsed and its seats or units are gone (the caller refunds); internal,
+-- called by the order functions once the payment completed (52_orders.sql).
+CREATE OR REPLACE FUNCTION evently._book_order(order_id uuid)
+RETURNS jsonb AS 'MODULE_PATHNAME', 'evently_book_order' LANGUAGE C;
