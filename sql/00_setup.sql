@@ -59,6 +59,8 @@ CREATE FUNCTION t.lapse(hold_label text) RETURNS void LANGUAGE sql AS $$
     UPDATE evently.holds SET expires_at = now() - interval '1 second' WHERE id = t.id(hold_label);
     UPDATE evently.event_seats SET held_until = now() - interval '1 second'
      WHERE hold_id = t.id(hold_label);
+    UPDATE evently.tier_units SET held_until = now() - interval '1 second'
+     WHERE hold_id = t.id(hold_label);
 $$;
 
 -- Do the slotted seat counters sum to the inventory, for every event and status?

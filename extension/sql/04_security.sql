@@ -218,10 +218,14 @@ LANGUAGE sql STABLE AS $$
                         OR p.proname IN ('hold_seats', 'release_hold', 'confirm_booking', 'cancel_with_policy',
                                          'create_user', 'create_tag', 'create_venue_template', 'add_section',
                                          'create_event', 'event_seats', 'set_cancellation_policy',
-                                         'join_waitlist', 'leave_waitlist', 'slugify', 'error_codes')
+                                         'join_waitlist', 'leave_waitlist', 'slugify', 'error_codes',
+                                         'reserve_tiers')
            WHEN 'service' THEN p.proname IN ('health', 'expire_holds', 'waitlist_promote', 'bridge_lead',
                                              'outbox_batch', 'outbox_published', 'outbox_prune',
-                                             'record_notification')
+                                             'record_notification',
+                                             -- the card provider's side (shim/payments.c): the webhook,
+                                             -- verified by the gateway, and the worker's calls
+                                             'api_payment_webhook', 'payment_work', 'payment_record')
                             OR p.proname IN (SELECT * FROM evently._sign_in_functions())
            END
 $$;

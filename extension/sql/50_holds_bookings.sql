@@ -22,7 +22,16 @@ CREATE OR REPLACE VIEW evently.hold_docs AS
                             THEN greatest(0, ceil(extract(epoch FROM h.expires_at - now())))::int
                             ELSE 0 END,
         'waitlist_entry_id', h.waitlist_entry_id,
-        'created_at', h.created_at) AS doc
+        'created_at', h.created_at)
+        -- 1.1: a general-admission hold lists its tiers (hold_id again as the
+        -- reservation's answer names it)
+        || coalesce((
+            SELECT jsonb_build_object('items', jsonb_agg(jsonb_build_object(
+                       'tier_id', hi.tier_id, 'tier_name', t.name, 'quantity', hi.quantity,
+                       'unit_price', hi.unit_price, 'amount', hi.quantity * hi.unit_price)
+                   ORDER BY t.sort_order, t.name))
+              FROM evently.hold_items hi JOIN evently.ticket_tiers t ON t.id = hi.tier_id
+             WHERE hi.hold_id = h.id HAVING count(*) > 0), '{}') AS doc
       FROM evently.holds h;
 
 CREATE OR REPLACE FUNCTION evently.hold_json(p_hold_id uuid) RETURNS jsonb
@@ -55,7 +64,17 @@ CREATE OR REPLACE VIEW evently.booking_docs AS
               FROM evently.payments p WHERE p.booking_id = b.id
              ORDER BY p.created_at LIMIT 1),
         'created_at', b.created_at, 'updated_at', b.updated_at,
-        'cancelled_at', b.cancelled_at) AS doc
+        'cancelled_at', b.cancelled_at)
+        -- 1.1: the tickets of general-admission units, and the order that paid
+        || coalesce((
+            SELECT jsonb_build_object('tickets', jsonb_agg(jsonb_build_object(
+                       'ticket_id', t.id, 'tier_id', t.tier_id, 'tier_name', tt.name, 'unit_no', t.unit_no,
+                       'price', t.seat_price, 'ticket_code', t.ticket_code, 'ticket_status', t.status)
+                   ORDER BY tt.sort_order, tt.name, t.unit_no))
+              FROM evently.tickets t JOIN evently.ticket_tiers tt ON tt.id = t.tier_id
+             WHERE t.booking_id = b.id HAVING count(*) > 0), '{}')
+        || coalesce((SELECT jsonb_build_object('order_id', o.id) FROM evently.orders o
+                      WHERE o.booking_id = b.id), '{}') AS doc
       FROM evently.bookings b;
 
 CREATE OR REPLACE FUNCTION evently.booking_json(p_booking_id uuid) RETURNS jsonb
