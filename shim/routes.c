@@ -99,6 +99,19 @@ static const Field organizer_event_update_body[] = {
 	{"base_price", FIELD_NUMBER, false, 0, 1e9}, {"image_url", FIELD_STRING, false, 0, 500},
 	{"tags", FIELD_STRING_ARRAY, false, 0, 50}, {"max_tickets_per_user", FIELD_INT, false, 1, 1000, true},
 	{"category", FIELD_STRING, false, 1, 50}, {"sales_during_event", FIELD_BOOL, false}, {NULL}};
+/* a ticket tier (SPEC section 10): the SQL checks the rest (2 decimals, min <= max, the sale window) */
+static const Field tier_create_body[] = {
+	{"name", FIELD_STRING, true, 1, 100}, {"description", FIELD_STRING, false, 0, 2000},
+	{"price", FIELD_NUMBER, true, 0, 9999999999.99}, {"total_quantity", FIELD_INT, true, 1, 1000000},
+	{"sale_start", FIELD_STRING, false, 10, 40}, {"sale_end", FIELD_STRING, false, 10, 40},
+	{"min_per_order", FIELD_INT, false, 1, 100}, {"max_per_order", FIELD_INT, false, 1, 100},
+	{"sort_order", FIELD_INT, false, -1000000, 1000000}, {NULL}};
+static const Field tier_update_body[] = {
+	{"name", FIELD_STRING, false, 1, 100}, {"description", FIELD_STRING, false, 0, 2000, true},
+	{"price", FIELD_NUMBER, false, 0, 9999999999.99}, {"total_quantity", FIELD_INT, false, 1, 1000000},
+	{"sale_start", FIELD_STRING, false, 10, 40, true}, {"sale_end", FIELD_STRING, false, 10, 40, true},
+	{"min_per_order", FIELD_INT, false, 1, 100}, {"max_per_order", FIELD_INT, false, 1, 100},
+	{"sort_order", FIELD_INT, false, -1000000, 1000000}, {NULL}};
 static const Field reason_required[] = {{"reason", FIELD_STRING, true, 1, 500}, {NULL}};
 static const Field reason_optional[] = {{"reason", FIELD_STRING, false, 1, 500}, {NULL}};
 
@@ -169,6 +182,16 @@ const Route routes[] = {
 	 200, "Event published"},
 	{"POST", "/api/v1/admin/events/:eventId/reject", AUTH_ADMIN, sql_route, API(api_admin_event_reject),
 	 200, "Event returned to draft", reason_required},
+
+	/* ticket tiers (SPEC section 10; extension/sql/48_tiers.sql): the event's organizer or an ADMIN writes */
+	{"POST", "/api/v1/events/:eventId/tiers", AUTH_USER, sql_route, API(api_event_tier_create),
+	 201, "Ticket tier created successfully", tier_create_body},
+	{"GET", "/api/v1/events/:eventId/tiers", AUTH_OPTIONAL, sql_route, API(api_event_tiers),
+	 200, "Ticket tiers retrieved successfully"},
+	{"PUT", "/api/v1/tiers/:id", AUTH_USER, sql_route, API(api_tier_update),
+	 200, "Ticket tier updated successfully", tier_update_body},
+	{"DELETE", "/api/v1/tiers/:id", AUTH_USER, sql_route, API(api_tier_delete),
+	 200, "Ticket tier deleted successfully"},
 
 	{"GET", "/api/v1/tags/active", AUTH_PUBLIC, sql_route, API(api_tags_active),
 	 200, "Active tags retrieved successfully"},

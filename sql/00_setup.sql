@@ -63,7 +63,8 @@ CREATE FUNCTION t.lapse(hold_label text) RETURNS void LANGUAGE sql AS $$
      WHERE hold_id = t.id(hold_label);
 $$;
 
--- Do the slotted seat counters sum to the inventory, for every event and status?
+-- Do the slotted seat counters sum to the inventory, for every event and
+-- status, and the tier counters to the units, for every tier and status?
 CREATE FUNCTION t.counters_agree() RETURNS boolean LANGUAGE sql STABLE AS $$
     SELECT NOT EXISTS (
         SELECT FROM (SELECT event_id, status, count(*) AS n FROM evently.event_seats GROUP BY 1, 2) inventory
@@ -72,6 +73,12 @@ CREATE FUNCTION t.counters_agree() RETURNS boolean LANGUAGE sql STABLE AS $$
                                           ('BOOKED', booked), ('BLOCKED', blocked)) v(status, n)
                     GROUP BY 1, 2) counted USING (event_id, status)
          WHERE coalesce(inventory.n, 0) <> coalesce(counted.n, 0))
+       AND NOT EXISTS (
+        SELECT FROM (SELECT tier_id, status, count(*) AS n FROM evently.tier_units GROUP BY 1, 2) units
+        FULL JOIN (SELECT tier_id, status, sum(n) AS n FROM evently.tier_unit_counts,
+                          LATERAL (VALUES ('AVAILABLE', available), ('HELD', held), ('BOOKED', booked)) v(status, n)
+                    GROUP BY 1, 2) counted USING (tier_id, status)
+         WHERE coalesce(units.n, 0) <> coalesce(counted.n, 0))
 $$;
 
 -- Does every event's catalog match its tags, prices and sections right now?

@@ -12,6 +12,15 @@ RETURNS text LANGUAGE sql STABLE AS $$
                 ELSE status END
 $$;
 
+-- May the event sell now?  Published and not started, or running when its
+-- organizer lets sales run into it, until its end: the engine's rule
+-- (EVENT_ON_SALE_1_1 in extension/evently.h), for the reads that show it.
+CREATE OR REPLACE FUNCTION evently._sells_now(status text, starts timestamptz, ends timestamptz,
+                                              sales_during_event boolean)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT status = 'published' AND (starts > now() OR (sales_during_event AND ends > now()))
+$$;
+
 -- NOT_FOUND unless the event exists and the actor may see it: drafts and
 -- events under review only by their organizer and ADMINs (SPEC section 9).
 CREATE OR REPLACE FUNCTION evently._require_visible(p_event_id uuid, actor uuid) RETURNS void
@@ -243,7 +252,8 @@ CREATE OR REPLACE TRIGGER seat_freed BEFORE UPDATE OF status ON evently.event_se
 
 -- An event as the REST API shows it; with_sections adds venue_sections.
 -- available_tickets counts seats that can be held now (not BLOCKED, BOOKED
--- or under a live hold).
+-- or under a live hold); tiers are its ticket tiers as GET
+-- /events/:eventId/tiers shows them ([] when it sells none).
 CREATE OR REPLACE FUNCTION evently.event_json(p_event_id uuid, with_sections boolean DEFAULT false)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -252,7 +262,9 @@ BEGIN
     -- One statement, its plan kept by PL/pgSQL: this is the API's busiest
     -- read.  Seat numbers come from the slotted counters plus the lapsed
     -- holds the sweeper has not expired yet, tags and sections from the
-    -- event's catalog column: nothing is counted or joined per read.
+    -- event's catalog column: nothing is counted or joined per read.  The
+    -- tiers (tier_docs, 48_tiers.sql; event_tiers_json's expression) are
+    -- one probe of ticket_tiers_event, and their units' counters.
     SELECT jsonb_build_object(
         'id', e.id, 'name', e.name, 'description', e.description, 'venue', e.venue,
         'venue_template_id', e.venue_template_id, 'date_time', e.date_time,
@@ -263,6 +275,8 @@ BEGIN
         'image_url', coalesce(e.image_url, ''), 'tags', e.catalog->'tags',
         'category', e.category, 'end_time', e.end_time, 'organizer_id', e.organizer_id,
         'sales_during_event', e.sales_during_event,
+        'tiers', coalesce((SELECT jsonb_agg(d.doc ORDER BY d.sort_order, d.name)
+                             FROM evently.tier_docs d WHERE d.event_id = e.id), '[]'),
         'created_at', e.created_at, 'updated_at', e.updated_at)
         || CASE WHEN with_sections THEN jsonb_build_object('venue_sections', e.catalog->'venue_sections')
                 ELSE '{}' END

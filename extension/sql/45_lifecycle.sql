@@ -224,7 +224,7 @@ END
 $$;
 
 -- POST /events/:eventId/submit: a draft goes to review.  It must still be
--- to come and have something to sell (a venue template's seats).
+-- to come and have something to sell (a venue template's seats, or a tier).
 CREATE OR REPLACE FUNCTION evently.api_event_submit(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -236,16 +236,18 @@ BEGIN
     PERFORM evently._require(ev.status <> 'draft' OR ev.date_time > now(), 'INVALID_ARGUMENT',
         'event date has passed', format('Event %s started at %s; move its date first.', ev.id, ev.date_time));
     PERFORM evently._require(ev.status <> 'draft' OR evently._has_inventory(ev.id), 'INVALID_ARGUMENT',
-        'event has nothing to sell', format('Event %s has no seats to sell.', ev.id),
-        'Give it a venue template with sections (or, from tiers on, a ticket tier).');
+        'event has nothing to sell', format('Event %s has no seats or ticket tiers to sell.', ev.id),
+        'Give it a venue template with sections, or a ticket tier (POST /events/:eventId/tiers).');
     RETURN evently._transition(ev, ARRAY['draft'], 'under_review', 'event.submitted', actor);
 END
 $$;
 
--- Does the event have anything to sell (a seat that is not blocked)?
+-- Does the event have anything to sell (a seat that is not blocked, or a
+-- ticket tier)?
 CREATE OR REPLACE FUNCTION evently._has_inventory(p_event_id uuid) RETURNS boolean
 LANGUAGE sql STABLE AS $$
     SELECT EXISTS (SELECT 1 FROM evently.event_seats WHERE event_id = p_event_id AND status <> 'BLOCKED')
+        OR EXISTS (SELECT 1 FROM evently.ticket_tiers WHERE event_id = p_event_id)
 $$;
 
 -- POST /admin/events/:eventId/approve: an ADMIN publishes an event under

@@ -104,7 +104,9 @@ $$;
 -- the data stands now:
 --   capacity {total, sold, held, available, blocked, sold_percent} and
 --   sections [{section_id, section_name, capacity, sold, held, available,
---   blocked}] (_section_seats); tiers: [] until the event sells tiers;
+--   blocked}] (_section_seats), both of seats only; tiers: each ticket
+--   tier as GET /events/:eventId/tiers shows it (total_quantity,
+--   available_quantity, held_quantity, sold_quantity, on_sale, ...);
 --   revenue {gross, refunded, net, confirmed_bookings, cancelled_bookings}
 --   (_event_revenue); daily_sales (_daily_sales); holds {live, seats}: live
 --   holds (waitlist offers included) and their seats, lapsed ones left out;
@@ -130,7 +132,7 @@ BEGIN
     RETURN jsonb_build_object(
         'event_id', ev.id, 'name', ev.name, 'status', evently._lifecycle_status(ev.status, ev.date_time, ev.end_time),
         'date_time', ev.date_time, 'end_time', ev.end_time,
-        'capacity', capacity, 'sections', sections, 'tiers', '[]'::jsonb,
+        'capacity', capacity, 'sections', sections, 'tiers', evently.event_tiers_json(ev.id),
         'revenue', evently._event_revenue(ev.id),
         'daily_sales', evently._daily_sales(ev.id),
         'holds', (SELECT jsonb_build_object('live', count(*), 'seats', coalesce(sum(h.seat_count), 0))

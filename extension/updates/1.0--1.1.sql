@@ -179,6 +179,21 @@ CREATE INDEX tier_units_held ON evently.tier_units (tier_id, held_until) WHERE s
 CREATE INDEX tier_units_hold ON evently.tier_units (hold_id) WHERE hold_id IS NOT NULL;
 CREATE INDEX tier_units_booking ON evently.tier_units (booking_id) WHERE booking_id IS NOT NULL;
 
+-- A tier's unit counts by status, kept by statement triggers on tier_units
+-- in the same transaction as every unit change (48_tiers.sql), as
+-- event_seat_counts is for seats: a read sums 16 rows instead of counting
+-- up to a million units, and concurrent reservations update different
+-- slots (SKIP LOCKED), so buyers of one tier do not queue on one row.
+-- tier_units stays the source of truth; the tests check the sums.
+CREATE TABLE evently.tier_unit_counts (
+    tier_id   uuid NOT NULL REFERENCES evently.ticket_tiers ON DELETE CASCADE,
+    slot      smallint NOT NULL CHECK (slot BETWEEN 0 AND 15),
+    available int NOT NULL DEFAULT 0,
+    held      int NOT NULL DEFAULT 0,
+    booked    int NOT NULL DEFAULT 0,
+    PRIMARY KEY (tier_id, slot)
+);
+
 -- What a tier hold asked for: quantity per tier at the price of the moment.
 CREATE TABLE evently.hold_items (
     hold_id    uuid NOT NULL REFERENCES evently.holds ON DELETE CASCADE,
@@ -201,6 +216,10 @@ ALTER TABLE evently.tickets
             OR (seat_id IS NULL AND section_id IS NULL AND tier_id IS NOT NULL AND unit_no IS NOT NULL));
 CREATE UNIQUE INDEX tickets_one_live_per_unit ON evently.tickets (tier_id, unit_no)
     WHERE status = 'VALID' AND tier_id IS NOT NULL;
+-- Every ticket of a unit, whatever its status: what the foreign key looks up
+-- when units are removed (a tier shrinks or is deleted), one probe per unit
+-- instead of a scan of every ticket.
+CREATE INDEX tickets_unit ON evently.tickets (tier_id, unit_no) WHERE tier_id IS NOT NULL;
 
 -- How long an offline (bank transfer) order waits for its money.
 ALTER TABLE evently.events
