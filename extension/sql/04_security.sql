@@ -218,7 +218,8 @@ LANGUAGE sql STABLE AS $$
                         OR p.proname IN ('hold_seats', 'release_hold', 'confirm_booking', 'cancel_with_policy',
                                          'create_user', 'create_tag', 'create_venue_template', 'add_section',
                                          'create_event', 'event_seats', 'set_cancellation_policy',
-                                         'join_waitlist', 'leave_waitlist', 'slugify', 'error_codes')
+                                         'join_waitlist', 'leave_waitlist', 'slugify', 'error_codes',
+                                         'set_provider_fee')
            WHEN 'service' THEN p.proname IN ('health', 'expire_holds', 'waitlist_promote', 'bridge_lead',
                                              'outbox_batch', 'outbox_published', 'outbox_prune',
                                              'record_notification')
