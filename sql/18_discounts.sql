@@ -403,3 +403,5 @@ SELECT t.try($$SELECT t.dc_payouts('dc_org2', 'dc_show')$$) AS other_organizer,
        t.try($$SELECT t.dc_payouts('dc_user', 'dc_show')$$) AS a_user,
        t.try($$SELECT evently.api_organizer_event_payouts(t.id('dc_org1'), t.req(path => jsonb_build_object('eventId', gen_random_uuid())))$$) AS no_event;
 ROLLBACK;
+
+SELECT t.counters_agree() AS counters_agree, t.catalogs_agree() AS catalogs_agree;
