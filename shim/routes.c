@@ -112,6 +112,18 @@ static const Field tier_update_body[] = {
 	{"sale_start", FIELD_STRING, false, 10, 40, true}, {"sale_end", FIELD_STRING, false, 10, 40, true},
 	{"min_per_order", FIELD_INT, false, 1, 100}, {"max_per_order", FIELD_INT, false, 1, 100},
 	{"sort_order", FIELD_INT, false, -1000000, 1000000}, {NULL}};
+/* discount codes (extension/sql/55_discounts.sql): the SQL checks code's characters, one of percent/amount */
+static const Field discount_create_body[] = {
+	{"code", FIELD_STRING, true, 3, 40}, {"percent_off", FIELD_NUMBER, false, 0, 100},
+	{"amount_off", FIELD_NUMBER, false, 0, 1e9}, {"max_uses", FIELD_INT, false, 1, 100000000},
+	{"valid_from", FIELD_STRING, false, 10, 40}, {"valid_to", FIELD_STRING, false, 10, 40},
+	{"tier_ids", FIELD_UUID_ARRAY, false, 1, 100}, {NULL}};
+static const Field discount_update_body[] = {
+	{"is_active", FIELD_BOOL, false}, {"max_uses", FIELD_INT, false, 1, 100000000, true},
+	{"valid_from", FIELD_STRING, false, 10, 40, true}, {"valid_to", FIELD_STRING, false, 10, 40, true}, {NULL}};
+static const Field provider_fee_body[] = {
+	{"provider", FIELD_STRING, true, 1, 20}, {"percent_fee", FIELD_NUMBER, true, 0, 100},
+	{"fixed_fee", FIELD_NUMBER, true, 0, 1e6}, {NULL}};
 static const Field reason_required[] = {{"reason", FIELD_STRING, true, 1, 500}, {NULL}};
 static const Field reason_optional[] = {{"reason", FIELD_STRING, false, 1, 500}, {NULL}};
 
@@ -349,6 +361,21 @@ const Route routes[] = {
 	 API(api_organizer_event_attendees), 200, "Attendees retrieved successfully"},
 	{"GET", "/api/v1/organizer/events/:eventId/bookings", AUTH_USER, sql_route,
 	 API(api_organizer_event_bookings), 200, "Event bookings retrieved successfully"},
+
+	{"GET", "/api/v1/organizer/events/:eventId/payouts", AUTH_USER, sql_route,
+	 API(api_organizer_event_payouts), 200, "Payout report retrieved successfully"},
+
+	/* discount codes and provider fees (SPEC section 10; 55_discounts.sql, 93_payouts.sql) */
+	{"POST", "/api/v1/events/:eventId/discount-codes", AUTH_USER, sql_route, API(api_discount_code_create),
+	 201, "Discount code created successfully", discount_create_body},
+	{"GET", "/api/v1/events/:eventId/discount-codes", AUTH_USER, sql_route, API(api_discount_codes_list),
+	 200, "Discount codes retrieved successfully"},
+	{"PUT", "/api/v1/discount-codes/:id", AUTH_USER, sql_route, API(api_discount_code_update),
+	 200, "Discount code updated successfully", discount_update_body},
+	{"POST", "/api/v1/admin/provider-fees", AUTH_ADMIN, sql_route, API(api_admin_provider_fee_set),
+	 200, "Provider fee set successfully", provider_fee_body},
+	{"GET", "/api/v1/admin/provider-fees", AUTH_ADMIN, sql_route, API(api_admin_provider_fees),
+	 200, "Provider fees retrieved successfully"},
 
 	{"GET", "/api/v1/admin/bookings", AUTH_ADMIN, sql_route, API(api_admin_bookings),
 	 200, "Bookings retrieved successfully"},

@@ -32,7 +32,7 @@ CREATE FUNCTION t.reserve(user_label text, items jsonb, key text DEFAULT NULL) R
 $$;
 CREATE FUNCTION t.item(tier_label text, quantity int) RETURNS jsonb LANGUAGE sql STABLE
 RETURN jsonb_build_array(jsonb_build_object('tier_id', t.id(tier_label), 'quantity', quantity));
-CREATE FUNCTION t.units(tier_label text) RETURNS text LANGUAGE sql STABLE AS $$
+CREATE FUNCTION t.unit_states(tier_label text) RETURNS text LANGUAGE sql STABLE AS $$
     SELECT string_agg(status || '=' || n, ' ' ORDER BY status)
       FROM (SELECT status, count(*) n FROM evently.tier_units WHERE tier_id = t.id(tier_label) GROUP BY status) s
 $$;
@@ -41,7 +41,7 @@ $$;
 SELECT t.remember('gh1', (d->>'hold_id')::uuid), d->>'seat_count' AS units, d->>'total_price' AS total,
        d->'items'->0->>'tier_name' AS tier, d->'items'->0->>'quantity' AS quantity
   FROM t.reserve('gabi', t.item('tfloor', 2), 'gr1') d;
-SELECT t.units('tfloor') AS floor_units;
+SELECT t.unit_states('tfloor') AS floor_units;
 -- a retry with the key is the same hold; the key for other items is a conflict
 SELECT t.reserve('gabi', t.item('tfloor', 2), 'gr1') ->> 'hold_id' = t.id('gh1')::text AS same_hold;
 SELECT t.try($$SELECT t.reserve('gabi', t.item('tfloor', 3), 'gr1')$$) AS key_reused;
@@ -62,10 +62,10 @@ SELECT t.remember('gh2', (t.reserve('hugo', t.item('tfloor', 3)) ->> 'hold_id'):
 SELECT t.try($$SELECT t.reserve('hugo', t.item('tfloor', 1))$$) AS full_now;
 SELECT t.lapse('gh2');
 SELECT t.remember('gh3', (t.reserve('hugo', t.item('tfloor', 2)) ->> 'hold_id')::uuid);
-SELECT t.units('tfloor') AS floor_units, (SELECT count(*) FROM evently.tier_units WHERE hold_id = t.id('gh2')) AS h2_keeps;
+SELECT t.unit_states('tfloor') AS floor_units, (SELECT count(*) FROM evently.tier_units WHERE hold_id = t.id('gh2')) AS h2_keeps;
 -- releasing gives the units back
 SELECT evently.release_hold(t.id('gh3'), t.id('hugo')) ->> 'status' AS released;
-SELECT t.units('tfloor') AS floor_units;
+SELECT t.unit_states('tfloor') AS floor_units;
 
 -- 2. Orders: mock --------------------------------------------------------------
 CREATE FUNCTION t.order(user_label text, hold_label text, provider text, key text DEFAULT NULL) RETURNS jsonb
@@ -83,7 +83,7 @@ SELECT t.remember('go1', (d->>'order_id')::uuid), d->>'status' AS status, d->>'t
 SELECT t.order('gabi', 'gh1', 'mock', 'go1') ->> 'order_id' = t.id('go1')::text AS retry_same_order;
 SELECT t.try($$SELECT t.order('gabi', 'gh1', 'card', 'go1')$$) AS key_other_provider;
 SELECT t.try($$SELECT t.order('gabi', 'gh1', 'mock')$$) AS order_twice;
-SELECT t.units('tfloor') AS floor_units,
+SELECT t.unit_states('tfloor') AS floor_units,
        (SELECT count(*) FROM evently.tickets WHERE booking_id = (SELECT booking_id FROM evently.orders WHERE id = t.id('go1'))
           AND tier_id = t.id('tfloor') AND seat_price = 25.50) AS tickets;
 SELECT b->>'total_seats' AS seats, jsonb_array_length(b->'tickets') AS tickets, b->>'order_id' = t.id('go1')::text AS linked
@@ -171,7 +171,7 @@ SELECT t.hook('evt_10', 'payment_intent.succeeded', t.intent('go6', 'pi_6')) AS 
 SELECT o.status, o.booking_id IS NULL AS no_booking, o.status_note, p.status AS payment, r.status AS refund,
        r.amount, r.automatic FROM evently.orders o JOIN evently.payments p ON p.order_id = o.id
   JOIN evently.refunds r ON r.order_id = o.id WHERE o.id = t.id('go6');
-SELECT t.units('tlate') AS late_units;
+SELECT t.unit_states('tlate') AS late_units;
 SELECT w->>'kind' AS kind, w->>'payment_intent' AS intent, w->>'amount_minor' AS minor
   FROM jsonb_array_elements(evently.payment_work(20)) w;
 SELECT d->>'status' AS refund FROM evently.payment_record(jsonb_build_object('kind', 'refund_created',
@@ -213,7 +213,7 @@ SELECT t.try($$SELECT t.decide('api_refund_approve', 'admin', 'gr1')$$) AS appro
 SELECT o.status, p.status AS payment, p.refund_amount,
        (SELECT count(*) FROM evently.tickets WHERE booking_id = o.booking_id AND status = 'VALID') AS valid_tickets
   FROM evently.orders o JOIN evently.payments p ON p.order_id = o.id WHERE o.id = t.id('go1');
-SELECT t.units('tfloor') AS floor_units;
+SELECT t.unit_states('tfloor') AS floor_units;
 -- a request rejected with a reason
 SELECT t.remember('gr2', (t.refund('gabi', 'go1', '{"reason": "changed my mind", "amount": 5}') ->> 'refund_id')::uuid);
 SELECT t.try($$SELECT t.decide('api_refund_reject', 'admin', 'gr2')$$) AS reject_without_reason;

@@ -219,7 +219,7 @@ LANGUAGE sql STABLE AS $$
                                          'create_user', 'create_tag', 'create_venue_template', 'add_section',
                                          'create_event', 'event_seats', 'set_cancellation_policy',
                                          'join_waitlist', 'leave_waitlist', 'slugify', 'error_codes',
-                                         'reserve_tiers')
+                                         'reserve_tiers', 'set_provider_fee')
            WHEN 'service' THEN p.proname IN ('health', 'expire_holds', 'waitlist_promote', 'bridge_lead',
                                              'outbox_batch', 'outbox_published', 'outbox_prune',
                                              'record_notification',
