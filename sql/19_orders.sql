@@ -38,7 +38,7 @@ CREATE FUNCTION t.unit_states(tier_label text) RETURNS text LANGUAGE sql STABLE 
 $$;
 
 -- 1. Reserving --------------------------------------------------------------
-SELECT t.remember('gh1', (d->>'hold_id')::uuid), d->>'seat_count' AS units, d->>'total_price' AS total,
+SELECT t.remember('gh1', (d->>'hold_id')::uuid), d->>'total_price' AS total,
        d->'items'->0->>'tier_name' AS tier, d->'items'->0->>'quantity' AS quantity
   FROM t.reserve('gabi', t.item('tfloor', 2), 'gr1') d;
 SELECT t.unit_states('tfloor') AS floor_units;
