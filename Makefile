@@ -38,7 +38,9 @@ KAFKA_SRCS  = shim/bridge.c shim/notify.c shim/broker.c shim/kafka.c
 SHIM_SRCS   = $(filter-out $(KAFKA_SRCS),$(wildcard shim/*.c))
 SHIM_CFLAGS = -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers $(if $(CI),-Werror)
 KAFKA_PROGRAMS = shim/evently-bridge shim/evently-notify shim/evently-broker
-EXTRA_CLEAN = shim/evently-shim $(KAFKA_PROGRAMS)
+# the tests' stand-in for the card provider (Stripe's API shape, loopback only)
+FAKE_PROVIDER = tests/payments/evently-fake-provider
+EXTRA_CLEAN = shim/evently-shim $(KAFKA_PROGRAMS) $(FAKE_PROVIDER)
 
 PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && \
                      echo /usr/lib/postgresql/15/bin/pg_config || echo pg_config)
@@ -52,7 +54,7 @@ endif
 # installing into PostgreSQL's directories needs root
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-all: shim/evently-shim $(KAFKA_PROGRAMS)
+all: shim/evently-shim $(KAFKA_PROGRAMS) $(FAKE_PROVIDER)
 
 # the install script: every source in its numbered order
 extension/evently--$(EXTVERSION).sql: $(SQL_SOURCES) extension/assemble.sh
@@ -71,11 +73,14 @@ $(OBJS): extension/evently.h extension/errors.h extension/error_codes.def
 
 shim/evently-shim: $(SHIM_SRCS) $(wildcard shim/*.h) extension/error_codes.def
 	$(CC) $(SHIM_CFLAGS) -I$(shell $(PG_CONFIG) --includedir) -o $@ $(SHIM_SRCS) \
-	    -lmicrohttpd -ljansson -ljwt -lpq -lpthread -lm
+	    -lmicrohttpd -ljansson -ljwt -lpq -lcurl -lcrypto -lpthread -lm
 
 shim/evently-%: shim/%.c shim/kafka.c shim/log.c shim/kafka.h shim/shim.h
 	$(CC) $(SHIM_CFLAGS) -I$(shell $(PG_CONFIG) --includedir) -o $@ shim/$*.c shim/kafka.c shim/log.c \
 	    -lrdkafka -ljansson -lpq
+
+$(FAKE_PROVIDER): tests/payments/fake-provider.c
+	$(CC) $(SHIM_CFLAGS) -o $@ $< -lmicrohttpd -lcurl -ljansson -lcrypto -lpthread
 
 .PHONY: deps run stop reset test bench test-regress test-isolation test-upgrade test-stress test-shim test-bridge expected
 

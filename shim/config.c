@@ -71,6 +71,39 @@ listen_address_load(int port)
 	return false;
 }
 
+/* A setting that is unset or empty is NULL. */
+static const char *
+env_text(const char *name)
+{
+	const char *value = getenv(name);
+
+	return value && *value ? value : NULL;
+}
+
+/*
+ * The card provider: the Stripe API by default.  Without a secret key the
+ * shim runs without card payments (a card order is refused before anything
+ * is written, the worker does not run); without a webhook secret every
+ * webhook is refused.
+ */
+static void
+payment_config_load(void)
+{
+	const char *base = env_text("PAYMENT_API_BASE");
+
+	config.payment_api_base = base ? base : "https://api.stripe.com";
+	config.payment_secret_key = env_text("PAYMENT_SECRET_KEY");
+	config.payment_webhook_secret = env_text("PAYMENT_WEBHOOK_SECRET");
+	config.payment_timeout_ms = env_int("PAYMENT_TIMEOUT_MS", 10000, 100, 120000);
+	/* a slow provider must not hold every HTTP worker thread */
+	config.payment_slots = env_int("PAYMENT_SLOTS", config.pool_size > 2 ? config.pool_size / 2 : 1, 1, 256);
+	if (strncmp(config.payment_api_base, "https://", 8) != 0 && strncmp(config.payment_api_base, "http://", 7) != 0)
+	{
+		fprintf(stderr, "PAYMENT_API_BASE=%s is not an http(s) URL\n", config.payment_api_base);
+		settings_ok = false;
+	}
+}
+
 bool
 config_load(void)
 {
@@ -95,6 +128,7 @@ config_load(void)
 	config.body_timeout_s = env_int("REQUEST_BODY_TIMEOUT", 30, 1, 3600);
 	/* bcrypt costs ~70 ms of a core: a login flood must not take every pool connection */
 	config.password_slots = env_int("PASSWORD_SLOTS", config.pool_size > 4 ? config.pool_size / 4 : 1, 1, 256);
+	payment_config_load();
 	/* RFC 8725: an HS256 key of at least 256 bits */
 	if (secret == NULL || strlen(secret) < 32)
 	{

@@ -285,6 +285,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		req.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
 		req.idempotency_key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key");
 		req.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
+		req.signature = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Stripe-Signature");
 		req.client_address = client_address(conn, address, sizeof(address));
 		MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, add_query_arg, &args);
 		req.query = args.query;
@@ -337,6 +338,7 @@ main(void)
 	if (!config_load())
 		return 2;
 	raise_file_limit();
+	provider_init();			/* before any thread: curl_global_init */
 	routes_init();
 	if (!pool_start())
 		log_event("warning", "starting without every database connection", config.database_url);
@@ -365,6 +367,7 @@ main(void)
 		return 1;
 	}
 	sweeper_start();
+	payment_worker_start();
 	guard_start();
 	log_event("info", "evently-shim listening", config.listen_text);
 	sigwait(&stop_signals, &sig);
@@ -372,8 +375,10 @@ main(void)
 	MHD_quiesce_daemon(daemon);
 	MHD_stop_daemon(daemon);	/* waits for handlers that are running */
 	guard_stop();
+	payment_worker_stop();
 	sweeper_stop();
 	pool_stop();
+	provider_cleanup();
 	log_event("info", "evently-shim stopped", NULL);
 	return 0;
 }

@@ -124,6 +124,16 @@ static const Field discount_update_body[] = {
 static const Field provider_fee_body[] = {
 	{"provider", FIELD_STRING, true, 1, 20}, {"percent_fee", FIELD_NUMBER, true, 0, 100},
 	{"fixed_fee", FIELD_NUMBER, true, 0, 1e6}, {NULL}};
+/* tiers, orders and payments (SPEC section 10): items and providers are checked in SQL */
+static const Field reserve_body[] = {
+	{"event_id", FIELD_UUID, true}, {"items", FIELD_ARRAY, true, 1, 20},
+	{"idempotency_key", FIELD_STRING, false, 1, 255}, {NULL}};
+static const Field order_body[] = {
+	{"hold_id", FIELD_UUID, true}, {"payment_provider", FIELD_STRING, true, 1, 20},
+	{"discount_code", FIELD_STRING, false, 1, 50}, {NULL}};
+static const Field order_refund_body[] = {
+	{"amount", FIELD_NUMBER, false, 0.01, 1e9}, {"reason", FIELD_STRING, true, 1, 500},
+	{"ticket_ids", FIELD_UUID_ARRAY, false, 1, 100}, {NULL}};
 static const Field reason_required[] = {{"reason", FIELD_STRING, true, 1, 500}, {NULL}};
 static const Field reason_optional[] = {{"reason", FIELD_STRING, false, 1, 500}, {NULL}};
 
@@ -391,6 +401,32 @@ const Route routes[] = {
 	 200, "Audit logs retrieved successfully"},
 	{"GET", "/api/v1/organizer/events/:eventId/audit-logs", AUTH_USER, sql_route,
 	 API(api_organizer_event_audit_logs), 200, "Audit logs retrieved successfully"},
+
+	/*
+	 * orders and payments (SPEC section 10; extension/sql/54_payments.sql):
+	 * a card order's intent is created at the provider by its handler
+	 * (payments.c); the provider's webhook has no token but a signature
+	 * over its exact bytes, so its body reaches the handler unparsed
+	 */
+	{"POST", "/api/v1/tickets/reserve", AUTH_USER, sql_route, API(api_tickets_reserve),
+	 200, "Tickets reserved successfully", reserve_body},
+	{"POST", "/api/v1/orders", AUTH_USER, order_create_route, API(api_order_create),
+	 201, "Order created successfully", order_body},
+	{"GET", "/api/v1/orders/my-orders", AUTH_USER, sql_route, API(api_orders_mine),
+	 200, "Orders retrieved successfully"},
+	{"GET", "/api/v1/orders/:id", AUTH_USER, sql_route, API(api_order_get),
+	 200, "Order retrieved successfully"},
+	{"POST", "/api/v1/admin/orders/:id/mark-paid", AUTH_USER, sql_route, API(api_order_mark_paid),
+	 200, "Order marked as paid"},
+	{"POST", "/api/v1/orders/:id/refund", AUTH_USER, sql_route, API(api_order_refund),
+	 201, "Refund requested", order_refund_body},
+	{"POST", "/api/v1/organizer/refunds/:id/approve", AUTH_USER, sql_route, API(api_refund_approve),
+	 200, "Refund approved"},
+	{"POST", "/api/v1/organizer/refunds/:id/reject", AUTH_USER, sql_route, API(api_refund_reject),
+	 200, "Refund rejected", reason_required},
+	{"POST", "/api/v1/payments/webhook/card", AUTH_PUBLIC, card_webhook_route, "api_payment_webhook",
+	 "SELECT evently.api_payment_webhook($1::uuid, jsonb_build_object('provider', 'card', 'body', $2::jsonb))",
+	 200, "Webhook received", NULL, true},
 };
 
 const size_t route_count = sizeof(routes) / sizeof(routes[0]);

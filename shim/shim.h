@@ -37,6 +37,12 @@ typedef struct ShimConfig
 	int			head_timeout_s; /* from connection (or last answer) to a complete request head */
 	int			body_timeout_s; /* from the head to the whole body */
 	int			password_slots; /* bcrypt calls (login, register, new password) at once */
+	/* the card payment provider (provider.c), the Stripe API's shape */
+	const char *payment_api_base;	/* PAYMENT_API_BASE, default https://api.stripe.com */
+	const char *payment_secret_key; /* PAYMENT_SECRET_KEY, or NULL: no card payments */
+	const char *payment_webhook_secret; /* PAYMENT_WEBHOOK_SECRET, or NULL: every webhook refused */
+	int			payment_timeout_ms; /* one provider call, connection included */
+	int			payment_slots;	/* card orders waiting on the provider at once */
 } ShimConfig;
 
 extern ShimConfig config;
@@ -84,6 +90,52 @@ void		metrics_record(int route, int status, double seconds);
 /* ---- sweeper.c: evently.expire_holds() every second ---- */
 void		sweeper_start(void);
 void		sweeper_stop(void);
+
+/* ---- provider.c: the card payment provider, spoken to as the Stripe API ---- */
+typedef enum ProviderOutcome
+{
+	PROVIDER_OK,				/* 2xx: the object it created, or found under the idempotency key */
+	PROVIDER_REFUSED,			/* a definite no (4xx but 409 and 429): record it */
+	PROVIDER_UNAVAILABLE		/* no answer in time, 5xx, 409, 429, an unreadable answer: retry later */
+} ProviderOutcome;
+
+typedef struct ProviderResult
+{
+	ProviderOutcome outcome;
+	long		http_status;	/* 0: no answer */
+	json_t	   *object;			/* PROVIDER_OK: the provider's object, owned */
+	char		error[256];		/* otherwise: why (the provider's message, or curl's) */
+} ProviderResult;
+
+typedef enum SignatureCheck
+{
+	SIGNATURE_OK,
+	SIGNATURE_NO_SECRET,		/* PAYMENT_WEBHOOK_SECRET is not set */
+	SIGNATURE_MISSING,			/* no Stripe-Signature header */
+	SIGNATURE_MALFORMED,		/* no t=, a t= that is no unix time, or no v1= */
+	SIGNATURE_STALE,			/* t= more than WEBHOOK_TOLERANCE_S from now */
+	SIGNATURE_MISMATCH			/* no v1= is the body's HMAC */
+} SignatureCheck;
+
+#define WEBHOOK_TOLERANCE_S	300 /* Stripe's own default */
+
+void		provider_init(void);
+void		provider_cleanup(void);
+bool		provider_configured(void);
+ProviderResult provider_create_intent(const char *idempotency_key, const char *order_id,
+									  const char *payment_id, json_int_t amount_minor, const char *currency);
+ProviderResult provider_create_refund(const char *idempotency_key, const char *refund_id,
+									  const char *payment_intent, json_int_t amount_minor);
+void		provider_result_free(ProviderResult *r);
+SignatureCheck provider_verify_signature(const char *header, const char *body, size_t size, long now);
+const char *signature_problem(SignatureCheck check);
+
+/* ---- payments.c: card orders, the provider's webhook, the payment worker ---- */
+#define WEBHOOK_BODY_LIMIT	(64 * 1024)
+#define PAYMENT_BATCH		20	/* tasks the worker takes from evently.payment_work() at once */
+
+void		payment_worker_start(void);
+void		payment_worker_stop(void);
 
 /* ---- respond.c: envelopes and the SQLSTATE -> HTTP table ---- */
 typedef struct RateInfo
@@ -178,6 +230,9 @@ typedef struct Call
 								 * "session":{"epoch":…} when there is an actor} */
 	const char *authorization;	/* the Authorization header, for a public route that reads it (logout) */
 	const char *accept;			/* the Accept header, for a route that can answer a file (csv_route) */
+	const char *raw_body;		/* a raw_body route's bytes, as sent ("" when none) */
+	size_t		raw_body_size;
+	const char *signature;		/* the Stripe-Signature header, for the card provider's webhook */
 } Call;
 
 typedef Reply (*Handler) (const Route *route, Call *call);
@@ -193,6 +248,8 @@ struct Route
 	int			success_status;
 	const char *message;
 	const Field *body;			/* declared body fields, NULL-terminated; NULL: no body */
+	bool		raw_body;		/* the handler reads the body's exact bytes itself (a signed
+								 * webhook): the router neither parses nor checks it */
 };
 
 /*
@@ -220,6 +277,7 @@ typedef struct Request
 	const char *authorization;	/* the Authorization header, if any */
 	const char *idempotency_key;	/* the Idempotency-Key header, if any */
 	const char *accept;			/* the Accept header, if any */
+	const char *signature;		/* the Stripe-Signature header, if any */
 	const char *client_address;	/* the peer's IP address */
 	int			route_index;	/* set by route_request: which route served it, -1 none */
 	json_t	   *query;			/* query-string arguments */
@@ -245,6 +303,10 @@ Reply		ping_route(const Route *route, Call *call);
 Reply		status_route(const Route *route, Call *call);
 Reply		health_route(const Route *route, Call *call);
 Reply		root_route(const Route *route, Call *call);
+
+/* ---- payments.c: its routes ---- */
+Reply		order_create_route(const Route *route, Call *call);
+Reply		card_webhook_route(const Route *route, Call *call);
 
 /* ---- sessions.c: register, login, refresh, logout ---- */
 Reply		session_route(const Route *route, Call *call);

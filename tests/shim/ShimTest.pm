@@ -17,6 +17,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 # new(%env): extra environment for the shim, e.g. RATE_LIMIT_BURST => 5
+# (PORT => N: a port chosen beforehand, for a program that must know it first)
 sub new
 {
 	my ($class, %env) = @_;
@@ -30,7 +31,7 @@ sub new
 sub start_shim
 {
 	my ($self) = @_;
-	my $port = PostgreSQL::Test::Cluster::get_free_port();
+	my $port = $self->{env}{PORT} // PostgreSQL::Test::Cluster::get_free_port();
 	my $node = $self->{node};
 	local $ENV{PORT} = $port;
 	local $ENV{POOL_SIZE} = 4;
