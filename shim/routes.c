@@ -422,6 +422,8 @@ const Route routes[] = {
 	 201, "Refund requested", order_refund_body},
 	{"POST", "/api/v1/organizer/refunds/:id/approve", AUTH_USER, sql_route, API(api_refund_approve),
 	 200, "Refund approved"},
+	{"GET", "/api/v1/organizer/events/:eventId/refunds", AUTH_USER, sql_route, API(api_organizer_refunds),
+	 200, "Refunds retrieved successfully"},
 	{"POST", "/api/v1/organizer/refunds/:id/reject", AUTH_USER, sql_route, API(api_refund_reject),
 	 200, "Refund rejected", reason_required},
 	{"POST", "/api/v1/payments/webhook/card", AUTH_PUBLIC, card_webhook_route, "api_payment_webhook",
