@@ -42,7 +42,9 @@ LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
     PERFORM evently._require(jsonb_typeof(b->'code') = 'string' AND upper(b->>'code') ~ '^[A-Z0-9_-]{3,40}$',
         'INVALID_ARGUMENT', 'invalid code',
-        format('code %s is not 3 to 40 letters, digits, _ or -.', coalesce(b->>'code', 'is missing; it')));
+        CASE WHEN b->>'code' IS NULL THEN 'A code is required: 3 to 40 letters, digits, _ or -.'
+             WHEN jsonb_typeof(b->'code') <> 'string' THEN 'code is a string of 3 to 40 letters, digits, _ or -.'
+             ELSE format('code %s is not 3 to 40 letters, digits, _ or -.', b->>'code') END);
     code := upper(b->>'code');
     PERFORM evently._require((b->>'percent_off' IS NULL) <> (b->>'amount_off' IS NULL), 'INVALID_ARGUMENT',
         'one of percent_off and amount_off',
