@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define RECORD_STATEMENT "SELECT evently.payment_record($1::jsonb)"
@@ -39,6 +40,16 @@ payment_record(json_t *result)
 	free(text);
 	json_decref(result);
 	return r;
+}
+
+/* A provider call that came to nothing, and which object it was for. */
+static void
+log_provider_trouble(const char *message, const char *what, const char *id, ProviderResult *p)
+{
+	char		detail[400];
+
+	snprintf(detail, sizeof(detail), "%s %s: %s", what, id, p->error);
+	log_event("warning", message, detail);
 }
 
 /*
@@ -63,7 +74,7 @@ create_intent(const char *idempotency_key, const char *order_id, const char *pay
 		*recorded = payment_record(json_pack("{s:s, s:s, s:s}", "kind", "intent_failed",
 											 "payment_id", payment_id, "error", p.error));
 	else
-		log_event("warning", "the card provider did not answer; the payment stays pending", p.error);
+		log_provider_trouble("the card provider did not answer; the payment stays pending", "order", order_id, &p);
 	return p;
 }
 
@@ -168,7 +179,7 @@ order_create_route(const Route *route, Call *call)
 															  "payment_provider"));
 	Reply		reply;
 
-	if (provider == NULL || strcmp(provider, "card") != 0)
+	if (provider == NULL || strcasecmp(provider, "card") != 0)
 		return order_create(route, call);
 	if (!provider_configured())
 		return reply_error(502, "PROVIDER_ERROR", "card payments are not available",
@@ -263,7 +274,7 @@ refund_status(const char *status)
 	return "pending";			/* pending, requires_action */
 }
 
-static void
+static bool
 perform_refund(json_t *task)
 {
 	const char *refund_id = task_text(task, "refund_id"),
@@ -276,7 +287,7 @@ perform_refund(json_t *task)
 	{
 		log_event("error", "payment_work: a create_refund task without refund_id, payment_intent or amount_minor",
 				  NULL);
-		return;
+		return true;
 	}
 	p = provider_create_refund(key ? key : refund_id, refund_id, intent,
 							   json_integer_value(json_object_get(task, "amount_minor")));
@@ -288,44 +299,53 @@ perform_refund(json_t *task)
 		r = payment_record(json_pack("{s:s, s:s, s:s}", "kind", "refund_failed", "refund_id", refund_id,
 									 "error", p.error));
 	else
-		log_event("warning", "the card provider did not answer a refund; retried later", p.error);
+		log_provider_trouble("the card provider did not answer a refund; retried later", "refund", refund_id, &p);
 	sql_result_free(&r);
 	provider_result_free(&p);
+	return p.outcome != PROVIDER_UNAVAILABLE;
 }
 
-static void
+static bool
+perform_intent(json_t *task)
+{
+	const char *order_id = task_text(task, "order_id"),
+			   *payment_id = task_text(task, "payment_id"),
+			   *key = task_text(task, "idempotency_key");
+	SqlResult	r = {0};
+	ProviderResult p;
+
+	if (order_id == NULL || payment_id == NULL || !json_is_integer(json_object_get(task, "amount_minor")))
+	{
+		log_event("error", "payment_work: a create_intent task without order_id, payment_id or amount_minor", NULL);
+		return true;
+	}
+	p = create_intent(key ? key : order_id, order_id, payment_id,
+					  json_integer_value(json_object_get(task, "amount_minor")), task_text(task, "currency"), &r);
+	sql_result_free(&r);
+	provider_result_free(&p);
+	return p.outcome != PROVIDER_UNAVAILABLE;
+}
+
+/* Tell the provider one task and record its answer; false when it did not answer. */
+static bool
 perform(json_t *task)
 {
 	const char *kind = task_text(task, "kind");
 
 	if (kind && strcmp(kind, "create_intent") == 0)
-	{
-		const char *order_id = task_text(task, "order_id"),
-				   *payment_id = task_text(task, "payment_id"),
-				   *key = task_text(task, "idempotency_key");
-		SqlResult	r = {0};
-		ProviderResult p;
-
-		if (order_id == NULL || payment_id == NULL || !json_is_integer(json_object_get(task, "amount_minor")))
-		{
-			log_event("error", "payment_work: a create_intent task without order_id, payment_id or amount_minor",
-					  NULL);
-			return;
-		}
-		p = create_intent(key ? key : order_id, order_id, payment_id,
-						  json_integer_value(json_object_get(task, "amount_minor")),
-						  task_text(task, "currency"), &r);
-		sql_result_free(&r);
-		provider_result_free(&p);
-	}
-	else if (kind && strcmp(kind, "create_refund") == 0)
-		perform_refund(task);
-	else
-		log_event("error", "payment_work: a task of an unknown kind", kind);
+		return perform_intent(task);
+	if (kind && strcmp(kind, "create_refund") == 0)
+		return perform_refund(task);
+	log_event("error", "payment_work: a task of an unknown kind", kind);
+	return true;
 }
 
-/* One round: the tasks due, each told to the provider and recorded.  Returns how many. */
-static size_t
+/*
+ * One round: the tasks due, each told to the provider and recorded.  True
+ * when there may be more due at once: a full batch, every task answered (a
+ * provider that does not answer is asked again next second, not at once).
+ */
+static bool
 work_once(bool *failing)
 {
 	char		batch[16];
@@ -334,7 +354,7 @@ work_once(bool *failing)
 	json_t	   *tasks,
 			   *task;
 	size_t		i,
-				n = 0;
+				answered = 0;
 
 	snprintf(batch, sizeof(batch), "%d", PAYMENT_BATCH);
 	r = pool_query("payment_work", WORK_STATEMENT, 1, params);
@@ -350,11 +370,10 @@ work_once(bool *failing)
 	{
 		if (stopping())
 			break;
-		perform(task);
-		n++;
+		answered += perform(task);
 	}
 	json_decref(tasks);
-	return n;
+	return answered == PAYMENT_BATCH;
 }
 
 /* Every second; at once again after a full batch. */
@@ -378,7 +397,7 @@ work_forever(void *arg)
 				break;
 		}
 		pthread_mutex_unlock(&worker_lock);
-		more = work_once(&failing) == PAYMENT_BATCH;
+		more = work_once(&failing);
 		pthread_mutex_lock(&worker_lock);
 	}
 	pthread_mutex_unlock(&worker_lock);

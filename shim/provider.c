@@ -139,9 +139,10 @@ provider_post(const char *path, const char *form, const char *idempotency_key)
 	json_t	   *object = NULL;
 	CURLcode	rc;
 
-	if (curl == NULL)
+	if (config.payment_secret_key == NULL || curl == NULL)
 	{
-		snprintf(r.error, sizeof(r.error), "no curl handle");
+		snprintf(r.error, sizeof(r.error), "%s", curl ? "PAYMENT_SECRET_KEY is not set" : "no curl handle");
+		curl_easy_cleanup(curl);
 		return r;
 	}
 	snprintf(url, sizeof(url), "%s%s", config.payment_api_base, path);

@@ -57,7 +57,7 @@ chomp(my $fake_port = slurp_file("$tmp/fake.port"));
 my $fake_base = "http://127.0.0.1:$fake_port";
 
 my $t = ShimTest->new(PORT => $shim_port, PAYMENT_API_BASE => $fake_base, PAYMENT_SECRET_KEY => $key,
-	PAYMENT_WEBHOOK_SECRET => $whsec, PAYMENT_TIMEOUT_MS => 1000,
+	PAYMENT_WEBHOOK_SECRET => $whsec, PAYMENT_TIMEOUT_MS => 1000, PAYMENT_SLOTS => 1,
 	RATE_LIMIT_BURST => 1000000, RATE_LIMIT_PER_MINUTE => 1000000);
 my $node = $t->node;
 sub sql { return $node->safe_psql('evently', $_[0]) }
@@ -356,11 +356,21 @@ my $slow = EventlyTest::start([ 'curl', '-s', '-w', '\n%{http_code} %{time_total
 		'-d', encode_json({ hold_id => '6f0f4f5e-0000-4000-8000-000000000001', payment_provider => 'card' }) ],
 	'<', \undef, '>', \$slow_out, '2>', \$slow_out, IPC::Run::timeout(30));
 for (1 .. 50) { last if @{ requests_with_key(sql(q{SELECT o->>'order_id' FROM evently.test_orders WHERE key = 'order-slow'}) || 'none') }; sleep 0.05 }
+# (new connections: libmicrohttpd binds a connection to one of its threads,
+# and the one waiting on the provider serves no other connection meanwhile,
+# as with a slow SQL statement)
 my $started = Time::HiRes::time();
-($status) = $t->request(GET => '/ping');
+$res = HTTP::Tiny->new(timeout => 10)->get("http://127.0.0.1:$shim_port/ping");
 my $ping = Time::HiRes::time() - $started;
-is($status, 200, 'while the provider keeps a card order waiting, the shim answers');
+is($res->{status}, 200, 'while the provider keeps a card order waiting, the shim answers');
 cmp_ok($ping, '<', 0.5, 'at once');
+$res = HTTP::Tiny->new(timeout => 10)->post("http://127.0.0.1:$shim_port/api/v1/orders",
+	{ headers => { Authorization => "Bearer $buyer", 'Content-Type' => 'application/json', 'Idempotency-Key' => 'order-busy' },
+		content => encode_json({ hold_id => '6f0f4f5e-0000-4000-8000-000000000001', payment_provider => 'card' }) });
+is_deeply([ $res->{status}, decode_json($res->{content})->{code} ], [ 503, 'BUSY' ],
+	'and another card order finds the one payment slot taken: 503 BUSY');
+is(sql(q{SELECT count(*) FROM evently.test_calls WHERE fn = 'api_order_create' AND arg->'req'->>'idempotency_key' = 'order-busy'}),
+	0, 'before anything is written');
 EventlyTest::finish($slow);
 my ($slow_body, $slow_status, $slow_time) = $slow_out =~ /^(.*)\n(\d+) ([\d.]+)$/s;
 $json = eval { decode_json($slow_body) } // {};
@@ -380,6 +390,27 @@ my @slow_requests = @{ requests_with_key($json->{data}{order_id}) };
 cmp_ok(scalar @slow_requests, '>=', 2, 'the provider was asked at least twice for it');
 is(scalar(keys %{ { map { $_->{status} == 200 ? ($_->{replayed} ? 'replayed' : 'created') : ('other') => 1 } @slow_requests } }),
 	2, 'and created one intent, the other answers its replays');
+
+# a shim without a card provider: no card order, no webhook
+my $port2 = PostgreSQL::Test::Cluster::get_free_port();
+my $shim2 = EventlyTest::program('evently-shim', "$tmp/shim2.log", PORT => $port2, POOL_SIZE => 2,
+	JWT_SECRET => $t->secret, DATABASE_URL => EventlyTest::database_url($node),
+	PAYMENT_API_BASE => $fake_base, PAYMENT_SECRET_KEY => '', PAYMENT_WEBHOOK_SECRET => '');
+for (1 .. 100) { last if $http->get("http://127.0.0.1:$port2/ping")->{success}; sleep 0.05 }
+my $orders = calls('api_order_create');
+$res = $http->post("http://127.0.0.1:$port2/api/v1/orders", { headers => { Authorization => "Bearer $buyer",
+			'Content-Type' => 'application/json', 'Idempotency-Key' => 'order-nowhere' },
+		content => encode_json({ hold_id => '6f0f4f5e-0000-4000-8000-000000000001', payment_provider => 'card' }) });
+$json = decode_json($res->{content});
+is_deeply([ $res->{status}, $json->{code}, $json->{message} ], [ 502, 'PROVIDER_ERROR', 'card payments are not available' ],
+	'without PAYMENT_SECRET_KEY a card order is refused');
+is(calls('api_order_create'), $orders, 'before anything is written');
+$res = $http->post("http://127.0.0.1:$port2/api/v1/payments/webhook/card",
+	{ headers => { 'Stripe-Signature' => sign($body) }, content => $body });
+is_deeply([ $res->{status}, decode_json($res->{content})->{code} ], [ 401, 'INVALID_SIGNATURE' ],
+	'without PAYMENT_WEBHOOK_SECRET every webhook is refused');
+is(EventlyTest::stop($shim2), 0, 'that shim stops cleanly');
+like(slurp_file("$tmp/shim2.log"), qr/card payments are off/, 'having said that card payments are off');
 
 unlike($t->log, qr/\Q$key\E|\Q$whsec\E/, "the shim's log names neither secret");
 is($t->stop_shim, 0, 'the shim stops cleanly');
