@@ -114,6 +114,20 @@ LANGUAGE sql STABLE AS $$
              GROUP BY es.section_id, hs.price) items
 $$;
 
+-- A hold's row FOR UPDATE, after its event's row FOR KEY SHARE (the engine's
+-- lock order); NULL (h.id IS NULL) when there is no such hold.
+CREATE OR REPLACE FUNCTION evently._lock_hold(p_hold_id uuid) RETURNS evently.holds
+LANGUAGE plpgsql AS $$
+DECLARE
+    h evently.holds;
+BEGIN
+    PERFORM 1 FROM evently.events e WHERE e.id = (SELECT event_id FROM evently.holds WHERE id = p_hold_id)
+        FOR KEY SHARE;
+    SELECT * INTO h FROM evently.holds WHERE id = p_hold_id FOR UPDATE;
+    RETURN h;
+END
+$$;
+
 -- Lock an order's rows in the lock order (event row key share, hold, order,
 -- payment) and return the order as locked.  NOT_FOUND for an unknown id.
 CREATE OR REPLACE FUNCTION evently._lock_order(p_order_id uuid) RETURNS evently.orders
@@ -123,8 +137,7 @@ DECLARE
 BEGIN
     SELECT * INTO o FROM evently.orders WHERE id = p_order_id;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'order not found', format('Order %s does not exist.', p_order_id));
-    PERFORM 1 FROM evently.events WHERE id = o.event_id FOR KEY SHARE;
-    PERFORM 1 FROM evently.holds WHERE id = o.hold_id FOR UPDATE;
+    PERFORM evently._lock_hold(o.hold_id);
     SELECT * INTO o FROM evently.orders WHERE id = p_order_id FOR UPDATE;
     PERFORM 1 FROM evently.payments WHERE order_id = p_order_id FOR UPDATE;
     RETURN o;
@@ -158,10 +171,8 @@ DECLARE
     h evently.holds;
     other uuid;
 BEGIN
-    PERFORM 1 FROM evently.events e WHERE e.id = (SELECT event_id FROM evently.holds WHERE id = p_hold_id)
-        FOR KEY SHARE;
-    SELECT * INTO h FROM evently.holds WHERE id = p_hold_id FOR UPDATE;
-    PERFORM evently._require(FOUND AND h.user_id = actor, 'NOT_FOUND', 'hold not found',
+    h := evently._lock_hold(p_hold_id);
+    PERFORM evently._require(h.id IS NOT NULL AND h.user_id = actor, 'NOT_FOUND', 'hold not found',
         format('Hold %s does not exist.', p_hold_id));
     SELECT id INTO other FROM evently.orders WHERE hold_id = p_hold_id AND status IN ('PENDING', 'PAID');
     PERFORM evently._require(other IS NULL, 'ALREADY_PROCESSED', 'hold already has an order',
@@ -259,7 +270,7 @@ DECLARE
 BEGIN
     IF p_key IS NOT NULL THEN
         -- the hold's row lock orders two requests with one key; the second sees the first's order
-        PERFORM 1 FROM evently.holds WHERE id = p_hold_id AND user_id = actor FOR UPDATE;
+        PERFORM evently._lock_hold(p_hold_id);
         IF evently._order_for_key(actor, p_key, p_hold_id, p_provider) IS NOT NULL THEN
             RETURN h;
         END IF;

@@ -48,15 +48,15 @@ LANGUAGE plpgsql AS $$
 DECLARE
     o evently.orders;
 BEGIN
+    SELECT * INTO o FROM evently.orders WHERE id = p_order_id;
     UPDATE evently.payments SET status = 'FAILED', failure_reason = left(p_reason, 500), updated_at = now()
      WHERE order_id = p_order_id;
     UPDATE evently.orders SET status = 'FAILED', updated_at = now()
-     WHERE id = p_order_id AND status IN ('PENDING', 'EXPIRED')
-    RETURNING * INTO o;
-    IF o.status = 'FAILED' AND o.discount_code_id IS NOT NULL AND o.expires_at > now() THEN
+     WHERE id = p_order_id AND status IN ('PENDING', 'EXPIRED');
+    -- an EXPIRED order gave its use back when it expired (_expire_orders)
+    IF o.status = 'PENDING' AND o.discount_code_id IS NOT NULL THEN
         PERFORM evently._release_discount(o.discount_code_id);
     END IF;
-    SELECT * INTO o FROM evently.orders WHERE id = p_order_id;
     PERFORM evently._emit('payment.failed', o.event_id, o.user_id, 'order', o.id,
                           jsonb_build_object('order_id', o.id, 'reason', p_reason), NULL);
 END
