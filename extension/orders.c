@@ -83,8 +83,10 @@ read_order(pg_uuid_t *order_id, pg_uuid_t **hold_id)
 
 /*
  * evently._book_order(order_id uuid) RETURNS jsonb: the booking of the
- * order's hold (booking_json), made now; NULL when the hold's inventory is gone (a late
- * payment: the caller refunds it) or the hold was booked another way.
+ * order's hold (booking_json), made now; NULL when the hold's inventory is
+ * gone (a late payment), the event no longer sells (cancelled, started or
+ * ended: confirm_booking's rule) or the hold was booked another way; the
+ * caller then refunds the payment.
  * Internal: the SQL order functions call it once the payment completed.
  */
 static Datum
@@ -102,6 +104,9 @@ book_order_body(FunctionCallInfo fcinfo)
 	lock_event_of_hold(hold_id);
 	h = lock_hold(hold_id);
 	if (strcmp(h.status, "CONFIRMED") == 0)
+		PG_RETURN_NULL();
+	/* a payment completing after the event was cancelled or closed its sales */
+	if (!read_event_state(h.event_id).on_sale)
 		PG_RETURN_NULL();
 	live = strcmp(h.status, "ACTIVE") == 0 && !h.lapsed;
 	if (live)

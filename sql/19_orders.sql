@@ -230,6 +230,29 @@ SELECT o.status, p.status AS payment, p.refund_amount = p.amount AS all_back, r.
   FROM evently.orders o JOIN evently.payments p ON p.order_id = o.id JOIN evently.refunds r ON r.order_id = o.id
  WHERE o.id = t.id('go3');
 SELECT t.try($$SELECT t.refund('hugo', 'go3', '{"reason": "again"}')$$) AS refund_refunded;
+
+-- 7. A cancelled event frees its held units and expires its unpaid orders; a
+-- card payment completing afterwards is refunded, never booked
+INSERT INTO evently.events (name, venue, date_time, end_time, base_price, status)
+VALUES ('Storm Night', 'The Yard', now() + interval '10 days', now() + interval '10 days 4 hours', 0, 'published')
+RETURNING t.remember('ga19c', id);
+SELECT t.tier('tstorm', 'ga19c', 'Storm', 8, 3);
+CREATE FUNCTION t.reserve_on(user_label text, event_label text, items jsonb) RETURNS uuid LANGUAGE sql AS $$
+    SELECT (evently.api_tickets_reserve(t.id(user_label),
+              t.req(body => jsonb_build_object('event_id', t.id(event_label), 'items', items))) ->> 'hold_id')::uuid
+$$;
+SELECT t.remember('gh10', t.reserve_on('gabi', 'ga19c', t.item('tstorm', 1)));
+SELECT t.remember('gh11', t.reserve_on('hugo', 'ga19c', t.item('tstorm', 2)));
+SELECT t.remember('go7', (t.order('hugo', 'gh11', 'card') ->> 'order_id')::uuid);
+SELECT t.unit_states('tstorm') AS storm_before;
+SELECT evently.api_event_cancel(t.id('admin'), t.req(t.ev('ga19c'), body => '{"reason": "storm"}')) ->> 'status' AS event;
+SELECT t.unit_states('tstorm') AS storm_after,
+       (SELECT string_agg(status, ',' ORDER BY status) FROM evently.holds WHERE id IN (t.id('gh10'), t.id('gh11'))) AS holds,
+       (SELECT status FROM evently.orders WHERE id = t.id('go7')) AS unpaid_order;
+SELECT t.hook('evt_13', 'payment_intent.succeeded', t.intent('go7', 'pi_7')) AS paid_after_cancel;
+SELECT o.status, o.booking_id IS NULL AS no_booking, o.status_note, r.amount, r.automatic, r.reason
+  FROM evently.orders o JOIN evently.refunds r ON r.order_id = o.id WHERE o.id = t.id('go7');
+SELECT t.unit_states('tstorm') AS storm_units;
 -- the invariants: no live ticket without a completed payment, refunds within what was paid
 SELECT count(*) AS tickets_unpaid FROM evently.tickets t JOIN evently.bookings b ON b.id = t.booking_id
   LEFT JOIN evently.payments p ON p.booking_id = b.id

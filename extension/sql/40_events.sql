@@ -805,8 +805,8 @@ BEGIN
 END
 $$;
 
--- Cancel an event's sales (SPEC section 9): its live holds are released, its
--- waitlist closed, and every booking cancelled with a full refund whatever
+-- Cancel an event's sales (SPEC section 9): its live holds are released (seats
+-- and units freed, unpaid orders EXPIRED), its waitlist closed, and every booking cancelled with a full refund whatever
 -- the cancellation policy (booking.cancelled for each), in the caller's
 -- transaction.  The caller records event.cancelled.
 CREATE OR REPLACE FUNCTION evently._close_event(p_event_id uuid, actor uuid, reason text DEFAULT NULL)
@@ -825,6 +825,9 @@ BEGIN
     PERFORM 1 FROM evently.holds WHERE event_id = p_event_id AND status = 'ACTIVE' ORDER BY id FOR UPDATE;
     PERFORM 1 FROM evently.event_seats WHERE event_id = p_event_id AND status = 'HELD'
      ORDER BY seat_id FOR UPDATE;
+    PERFORM 1 FROM evently.tier_units
+     WHERE tier_id IN (SELECT id FROM evently.ticket_tiers WHERE event_id = p_event_id) AND status = 'HELD'
+     ORDER BY tier_id, unit_no FOR UPDATE;
     FOR h IN SELECT id, user_id FROM evently.holds WHERE event_id = p_event_id AND status = 'ACTIVE'
               ORDER BY id LOOP
         UPDATE evently.holds SET status = 'RELEASED', updated_at = now() WHERE id = h.id;
@@ -833,6 +836,12 @@ BEGIN
     END LOOP;
     UPDATE evently.event_seats SET status = 'AVAILABLE', hold_id = NULL, held_until = NULL
      WHERE event_id = p_event_id AND status = 'HELD';
+    -- 1.1: general-admission units too, and the unpaid orders of every hold
+    -- (a card payment completing later is refunded: _complete_order)
+    UPDATE evently.tier_units SET status = 'AVAILABLE', hold_id = NULL, held_until = NULL
+     WHERE tier_id IN (SELECT id FROM evently.ticket_tiers WHERE event_id = p_event_id) AND status = 'HELD';
+    PERFORM evently._expire_orders(ARRAY(SELECT hold_id FROM evently.orders
+                                          WHERE event_id = p_event_id AND status = 'PENDING'));
     PERFORM evently._refund_event_bookings(p_event_id, actor, coalesce(reason, 'event cancelled'));
 END
 $$;
