@@ -25,7 +25,9 @@
 #include <time.h>
 
 #define RECORD_STATEMENT "SELECT evently.payment_record($1::jsonb)"
-#define WORK_STATEMENT "SELECT evently.payment_work($1::int)"
+#define WORK_STATEMENT "SELECT evently.payment_work($1::int, $2::int)"
+/* the worker retries an order's intent this long after the route's own call may end */
+#define INTENT_RETRY_MARGIN_MS 2000
 
 /* evently.payment_record(result): the order (an intent's result) or the refund (a refund's) */
 static SqlResult
@@ -348,8 +350,9 @@ perform(json_t *task)
 static bool
 work_once(bool *failing)
 {
-	char		batch[16];
-	const char *params[1] = {batch};
+	char		batch[16],
+				retry_after[16];
+	const char *params[2] = {batch, retry_after};
 	SqlResult	r;
 	json_t	   *tasks,
 			   *task;
@@ -357,7 +360,9 @@ work_once(bool *failing)
 				answered = 0;
 
 	snprintf(batch, sizeof(batch), "%d", PAYMENT_BATCH);
-	r = pool_query("payment_work", WORK_STATEMENT, 1, params);
+	/* the order route's own provider call has ended (or timed out) by then */
+	snprintf(retry_after, sizeof(retry_after), "%d", config.payment_timeout_ms + INTENT_RETRY_MARGIN_MS);
+	r = pool_query("payment_work", WORK_STATEMENT, 2, params);
 	/* a failure is logged when it starts and when it ends, not every second */
 	if (!r.ok && !*failing)
 		log_event("error", "payment_work failed", r.message);

@@ -206,20 +206,22 @@ $$;
 -- What the provider still has to be told, oldest first, at most max_tasks
 -- of each kind (jsonb array):
 --   {"kind": "create_intent", payment_id, order_id, amount_minor, currency, idempotency_key}
---     card payments of live orders without an intent, 5 s after the order
---     (the order route creates the intent itself; this is its retry);
+--     card payments of live orders without an intent, intent_retry_after_ms
+--     after the order (the order route creates the intent itself, its call
+--     bounded by the shim's PAYMENT_TIMEOUT_MS: this is its retry, so the
+--     shim passes more than that timeout and the two never overlap);
 --   {"kind": "create_refund", refund_id, payment_intent, amount_minor, idempotency_key}
 --     approved card refunds not yet accepted by the provider.
 -- A service function: the shim's worker calls it every second.
-CREATE OR REPLACE FUNCTION evently.payment_work(max_tasks int DEFAULT 20) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
+CREATE OR REPLACE FUNCTION evently.payment_work(max_tasks int DEFAULT 20, intent_retry_after_ms int DEFAULT 30000)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT coalesce(jsonb_agg(t), '[]') FROM (
         (SELECT jsonb_build_object('kind', 'create_intent', 'payment_id', p.id, 'order_id', p.order_id,
                                    'amount_minor', (p.amount * 100)::bigint, 'currency', lower(p.currency),
                                    'idempotency_key', p.order_id::text) AS t
            FROM evently.payments p JOIN evently.orders o ON o.id = p.order_id
           WHERE p.provider = 'card' AND p.status = 'PENDING' AND p.provider_payment_id IS NULL
-            AND o.status = 'PENDING' AND p.created_at < now() - interval '5 seconds'
+            AND o.status = 'PENDING' AND p.created_at < now() - make_interval(secs => intent_retry_after_ms / 1000.0)
           ORDER BY p.created_at LIMIT max_tasks)
         UNION ALL
         (SELECT jsonb_build_object('kind', 'create_refund', 'refund_id', r.id,
