@@ -228,6 +228,8 @@ SELECT w->>'kind' AS kind, w->>'payment_intent' AS intent FROM jsonb_array_eleme
 SELECT t.hook('evt_12', 'charge.refunded', jsonb_build_object('id', 'ch_3', 'object', 'charge', 'payment_intent', 'pi_3',
          'refunds', jsonb_build_object('data', jsonb_build_array(jsonb_build_object('id', 're_3', 'status', 'succeeded',
            'metadata', jsonb_build_object('refund_id', t.id('gr3'))))))) AS charge_refunded;
+SELECT w.payment_id = p.id AS delivery_names_payment FROM evently.webhook_events w, evently.payments p
+ WHERE w.event_id = 'evt_12' AND p.order_id = t.id('go3');
 SELECT o.status, p.status AS payment, p.refund_amount = p.amount AS all_back, r.status AS refund
   FROM evently.orders o JOIN evently.payments p ON p.order_id = o.id JOIN evently.refunds r ON r.order_id = o.id
  WHERE o.id = t.id('go3');

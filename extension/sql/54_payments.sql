@@ -196,8 +196,12 @@ BEGIN
                WHEN 'refund.updated' THEN evently._refund_event(obj)
                ELSE 'ignored: unhandled event type' END;
     UPDATE evently.webhook_events
-       SET outcome = said, payment_id = coalesce((evently._card_payment(obj)).id,
-                                                                   (evently._card_refund(obj)).payment_id)
+       SET outcome = said,
+           -- an intent names itself; a charge or a refund names its intent
+           payment_id = coalesce((evently._card_payment(obj)).id,
+                                 (SELECT p.id FROM evently.payments p
+                                   WHERE p.provider = 'card' AND p.provider_payment_id = obj->>'payment_intent'),
+                                 (evently._card_refund(obj)).payment_id)
      WHERE provider = 'card' AND event_id = ev_id;
     RETURN jsonb_build_object('received', true, 'event_id', ev_id, 'duplicate', false, 'outcome', said);
 END
