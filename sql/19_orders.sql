@@ -257,6 +257,40 @@ SELECT t.hook('evt_13', 'payment_intent.succeeded', t.intent('go7', 'pi_7')) AS 
 SELECT o.status, o.booking_id IS NULL AS no_booking, o.status_note, r.amount, r.automatic, r.reason
   FROM evently.orders o JOIN evently.refunds r ON r.order_id = o.id WHERE o.id = t.id('go7');
 SELECT t.unit_states('tstorm') AS storm_units;
+
+-- 8. A late payment takes its expired order's discount use again; when the
+-- code was used up meanwhile, max_uses holds and the payment is refunded
+SELECT t.tier('tdisc', 'ga19', 'Discounted', 20, 3);
+INSERT INTO evently.discount_codes (event_id, code, percent_off, max_uses)
+VALUES (t.id('ga19'), 'LATE1', 50, 1), (t.id('ga19'), 'LATE2', 50, 1);
+CREATE FUNCTION t.coded_order(user_label text, hold_label text, provider text, code text) RETURNS uuid
+LANGUAGE sql AS $$
+    SELECT (evently.api_order_create(t.id(user_label), t.req(body => jsonb_build_object(
+              'hold_id', t.id(hold_label), 'payment_provider', provider, 'discount_code', code))) ->> 'order_id')::uuid
+$$;
+CREATE FUNCTION t.uses() RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT string_agg(code || '=' || used_count || '/' || max_uses, ' ' ORDER BY code)
+      FROM evently.discount_codes WHERE code LIKE 'LATE%'
+$$;
+SELECT t.remember('gh12', (t.reserve('hugo', t.item('tdisc', 1)) ->> 'hold_id')::uuid);
+SELECT t.remember('go8', t.coded_order('hugo', 'gh12', 'card', 'late1'));
+SELECT t.lapse('gh12');
+SELECT evently.expire_holds() >= 1 AS swept;
+SELECT (SELECT status FROM evently.orders WHERE id = t.id('go8')) AS expired, t.uses() AS use_given_back;
+SELECT t.hook('evt_14', 'payment_intent.succeeded', t.intent('go8', 'pi_8')) AS late_with_code;
+SELECT o.status, o.booking_id IS NOT NULL AS booked, o.total_amount, t.uses() AS use_taken_again
+  FROM evently.orders o WHERE o.id = t.id('go8');
+SELECT t.remember('gh13', (t.reserve('hugo', t.item('tdisc', 1)) ->> 'hold_id')::uuid);
+SELECT t.remember('go9', t.coded_order('hugo', 'gh13', 'card', 'LATE2'));
+SELECT t.lapse('gh13');
+SELECT evently.expire_holds() >= 1 AS swept;
+SELECT t.remember('gh14', (t.reserve('gabi', t.item('tdisc', 1)) ->> 'hold_id')::uuid);
+SELECT t.coded_order('gabi', 'gh14', 'mock', 'LATE2') IS NOT NULL AS gabi_used_it;
+SELECT t.uses() AS uses;
+SELECT t.hook('evt_15', 'payment_intent.succeeded', t.intent('go9', 'pi_9')) AS late_code_used_up;
+SELECT o.status, o.booking_id IS NULL AS no_booking, o.status_note, r.amount, r.automatic, t.uses() AS uses
+  FROM evently.orders o JOIN evently.refunds r ON r.order_id = o.id WHERE o.id = t.id('go9');
+SELECT t.unit_states('tdisc') AS disc_units;
 -- the invariants: no live ticket without a completed payment, refunds within what was paid
 SELECT count(*) AS tickets_unpaid FROM evently.tickets t JOIN evently.bookings b ON b.id = t.booking_id
   LEFT JOIN evently.payments p ON p.booking_id = b.id

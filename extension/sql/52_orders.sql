@@ -282,34 +282,38 @@ $$;
 -- The payment of an order completed (mock at once, offline marked paid, card
 -- by its webhook); the caller locked the order (_lock_order).  Issues the
 -- tickets (evently._book_order): the order is PAID with its booking and the
--- payment's fee recorded.  A late payment whose seats or units are gone, or
--- one for an event that stopped selling (cancelled, started), is refunded in
--- full instead (REFUNDED, with a note).  p_actor: who completed
+-- payment's fee recorded.  A late payment whose seats or units are gone,
+-- whose discount code was used up meanwhile, or one for an event that
+-- stopped selling (cancelled, started), is refunded in full instead
+-- (REFUNDED, with a note saying why).  p_actor: who completed
 -- it (NULL for the provider).
 CREATE OR REPLACE FUNCTION evently._complete_order(p_order_id uuid, p_actor uuid) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
     o evently.orders;
     booking jsonb;
-    closed boolean;
+    why text;          -- why a late payment cannot be honoured
 BEGIN
     SELECT * INTO o FROM evently.orders WHERE id = p_order_id;
     UPDATE evently.payments SET status = 'COMPLETED', processed_at = now(), updated_at = now(),
                                 fee = evently._payment_fee(provider, amount)
      WHERE order_id = p_order_id;
-    booking := evently._book_order(p_order_id);
-    IF booking IS NULL THEN
-        closed := NOT (SELECT evently._sells_now(e.status, e.date_time, e.end_time, e.sales_during_event)
-                          FROM evently.events e WHERE e.id = o.event_id);
+    -- an expired order gave its discount use back; a late payment needs it again
+    IF o.status = 'EXPIRED' AND NOT evently._retake_discount(o.discount_code_id) THEN
+        why := 'its hold lapsed and its discount code was used up';
+    ELSE
+        booking := evently._book_order(p_order_id);
+        IF booking IS NULL THEN
+            why := CASE WHEN (SELECT evently._sells_now(e.status, e.date_time, e.end_time, e.sales_during_event)
+                                FROM evently.events e WHERE e.id = o.event_id)
+                        THEN 'its hold lapsed and its tickets were taken' ELSE 'the event stopped selling' END;
+        END IF;
+    END IF;
+    IF why IS NOT NULL THEN
         UPDATE evently.orders SET status = 'REFUNDED', updated_at = now(), paid_at = now(),
-               status_note = CASE WHEN closed
-                                  THEN 'paid after the event stopped selling: refunded in full'
-                                  ELSE 'paid after its hold lapsed and its tickets were taken: refunded in full' END
+               status_note = format('paid late (%s): refunded in full', why)
          WHERE id = p_order_id;
-        PERFORM evently._start_refund(p_order_id, o.total_amount,
-                                      CASE WHEN closed THEN 'paid after the event stopped selling'
-                                           ELSE 'paid after the hold lapsed; sold out' END,
-                                      '{}', true, NULL);
+        PERFORM evently._start_refund(p_order_id, o.total_amount, 'paid late; ' || why, '{}', true, NULL);
         RETURN;
     END IF;
     UPDATE evently.orders SET status = 'PAID', booking_id = (booking->>'booking_id')::uuid, paid_at = now(),

@@ -11,8 +11,9 @@
 -- claims a use inside its own transaction (_claim_discount: the code's row
 -- lock keeps max_uses under concurrency; the lock order is the event row,
 -- the hold row, then the code row), and gives it back when the order
--- expires or fails (_release_discount).  used_count therefore counts the
--- orders that hold a use, pending or paid.
+-- expires or fails (_release_discount), and takes it again when a late
+-- payment completes an expired order (_retake_discount).  used_count
+-- therefore counts the orders that hold a use, pending or paid.
 --
 -- Everything here is PL/pgSQL (or SQL calling only what 00-55 define), so
 -- the order files (52_orders, 54_payments) may call it whatever their
@@ -296,5 +297,24 @@ LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE evently.discount_codes SET used_count = greatest(used_count - 1, 0), updated_at = now()
      WHERE id = p_discount_code_id;
+END
+$$;
+
+-- evently._retake_discount(p_discount_code_id) RETURNS boolean: a payment
+-- completing an EXPIRED order (whose use went back) takes its use again:
+-- true when a use was left (or the id is NULL); false when the code was
+-- used up meanwhile (max_uses is never exceeded: the caller refunds the
+-- payment, as it does when the tickets are gone).  The code's validity
+-- window and activity are not asked again: the buyer had the code at order
+-- time.  Locks the code's row (after the hold's and the order's).
+CREATE OR REPLACE FUNCTION evently._retake_discount(p_discount_code_id uuid) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_discount_code_id IS NULL THEN
+        RETURN true;
+    END IF;
+    UPDATE evently.discount_codes SET used_count = used_count + 1, updated_at = now()
+     WHERE id = p_discount_code_id AND (max_uses IS NULL OR used_count < max_uses);
+    RETURN FOUND;
 END
 $$;
