@@ -26,7 +26,7 @@ typedef Datum (*EngineBody) (FunctionCallInfo fcinfo);
 /* Run body inside SPI with bounded lock waits; a jsonb result is copied out. */
 extern Datum engine_run(FunctionCallInfo fcinfo, EngineBody body, bool returns_jsonb);
 
-#define SQL_STMT_MAX_ARGS 8
+#define SQL_STMT_MAX_ARGS 10
 
 /* One parameterised statement, prepared on first use and kept for the session. */
 typedef struct SqlStmt
@@ -135,6 +135,9 @@ extern void lock_held_seats(pg_uuid_t *hold_id, pg_uuid_t *event_id);
 /* booking, tickets, payment (order_id: the order's), inventory BOOKED */
 extern pg_uuid_t *insert_booking(pg_uuid_t *hold_id, const char *payment_method, const char *key,
 								 pg_uuid_t *order_id);
+/* tiers.c: a waitlist offer of a tier's units, held for window; NULL if too few free */
+extern pg_uuid_t *hold_units_for_offer(pg_uuid_t *event_id, pg_uuid_t *user_id, pg_uuid_t *tier_id,
+									   int quantity, Datum window, pg_uuid_t *entry_id);
 /* tiers.c: take back for a lapsed hold the units it asked for (false: too few free) */
 extern bool reclaim_hold_units(pg_uuid_t *hold_id, Datum held_until);
 

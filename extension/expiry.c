@@ -73,15 +73,23 @@ expire_event_holds(pg_uuid_t *event_id)
 static Datum
 expire_holds_body(FunctionCallInfo fcinfo)
 {
+#define EXPIRY_WORK \
+		"SELECT event_id FROM evently.holds WHERE status = 'ACTIVE' AND expires_at <= now()" \
+		" UNION " \
+		"SELECT h.event_id FROM evently.users u JOIN evently.holds h ON h.user_id = u.id" \
+		" WHERE u.status = 'BANNED' AND h.status = 'ACTIVE'" \
+		" UNION " \
+		"SELECT w.event_id FROM evently.waitlist_entries w" \
+		" WHERE w.status = 'ACTIVE' AND EXISTS (SELECT 1 FROM evently.event_seats es" \
+		"        WHERE es.event_id = w.event_id AND es.status = 'AVAILABLE')"
+	static SqlStmt work_1_0 = SQL_STMT(EXPIRY_WORK, 0, InvalidOid);
+	/* 1.1: and people waiting for a tier with free units (a refund freed them) */
 	static SqlStmt work = SQL_STMT(
-		"SELECT event_id FROM evently.holds WHERE status = 'ACTIVE' AND expires_at <= now()"
-		" UNION "
-		"SELECT h.event_id FROM evently.users u JOIN evently.holds h ON h.user_id = u.id"
-		" WHERE u.status = 'BANNED' AND h.status = 'ACTIVE'"
+		EXPIRY_WORK
 		" UNION "
 		"SELECT w.event_id FROM evently.waitlist_entries w"
-		" WHERE w.status = 'ACTIVE' AND EXISTS (SELECT 1 FROM evently.event_seats es"
-		"        WHERE es.event_id = w.event_id AND es.status = 'AVAILABLE')", 0, InvalidOid);
+		" WHERE w.status = 'ACTIVE' AND w.tier_id IS NOT NULL AND EXISTS (SELECT 1 FROM evently.tier_units u"
+		"        WHERE u.tier_id = w.tier_id AND u.status = 'AVAILABLE')", 0, InvalidOid);
 	MemoryContext per_event = AllocSetContextCreate(CurrentMemoryContext, "evently expiry",
 													ALLOCSET_DEFAULT_SIZES);
 	static SqlStmt end_stalled = SQL_STMT("SELECT evently._end_stalled_sessions()", 0, InvalidOid);
@@ -92,7 +100,7 @@ expire_holds_body(FunctionCallInfo fcinfo)
 	/* first end the linked roles' sessions that sit on evently's locks */
 	if (sql_is_1_1())
 		stmt_run(&end_stalled, NULL, NULL, SPI_OK_SELECT);
-	n_events = stmt_run(&work, NULL, NULL, SPI_OK_SELECT);
+	n_events = stmt_run(sql_is_1_1() ? &work : &work_1_0, NULL, NULL, SPI_OK_SELECT);
 	events = SPI_tuptable;
 
 	for (uint64 i = 0; i < n_events; i++)

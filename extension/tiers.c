@@ -186,10 +186,13 @@ report_sold_out(pg_uuid_t *tier_id, int wanted, int claimed)
 			errhint("Ask for fewer, or try again: units held by others come back when their holds lapse."));
 }
 
-/* The hold, its items and its units, in one statement; returns the hold id. */
+/*
+ * The hold, its items and its units, in one statement; returns the hold id.
+ * entry_id: the waitlist entry whose offer this is, or NULL.
+ */
 static pg_uuid_t *
 create_tier_hold(pg_uuid_t *event_id, pg_uuid_t *user_id, const TierItems *items, Datum unit_tiers,
-				 Datum unit_nos, Datum ttl, const char *key)
+				 Datum unit_nos, Datum ttl, const char *key, pg_uuid_t *entry_id)
 {
 	static SqlStmt q = SQL_STMT(
 		"WITH items AS ("
@@ -198,8 +201,8 @@ create_tier_hold(pg_uuid_t *event_id, pg_uuid_t *user_id, const TierItems *items
 		"      JOIN evently.ticket_tiers t ON t.id = i.tier_id),"
 		" h AS ("
 		"    INSERT INTO evently.holds (event_id, user_id, seat_count, total_price, expires_at,"
-		"                               idempotency_key)"
-		"    SELECT $1, $2, sum(quantity), sum(quantity * price), now() + $7, $8 FROM items"
+		"                               idempotency_key, waitlist_entry_id)"
+		"    SELECT $1, $2, sum(quantity), sum(quantity * price), now() + $7, $8, $9 FROM items"
 		"    RETURNING id, expires_at),"
 		" hi AS ("
 		"    INSERT INTO evently.hold_items (hold_id, tier_id, quantity, unit_price)"
@@ -208,12 +211,16 @@ create_tier_hold(pg_uuid_t *event_id, pg_uuid_t *user_id, const TierItems *items
 		"    SET status = 'HELD', hold_id = h.id, held_until = h.expires_at"
 		"   FROM h, unnest($5::uuid[], $6::int[]) c (tier_id, unit_no)"
 		"  WHERE u.tier_id = c.tier_id AND u.unit_no = c.unit_no"
-		" RETURNING h.id", 8, UUIDOID, UUIDOID, UUIDARRAYOID, INT4ARRAYOID, UUIDARRAYOID, INT4ARRAYOID,
-		INTERVALOID, TEXTOID);
-	Datum		args[8] = {UUIDPGetDatum(event_id), UUIDPGetDatum(user_id), items->tier_array,
-		items->quantity_array, unit_tiers, unit_nos, ttl, key ? CStringGetTextDatum(key) : (Datum) 0};
+		" RETURNING h.id", 9, UUIDOID, UUIDOID, UUIDARRAYOID, INT4ARRAYOID, UUIDARRAYOID, INT4ARRAYOID,
+		INTERVALOID, TEXTOID, UUIDOID);
+	Datum		args[9] = {UUIDPGetDatum(event_id), UUIDPGetDatum(user_id), items->tier_array,
+		items->quantity_array, unit_tiers, unit_nos, ttl, key ? CStringGetTextDatum(key) : (Datum) 0,
+	entry_id ? UUIDPGetDatum(entry_id) : (Datum) 0};
+	char		nulls[10] = "         ";
 
-	if (stmt_run(&q, args, key ? "        " : "       n", SPI_OK_UPDATE_RETURNING) != (uint64) items->total)
+	nulls[7] = key ? ' ' : 'n';
+	nulls[8] = entry_id ? ' ' : 'n';
+	if (stmt_run(&q, args, nulls, SPI_OK_UPDATE_RETURNING) != (uint64) items->total)
 		elog(ERROR, "reservation for event %s did not hold every unit it claimed", uuid_text(event_id));
 	return result_uuid(0, 1);
 }
@@ -296,7 +303,7 @@ reserve_tiers_body(FunctionCallInfo fcinfo)
 	}
 	hold_id = create_tier_hold(event_id, user_id, &items,
 							   makeArrayResult(unit_tiers, CurrentMemoryContext),
-							   makeArrayResult(unit_nos, CurrentMemoryContext), ttl, key);
+							   makeArrayResult(unit_nos, CurrentMemoryContext), ttl, key, NULL);
 	hold = object_json(OBJECT_HOLD, hold_id);
 	emit("hold.created", event_id, user_id, "hold", hold_id, hold, user_id);
 	commit_lazily();
@@ -308,6 +315,39 @@ Datum
 evently_reserve_tiers(PG_FUNCTION_ARGS)
 {
 	return engine_run(fcinfo, reserve_tiers_body, true);
+}
+
+/*
+ * A waitlist offer of units (waitlist.c; the caller holds the event's queue
+ * lock and the user's quota lock): `quantity` AVAILABLE units of the tier,
+ * held for `window` by a hold of the waitlist entry.  Returns the hold, or
+ * NULL (nothing held) when the tier is outside its sale window or has fewer
+ * units free than asked (counted first, so a short tier locks nothing).
+ */
+pg_uuid_t *
+hold_units_for_offer(pg_uuid_t *event_id, pg_uuid_t *user_id, pg_uuid_t *tier_id, int quantity,
+					 Datum window, pg_uuid_t *entry_id)
+{
+	static SqlStmt sellable = SQL_STMT(
+		"SELECT (t.sale_start IS NULL OR t.sale_start <= now()) AND (t.sale_end IS NULL OR t.sale_end > now())"
+		"       AND (SELECT count(*) FROM (SELECT 1 FROM evently.tier_units u"
+		"                                   WHERE u.tier_id = t.id AND u.status = 'AVAILABLE' LIMIT $2) f) = $2"
+		"  FROM evently.ticket_tiers t WHERE t.id = $1 FOR KEY SHARE", 2, UUIDOID, INT4OID);
+	ArrayBuildState *unit_tiers = initArrayResult(UUIDOID, CurrentMemoryContext, false);
+	ArrayBuildState *unit_nos = initArrayResult(INT4OID, CurrentMemoryContext, false);
+	Datum		tier_datum = UUIDPGetDatum(tier_id);
+	Datum		quantity_datum = Int32GetDatum(quantity);
+	Datum		args[2] = {tier_datum, quantity_datum};
+	TierItems	items = {.n = 1, .tier_ids = &tier_id, .quantities = &quantity, .total = quantity};
+
+	if (stmt_run(&sellable, args, NULL, SPI_OK_SELECT) != 1 || !result_bool(0, 1))
+		return NULL;
+	if (claim_units(tier_id, quantity, false, unit_tiers, unit_nos) < quantity)
+		return NULL;			/* the rest is being held right now */
+	items.tier_array = PointerGetDatum(construct_array(&tier_datum, 1, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+	items.quantity_array = PointerGetDatum(construct_array(&quantity_datum, 1, INT4OID, 4, true, TYPALIGN_INT));
+	return create_tier_hold(event_id, user_id, &items, makeArrayResult(unit_tiers, CurrentMemoryContext),
+							makeArrayResult(unit_nos, CurrentMemoryContext), window, NULL, entry_id);
 }
 
 /* ---- the unit steps of release, expiry, confirmation and cancellation ---- */

@@ -2,11 +2,13 @@
  * waitlist.c: evently.waitlist_promote.
  *
  * Under the event's queue lock (lapsed holds and offers expired first by the
- * SQL entry point and by the sweeper), the ACTIVE entries are walked in join order: each entry whose quantity
- * fits the seats still free gets an offer -- a hold of that many seats, in
- * seat order, for the event's offer window -- and becomes NOTIFIED.  Seats
- * are claimed with SKIP LOCKED: a seat another transaction is holding right
- * now is not free, and waiting for it could only delay the queue.
+ * SQL entry point and by the sweeper), the ACTIVE entries are walked in join
+ * order: each entry whose quantity fits the seats still free (or, for an
+ * entry waiting for a tier, that tier's free units) gets an offer -- a hold
+ * of that many seats in seat order, or units, for the event's offer window
+ * -- and becomes NOTIFIED.  Seats and units are claimed with SKIP LOCKED: one
+ * another transaction is holding right now is not free, and waiting for it
+ * could only delay the queue.
  */
 #include "evently.h"
 
@@ -21,6 +23,7 @@ typedef struct QueueEvent
 	bool		open;
 	Datum		offer_window;
 	int			free_seats;
+	bool		tier_waiters;	/* entries waiting for a tier's units */
 	int			max_per_user;	/* seats under live holds, per user */
 	int			max_tickets;	/* held + bought per user; 0: no such limit */
 } QueueEvent;
@@ -28,14 +31,17 @@ typedef struct QueueEvent
 static QueueEvent
 read_queue_event(pg_uuid_t *event_id)
 {
-#define QUEUE_EVENT(on_sale, tickets_limit) \
+#define QUEUE_EVENT(on_sale, tickets_limit, tier_waiters) \
 		"SELECT " on_sale ", e.offer_window," \
 		"       (SELECT count(*)::int FROM evently.event_seats es" \
 		"         WHERE es.event_id = e.id AND es.status = 'AVAILABLE')," \
-		"       e.max_seats_per_user, " tickets_limit \
+		"       e.max_seats_per_user, " tickets_limit ", " tier_waiters \
 		"  FROM evently.events e WHERE e.id = $1"
-	static SqlStmt q = SQL_STMT(QUEUE_EVENT(EVENT_ON_SALE_1_1, "coalesce(e.max_tickets_per_user, 0)"), 1, UUIDOID);
-	static SqlStmt q_1_0 = SQL_STMT(QUEUE_EVENT(EVENT_ON_SALE_1_0, "0"), 1, UUIDOID);
+	static SqlStmt q = SQL_STMT(QUEUE_EVENT(EVENT_ON_SALE_1_1, "coalesce(e.max_tickets_per_user, 0)",
+											"EXISTS (SELECT 1 FROM evently.waitlist_entries w"
+											"         WHERE w.event_id = e.id AND w.status = 'ACTIVE'"
+											"           AND w.tier_id IS NOT NULL)"), 1, UUIDOID);
+	static SqlStmt q_1_0 = SQL_STMT(QUEUE_EVENT(EVENT_ON_SALE_1_0, "0", "false"), 1, UUIDOID);
 	Datum		arg = UUIDPGetDatum(event_id);
 	QueueEvent	ev;
 
@@ -47,6 +53,7 @@ read_queue_event(pg_uuid_t *event_id)
 	ev.free_seats = result_int(0, 3);
 	ev.max_per_user = result_int(0, 4);
 	ev.max_tickets = result_int(0, 5);
+	ev.tier_waiters = result_bool(0, 6);
 	return ev;
 }
 
@@ -100,10 +107,9 @@ claim_free_seats(pg_uuid_t *event_id, int quantity)
 	return datumCopy(result_datum(0, 1, NULL), false, -1);
 }
 
-/* Make the offer: hold the seats for the entry's user, mark the entry NOTIFIED. */
+/* Make the offer: the entry, offered its hold (seats or units), is NOTIFIED. */
 static Datum
-make_offer(pg_uuid_t *event_id, pg_uuid_t *entry_id, pg_uuid_t *user_id, Datum seats,
-		   Datum offer_window)
+make_offer(pg_uuid_t *event_id, pg_uuid_t *entry_id, pg_uuid_t *user_id, pg_uuid_t *hold_id)
 {
 	static SqlStmt notify = SQL_STMT(
 		"UPDATE evently.waitlist_entries w"
@@ -113,7 +119,6 @@ make_offer(pg_uuid_t *event_id, pg_uuid_t *entry_id, pg_uuid_t *user_id, Datum s
 		" RETURNING jsonb_build_object('entry_id', w.id, 'user_id', w.user_id, 'hold_id', h.id,"
 		"     'quantity', w.quantity, 'position', w.position, 'expires_at', h.expires_at)",
 		2, UUIDOID, UUIDOID);
-	pg_uuid_t  *hold_id = create_hold(event_id, user_id, seats, offer_window, entry_id, NULL);
 	Datum		args[2] = {UUIDPGetDatum(entry_id), UUIDPGetDatum(hold_id)};
 	Datum		offer;
 
@@ -156,12 +161,34 @@ settle_offer(pg_uuid_t *entry_id, const char *new_status, const char *event_type
 			 object_json(OBJECT_WAITLIST_ENTRY, entry_id), actor_id);
 }
 
-/* Offer free seats to the queue in join order, to at most max_offers entries. */
+/*
+ * Hold what the entry waits for, or return NULL: `quantity` free seats,
+ * or units of the entry's tier (tier_id not NULL).
+ */
+static pg_uuid_t *
+hold_for_entry(QueueEvent *ev, pg_uuid_t *event_id, pg_uuid_t *entry_id, pg_uuid_t *user_id,
+			   pg_uuid_t *tier_id, int quantity)
+{
+	Datum		seats;
+
+	if (tier_id)
+		return hold_units_for_offer(event_id, user_id, tier_id, quantity, ev->offer_window, entry_id);
+	seats = claim_free_seats(event_id, quantity);
+	if (seats == (Datum) 0)
+		return NULL;
+	ev->free_seats -= quantity;
+	return create_hold(event_id, user_id, seats, ev->offer_window, entry_id, NULL);
+}
+
+/* Offer free seats and units to the queue in join order, to at most max_offers entries. */
 Datum
 promote_locked(pg_uuid_t *event_id, int max_offers)
 {
 	static SqlStmt queue = SQL_STMT(
-		"SELECT id, user_id, quantity FROM evently.waitlist_entries"
+		"SELECT id, user_id, quantity, tier_id FROM evently.waitlist_entries"
+		" WHERE event_id = $1 AND status = 'ACTIVE' ORDER BY position", 1, UUIDOID);
+	static SqlStmt queue_1_0 = SQL_STMT(
+		"SELECT id, user_id, quantity, NULL::uuid FROM evently.waitlist_entries"
 		" WHERE event_id = $1 AND status = 'ACTIVE' ORDER BY position", 1, UUIDOID);
 	Datum		arg = UUIDPGetDatum(event_id);
 	QueueEvent	ev;
@@ -171,34 +198,39 @@ promote_locked(pg_uuid_t *event_id, int max_offers)
 	SPITupleTable *waiting;
 
 	ev = read_queue_event(event_id);
-	if (!ev.open || ev.free_seats == 0)
+	if (!ev.open || (ev.free_seats == 0 && !ev.tier_waiters))
 		return promote_result(event_id, NULL, 0);
 
-	n_waiting = stmt_run(&queue, &arg, NULL, SPI_OK_SELECT);
+	n_waiting = stmt_run(sql_is_1_1() ? &queue : &queue_1_0, &arg, NULL, SPI_OK_SELECT);
 	waiting = SPI_tuptable;
 	offers = palloc(sizeof(Datum) * (n_waiting + 1));
-	for (uint64 i = 0; i < n_waiting && ev.free_seats > 0 && n_offers < max_offers; i++)
+	for (uint64 i = 0; i < n_waiting && n_offers < max_offers; i++)
 	{
 		bool		isnull;
 		TupleDesc	desc = waiting->tupdesc;
 		pg_uuid_t  *entry_id = DatumGetUUIDP(SPI_getbinval(waiting->vals[i], desc, 1, &isnull));
 		pg_uuid_t  *user_id = DatumGetUUIDP(SPI_getbinval(waiting->vals[i], desc, 2, &isnull));
 		int			quantity = DatumGetInt32(SPI_getbinval(waiting->vals[i], desc, 3, &isnull));
-		Datum		seats;
+		Datum		tier = SPI_getbinval(waiting->vals[i], desc, 4, &isnull);
+		pg_uuid_t  *tier_id = isnull ? NULL : DatumGetUUIDP(tier);
+		pg_uuid_t  *hold_id;
 		OfferCheck	check;
 
-		if (quantity > ev.free_seats)
+		if (!tier_id && quantity > ev.free_seats)
 			continue;			/* the next entry in line may fit */
 		check = check_offer_limits(&ev, event_id, user_id, quantity);
 		if (check == OFFER_LATER)
 			break;
 		if (check == OFFER_SKIP)
 			continue;
-		seats = claim_free_seats(event_id, quantity);
-		if (seats == (Datum) 0)
-			break;				/* the rest is being held right now */
-		offers[n_offers++] = make_offer(event_id, entry_id, user_id, seats, ev.offer_window);
-		ev.free_seats -= quantity;
+		hold_id = hold_for_entry(&ev, event_id, entry_id, user_id, tier_id, quantity);
+		if (hold_id == NULL)
+		{
+			if (!tier_id)
+				break;			/* the rest of the seats is being held right now */
+			continue;			/* too few of this tier: the next entry may want another */
+		}
+		offers[n_offers++] = make_offer(event_id, entry_id, user_id, hold_id);
 	}
 	return promote_result(event_id, offers, n_offers);
 }

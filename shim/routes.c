@@ -33,7 +33,7 @@ static const Field confirm_body[] = {
 	{NULL}};
 static const Field waitlist_body[] = {
 	{"event_id", FIELD_UUID, true}, {"quantity", FIELD_INT, false, 1, 10},
-	{"preferences", FIELD_OBJECT, false, 0, 2048}, {NULL}};
+	{"preferences", FIELD_OBJECT, false, 0, 2048}, {"tier_id", FIELD_UUID, false}, {NULL}};
 static const Field policy_body[] = {
 	{"allow_cancellation", FIELD_BOOL, true}, {"cancellation_deadline", FIELD_STRING, true, 10, 40},
 	{"fee_type", FIELD_STRING, true, 4, 10}, {"fee_amount", FIELD_NUMBER, false, 0, 1e9},

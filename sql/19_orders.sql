@@ -291,6 +291,50 @@ SELECT t.hook('evt_15', 'payment_intent.succeeded', t.intent('go9', 'pi_9')) AS 
 SELECT o.status, o.booking_id IS NULL AS no_booking, o.status_note, r.amount, r.automatic, t.uses() AS uses
   FROM evently.orders o JOIN evently.refunds r ON r.order_id = o.id WHERE o.id = t.id('go9');
 SELECT t.unit_states('tdisc') AS disc_units;
+
+-- 9. A waitlist for a tier: a refund's freed unit is offered to the first in
+-- line at once, as a hold of that tier's units
+SELECT t.tier('twait', 'ga19', 'Waited', 15, 2);
+SELECT t.remember('gh15', (t.reserve('gabi', t.item('twait', 2)) ->> 'hold_id')::uuid);
+SELECT t.remember('go10', (t.order('gabi', 'gh15', 'mock') ->> 'order_id')::uuid);
+CREATE FUNCTION t.wait(user_label text, body jsonb) RETURNS jsonb LANGUAGE sql AS $$
+    SELECT evently.api_waitlist_join(t.id(user_label), t.req(body => jsonb_build_object('event_id', t.id('ga19')) || body))
+$$;
+SELECT t.try($$SELECT t.wait('hugo', '{"quantity": 1}')$$) AS seats_of_a_tiers_event;
+SELECT t.try($$SELECT t.wait('hugo', jsonb_build_object('quantity', 1, 'tier_id', t.id('tstorm')))$$) AS tier_of_another_event;
+SELECT t.try($$SELECT t.wait('hugo', jsonb_build_object('quantity', 5, 'tier_id', t.id('twait')))$$) AS over_per_order;
+SELECT t.try($$SELECT t.wait('hugo', jsonb_build_object('quantity', 1, 'tier_id', t.id('tgone')))$$) AS tier_sales_ended;
+SELECT d->>'status' AS status, d->>'tier_id' = t.id('twait')::text AS waits_for_tier
+  FROM t.wait('hugo', jsonb_build_object('quantity', 1, 'tier_id', t.id('twait'))) d;
+-- a tier nobody bought but somebody waits for stays; once they leave it can go
+SELECT t.tier('twait2', 'ga19', 'Waited too', 15, 2);
+SELECT t.wait('gabi', jsonb_build_object('quantity', 1, 'tier_id', t.id('twait2'))) ->> 'status' AS gabi_waits;
+SELECT t.try($$SELECT evently.api_tier_delete(t.id('admin'), t.req(jsonb_build_object('id', t.id('twait2'))))$$) AS delete_waited_tier;
+SELECT evently.leave_waitlist(t.id('ga19'), t.id('gabi')) ->> 'status' AS gabi_left;
+SELECT evently.api_tier_delete(t.id('admin'), t.req(jsonb_build_object('id', t.id('twait2')))) IS NULL AS deleted;
+SELECT count(*) AS entries_left FROM evently.waitlist_entries WHERE user_id = t.id('gabi') AND event_id = t.id('ga19');
+-- a buyer asks at most what the policy gives back for the tickets named
+SELECT t.try($$SELECT t.refund('gabi', 'go10', jsonb_build_object('reason', 'greedy', 'amount', 15.01,
+         'ticket_ids', (SELECT jsonb_agg(id) FROM (SELECT id FROM evently.tickets
+                         WHERE booking_id = (SELECT booking_id FROM evently.orders WHERE id = t.id('go10'))
+                         ORDER BY unit_no LIMIT 1) x)))$$) AS over_policy;
+-- gabi gives one ticket back: hugo is offered its unit in the same transaction
+SELECT t.remember('gr4', (t.refund('gabi', 'go10', jsonb_build_object('reason', 'one too many',
+         'ticket_ids', (SELECT jsonb_agg(id) FROM (SELECT id FROM evently.tickets
+                         WHERE booking_id = (SELECT booking_id FROM evently.orders WHERE id = t.id('go10'))
+                         ORDER BY unit_no LIMIT 1) x))) ->> 'refund_id')::uuid);
+SELECT d->>'status' AS status FROM t.decide('api_refund_approve', 'admin', 'gr4') d;
+SELECT w.status, h.status AS offer, (SELECT string_agg(hi.quantity || 'x' || hi.tier_id::text, ',') = '1x' || t.id('twait')
+                                      FROM evently.hold_items hi WHERE hi.hold_id = h.id) AS offer_of_tier,
+       t.unit_states('twait') AS units
+  FROM evently.waitlist_entries w JOIN evently.holds h ON h.id = w.hold_id
+ WHERE w.event_id = t.id('ga19') AND w.user_id = t.id('hugo');
+SELECT type FROM evently.outbox WHERE type LIKE 'waitlist.%' AND user_id = t.id('hugo') ORDER BY id;
+-- the offer is paid like any hold, and the entry converted
+SELECT t.remember('gh16', (SELECT hold_id FROM evently.waitlist_entries WHERE event_id = t.id('ga19') AND user_id = t.id('hugo')));
+SELECT d->>'status' AS status, d->>'total_amount' AS total FROM t.order('hugo', 'gh16', 'mock') d;
+SELECT status FROM evently.waitlist_entries WHERE event_id = t.id('ga19') AND user_id = t.id('hugo');
+SELECT t.unit_states('twait') AS units;
 -- the invariants: no live ticket without a completed payment, refunds within what was paid
 SELECT count(*) AS tickets_unpaid FROM evently.tickets t JOIN evently.bookings b ON b.id = t.booking_id
   LEFT JOIN evently.payments p ON p.booking_id = b.id

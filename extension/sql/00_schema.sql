@@ -515,6 +515,13 @@ CREATE TABLE evently.hold_items (
 );
 CREATE INDEX hold_items_tier ON evently.hold_items (tier_id);
 
+-- A waitlist entry of a general-admission event waits for units of one tier
+-- (NULL: for seats, as in 1.0); its offer is a hold of that tier's units.
+-- A tier is deleted only if nothing was held of it and nobody waits for it,
+-- so only entries that left before any offer go with it.
+ALTER TABLE evently.waitlist_entries ADD COLUMN tier_id uuid REFERENCES evently.ticket_tiers ON DELETE CASCADE;
+CREATE INDEX waitlist_tier ON evently.waitlist_entries (tier_id) WHERE tier_id IS NOT NULL;
+
 -- A ticket is for a seat or for a unit of a tier, never both.
 ALTER TABLE evently.tickets
     ALTER COLUMN seat_id DROP NOT NULL,

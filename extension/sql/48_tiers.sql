@@ -400,6 +400,10 @@ BEGIN
                                    WHERE c.tier_id = t.id) = 0,
         'IN_USE', 'tier has holds or sales', format('Units of tier %s were held or sold.', t.id),
         'Lower its total_quantity, or close its sale window, instead.');
+    PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.waitlist_entries
+                                          WHERE tier_id = t.id AND status IN ('ACTIVE', 'NOTIFIED')),
+        'IN_USE', 'people are waiting for this tier', format('Tier %s has a waitlist.', t.id),
+        'Close its sale window instead.');
     doc := evently.tier_json(t.id);
     DELETE FROM evently.ticket_tiers WHERE id = t.id;
     PERFORM evently._emit('tier.deleted', ev.id, actor, 'tier', t.id, doc, actor);

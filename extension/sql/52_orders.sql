@@ -284,8 +284,8 @@ $$;
 -- tickets (evently._book_order): the order is PAID with its booking and the
 -- payment's fee recorded.  A late payment whose seats or units are gone,
 -- whose discount code was used up meanwhile, or one for an event that
--- stopped selling (cancelled, started), is refunded in full instead
--- (REFUNDED, with a note saying why).  p_actor: who completed
+-- stopped selling (cancelled, started), is refunded in full instead: the
+-- order is EXPIRED with a note saying why, REFUNDED when the refund ends.  p_actor: who completed
 -- it (NULL for the provider).
 CREATE OR REPLACE FUNCTION evently._complete_order(p_order_id uuid, p_actor uuid) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -293,13 +293,15 @@ DECLARE
     o evently.orders;
     booking jsonb;
     why text;          -- why a late payment cannot be honoured
+    has_use boolean;   -- the order counts among its discount code's uses
 BEGIN
     SELECT * INTO o FROM evently.orders WHERE id = p_order_id;
     UPDATE evently.payments SET status = 'COMPLETED', processed_at = now(), updated_at = now(),
                                 fee = evently._payment_fee(provider, amount)
      WHERE order_id = p_order_id;
     -- an expired order gave its discount use back; a late payment needs it again
-    IF o.status = 'EXPIRED' AND NOT evently._retake_discount(o.discount_code_id) THEN
+    has_use := o.status <> 'EXPIRED' OR evently._retake_discount(o.discount_code_id);
+    IF NOT has_use THEN
         why := 'its hold lapsed and its discount code was used up';
     ELSE
         booking := evently._book_order(p_order_id);
@@ -310,9 +312,18 @@ BEGIN
         END IF;
     END IF;
     IF why IS NOT NULL THEN
-        UPDATE evently.orders SET status = 'REFUNDED', updated_at = now(), paid_at = now(),
+        -- no tickets: the order stays EXPIRED (without its discount use)
+        -- until its refund ends it REFUNDED (_finish_refund)
+        IF has_use THEN
+            PERFORM evently._release_discount(o.discount_code_id);
+        END IF;
+        UPDATE evently.orders SET status = 'EXPIRED', updated_at = now(), paid_at = now(),
                status_note = format('paid late (%s): refunded in full', why)
          WHERE id = p_order_id;
+        IF o.status = 'PENDING' THEN
+            PERFORM evently._emit('order.expired', o.event_id, o.user_id, 'order', o.id,
+                                  jsonb_build_object('order_id', o.id, 'status', 'EXPIRED'), p_actor);
+        END IF;
         PERFORM evently._start_refund(p_order_id, o.total_amount, 'paid late; ' || why, '{}', true, NULL);
         RETURN;
     END IF;

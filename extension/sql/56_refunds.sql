@@ -65,9 +65,9 @@ BEGIN
 END
 $$;
 
--- Cancel refunded tickets and free their seats and units (the sweeper
--- offers freed seats to the waitlist within a second); a booking left with
--- no valid ticket is CANCELLED.
+-- Cancel refunded tickets and free their seats and units (the caller,
+-- _finish_refund, offers them to the waitlist); a booking left with no
+-- valid ticket is CANCELLED.
 CREATE OR REPLACE FUNCTION evently._cancel_tickets(p_ticket_ids uuid[]) RETURNS void
 LANGUAGE sql AS $$
     WITH t AS (UPDATE evently.tickets SET status = 'CANCELLED'
@@ -86,9 +86,10 @@ LANGUAGE sql AS $$
 $$;
 
 -- A refund ended: REFUNDED (the payment's refunded amount grows, its
--- tickets are cancelled, the order and payment REFUNDED or
--- PARTIALLY_REFUNDED; refund.completed) or FAILED (the payment back to
--- what it was).  The caller locked the order.
+-- tickets are cancelled and their seats or units offered to the waitlist,
+-- the order and payment REFUNDED or PARTIALLY_REFUNDED; refund.completed)
+-- or FAILED (the payment back to what it was; an automatic refund's order
+-- notes that the money is still held).  The caller locked the order.
 CREATE OR REPLACE FUNCTION evently._finish_refund(p_refund_id uuid, p_succeeded boolean, p_failure text)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -106,6 +107,13 @@ BEGIN
                             AND x.status = 'REFUNDING');
         PERFORM evently._audit('refund.failed', 'refund', p_refund_id,
                                jsonb_build_object('order_id', r.order_id, 'reason', p_failure));
+        -- a late payment's automatic refund: the order says the money is still held
+        IF r.automatic THEN
+            UPDATE evently.orders
+               SET status_note = left(status_note || format('; the refund failed (%s): refund it by hand', p_failure), 500),
+                   updated_at = now()
+             WHERE id = r.order_id;
+        END IF;
         RETURN;
     END IF;
     UPDATE evently.refunds SET status = 'REFUNDED', completed_at = now(), updated_at = now()
@@ -123,21 +131,28 @@ BEGIN
                          WHEN status = 'PAID' THEN 'PARTIALLY_REFUNDED' ELSE status END,
            updated_at = now()
      WHERE id = r.order_id RETURNING * INTO o;
+    -- the freed seats and units go to the event's waitlist first (the engine's
+    -- promotion, under the queue lock, as a cancellation does)
+    IF cardinality(r.ticket_ids) > 0 AND EXISTS (SELECT 1 FROM evently.waitlist_entries w
+                                                  WHERE w.event_id = o.event_id AND w.status = 'ACTIVE') THEN
+        PERFORM evently.waitlist_promote(o.event_id);
+    END IF;
     PERFORM evently._emit('refund.completed', o.event_id, o.user_id, 'refund', r.id,
                           evently.refund_json(r.id), NULL);
 END
 $$;
 
 -- The buyer's refund request, within the event's cancellation policy: the
--- tickets named (default: all valid ones) and the amount (default: what
--- they cost after the order's discount, less the policy's fee).  Returns
--- the refund's id.
+-- tickets named (default: all valid ones) and the amount (default, and at
+-- most: what they cost after the order's discount, less the policy's fee,
+-- within what is left of the payment).  Returns the refund's id.
 CREATE OR REPLACE FUNCTION evently._request_refund(o evently.orders, actor uuid, b jsonb) RETURNS uuid
 LANGUAGE plpgsql AS $$
 DECLARE
     pol evently.cancellation_policies;
     ev evently.events;
     tickets uuid[];
+    due numeric;
     amount numeric;
     refundable numeric := evently._refundable(o.id);
 BEGIN
@@ -163,24 +178,29 @@ BEGIN
     PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.refunds r WHERE r.order_id = o.id
                                           AND r.status IN ('REQUESTED', 'REFUNDING') AND r.ticket_ids && tickets),
         'ALREADY_PROCESSED', 'refund already requested', 'A refund of some of these tickets is under way.');
+    -- the policy's due: what the tickets cost, less their share of the
+    -- discount, less the policy's fee, at most what is left of the payment
+    due := round((SELECT sum(t.seat_price) FROM evently.tickets t WHERE t.id = ANY (tickets))
+                 * o.total_amount / nullif(o.subtotal, 0), 2);
+    due := greatest(0, due - CASE pol.fee_type WHEN 'FIXED' THEN pol.fee_amount
+                                 WHEN 'PERCENTAGE' THEN round(due * pol.fee_amount / 100, 2)
+                                 ELSE 0 END);
+    due := least(due, refundable);
+    PERFORM evently._require(due IS NOT NULL AND due > 0, 'CANCELLATION_REFUSED', 'nothing to refund',
+        format('Order %s has nothing left to refund for these tickets.', o.id));
     IF b ? 'amount' THEN
         PERFORM evently._require(jsonb_typeof(b->'amount') = 'number' AND (b->>'amount')::numeric > 0
                                  AND (b->>'amount')::numeric = round((b->>'amount')::numeric, 2),
             'INVALID_ARGUMENT', 'invalid amount', 'amount is a positive number with at most 2 decimals.');
         amount := (b->>'amount')::numeric;
+        PERFORM evently._require(amount <= refundable, 'LIMIT_EXCEEDED', 'refund over the paid amount',
+            format('Order %s can be refunded %s more; %s requested.', o.id, refundable, amount));
+        PERFORM evently._require(amount <= due, 'LIMIT_EXCEEDED', 'refund over what the policy allows',
+            format('These tickets of order %s are refunded at most %s under the cancellation policy; %s requested.',
+                   o.id, due, amount));
     ELSE
-        -- what the tickets cost, less their share of the discount, less the policy's fee
-        amount := round((SELECT sum(t.seat_price) FROM evently.tickets t WHERE t.id = ANY (tickets))
-                        * o.total_amount / nullif(o.subtotal, 0), 2);
-        amount := greatest(0, amount - CASE pol.fee_type WHEN 'FIXED' THEN pol.fee_amount
-                                           WHEN 'PERCENTAGE' THEN round(amount * pol.fee_amount / 100, 2)
-                                           ELSE 0 END);
-        amount := least(amount, refundable);
+        amount := due;
     END IF;
-    PERFORM evently._require(amount IS NOT NULL AND amount > 0, 'CANCELLATION_REFUSED', 'nothing to refund',
-        format('Order %s has nothing left to refund for these tickets.', o.id));
-    PERFORM evently._require(amount <= refundable, 'LIMIT_EXCEEDED', 'refund over the paid amount',
-        format('Order %s can be refunded %s more; %s requested.', o.id, refundable, amount));
     RETURN evently._start_refund(o.id, amount, b->>'reason', tickets, false, actor);
 END
 $$;

@@ -10,7 +10,7 @@ CREATE OR REPLACE VIEW evently.waitlist_docs AS
                          WHERE o.event_id = w.event_id AND o.status = 'ACTIVE'
                            AND o.position <= w.position)
                     ELSE w.position END,
-        'quantity', w.quantity, 'status', w.status, 'preferences', w.preferences,
+        'quantity', w.quantity, 'tier_id', w.tier_id, 'status', w.status, 'preferences', w.preferences,
         'hold_id', w.hold_id, 'joined_at', w.joined_at,
         'notified_at', w.notified_at, 'expires_at', w.expires_at)) AS doc
       FROM evently.waitlist_entries w;
@@ -19,8 +19,35 @@ CREATE OR REPLACE FUNCTION evently.waitlist_json(p_entry_id uuid) RETURNS jsonb
 LANGUAGE sql STABLE
 RETURN (SELECT doc FROM evently.waitlist_docs WHERE entry_id = p_entry_id);
 
+-- What a new entry waits for (the event's row is locked FOR SHARE): seats
+-- when tier_id is NULL, which the event must have; otherwise that tier of
+-- the event, whose sales have not ended, for a quantity within its per-order
+-- limits (an offer is a hold the tier would sell).  NOT_FOUND,
+-- INVALID_ARGUMENT, NOT_ON_SALE, LIMIT_EXCEEDED.
+CREATE OR REPLACE FUNCTION evently._waitable_tier(p_event_id uuid, p_tier_id uuid, p_quantity int)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    t evently.ticket_tiers;
+BEGIN
+    IF p_tier_id IS NULL THEN
+        PERFORM evently._require(EXISTS (SELECT 1 FROM evently.event_seats WHERE event_id = p_event_id),
+            'INVALID_ARGUMENT', 'name the tier to wait for',
+            format('Event %s sells tiers, not seats: pass tier_id.', p_event_id));
+        RETURN;
+    END IF;
+    SELECT * INTO t FROM evently.ticket_tiers WHERE id = p_tier_id AND event_id = p_event_id FOR KEY SHARE;
+    PERFORM evently._require(FOUND, 'NOT_FOUND', 'tier not found',
+        format('Event %s has no tier %s.', p_event_id, p_tier_id));
+    PERFORM evently._require(t.sale_end IS NULL OR t.sale_end > now(), 'NOT_ON_SALE', 'tier is no longer on sale',
+        format('Sales of tier "%s" ended at %s.', t.name, t.sale_end));
+    PERFORM evently._require(p_quantity BETWEEN t.min_per_order AND t.max_per_order, 'LIMIT_EXCEEDED',
+        'quantity outside the tier''s per-order limits',
+        format('Tier "%s" sells %s to %s per order; %s requested.', t.name, t.min_per_order, t.max_per_order, p_quantity));
+END
+$$;
+
 CREATE OR REPLACE FUNCTION evently.join_waitlist(event_id uuid, user_id uuid, quantity int DEFAULT 1,
-                                      preferences jsonb DEFAULT NULL)
+                                      preferences jsonb DEFAULT NULL, tier_id uuid DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     ev record;
@@ -49,6 +76,7 @@ BEGIN
         format('Event %s does not exist.', event_id));
     PERFORM evently._require(ev.on_sale, 'EVENT_CLOSED', 'event is not open for booking',
         format('Event %s is %s; it starts at %s.', event_id, ev.shown, ev.date_time));
+    PERFORM evently._waitable_tier(join_waitlist.event_id, join_waitlist.tier_id, quantity);
     PERFORM evently._require(quantity <= ev.max_seats_per_hold, 'LIMIT_EXCEEDED',
         'waitlist quantity over the per-hold limit',
         format('Quantity %s is over the event''s limit of %s seats per hold.',
@@ -76,9 +104,9 @@ BEGIN
      WHERE w.event_id = join_waitlist.event_id AND w.status = 'ACTIVE';
     PERFORM evently._require(queue_length < 10000, 'WAITLIST_FULL', 'waitlist is full',
         format('Event %s has 10000 people waiting.', event_id));
-    INSERT INTO evently.waitlist_entries (event_id, user_id, position, quantity, preferences)
+    INSERT INTO evently.waitlist_entries (event_id, user_id, position, quantity, preferences, tier_id)
     SELECT join_waitlist.event_id, join_waitlist.user_id, coalesce(max(w.position), 0) + 1,
-           join_waitlist.quantity, join_waitlist.preferences
+           join_waitlist.quantity, join_waitlist.preferences, join_waitlist.tier_id
       FROM evently.waitlist_entries w WHERE w.event_id = join_waitlist.event_id
     RETURNING id INTO new_id;
     PERFORM evently._emit('waitlist.joined', event_id, user_id, 'waitlist_entry', new_id,
@@ -141,7 +169,7 @@ DECLARE
 BEGIN
     actor := evently._actor(actor, req);
     entry := evently.join_waitlist(evently._uuid_arg(b->>'event_id', 'event_id'), actor, coalesce(evently._int_arg(b->>'quantity', 'quantity'), 1),
-                                   b->'preferences');
+                                   b->'preferences', evently._uuid_arg(b->>'tier_id', 'tier_id'));
     RETURN evently._waitlist_status_json((entry->>'id')::uuid);
 END
 $$;

@@ -21,6 +21,9 @@ DROP FUNCTION evently._close_event(uuid, uuid);
 -- waitlist_promote takes the most offers to make (admin notify's count)
 DROP FUNCTION evently.waitlist_promote(uuid);
 
+-- join_waitlist takes the tier a general-admission entry waits for
+DROP FUNCTION evently.join_waitlist(uuid, uuid, int, jsonb);
+
 -- the SQL API records who created a venue template or a section
 DROP FUNCTION evently.create_venue_template(text, text, text);
 DROP FUNCTION evently.add_section(uuid, text, text, text, int, text);
@@ -203,6 +206,13 @@ CREATE TABLE evently.hold_items (
     PRIMARY KEY (hold_id, tier_id)
 );
 CREATE INDEX hold_items_tier ON evently.hold_items (tier_id);
+
+-- A waitlist entry of a general-admission event waits for units of one tier
+-- (NULL: for seats, as in 1.0); its offer is a hold of that tier's units.
+-- A tier is deleted only if nothing was held of it and nobody waits for it,
+-- so only entries that left before any offer go with it.
+ALTER TABLE evently.waitlist_entries ADD COLUMN tier_id uuid REFERENCES evently.ticket_tiers ON DELETE CASCADE;
+CREATE INDEX waitlist_tier ON evently.waitlist_entries (tier_id) WHERE tier_id IS NOT NULL;
 
 -- A ticket is for a seat or for a unit of a tier, never both.
 ALTER TABLE evently.tickets
