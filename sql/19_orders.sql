@@ -230,6 +230,16 @@ SELECT o.status, p.status AS payment, p.refund_amount = p.amount AS all_back, r.
   FROM evently.orders o JOIN evently.payments p ON p.order_id = o.id JOIN evently.refunds r ON r.order_id = o.id
  WHERE o.id = t.id('go3');
 SELECT t.try($$SELECT t.refund('hugo', 'go3', '{"reason": "again"}')$$) AS refund_refunded;
+-- 7. GET /orders/my-orders: the actor's orders, newest first, a page at a time
+SELECT d->>'total_count' AS total, d->>'limit' AS lim, d->>'offset' AS off,
+       (SELECT string_agg(o->>'status', ' ' ORDER BY n) FROM jsonb_array_elements(d->'orders') WITH ORDINALITY x (o, n)) AS statuses,
+       d->'orders'->-1->>'order_id' = t.id('go2')::text AS oldest_last
+  FROM evently.api_orders_mine(t.id('hugo'), t.req()) d;
+SELECT d->>'total_count' AS total, jsonb_array_length(d->'orders') AS shown, d->'orders'->0->>'order_id' = t.id('go3')::text AS third_newest
+  FROM evently.api_orders_mine(t.id('hugo'), t.req(query => '{"limit": "1", "offset": "2"}')) d;
+SELECT d->>'total_count' AS total, d->'orders' AS orders
+  FROM evently.api_orders_mine(t.id('admin'), t.req()) d;
+SELECT t.try($$SELECT evently.api_orders_mine(t.id('hugo'), t.req(query => '{"limit": "0"}'))$$) AS limit_zero;
 -- the invariants: no live ticket without a completed payment, refunds within what was paid
 SELECT count(*) AS tickets_unpaid FROM evently.tickets t JOIN evently.bookings b ON b.id = t.booking_id
   LEFT JOIN evently.payments p ON p.booking_id = b.id
