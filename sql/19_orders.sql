@@ -235,7 +235,18 @@ SELECT o.status, p.status AS payment, p.refund_amount = p.amount AS all_back, r.
  WHERE o.id = t.id('go3');
 SELECT t.try($$SELECT t.refund('hugo', 'go3', '{"reason": "again"}')$$) AS refund_refunded;
 
--- 7. A cancelled event frees its held units and expires its unpaid orders; a
+-- 7. GET /orders/my-orders: the actor's orders, newest first, a page at a time
+SELECT d->>'total_count' AS total, d->>'limit' AS lim, d->>'offset' AS off,
+       (SELECT string_agg(o->>'status', ' ' ORDER BY n) FROM jsonb_array_elements(d->'orders') WITH ORDINALITY x (o, n)) AS statuses,
+       d->'orders'->-1->>'order_id' = t.id('go2')::text AS oldest_last
+  FROM evently.api_orders_mine(t.id('hugo'), t.req()) d;
+SELECT d->>'total_count' AS total, jsonb_array_length(d->'orders') AS shown, d->'orders'->0->>'order_id' = t.id('go3')::text AS third_newest
+  FROM evently.api_orders_mine(t.id('hugo'), t.req(query => '{"limit": "1", "offset": "2"}')) d;
+SELECT d->>'total_count' AS total, d->'orders' AS orders
+  FROM evently.api_orders_mine(t.id('admin'), t.req()) d;
+SELECT t.try($$SELECT evently.api_orders_mine(t.id('hugo'), t.req(query => '{"limit": "0"}'))$$) AS limit_zero;
+
+-- 8. A cancelled event frees its held units and expires its unpaid orders; a
 -- card payment completing afterwards is refunded, never booked
 INSERT INTO evently.events (name, venue, date_time, end_time, base_price, status)
 VALUES ('Storm Night', 'The Yard', now() + interval '10 days', now() + interval '10 days 4 hours', 0, 'published')
@@ -258,7 +269,7 @@ SELECT o.status, o.booking_id IS NULL AS no_booking, o.status_note, r.amount, r.
   FROM evently.orders o JOIN evently.refunds r ON r.order_id = o.id WHERE o.id = t.id('go7');
 SELECT t.unit_states('tstorm') AS storm_units;
 
--- 8. A late payment takes its expired order's discount use again; when the
+-- 9. A late payment takes its expired order's discount use again; when the
 -- code was used up meanwhile, max_uses holds and the payment is refunded
 SELECT t.tier('tdisc', 'ga19', 'Discounted', 20, 3);
 INSERT INTO evently.discount_codes (event_id, code, percent_off, max_uses)
@@ -292,7 +303,7 @@ SELECT o.status, o.booking_id IS NULL AS no_booking, o.status_note, r.amount, r.
   FROM evently.orders o JOIN evently.refunds r ON r.order_id = o.id WHERE o.id = t.id('go9');
 SELECT t.unit_states('tdisc') AS disc_units;
 
--- 9. A waitlist for a tier: a refund's freed unit is offered to the first in
+-- 10. A waitlist for a tier: a refund's freed unit is offered to the first in
 -- line at once, as a hold of that tier's units
 SELECT t.tier('twait', 'ga19', 'Waited', 15, 2);
 SELECT t.remember('gh15', (t.reserve('gabi', t.item('twait', 2)) ->> 'hold_id')::uuid);

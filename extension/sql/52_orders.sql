@@ -372,21 +372,22 @@ BEGIN
 END
 $$;
 
--- GET /orders/my-orders: the actor's orders, newest first; ?page, ?limit.
+-- GET /orders/my-orders: the actor's orders, newest first; ?limit (1-100,
+-- default 20), ?offset.  Returns {orders, total_count, limit, offset} (the
+-- 1.1 list shape, _slice); INVALID_ARGUMENT for a bad limit or offset.
 CREATE OR REPLACE FUNCTION evently.api_orders_mine(actor uuid, req jsonb) RETURNS jsonb
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    page int;
-    size int;
+    lim int;
+    off int;
 BEGIN
     actor := evently._actor(actor, req);
-    SELECT p.page, p.size INTO page, size FROM evently._page_params(req) p;
-    RETURN jsonb_build_object(
-        'orders', coalesce((SELECT jsonb_agg(evently.order_json(o.id) ORDER BY o.created_at DESC, o.id)
-                              FROM (SELECT id, created_at FROM evently.orders WHERE user_id = actor
-                                     ORDER BY created_at DESC, id LIMIT size OFFSET (page - 1) * size) o), '[]'),
-        'pagination', jsonb_build_object('page', page, 'limit', size,
-                                         'total', (SELECT count(*) FROM evently.orders WHERE user_id = actor)));
+    SELECT * INTO lim, off FROM evently._page_params(req, 20);
+    RETURN evently._slice('orders',
+        (SELECT jsonb_agg(evently.order_json(o.id) ORDER BY o.created_at DESC, o.id)
+           FROM (SELECT id, created_at FROM evently.orders WHERE user_id = actor
+                  ORDER BY created_at DESC, id LIMIT lim OFFSET off) o),
+        (SELECT count(*) FROM evently.orders WHERE user_id = actor), lim, off);
 END
 $$;
 
