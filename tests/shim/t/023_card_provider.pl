@@ -366,8 +366,8 @@ subtest '6. late payment, units sold meanwhile: refunded through the provider' =
 		'then the late payment succeeds');
 	my $o = get_order($ana, $id);
 	is_deeply([ $o->{status}, $o->{booking_id}, $o->{status_note} ],
-		[ 'REFUNDED', undef, 'paid after its hold lapsed and its tickets were taken: refunded in full' ],
-		'the order is REFUNDED, no booking, saying why');
+		[ 'EXPIRED', undef, 'paid late (its hold lapsed and its tickets were taken): refunded in full' ],
+		'the order stays EXPIRED until its refund ends, no booking, saying why');
 	my $refund = $o->{refunds}[0];
 	is_deeply([ @$refund{qw(status amount automatic)} ], [ 'REFUNDING', 40, JSON::PP::true ],
 		'an automatic refund of it all is under way');
@@ -412,13 +412,16 @@ subtest '7. offline order -> mark-paid by the organizer -> tickets' => sub {
 	is(outbox('order.paid', $o->{order_id}), 1, 'one order.paid');
 };
 
-subtest '8. refund request -> approve -> provider webhook -> REFUNDED, units back on sale' => sub {
+subtest '8. refund request -> approve -> provider webhook -> refunded, units back on sale' => sub {
 	my $before = tier($tier{floor});
 	($status, $json) = $t->as($ana, POST => "/api/v1/orders/$card1/refund", { reason => 'cannot come', amount => 200 });
+	is_deeply([ $status, $json->{code}, $json->{message} ], [ 422, 'LIMIT_EXCEEDED', 'refund over what the policy allows' ],
+		'not more than the cancellation policy gives back (200.00 less its 50.00 fee)');
+	($status, $json) = $t->as($ana, POST => "/api/v1/orders/$card1/refund", { reason => 'cannot come' });
 	is($status, 201, 'the buyer asks for a refund') or diag explain $json;
 	my $refund = $json->{data};
 	is_deeply([ @$refund{qw(status amount automatic)}, scalar @{ $refund->{ticket_ids} } ],
-		[ 'REQUESTED', 200, JSON::PP::false, 2 ], 'REQUESTED, 200.00 for both tickets');
+		[ 'REQUESTED', 150, JSON::PP::false, 2 ], 'REQUESTED, 150.00 for both tickets (the fee kept)');
 	($status, $json) = $t->as($ben, POST => "/api/v1/organizer/refunds/$refund->{refund_id}/approve");
 	is($status, 404, 'another buyer cannot approve it');
 	($status, $json) = $t->as($organizer, POST => "/api/v1/organizer/refunds/$refund->{refund_id}/approve");
@@ -426,8 +429,8 @@ subtest '8. refund request -> approve -> provider webhook -> REFUNDED, units bac
 	is(get_order($ana, $card1)->{payment}{status}, 'REFUNDING', 'the payment is REFUNDING');
 	is(valid_tickets($booking1), 2, 'the tickets stay valid until the provider says so');
 	my $asked = wait_for(sub { provider_requests($refund->{refund_id})->[0] });
-	is_deeply([ $asked->{path}, $asked->{form}{payment_intent}, $asked->{form}{amount} ], [ '/v1/refunds', $pi1, '20000' ],
-		'the worker asks the provider to refund 20000 of the intent');
+	is_deeply([ $asked->{path}, $asked->{form}{payment_intent}, $asked->{form}{amount} ], [ '/v1/refunds', $pi1, '15000' ],
+		'the worker asks the provider to refund 15000 of the intent');
 	my $re = wait_for(sub { get_order($ana, $card1)->{refunds}[0]{provider_refund_id} });
 	ok($re, "the provider's refund is recorded");
 	is_deeply(deliveries(provider(refunds => $re, 'complete')),
@@ -435,7 +438,7 @@ subtest '8. refund request -> approve -> provider webhook -> REFUNDED, units bac
 		'charge.refunded ends it; refund.updated then changes nothing');
 	my $o = get_order($ana, $card1);
 	is_deeply([ $o->{status}, $o->{payment}{status}, $o->{payment}{refund_amount}, $o->{refunds}[0]{status} ],
-		[ 'REFUNDED', 'REFUNDED', 200, 'REFUNDED' ], 'the order and payment REFUNDED');
+		[ 'PARTIALLY_REFUNDED', 'PARTIALLY_REFUNDED', 150, 'REFUNDED' ], 'the order and payment PARTIALLY_REFUNDED');
 	my $b = get_booking($ana, $booking1);
 	is_deeply([ $b->{status}, map { $_->{ticket_status} } @{ $b->{tickets} } ], [ 'CANCELLED', 'CANCELLED', 'CANCELLED' ],
 		'the booking and its tickets cancelled');
