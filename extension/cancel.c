@@ -2,9 +2,11 @@
  * cancel.c: evently.cancel_with_policy.
  *
  * The owner (or an ADMIN) cancels a booking under the event's policy:
- * refund = total - fee, where the fee is NONE -> 0, FIXED -> amount,
- * PERCENTAGE -> total * amount / 100, capped at the total and rounded to
- * cents.  Booking, tickets, payment, seats and the cancellation record change
+ * refund = paid - fee, where paid is what the booking's payment took (its
+ * total; from 1.1 an order's total after its discount) and the fee is NONE
+ * -> 0, FIXED -> amount, PERCENTAGE -> paid * amount / 100, capped at what
+ * was paid and rounded to cents; never more than is left after an order's
+ * partial refunds.  Booking, tickets, payment, seats and the cancellation record change
  * in one transaction, and the freed seats are offered to the waitlist before
  * anyone else can hold them.  Once the event has started (or is over, or
  * cancelled) a buyer can no longer cancel, whatever the deadline says: only
@@ -94,25 +96,32 @@ check_event_not_started(pg_uuid_t *event_id)
 	"                   WHERE (id = $1 OR event_id = $2) AND status = 'CONFIRMED'" \
 	"                   ORDER BY id FOR UPDATE)" \
 	"    RETURNING id, user_id, event_id, total_price)," \
+	" paid AS (" \
+	/* what the booking cost its buyer (after an order's discount) and what */ \
+	/* of it is left after an order's partial refunds */ \
+	"    SELECT b.id, b.user_id, b.event_id, coalesce(pay.amount, b.total_price) AS base," \
+	"           coalesce(pay.amount, b.total_price) - coalesce(pay.refund_amount, 0) AS left_over" \
+	"      FROM b LEFT JOIN evently.payments pay ON pay.booking_id = b.id)," \
 	" fee AS (" \
-	"    SELECT b.id, b.user_id, b.total_price, CASE WHEN $5 THEN 0" \
-	"               ELSE least(b.total_price, round(CASE p.fee_type" \
+	"    SELECT paid.*, CASE WHEN $5 THEN 0" \
+	"               ELSE least(paid.base, round(CASE p.fee_type" \
 	"                    WHEN 'FIXED' THEN p.fee_amount" \
-	"                    WHEN 'PERCENTAGE' THEN b.total_price * p.fee_amount / 100" \
+	"                    WHEN 'PERCENTAGE' THEN paid.base * p.fee_amount / 100" \
 	"                    ELSE 0 END, 2)) END AS amount" \
-	"      FROM b LEFT JOIN evently.cancellation_policies p ON p.event_id = b.event_id)," \
+	"      FROM paid LEFT JOIN evently.cancellation_policies p ON p.event_id = paid.event_id)," \
 	" c AS (" \
 	"    INSERT INTO evently.cancellations (booking_id, cancelled_by, processed_at," \
 	"                                       cancellation_fee, refund_amount, reason)" \
-	"    SELECT id, $3, now(), amount, total_price - amount, $4 FROM fee" \
+	"    SELECT id, $3, now(), amount, greatest(0, least(left_over, base - amount)), $4 FROM fee" \
 	"    RETURNING id, booking_id, refund_amount)," \
 	" t AS (" \
 	"    UPDATE evently.tickets SET status = 'CANCELLED' WHERE booking_id IN (SELECT id FROM b))," \
 	" p AS (" \
 	"    UPDATE evently.payments pay" \
-	"       SET status = 'REFUNDED', refund_amount = c.refund_amount, refunded_at = now()," \
-	"           updated_at = now()" \
-	"      FROM c WHERE pay.booking_id = c.booking_id AND pay.status = 'COMPLETED'" paid_here ")" \
+	"       SET status = 'REFUNDED', refund_amount = coalesce(pay.refund_amount, 0) + c.refund_amount," \
+	"           refunded_at = now(), updated_at = now()" \
+	"      FROM c WHERE pay.booking_id = c.booking_id" \
+	"       AND pay.status IN ('COMPLETED', 'PARTIALLY_REFUNDED')" paid_here ")" \
 	/* joined to the table, not to the CTE b, whose size the planner does not know */ \
 	" SELECT c.id, c.booking_id, bk.user_id FROM c JOIN evently.bookings bk ON bk.id = c.booking_id" \
 	" ORDER BY c.booking_id"
@@ -166,7 +175,9 @@ cancel_bookings(pg_uuid_t *booking_id, pg_uuid_t *event_id, pg_uuid_t *actor_id,
 	{
 		Datum		ids;
 
+		/* the cancellations again: freeing seats replaced the last result */
 		SPI_tuptable = cancelled;
+		SPI_processed = n;
 		ids = result_uuid_array(n, 2);
 		stmt_run(&free_units, &ids, NULL, SPI_OK_UPDATE);
 		stmt_run(&refund_orders, &ids, NULL, SPI_OK_SELECT);

@@ -346,6 +346,22 @@ SELECT t.remember('gh16', (SELECT hold_id FROM evently.waitlist_entries WHERE ev
 SELECT d->>'status' AS status, d->>'total_amount' AS total FROM t.order('hugo', 'gh16', 'mock') d;
 SELECT status FROM evently.waitlist_entries WHERE event_id = t.id('ga19') AND user_id = t.id('hugo');
 SELECT t.unit_states('twait') AS units;
+
+-- 11. Evently's cancel route on a booking an order paid, after a partial
+-- refund: the rest of what was paid comes back, never more
+SELECT evently.set_cancellation_policy(t.id('ga19'), true, now() + interval '5 days', 'FIXED', 2) IS NOT NULL AS policy;
+SELECT c->>'refund_amount' AS cancel_refund, c->>'cancellation_fee' AS fee
+  FROM evently.cancel_with_policy((SELECT booking_id FROM evently.orders WHERE id = t.id('go10')), t.id('gabi')) c;
+SELECT o.status, p.status AS payment, p.amount, p.refund_amount
+  FROM evently.orders o JOIN evently.payments p ON p.order_id = o.id WHERE o.id = t.id('go10');
+-- with a discount: the fee and the refund are of what the buyer paid
+SELECT t.remember('gh17', (t.reserve('gabi', t.item('tdisc', 1)) ->> 'hold_id')::uuid);
+INSERT INTO evently.discount_codes (event_id, code, percent_off) VALUES (t.id('ga19'), 'HALF', 50);
+SELECT t.remember('go11', t.coded_order('gabi', 'gh17', 'mock', 'HALF'));
+SELECT c->>'refund_amount' AS cancel_refund
+  FROM evently.cancel_with_policy((SELECT booking_id FROM evently.orders WHERE id = t.id('go11')), t.id('gabi')) c;
+SELECT o.status, o.total_amount, p.refund_amount FROM evently.orders o JOIN evently.payments p ON p.order_id = o.id
+ WHERE o.id = t.id('go11');
 -- the invariants: no live ticket without a completed payment, refunds within what was paid
 SELECT count(*) AS tickets_unpaid FROM evently.tickets t JOIN evently.bookings b ON b.id = t.booking_id
   LEFT JOIN evently.payments p ON p.booking_id = b.id

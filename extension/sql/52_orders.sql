@@ -130,13 +130,22 @@ $$;
 
 -- Lock an order's rows in the lock order (event row key share, hold, order,
 -- payment) and return the order as locked.  NOT_FOUND for an unknown id.
-CREATE OR REPLACE FUNCTION evently._lock_order(p_order_id uuid) RETURNS evently.orders
-LANGUAGE plpgsql AS $$
+-- frees_tickets: the caller may end a refund, cancelling tickets and
+-- offering their seats or units to the waitlist, so the event's queue lock
+-- comes after the event row and before the rest, where cancel_with_policy
+-- (queue lock, then booking, ..., order) and an event's cancellation (event
+-- row, then queue lock) take it.
+CREATE OR REPLACE FUNCTION evently._lock_order(p_order_id uuid, frees_tickets boolean DEFAULT false)
+RETURNS evently.orders LANGUAGE plpgsql AS $$
 DECLARE
     o evently.orders;
 BEGIN
     SELECT * INTO o FROM evently.orders WHERE id = p_order_id;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'order not found', format('Order %s does not exist.', p_order_id));
+    IF frees_tickets THEN
+        PERFORM 1 FROM evently.events WHERE id = o.event_id FOR KEY SHARE;
+        PERFORM evently._lock_event_queue(o.event_id);
+    END IF;
     PERFORM evently._lock_hold(o.hold_id);
     SELECT * INTO o FROM evently.orders WHERE id = p_order_id FOR UPDATE;
     PERFORM 1 FROM evently.payments WHERE order_id = p_order_id FOR UPDATE;

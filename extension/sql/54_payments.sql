@@ -123,7 +123,7 @@ BEGIN
     IF r.id IS NULL THEN
         RETURN 'ignored: unknown refund';
     END IF;
-    PERFORM evently._lock_order(r.order_id);
+    PERFORM evently._lock_order(r.order_id, frees_tickets => true);
     SELECT * INTO r FROM evently.refunds WHERE id = r.id;
     IF r.status <> 'REFUNDING' THEN
         RETURN 'ignored: refund already ' || r.status;
@@ -279,7 +279,7 @@ BEGIN
     END IF;
     SELECT * INTO r FROM evently.refunds WHERE id = evently._uuid_arg(result->>'refund_id', 'refund_id');
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'refund not found', format('Refund %s does not exist.', result->>'refund_id'));
-    PERFORM evently._lock_order(r.order_id);
+    PERFORM evently._lock_order(r.order_id, frees_tickets => true);
     SELECT * INTO r FROM evently.refunds WHERE id = r.id;
     IF r.status = 'REFUNDING' THEN
         IF result->>'kind' = 'refund_failed' THEN

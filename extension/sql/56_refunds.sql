@@ -245,7 +245,7 @@ BEGIN
     PERFORM evently._require(FOUND AND evently._manages_event(actor,
                                  (SELECT event_id FROM evently.orders WHERE id = r.order_id)),
         'NOT_FOUND', 'refund not found', format('Refund %s does not exist.', req->'path'->>'id'));
-    PERFORM evently._lock_order(r.order_id);
+    PERFORM evently._lock_order(r.order_id, frees_tickets => true);
     SELECT * INTO r FROM evently.refunds WHERE id = r.id;
     PERFORM evently._require(r.status = 'REQUESTED', 'ALREADY_PROCESSED', 'refund already decided',
         format('Refund %s is %s.', r.id, r.status));
@@ -311,16 +311,26 @@ $$;
 -- Bookings cancelled through the Evently routes or with their event
 -- (cancel.c) that an order paid: a card payment is refunded through the
 -- provider (automatic refund of the cancellation's refund amount); mock
--- and offline ones were marked refunded by the cancellation itself.
+-- and offline ones were marked refunded by the cancellation itself.  The
+-- buyer's undecided refund requests of those orders are REJECTED: the
+-- cancellation refunded their tickets (refund.rejected says so).
 CREATE OR REPLACE FUNCTION evently._refund_cancelled_orders(p_booking_ids uuid[]) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
     x record;
+    r record;
 BEGIN
-    FOR x IN SELECT o.id, o.provider, c.refund_amount FROM evently.orders o
+    FOR x IN SELECT o.id, o.provider, o.event_id, o.user_id, c.refund_amount FROM evently.orders o
                JOIN evently.cancellations c ON c.booking_id = o.booking_id
               WHERE o.booking_id = ANY (p_booking_ids) ORDER BY o.id
     LOOP
+        FOR r IN UPDATE evently.refunds SET status = 'REJECTED', decided_at = now(), updated_at = now(),
+                                            decision_note = 'the booking was cancelled and refunded'
+                  WHERE order_id = x.id AND status = 'REQUESTED' RETURNING id
+        LOOP
+            PERFORM evently._emit('refund.rejected', x.event_id, x.user_id, 'refund', r.id,
+                                  evently.refund_json(r.id), NULL);
+        END LOOP;
         IF x.provider = 'card' AND x.refund_amount > 0 THEN
             PERFORM 1 FROM evently.orders WHERE id = x.id FOR UPDATE;
             PERFORM evently._start_refund(x.id, least(x.refund_amount, evently._refundable(x.id)),
