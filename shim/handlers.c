@@ -18,9 +18,10 @@ call_sql(const Route *route, Call *call)
 {
 	char	   *req = json_dumps(call->req, JSON_NUMBERS);
 	const char *params[2] = {call->actor, req};
-	/* an ADMIN's call may do much more than a buyer's (cancelling an event refunds every booking) */
+	/* an ADMIN's call, or a bulk one, may do much more than a buyer's */
 	SqlResult	r = pool_query_timeout(route->name, route->sql, 2, params,
-									   route->auth == AUTH_ADMIN ? config.admin_statement_timeout_ms : 0);
+									   route->auth == AUTH_ADMIN || route->bulk ?
+									   config.admin_statement_timeout_ms : 0);
 
 	free(req);
 	return r;

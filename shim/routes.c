@@ -193,7 +193,7 @@ const Route routes[] = {
 	{"POST", "/api/v1/events/:eventId/submit", AUTH_USER, sql_route, API(api_event_submit),
 	 200, "Event submitted for review"},
 	{"POST", "/api/v1/events/:eventId/cancel", AUTH_USER, sql_route, API(api_event_cancel),
-	 200, "Event cancelled; every booking is refunded in full", reason_required},
+	 200, "Event cancelled; every booking is refunded in full", reason_required, .bulk = true},
 	{"POST", "/api/v1/events/:eventId/cancellation-policy", AUTH_USER, sql_route,
 	 API(api_policy_set), 201, "Cancellation policy created successfully", policy_body},
 	{"GET", "/api/v1/events/:eventId/cancellation-policy", AUTH_USER, sql_route,
@@ -207,13 +207,13 @@ const Route routes[] = {
 
 	/* ticket tiers (SPEC section 10; extension/sql/48_tiers.sql): the event's organizer or an ADMIN writes */
 	{"POST", "/api/v1/events/:eventId/tiers", AUTH_USER, sql_route, API(api_event_tier_create),
-	 201, "Ticket tier created successfully", tier_create_body},
+	 201, "Ticket tier created successfully", tier_create_body, .bulk = true},
 	{"GET", "/api/v1/events/:eventId/tiers", AUTH_OPTIONAL, sql_route, API(api_event_tiers),
 	 200, "Ticket tiers retrieved successfully"},
 	{"PUT", "/api/v1/tiers/:id", AUTH_USER, sql_route, API(api_tier_update),
-	 200, "Ticket tier updated successfully", tier_update_body},
+	 200, "Ticket tier updated successfully", tier_update_body, .bulk = true},
 	{"DELETE", "/api/v1/tiers/:id", AUTH_USER, sql_route, API(api_tier_delete),
-	 200, "Ticket tier deleted successfully"},
+	 200, "Ticket tier deleted successfully", .bulk = true},
 
 	{"GET", "/api/v1/tags/active", AUTH_PUBLIC, sql_route, API(api_tags_active),
 	 200, "Active tags retrieved successfully"},

@@ -250,6 +250,8 @@ struct Route
 	const Field *body;			/* declared body fields, NULL-terminated; NULL: no body */
 	bool		raw_body;		/* the handler reads the body's exact bytes itself (a signed
 								 * webhook): the router neither parses nor checks it */
+	bool		bulk;			/* may write many rows at once (a tier's million units, an
+								 * event's every booking): ADMIN_STATEMENT_TIMEOUT_MS */
 };
 
 /*

@@ -50,7 +50,7 @@ BEGIN
     ELSIF TG_OP = 'INSERT' THEN
         -- a tier's slots are made with its first units
         INSERT INTO evently.tier_unit_counts (tier_id, slot)
-        SELECT DISTINCT tier_id, slot FROM new_units, generate_series(0, 15) slot
+        SELECT t.tier_id, slot FROM (SELECT DISTINCT tier_id FROM new_units) t, generate_series(0, 15) slot
         ON CONFLICT DO NOTHING;
         FOR d IN SELECT tier_id, status, count(*) AS n FROM new_units GROUP BY 1, 2 LOOP
             PERFORM evently._move_unit_counts(d.tier_id, NULL, d.status, d.n);
@@ -65,6 +65,19 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+-- A deleted tier takes its units with it (tier_units.tier_id has no
+-- foreign key to cascade: 00_schema.sql says why).
+CREATE OR REPLACE FUNCTION evently._delete_tier_units() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM evently.tier_units WHERE tier_id = OLD.id;
+    RETURN OLD;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER delete_tier_units BEFORE DELETE ON evently.ticket_tiers
+    FOR EACH ROW EXECUTE FUNCTION evently._delete_tier_units();
 
 CREATE OR REPLACE TRIGGER count_units_updated AFTER UPDATE ON evently.tier_units
     REFERENCING OLD TABLE AS old_units NEW TABLE AS new_units

@@ -163,9 +163,13 @@ CREATE TABLE evently.ticket_tiers (
 CREATE INDEX ticket_tiers_event ON evently.ticket_tiers (event_id, sort_order);
 
 -- One row per unit of a tier: the single source of truth for it, as
--- event_seats is for a seat (same statuses and lazy expiry).
+-- event_seats is for a seat (same statuses and lazy expiry).  tier_id has
+-- no foreign key: checking one for each of a million new units was 60% of
+-- creating them, and only the tier functions write units, for the tier they
+-- just made or locked; deleting a tier deletes its units
+-- (evently._delete_tier_units, 48_tiers.sql).
 CREATE TABLE evently.tier_units (
-    tier_id    uuid NOT NULL REFERENCES evently.ticket_tiers ON DELETE CASCADE,
+    tier_id    uuid NOT NULL,
     unit_no    int NOT NULL CHECK (unit_no >= 1),
     event_id   uuid NOT NULL,
     status     text NOT NULL DEFAULT 'AVAILABLE' CHECK (status IN ('AVAILABLE', 'HELD', 'BOOKED')),
