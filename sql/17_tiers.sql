@@ -116,6 +116,7 @@ SELECT t.try($$SELECT t.tier_new('tr_org1', 'tr_fest', '{"name": "A", "price": 1
 SELECT t.try($$SELECT t.tier_new('tr_org1', 'tr_fest', '{"name": "A", "price": 1, "total_quantity": 1, "min_per_order": 11}')$$) AS min_over_default_max;
 SELECT t.try($$SELECT t.tier_new('tr_org1', 'tr_fest', '{"name": "A", "price": 1, "total_quantity": 1, "max_per_order": 101}')$$) AS max_101;
 SELECT t.try($$SELECT t.tier_new('tr_org1', 'tr_fest', '{"name": "A", "price": 1, "total_quantity": 1, "min_per_order": 0}')$$) AS min_0;
+SELECT t.try($$SELECT t.tier_new('tr_org1', 'tr_fest', '{"name": "A", "price": 1, "total_quantity": 2, "min_per_order": 5}')$$) AS min_over_total;
 SELECT t.try(format($$SELECT t.tier_new('tr_org1', 'tr_fest', '{"name": "A", "price": 1, "total_quantity": 1, "sale_start": "%s", "sale_end": "%s"}')$$,
                     t.at('5 days'), t.at('4 days'))) AS window_backwards;
 SELECT t.try(format($$SELECT t.tier_new('tr_org1', 'tr_fest', '{"name": "A", "price": 1, "total_quantity": 1, "sale_start": "%s", "sale_end": "%s"}')$$,

@@ -136,10 +136,18 @@ $$;
 -- after the lock, so as the last writer left it): NOT_FOUND for an event
 -- that does not exist or that the actor does not manage (a write on
 -- someone else's object answers 404, like a read: SPEC section 8).
-CREATE OR REPLACE FUNCTION evently._managed_event(actor uuid, event_id text) RETURNS evently.events
-LANGUAGE plpgsql AS $$
+-- selling_on: lock FOR NO KEY UPDATE instead, which still orders the write
+-- after and before the event's own changes but lets reservations (which
+-- take the row FOR KEY SHARE) go on meanwhile: a tier's million units take
+-- seconds to write.
+CREATE OR REPLACE FUNCTION evently._managed_event(actor uuid, event_id text, selling_on boolean DEFAULT false)
+RETURNS evently.events LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM 1 FROM evently.events e WHERE e.id = evently._uuid_arg(event_id, 'eventId') FOR UPDATE;
+    IF selling_on THEN
+        PERFORM 1 FROM evently.events e WHERE e.id = evently._uuid_arg(event_id, 'eventId') FOR NO KEY UPDATE;
+    ELSE
+        PERFORM 1 FROM evently.events e WHERE e.id = evently._uuid_arg(event_id, 'eventId') FOR UPDATE;
+    END IF;
     RETURN evently._readable_event(actor, event_id);
 END
 $$;

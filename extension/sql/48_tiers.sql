@@ -186,7 +186,7 @@ $$;
 -- defaults), each checked in our words before a constraint could see it:
 -- name 1-100 characters, description at most 2000, price 0 to
 -- 9999999999.99 with at most 2 decimals, total_quantity 1-1,000,000,
--- min_per_order and max_per_order 1-100 (min <= max), sort_order
+-- min_per_order and max_per_order 1-100 (min <= max, min <= total_quantity), sort_order
 -- -1,000,000 to 1,000,000, sale_start and sale_end RFC 3339 times or null
 -- (sale_start before sale_end; the window ends by the event's end).
 -- Raises INVALID_ARGUMENT naming the field, or ALREADY_EXISTS for a name
@@ -236,6 +236,9 @@ BEGIN
     END IF;
     PERFORM evently._require(t.min_per_order <= t.max_per_order, 'INVALID_ARGUMENT', 'invalid order limits',
         format('min_per_order %s is more than max_per_order %s.', t.min_per_order, t.max_per_order));
+    PERFORM evently._require(t.min_per_order <= t.total_quantity, 'INVALID_ARGUMENT', 'invalid order limits',
+        format('min_per_order %s is more than the tier''s total_quantity %s: it could never sell.',
+               t.min_per_order, t.total_quantity));
     IF b ? 'sale_start' OR b ? 'sale_end' THEN
         IF b ? 'sale_start' THEN
             PERFORM evently._require(jsonb_typeof(b->'sale_start') IN ('string', 'null'), 'INVALID_ARGUMENT',
@@ -276,7 +279,7 @@ DECLARE
     doc jsonb;
 BEGIN
     actor := evently._actor(actor, req);
-    ev := evently._managed_event(actor, req->'path'->>'eventId');
+    ev := evently._managed_event(actor, req->'path'->>'eventId', selling_on => true);
     PERFORM evently._require_tiers_open(ev);
     PERFORM evently._require(jsonb_typeof(b) = 'object' AND b ? 'name' AND b ? 'price' AND b ? 'total_quantity',
         'INVALID_ARGUMENT', 'invalid tier', 'name, price and total_quantity are required.');
@@ -292,9 +295,23 @@ BEGIN
             t.min_per_order, t.max_per_order, t.sort_order, actor);
     INSERT INTO evently.tier_units (tier_id, unit_no, event_id)
     SELECT t.id, n, ev.id FROM generate_series(1, t.total_quantity) n;
+    PERFORM evently._units_added(t.total_quantity);
     doc := evently.tier_json(t.id);
     PERFORM evently._emit('tier.created', ev.id, actor, 'tier', t.id, doc, actor);
     RETURN doc;
+END
+$$;
+
+-- Many new units at once (at least 10,000): the planner's statistics learn
+-- of them now, not when autovacuum comes by, so the next statements on the
+-- tier (a shrink's search for free units, reservations) are planned for
+-- the table as it is.
+CREATE OR REPLACE FUNCTION evently._units_added(n int) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF n >= 10000 THEN
+        ANALYZE evently.tier_units;
+    END IF;
 END
 $$;
 
@@ -311,7 +328,8 @@ DECLARE
 BEGIN
     SELECT x.event_id INTO ev_id FROM evently.ticket_tiers x WHERE x.id = wanted;
     IF FOUND AND evently._manages_event(actor, ev_id) THEN
-        PERFORM 1 FROM evently.events e WHERE e.id = ev_id FOR UPDATE;
+        -- the event's other tiers keep selling meanwhile (_managed_event's selling_on)
+        PERFORM 1 FROM evently.events e WHERE e.id = ev_id FOR NO KEY UPDATE;
         SELECT * INTO t FROM evently.ticket_tiers x WHERE x.id = wanted FOR UPDATE;
     END IF;
     -- (not found again after the locks: deleted meanwhile)
@@ -377,6 +395,7 @@ BEGIN
         SELECT t.id, top.n + k, ev.id
           FROM (SELECT coalesce(max(unit_no), 0) AS n FROM evently.tier_units WHERE tier_id = t.id) top,
                generate_series(1, t.total_quantity - old.total_quantity) k;
+        PERFORM evently._units_added(t.total_quantity - old.total_quantity);
     ELSIF t.total_quantity < old.total_quantity THEN
         PERFORM evently._shrink_tier(old, old.total_quantity - t.total_quantity);
     END IF;

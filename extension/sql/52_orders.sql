@@ -34,6 +34,9 @@ BEGIN
                 OR (i->>'quantity')::numeric <> trunc((i->>'quantity')::numeric)
                 OR abs((i->>'quantity')::numeric) > 1000000),
         'INVALID_ARGUMENT', 'invalid items', 'Each item is {"tier_id": uuid, "quantity": whole number}.');
+    PERFORM evently._require(NOT EXISTS (SELECT 1 FROM jsonb_array_elements(b->'items') i, jsonb_object_keys(i) k
+                                          WHERE k NOT IN ('tier_id', 'quantity')),
+        'INVALID_ARGUMENT', 'invalid items', 'An item has only the fields tier_id and quantity.');
     RETURN evently.reserve_tiers(
         evently._uuid_arg(b->>'event_id', 'event_id'), actor,
         ARRAY(SELECT evently._uuid_arg(i->>'tier_id', 'tier_id') FROM jsonb_array_elements(b->'items') i),

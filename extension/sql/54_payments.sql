@@ -80,6 +80,11 @@ BEGIN
                                jsonb_build_object('expected_minor', p.amount * 100, 'got', obj->'amount'));
         RETURN format('refused: amount %s is not the payment''s %s', obj->'amount', p.amount * 100);
     END IF;
+    IF obj ? 'currency' AND lower(obj->>'currency') IS DISTINCT FROM lower(p.currency) THEN
+        PERFORM evently._audit('payment.amount_mismatch', 'payment', p.id,
+                               jsonb_build_object('expected_currency', lower(p.currency), 'got', obj->'currency'));
+        RETURN format('refused: currency %s is not the payment''s %s', obj->'currency', lower(p.currency));
+    END IF;
     IF p.status = p_to THEN
         RETURN 'ignored: already ' || p_to;
     END IF;
