@@ -131,6 +131,39 @@ BEGIN
 END
 $$;
 
+-- The shim's own two SQL calls for one purchase, for the HTTP sale's
+-- ratio (ga-api.sql): api_tickets_reserve (the hold's id, or '' when
+-- SOLD_OUT), then api_order_create with the mock provider and an
+-- idempotency key, each its own transaction as over HTTP; the order's
+-- commit is durable (the engine asks for it), as over HTTP.
+CREATE FUNCTION bench.api_reserve(buyer int, q int) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN evently.api_tickets_reserve((SELECT id FROM bench.buyers WHERE n = buyer), jsonb_build_object(
+               'body', jsonb_build_object('event_id', t.event_id, 'items',
+                                          jsonb_build_array(jsonb_build_object('tier_id', t.tier_id, 'quantity', q)))))
+           ->> 'hold_id'
+      FROM bench.target t;
+EXCEPTION WHEN SQLSTATE 'EV018' THEN
+    RETURN '';
+END
+$$;
+CREATE FUNCTION bench.api_order(buyer int, hold text, client int, attempt int) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    paid jsonb;
+BEGIN
+    IF hold = '' THEN
+        RETURN NULL;
+    END IF;
+    paid := evently.api_order_create((SELECT id FROM bench.buyers WHERE n = buyer), jsonb_build_object(
+                'body', jsonb_build_object('hold_id', hold, 'payment_provider', 'mock'),
+                'idempotency_key', format('pg-%s-%s', client, attempt)));
+    INSERT INTO bench.claims (method, quantity, outcome)
+    VALUES ('api', (SELECT sum(quantity) FROM evently.order_items WHERE order_id = (paid ->> 'order_id')::uuid),
+            CASE WHEN paid ->> 'status' = 'PAID' THEN 'held' ELSE 'refused' END);
+    RETURN paid ->> 'status';
+END
+$$;
+
 -- A fresh start for a method: an unsold counter, free units, or a new
 -- 10,000-unit tier of the baseline event (made through the tier API).
 CREATE FUNCTION bench.reset(method text, units int, label text) RETURNS void LANGUAGE plpgsql AS $$
@@ -142,7 +175,7 @@ BEGIN
     ELSIF method IN ('units', 'units_random') THEN
         TRUNCATE bench.units, bench.unit_holds;
         INSERT INTO bench.units (unit_no) SELECT generate_series(1, units);
-    ELSE
+    ELSE                                -- reserve_tiers, api
         DELETE FROM bench.target;
         INSERT INTO bench.target
         SELECT e.id, (evently.api_event_tier_create(
@@ -171,6 +204,8 @@ LANGUAGE sql AS $$
            CASE p_method WHEN 'counter' THEN (SELECT sold FROM bench.counter WHERE id = 1)
                        WHEN 'units' THEN (SELECT count(*) FROM bench.units WHERE hold_id IS NOT NULL)
                        WHEN 'units_random' THEN (SELECT count(*) FROM bench.units WHERE hold_id IS NOT NULL)
+                       WHEN 'api' THEN (SELECT count(*) FROM evently.tier_units u JOIN bench.target t USING (tier_id)
+                                         WHERE u.status = 'BOOKED')
                        ELSE (SELECT count(*) FROM evently.tier_units u JOIN bench.target t USING (tier_id)
                               WHERE u.status = 'HELD') END
       FROM bench.claims

@@ -9,6 +9,9 @@
 #     (ga-check.sql: exactly 10,000 units sold, none twice, sold + held <=
 #     total, the slotted counters agree) -- the script fails if it does not
 #     hold, or if any request failed;
+#     The same purchases as pgbench makes them through the shim's two SQL
+#     calls (ga-api.sql, POOL clients) give the shim's share of the
+#     database's own rate, as tests/bench/shim.sh does for hold + confirm.
 #  2. the baseline, same cluster and run: pgbench making the same
 #     reservations at the SQL level on a single counter row, on bare
 #     SKIP LOCKED unit rows (from the lowest free unit, and from a random
@@ -83,7 +86,21 @@ failed=$(awk -F ' [|] ' '$2 != "t"' "$DIR/check.out" | wc -l)
   exit 1
 }
 
-# 2. the baseline: the same reservations at the SQL level, three ways
+# the shim's own two SQL calls per purchase, driven by pgbench with as many
+# clients as the shim has connections, on a fresh tier: the HTTP sale's ratio
+cluster_psql -c "SELECT bench.reset('api', $UNITS, 'Through SQL')" -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
+cluster_pgbench -n -M prepared -c "$POOL" -j 2 -t $(( UNITS * 2 * 2 / 5 / POOL + 50 )) -D clients="$POOL" \
+  -D buyers="$CLIENTS" -D i=0 -f "$HERE/ga-api.sql" evently >"$DIR/pgbench-api.out" 2>&1
+grep -q "number of failed transactions: 0 " "$DIR/pgbench-api.out" || { tail "$DIR/pgbench-api.out"; exit 1; }
+read -r units claims secs _ _ sold < <(cluster_psql -tA -F ' ' -c "SELECT * FROM bench.result('api')")
+[ "$units" -eq "$UNITS" ] && [ "$sold" -eq "$UNITS" ] || {
+  echo "FAILED: the SQL calls sold $units units by their orders, $sold BOOKED"; exit 1; }
+awk -v c="$POOL" -v n="$claims" -v s="$secs" -v u="$units" -v http="$(val orders)" -v hs="$(val sellout_s)" 'BEGIN {
+  printf "pgbench, the same two SQL calls (%d clients): sell-out %.2f s, %.1f orders/s, %.1f units/s\n", c, s, n / s, u / s
+  printf "the shim as a share of it: %.2f\n", (http / hs) / (n / s)
+}'
+
+# 2. the baseline: the same reservations at the SQL level, four ways
 echo "baseline, pgbench at the SQL level (reserve only), each method selling $UNITS units from fresh:"
 printf '  %-7s %-14s %9s %14s %9s %8s %5s %11s %10s\n' clients method sell-out reservations/s units/s refused BUSY 'lock waits' 'vs counter'
 for c in $BASELINE_CLIENTS; do
