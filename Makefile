@@ -126,6 +126,7 @@ bench: deps
 	@bash tests/bench/engine.sh
 	@bash tests/bench/shim.sh
 	@bash tests/bench/bridge.sh
+	@bash tests/bench/ga-flash-sale.sh
 
 # the two halves of installcheck, so make test reports them apart
 .PHONY: installcheck-regress installcheck-isolation

@@ -11,7 +11,7 @@
 void		guard_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 								enum MHD_ConnectionNotificationCode code);
 void		guard_head_arrived(struct MHD_Connection *conn);
-void		guard_body_arrived(struct MHD_Connection *conn);
+bool		guard_body_arrived(struct MHD_Connection *conn);
 void		guard_request_done(struct MHD_Connection *conn);
 bool		guard_ambiguous_framing(struct MHD_Connection *conn);
 void		guard_start(void);

@@ -264,7 +264,12 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	guard_body_arrived(conn);
+	if (!guard_body_arrived(conn))
+	{
+		/* cut by the watchdog before it was whole: nobody hears an answer, so run nothing */
+		log_event("warning", "request dropped: its connection was cut at its deadline", url);
+		return MHD_NO;
+	}
 	if (strcmp(method, "OPTIONS") == 0)
 	{
 		log_access(method, url, 204, up, -1);

@@ -370,3 +370,33 @@ SELECT count(*) AS tickets_unpaid FROM evently.tickets t JOIN evently.bookings b
  WHERE t.status = 'VALID' AND (p.id IS NULL OR p.status NOT IN ('COMPLETED', 'REFUNDING', 'PARTIALLY_REFUNDED'));
 SELECT count(*) AS over_refunded FROM evently.payments WHERE coalesce(refund_amount, 0) > amount;
 SELECT type, count(*) FROM evently.outbox WHERE aggregate IN ('order', 'refund', 'payment') GROUP BY type ORDER BY type;
+
+-- 12. Where a claim starts ------------------------------------------------------------
+-- A reservation takes free units from a random one on, then wraps around
+-- to the first (tiers.c, claim_units: concurrent buyers look at different
+-- rows, tests/bench/ga-flash-sale.sh).  Holds of the whole of a 3-unit tier
+-- get all three wherever they start; one-unit holds of a 1,000-unit tier
+-- are not simply its lowest units.
+INSERT INTO evently.events (name, venue, date_time, end_time, base_price, status, max_seats_per_user)
+VALUES ('GA Spread', 'The Yard', now() + interval '10 days', now() + interval '10 days 4 hours', 0, 'published', 1000)
+RETURNING t.remember('ga_spread', id);
+SELECT t.tier('tthree', 'ga_spread', 'Three', 1, 3), t.tier('twide', 'ga_spread', 'Wide', 1, 1000);
+CREATE FUNCTION t.whole_tier_holds(times int) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+    hold uuid;
+    whole int := 0;
+BEGIN
+    FOR i IN 1 .. times LOOP
+        hold := evently.reserve_tiers(t.id('ga_spread'), t.id('hugo'), ARRAY[t.id('tthree')], ARRAY[3]) ->> 'hold_id';
+        whole := whole + (SELECT (count(*) = 3)::int FROM evently.tier_units WHERE hold_id = hold);
+        PERFORM evently.release_hold(hold, t.id('hugo'));
+    END LOOP;
+    RETURN whole;
+END
+$$;
+SELECT t.whole_tier_holds(30) AS whole_holds_of_30, t.unit_states('tthree') AS three_units;
+SELECT count(evently.reserve_tiers(t.id('ga_spread'), t.id('hugo'), ARRAY[t.id('twide')], ARRAY[1])) AS holds
+  FROM generate_series(1, 20);
+SELECT count(*) AS held, count(*) FILTER (WHERE unit_no > 20) > 0 AS not_just_the_lowest
+  FROM evently.tier_units WHERE tier_id = t.id('twide') AND status = 'HELD';
+SELECT t.counters_agree() AS counters_agree;
