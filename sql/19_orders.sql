@@ -154,7 +154,16 @@ SELECT t.remember('gh6', (t.reserve('gabi', t.item('tfloor', 1)) ->> 'hold_id'):
 SELECT t.remember('go4', (t.order('gabi', 'gh6', 'card') ->> 'order_id')::uuid);
 SELECT t.hook('evt_8', 'payment_intent.payment_failed', t.intent('go4', 'pi_4')) AS failed;
 SELECT status FROM evently.orders WHERE id = t.id('go4');
-SELECT t.order('gabi', 'gh6', 'card') ->> 'status' AS second_try;
+SELECT t.remember('go4b', (d->>'order_id')::uuid), d->>'status' AS second_try FROM t.order('gabi', 'gh6', 'card') d;
+-- a failed attempt is not final at the provider: the first intent succeeds
+-- with another card, pays for the hold, and the second order expires; when
+-- the second intent succeeds too, it is refunded
+SELECT t.hook('evt_8b', 'payment_intent.succeeded', t.intent('go4', 'pi_4')) AS succeeded_after_failure;
+SELECT id = t.id('go4') AS first, status, booking_id IS NOT NULL AS booked, status_note
+  FROM evently.orders WHERE id IN (t.id('go4'), t.id('go4b')) ORDER BY id = t.id('go4') DESC;
+SELECT t.hook('evt_8c', 'payment_intent.succeeded', t.intent('go4b', 'pi_4b')) AS second_succeeds;
+SELECT o.status, o.status_note, r.amount, r.automatic FROM evently.orders o JOIN evently.refunds r ON r.order_id = o.id
+ WHERE o.id = t.id('go4b');
 
 -- 5. Late payments ---------------------------------------------------------------
 SELECT t.tier('tlate', 'ga19', 'Late', 12, 2);

@@ -311,14 +311,16 @@ BEGIN
     UPDATE evently.payments SET status = 'COMPLETED', processed_at = now(), updated_at = now(),
                                 fee = evently._payment_fee(provider, amount)
      WHERE order_id = p_order_id;
-    -- an expired order gave its discount use back; a late payment needs it again
-    has_use := o.status <> 'EXPIRED' OR evently._retake_discount(o.discount_code_id);
+    -- an expired or failed order gave its discount use back; a late payment needs it again
+    has_use := o.status NOT IN ('EXPIRED', 'FAILED') OR evently._retake_discount(o.discount_code_id);
     IF NOT has_use THEN
         why := 'its hold lapsed and its discount code was used up';
     ELSE
         booking := evently._book_order(p_order_id);
         IF booking IS NULL THEN
-            why := CASE WHEN (SELECT evently._sells_now(e.status, e.date_time, e.end_time, e.sales_during_event)
+            why := CASE WHEN (SELECT status FROM evently.holds WHERE id = o.hold_id) = 'CONFIRMED'
+                        THEN 'another order of its hold was paid first'
+                        WHEN (SELECT evently._sells_now(e.status, e.date_time, e.end_time, e.sales_during_event)
                                 FROM evently.events e WHERE e.id = o.event_id)
                         THEN 'its hold lapsed and its tickets were taken' ELSE 'the event stopped selling' END;
         END IF;
@@ -329,8 +331,8 @@ BEGIN
         IF has_use THEN
             PERFORM evently._release_discount(o.discount_code_id);
         END IF;
-        UPDATE evently.orders SET status = 'EXPIRED', updated_at = now(), paid_at = now(),
-               status_note = format('paid late (%s): refunded in full', why)
+        UPDATE evently.orders SET status = CASE WHEN status = 'FAILED' THEN 'FAILED' ELSE 'EXPIRED' END,
+               updated_at = now(), paid_at = now(), status_note = format('paid late (%s): refunded in full', why)
          WHERE id = p_order_id;
         IF o.status = 'PENDING' THEN
             PERFORM evently._emit('order.expired', o.event_id, o.user_id, 'order', o.id,
@@ -339,9 +341,13 @@ BEGIN
         PERFORM evently._start_refund(p_order_id, o.total_amount, 'paid late; ' || why, '{}', true, NULL);
         RETURN;
     END IF;
+    -- another order of the hold (a new try after a failed payment) has nothing left to pay for
+    PERFORM evently._expire_orders(ARRAY[o.hold_id], except_order => p_order_id);
     UPDATE evently.orders SET status = 'PAID', booking_id = (booking->>'booking_id')::uuid, paid_at = now(),
                               updated_at = now(),
-                              status_note = CASE WHEN o.status = 'EXPIRED' THEN 'paid after its hold lapsed; its tickets were still free' END
+                              status_note = CASE o.status
+                                            WHEN 'EXPIRED' THEN 'paid after its hold lapsed; its tickets were still free'
+                                            WHEN 'FAILED' THEN 'paid on a later attempt after a failed one' END
      WHERE id = p_order_id;
     PERFORM evently._emit('order.paid', o.event_id, o.user_id, 'order', p_order_id,
                           evently.order_json(p_order_id, false), p_actor);
@@ -350,14 +356,15 @@ $$;
 
 -- The PENDING orders of holds that lapsed or were released EXPIRE (their
 -- discount uses given back); a card payment may still complete them late.
--- Called by the engine (orders.c) with the holds locked.
-CREATE OR REPLACE FUNCTION evently._expire_orders(p_hold_ids uuid[]) RETURNS void
+-- Called by the engine (orders.c) with the holds locked, and by
+-- _complete_order for the other orders of a hold it paid (except_order).
+CREATE OR REPLACE FUNCTION evently._expire_orders(p_hold_ids uuid[], except_order uuid DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
     o record;
 BEGIN
     FOR o IN UPDATE evently.orders SET status = 'EXPIRED', updated_at = now()
-              WHERE hold_id = ANY (p_hold_ids) AND status = 'PENDING'
+              WHERE hold_id = ANY (p_hold_ids) AND status = 'PENDING' AND id IS DISTINCT FROM except_order
              RETURNING id, event_id, user_id, discount_code_id
     LOOP
         IF o.discount_code_id IS NOT NULL THEN

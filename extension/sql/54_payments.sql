@@ -22,6 +22,9 @@ LANGUAGE sql IMMUTABLE AS $$
            WHEN 'PENDING' THEN p_to IN ('AUTHORIZED', 'PROCESSING', 'COMPLETED', 'FAILED')
            WHEN 'AUTHORIZED' THEN p_to IN ('PROCESSING', 'COMPLETED', 'FAILED')
            WHEN 'PROCESSING' THEN p_to IN ('COMPLETED', 'FAILED')
+           -- a failed attempt is not final: the buyer may try another card on
+           -- the same intent (Stripe's requires_payment_method), which succeeds
+           WHEN 'FAILED' THEN p_to IN ('PROCESSING', 'COMPLETED')
            WHEN 'COMPLETED' THEN p_to = 'REFUNDING'
            WHEN 'REFUNDING' THEN p_to IN ('REFUNDED', 'PARTIALLY_REFUNDED', 'COMPLETED')
            WHEN 'PARTIALLY_REFUNDED' THEN p_to = 'REFUNDING'
