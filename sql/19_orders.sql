@@ -83,6 +83,8 @@ SELECT t.remember('go1', (d->>'order_id')::uuid), d->>'status' AS status, d->>'t
   FROM t.order('gabi', 'gh1', 'mock', 'go1') d;
 SELECT t.order('gabi', 'gh1', 'mock', 'go1') ->> 'order_id' = t.id('go1')::text AS retry_same_order;
 SELECT t.try($$SELECT t.order('gabi', 'gh1', 'card', 'go1')$$) AS key_other_provider;
+SELECT t.try($$SELECT evently.api_order_create(t.id('gabi'), t.req(body => jsonb_build_object('hold_id', t.id('gh1'),
+         'payment_provider', 'mock', 'discount_code', 'SOMECODE', 'idempotency_key', 'go1')))$$) AS key_other_code;
 SELECT t.try($$SELECT t.order('gabi', 'gh1', 'mock')$$) AS order_twice;
 SELECT t.unit_states('tfloor') AS floor_units,
        (SELECT count(*) FROM evently.tickets WHERE booking_id = (SELECT booking_id FROM evently.orders WHERE id = t.id('go1'))

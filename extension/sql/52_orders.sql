@@ -234,8 +234,15 @@ BEGIN
     PERFORM evently._require(b->'discount_code' IS NULL OR jsonb_typeof(b->'discount_code') = 'string',
         'INVALID_ARGUMENT', 'invalid discount_code', 'discount_code is a string.');
     h := evently._orderable_hold_or_retry(actor, evently._uuid_arg(b->>'hold_id', 'hold_id'), key, pay_by);
-    IF h.id IS NULL THEN               -- a retry: the order made with this key
-        RETURN evently.order_json(evently._order_for_key(actor, key, evently._uuid_arg(b->>'hold_id', 'hold_id'), pay_by));
+    IF h.id IS NULL THEN               -- a retry: the order made with this key, with the same code
+        new_order := evently._order_for_key(actor, key, evently._uuid_arg(b->>'hold_id', 'hold_id'), pay_by);
+        PERFORM evently._require(upper(btrim(b->>'discount_code')) IS NOT DISTINCT FROM
+                                     (SELECT dc.code FROM evently.orders o JOIN evently.discount_codes dc
+                                          ON dc.id = o.discount_code_id WHERE o.id = new_order),
+            'IDEMPOTENCY_CONFLICT', 'idempotency key already used',
+            format('Key "%s" made order %s with another discount code.', key, new_order),
+            'Use a new key for a new order.');
+        RETURN evently.order_json(new_order);
     END IF;
 
     items := evently._hold_order_items(h.id);
