@@ -177,6 +177,13 @@ SELECT (evently.api_event_get(NULL, t.req(t.ev('tr_fest'))) -> 'tiers') = eventl
        (SELECT e -> 'tiers' = evently.event_tiers_json(t.id('tr_fest'))
           FROM jsonb_array_elements(evently.api_events_list(NULL, t.req(query => '{"search": "Tom''s Festival"}')) -> 'events') e)
        AS in_the_list;
+-- an event's capacity, sales and availability count its tiers' units with its seats
+SELECT (j->>'total_capacity')::int - (SELECT count(*) FROM evently.event_seats WHERE event_id = t.id('tr_fest'))
+         = (SELECT sum(total_quantity) FROM evently.ticket_tiers WHERE event_id = t.id('tr_fest')) AS capacity_counts_units,
+       (j->>'available_tickets')::int - (SELECT count(*) FROM evently.event_seats WHERE event_id = t.id('tr_fest') AND status = 'AVAILABLE')
+         = (SELECT sum((d->>'available_quantity')::int) FROM jsonb_array_elements(j->'tiers') d) AS available_counts_units,
+       (SELECT sum(total_quantity) FROM evently.ticket_tiers WHERE event_id = t.id('tr_fest')) AS units
+  FROM evently.event_json(t.id('tr_fest')) j;
 SELECT evently.tier_json(t.id('tr_general')) = (SELECT d FROM jsonb_array_elements(evently.event_tiers_json(t.id('tr_fest'))) d
                                                  WHERE d ->> 'name' = 'General') AS one_shape;
 SELECT evently.tier_json(gen_random_uuid()) IS NULL AS unknown_tier_json;

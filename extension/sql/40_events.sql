@@ -252,7 +252,8 @@ CREATE OR REPLACE TRIGGER seat_freed BEFORE UPDATE OF status ON evently.event_se
 
 -- An event as the REST API shows it; with_sections adds venue_sections.
 -- available_tickets counts seats that can be held now (not BLOCKED, BOOKED
--- or under a live hold); tiers are its ticket tiers as GET
+-- or under a live hold) and its tiers' available units; total_capacity and
+-- booked_count count seats and units too; tiers are its ticket tiers as GET
 -- /events/:eventId/tiers shows them ([] when it sells none).
 CREATE OR REPLACE FUNCTION evently.event_json(p_event_id uuid, with_sections boolean DEFAULT false)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
@@ -268,15 +269,14 @@ BEGIN
     SELECT jsonb_build_object(
         'id', e.id, 'name', e.name, 'description', e.description, 'venue', e.venue,
         'venue_template_id', e.venue_template_id, 'date_time', e.date_time,
-        'total_capacity', inv.capacity, 'booked_count', inv.booked,
-        'available_tickets', inv.available + lapsed.n, 'base_price', e.base_price,
+        'total_capacity', inv.capacity + ga.capacity, 'booked_count', inv.booked + ga.booked,
+        'available_tickets', inv.available + lapsed.n + ga.available, 'base_price', e.base_price,
         'max_tickets_per_user', e.max_tickets_per_user,
         'status', evently._lifecycle_status(e.status, e.date_time, e.end_time),
         'image_url', coalesce(e.image_url, ''), 'tags', e.catalog->'tags',
         'category', e.category, 'end_time', e.end_time, 'organizer_id', e.organizer_id,
         'sales_during_event', e.sales_during_event,
-        'tiers', coalesce((SELECT jsonb_agg(d.doc ORDER BY d.sort_order, d.name)
-                             FROM evently.tier_docs d WHERE d.event_id = e.id), '[]'),
+        'tiers', ga.docs,
         'created_at', e.created_at, 'updated_at', e.updated_at)
         || CASE WHEN with_sections THEN jsonb_build_object('venue_sections', e.catalog->'venue_sections')
                 ELSE '{}' END
@@ -287,7 +287,12 @@ BEGIN
                            coalesce(sum(c.available), 0) AS available
                       FROM evently.event_seat_counts c WHERE c.event_id = e.id) inv,
            LATERAL (SELECT count(*) AS n FROM evently.event_seats es
-                     WHERE es.event_id = e.id AND es.status = 'HELD' AND es.held_until <= now()) lapsed
+                     WHERE es.event_id = e.id AND es.status = 'HELD' AND es.held_until <= now()) lapsed,
+           LATERAL (SELECT coalesce(jsonb_agg(d.doc ORDER BY d.sort_order, d.name), '[]') AS docs,
+                           coalesce(sum((d.doc->>'total_quantity')::int), 0) AS capacity,
+                           coalesce(sum((d.doc->>'sold_quantity')::int), 0) AS booked,
+                           coalesce(sum((d.doc->>'available_quantity')::int), 0) AS available
+                      FROM evently.tier_docs d WHERE d.event_id = e.id) ga
      WHERE e.id = p_event_id;
     PERFORM evently._require(doc IS NOT NULL, 'NOT_FOUND', 'event not found',
         format('Event %s does not exist.', p_event_id));
