@@ -5,14 +5,20 @@
  * refund = paid - fee, where paid is what the booking's payment took (its
  * total; from 1.1 an order's total after its discount) and the fee is NONE
  * -> 0, FIXED -> amount, PERCENTAGE -> paid * amount / 100, capped at what
- * was paid and rounded to cents; never more than is left after an order's
- * partial refunds.  Booking, tickets, payment, seats and the cancellation record change
+ * was paid and rounded to cents.  After an order's partial refunds the fee
+ * is kept out of what is left (refund = left - fee, the fee at most what is
+ * left): over the booking's life the buyer gets back paid - fee, as if
+ * nothing had been refunded before.  Booking, tickets, payment, seats and the cancellation record change
  * in one transaction, and the freed seats are offered to the waitlist before
  * anyone else can hold them.  Once the event has started (or is over, or
  * cancelled) a buyer can no longer cancel, whatever the deadline says: only
  * cancelling the event refunds then, in full and whatever the policy
  * (evently._refund_event_bookings, called by the SQL that cancels an event).
- * Lock order: queue lock, booking rows (in id order), seats.
+ * Lock order: queue lock, booking rows (in id order), seats.  A booking an
+ * order paid for comes after that order's rows (its hold, order and payment:
+ * evently._lock_booking_order), as every order route takes them first and
+ * may lock the booking after them (a refund cancelling its tickets; a
+ * webhook or mark-paid, which lock the payment after the order).
  */
 #include "evently.h"
 
@@ -87,7 +93,7 @@ check_event_not_started(pg_uuid_t *event_id)
 				errhint("Only cancelling the event refunds its bookings now."));
 }
 
-#define CANCEL_BOOKINGS(paid_here) \
+#define CANCEL_BOOKINGS(in_flight, paid_here) \
 	"WITH b AS (" \
 	"    UPDATE evently.bookings" \
 	"       SET status = 'CANCELLED', cancelled_at = now(), updated_at = now()," \
@@ -98,9 +104,9 @@ check_event_not_started(pg_uuid_t *event_id)
 	"    RETURNING id, user_id, event_id, total_price)," \
 	" paid AS (" \
 	/* what the booking cost its buyer (after an order's discount) and what */ \
-	/* of it is left after an order's partial refunds */ \
+	/* of it is left after an order's partial refunds, done or under way */ \
 	"    SELECT b.id, b.user_id, b.event_id, coalesce(pay.amount, b.total_price) AS base," \
-	"           coalesce(pay.amount, b.total_price) - coalesce(pay.refund_amount, 0) AS left_over" \
+	"           coalesce(pay.amount, b.total_price) - coalesce(pay.refund_amount, 0)" in_flight " AS left_over" \
 	"      FROM b LEFT JOIN evently.payments pay ON pay.booking_id = b.id)," \
 	" fee AS (" \
 	"    SELECT paid.*, CASE WHEN $5 THEN 0" \
@@ -112,7 +118,9 @@ check_event_not_started(pg_uuid_t *event_id)
 	" c AS (" \
 	"    INSERT INTO evently.cancellations (booking_id, cancelled_by, processed_at," \
 	"                                       cancellation_fee, refund_amount, reason)" \
-	"    SELECT id, $3, now(), amount, greatest(0, least(left_over, base - amount)), $4 FROM fee" \
+	/* the fee is the policy's on what was paid, kept out of what is left: */ \
+	/* a refund of some tickets before does not waive it */ \
+	"    SELECT id, $3, now(), least(amount, left_over), left_over - least(amount, left_over), $4 FROM fee" \
 	"    RETURNING id, booking_id, refund_amount)," \
 	" t AS (" \
 	"    UPDATE evently.tickets SET status = 'CANCELLED' WHERE booking_id IN (SELECT id FROM b))," \
@@ -140,9 +148,16 @@ static uint64
 cancel_bookings(pg_uuid_t *booking_id, pg_uuid_t *event_id, pg_uuid_t *actor_id, const char *reason,
 				bool waive_fee)
 {
-	static SqlStmt q_1_0 = SQL_STMT(CANCEL_BOOKINGS(""), 5, UUIDOID, UUIDOID, UUIDOID, TEXTOID, BOOLOID);
-	/* a card payment is refunded through its provider (evently._refund_cancelled_orders) */
-	static SqlStmt q = SQL_STMT(CANCEL_BOOKINGS(" AND pay.provider IS DISTINCT FROM 'card'"),
+	static SqlStmt q_1_0 = SQL_STMT(CANCEL_BOOKINGS("", ""), 5, UUIDOID, UUIDOID, UUIDOID, TEXTOID, BOOLOID);
+	/*
+	 * 1.1: a card refund still with the provider is not refunded again; a
+	 * card payment is refunded through its provider
+	 * (evently._refund_cancelled_orders)
+	 */
+	static SqlStmt q = SQL_STMT(CANCEL_BOOKINGS(
+									" - coalesce((SELECT sum(r.amount) FROM evently.refunds r"
+									"              WHERE r.payment_id = pay.id AND r.status = 'REFUNDING'), 0)",
+									" AND pay.provider IS DISTINCT FROM 'card'"),
 								5, UUIDOID, UUIDOID, UUIDOID, TEXTOID, BOOLOID);
 	static SqlStmt free_seats = SQL_STMT(
 		"WITH gone AS (SELECT id FROM evently.bookings WHERE (id = $1 OR event_id = $2)"
@@ -195,6 +210,8 @@ cancel_with_policy_body(FunctionCallInfo fcinfo)
 							  1, UUIDOID);
 	static SqlStmt lock_booking = SQL_STMT("SELECT status FROM evently.bookings WHERE id = $1 FOR UPDATE",
 									  1, UUIDOID);
+	static SqlStmt lock_order = SQL_STMT("SELECT evently._lock_booking_order($1)", 1, UUIDOID);
+	static SqlStmt no_refund_under_way = SQL_STMT("SELECT evently._refuse_refund_under_way($1)", 1, UUIDOID);
 	pg_uuid_t  *booking_id = ARG_UUID(0);
 	pg_uuid_t  *actor_id = ARG_UUID(1);
 	char	   *reason = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
@@ -217,11 +234,15 @@ cancel_with_policy_body(FunctionCallInfo fcinfo)
 		report_not_found("booking", booking_id);
 
 	lock_event_queue(event_id);
+	if (sql_is_1_1())
+		stmt_run(&lock_order, &arg, NULL, SPI_OK_SELECT);
 	stmt_run(&lock_booking, &arg, NULL, SPI_OK_SELECT);
 	status = result_text(0, 1);
 	if (strcmp(status, "CANCELLED") == 0)
 		ereport(ERROR, errcode(EV_ALREADY_PROCESSED), errmsg("booking is already cancelled"),
 				errdetail("Booking %s was cancelled before.", uuid_text(booking_id)));
+	if (sql_is_1_1())
+		stmt_run(&no_refund_under_way, &arg, NULL, SPI_OK_SELECT);
 	check_event_not_started(event_id);
 	enforce_policy(event_id, booking_id);
 

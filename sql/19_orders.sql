@@ -361,7 +361,8 @@ SELECT status FROM evently.waitlist_entries WHERE event_id = t.id('ga19') AND us
 SELECT t.unit_states('twait') AS units;
 
 -- 11. Evently's cancel route on a booking an order paid, after a partial
--- refund: the rest of what was paid comes back, never more
+-- refund: the rest of what was paid comes back less the policy's fee (the
+-- refund before does not waive it), never more
 SELECT evently.set_cancellation_policy(t.id('ga19'), true, now() + interval '5 days', 'FIXED', 2) IS NOT NULL AS policy;
 SELECT c->>'refund_amount' AS cancel_refund, c->>'cancellation_fee' AS fee
   FROM evently.cancel_with_policy((SELECT booking_id FROM evently.orders WHERE id = t.id('go10')), t.id('gabi')) c;
@@ -375,6 +376,25 @@ SELECT c->>'refund_amount' AS cancel_refund
   FROM evently.cancel_with_policy((SELECT booking_id FROM evently.orders WHERE id = t.id('go11')), t.id('gabi')) c;
 SELECT o.status, o.total_amount, p.refund_amount FROM evently.orders o JOIN evently.payments p ON p.order_id = o.id
  WHERE o.id = t.id('go11');
+-- while a card refund of the order is with the provider the buyer does not
+-- cancel: what is left to refund depends on its answer
+SELECT t.tier('tflight', 'ga19', 'In flight', 20, 2);
+SELECT t.remember('gh18', (t.reserve('hugo', t.item('tflight', 2)) ->> 'hold_id')::uuid);
+SELECT t.remember('go12', (t.order('hugo', 'gh18', 'card') ->> 'order_id')::uuid);
+SELECT t.hook('evt_20', 'payment_intent.succeeded', t.intent('go12', 'pi_12')) AS paid;
+SELECT t.remember('gr6', (t.refund('hugo', 'go12', jsonb_build_object('reason', 'one cannot come',
+         'ticket_ids', (SELECT jsonb_agg(id) FROM (SELECT id FROM evently.tickets
+                         WHERE booking_id = (SELECT booking_id FROM evently.orders WHERE id = t.id('go12'))
+                         ORDER BY unit_no LIMIT 1) x))) ->> 'refund_id')::uuid);
+SELECT d->>'status' AS status FROM t.decide('api_refund_approve', 'admin', 'gr6') d;
+SELECT t.try($$SELECT evently.cancel_with_policy((SELECT booking_id FROM evently.orders WHERE id = t.id('go12')), t.id('hugo'))$$) AS cancel_while_refunding;
+-- the provider refunded it (18.00): the cancellation keeps its fee out of the 22.00 left
+SELECT t.hook('evt_21', 'refund.updated', jsonb_build_object('id', 're_flight', 'object', 'refund', 'status', 'succeeded',
+         'metadata', jsonb_build_object('refund_id', t.id('gr6')))) AS refunded;
+SELECT c->>'refund_amount' AS cancel_refund, c->>'cancellation_fee' AS fee
+  FROM evently.cancel_with_policy((SELECT booking_id FROM evently.orders WHERE id = t.id('go12')), t.id('hugo')) c;
+SELECT r.amount, r.status, r.automatic FROM evently.refunds r WHERE r.order_id = t.id('go12') ORDER BY r.created_at;
+
 -- the invariants: no live ticket without a completed payment, refunds within what was paid
 SELECT count(*) AS tickets_unpaid FROM evently.tickets t JOIN evently.bookings b ON b.id = t.booking_id
   LEFT JOIN evently.payments p ON p.booking_id = b.id

@@ -308,6 +308,43 @@ BEGIN
 END
 $$;
 
+-- The order that paid for a booking the buyer (or an ADMIN) is cancelling
+-- through the Evently route, locked as every order route locks it (its hold,
+-- order and payment rows: _lock_order) before the engine locks the booking:
+-- a webhook or a mark-paid holding the order waits for its payment row, which
+-- the cancellation updates, and the cancellation then updates the order, so
+-- the other way round they deadlocked.  The caller holds the event's queue
+-- lock (after the event row, as _lock_order(frees_tickets) takes them).
+-- Nothing for a booking no order made.
+CREATE OR REPLACE FUNCTION evently._lock_booking_order(p_booking_id uuid) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    o_id uuid := (SELECT id FROM evently.orders WHERE booking_id = p_booking_id);
+BEGIN
+    IF o_id IS NOT NULL THEN
+        PERFORM evently._lock_order(o_id);
+    END IF;
+END
+$$;
+
+-- A buyer does not cancel a booking while a refund of its order is with
+-- the card provider: the cancellation refunds what is left of the payment,
+-- and whether that refund succeeds or fails changes what that is.
+-- ALREADY_PROCESSED until the provider has answered.  (An event's
+-- cancellation does not wait: it refunds what is left besides.)
+CREATE OR REPLACE FUNCTION evently._refuse_refund_under_way(p_booking_id uuid) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    r evently.refunds;
+BEGIN
+    SELECT r0.* INTO r FROM evently.refunds r0 JOIN evently.orders o ON o.id = r0.order_id
+     WHERE o.booking_id = p_booking_id AND r0.status = 'REFUNDING' LIMIT 1;
+    PERFORM evently._require(r.id IS NULL, 'ALREADY_PROCESSED', 'a refund of this booking is under way',
+        format('Refund %s of order %s is with the payment provider.', r.id, r.order_id),
+        'Cancel once the provider has refunded it.');
+END
+$$;
+
 -- Bookings cancelled through the Evently routes or with their event
 -- (cancel.c) that an order paid: a card payment is refunded through the
 -- provider (automatic refund of the cancellation's refund amount); mock
