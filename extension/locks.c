@@ -29,7 +29,8 @@
  * never makes a wrong answer.  Lock order, everywhere: the event row (FOR
  * KEY SHARE by the engine, FOR UPDATE by an event's cancellation), queue
  * lock, idempotency key lock, quota lock, booking row, hold row, seat rows
- * by seat id, waitlist entry rows.
+ * by seat id, waitlist entry rows; a booking an order paid for after that
+ * order's hold, order and payment rows (cancel.c).
  * All others are transaction-scoped, so an error or commit releases them.
  */
 #include "evently.h"
