@@ -164,14 +164,15 @@ SELECT 'no VALID ticket without a completed payment (of its order, if an order m
         OR (o.id IS NOT NULL AND (o.status NOT IN ('PAID', 'PARTIALLY_REFUNDED') OR p.order_id IS DISTINCT FROM o.id)))
 UNION ALL
 -- (a payment that came late and could not be honoured is refunded in full
--- instead: no booking, EXPIRED until its automatic refund ends it REFUNDED)
+-- instead: no booking, EXPIRED or FAILED as it was until its automatic
+-- refund ends it REFUNDED)
 SELECT 'an order has a booking exactly once paid: the booking of its hold, paid by its payment', count(*)
   FROM evently.orders o
   JOIN evently.payments p ON p.order_id = o.id
   LEFT JOIN evently.bookings b ON b.id = o.booking_id
  WHERE (o.paid_at IS NOT NULL) <> (p.status IN ('COMPLETED', 'REFUNDING', 'REFUNDED', 'PARTIALLY_REFUNDED'))
     OR (o.paid_at IS NOT NULL AND o.booking_id IS NULL
-        AND (o.status NOT IN ('EXPIRED', 'REFUNDED')
+        AND (o.status NOT IN ('EXPIRED', 'FAILED', 'REFUNDED')
              OR NOT EXISTS (SELECT 1 FROM evently.refunds r WHERE r.order_id = o.id AND r.automatic)))
     OR (o.booking_id IS NOT NULL AND (o.paid_at IS NULL OR o.status NOT IN ('PAID', 'PARTIALLY_REFUNDED', 'REFUNDED')))
     OR b.hold_id IS DISTINCT FROM (CASE WHEN o.booking_id IS NOT NULL THEN o.hold_id END)
