@@ -188,7 +188,7 @@ SELECT o.status, o.booking_id IS NULL AS no_booking, o.status_note, p.status AS 
   JOIN evently.refunds r ON r.order_id = o.id WHERE o.id = t.id('go6');
 SELECT t.unit_states('tlate') AS late_units;
 SELECT w->>'kind' AS kind, w->>'payment_intent' AS intent, w->>'amount_minor' AS minor
-  FROM jsonb_array_elements(evently.payment_work(20)) w;
+  FROM jsonb_array_elements(evently.payment_work(20)) w WHERE w->>'kind' = 'create_refund';
 SELECT d->>'status' AS refund FROM evently.payment_record(jsonb_build_object('kind', 'refund_created',
          'refund_id', (SELECT id FROM evently.refunds WHERE order_id = t.id('go6')), 'provider_refund_id', 're_6',
          'status', 'pending')) d;
@@ -237,7 +237,7 @@ SELECT d->>'status' AS status, d->>'decision_note' AS note FROM t.decide('api_re
 SELECT t.remember('gr3', (t.refund('hugo', 'go3', '{"reason": "ill"}') ->> 'refund_id')::uuid);
 SELECT d->>'status' AS status FROM t.decide('api_refund_approve', 'admin', 'gr3') d;
 SELECT p.status AS payment FROM evently.payments p WHERE p.order_id = t.id('go3');
-SELECT w->>'kind' AS kind, w->>'payment_intent' AS intent FROM jsonb_array_elements(evently.payment_work(20)) w;
+SELECT w->>'kind' AS kind, w->>'payment_intent' AS intent FROM jsonb_array_elements(evently.payment_work(20)) w WHERE w->>'kind' = 'create_refund';
 SELECT t.hook('evt_12', 'charge.refunded', jsonb_build_object('id', 'ch_3', 'object', 'charge', 'payment_intent', 'pi_3',
          'refunds', jsonb_build_object('data', jsonb_build_array(jsonb_build_object('id', 're_3', 'status', 'succeeded',
            'metadata', jsonb_build_object('refund_id', t.id('gr3'))))))) AS charge_refunded;
