@@ -359,6 +359,10 @@ BEGIN
         INSERT INTO evently.refunds (order_id, payment_id, amount, reason, status)
         VALUES (o, pay, split_part(r, ' ', 2)::numeric, 'test', split_part(r, ' ', 1));
     END LOOP;
+    -- the payment's running total of what went back, as _finish_refund keeps it
+    UPDATE evently.payments
+       SET refund_amount = (SELECT sum(x.amount) FROM evently.refunds x WHERE x.order_id = o AND x.status = 'REFUNDED')
+     WHERE id = pay;
     RETURN t.remember(label, o);
 END
 $$;

@@ -376,6 +376,13 @@ SELECT c->>'refund_amount' AS cancel_refund
   FROM evently.cancel_with_policy((SELECT booking_id FROM evently.orders WHERE id = t.id('go11')), t.id('gabi')) c;
 SELECT o.status, o.total_amount, p.refund_amount FROM evently.orders o JOIN evently.payments p ON p.order_id = o.id
  WHERE o.id = t.id('go11');
+-- the payout counts what the cancel route gave back in place (no refund row) with the refunds
+SELECT (d->>'refunds')::numeric = (SELECT sum(p.refund_amount) FROM evently.payments p
+                                              JOIN evently.orders o ON o.id = p.order_id WHERE o.event_id = t.id('ga19'))
+         AS payout_refunds_all,
+       (d->>'refunds')::numeric > (SELECT sum(r.amount) FROM evently.refunds r JOIN evently.orders o ON o.id = r.order_id
+                                              WHERE o.event_id = t.id('ga19') AND r.status = 'REFUNDED') AS more_than_refund_rows
+  FROM evently._event_payouts(t.id('ga19')) d;
 -- while a card refund of the order is with the provider the buyer does not
 -- cancel: what is left to refund depends on its answer
 SELECT t.tier('tflight', 'ga19', 'In flight', 20, 2);

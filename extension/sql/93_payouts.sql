@@ -98,15 +98,17 @@ $$;
 -- The money of an event's paid orders (paid_at set: those refunded since
 -- too, as a refund does not unmake a sale), in total and by provider:
 -- gross = their subtotals, discounts = their discounts, fees = their
--- payments' fees, refunds = their REFUNDED refunds, net = gross - discounts
+-- payments' fees, refunds = what their payments gave back (refunds ended
+-- REFUNDED, and Evently cancellations of mock and offline orders, which
+-- refund in place), net = gross - discounts
 -- - fees - refunds.  Amounts are JSON numbers with 2 decimals.
 CREATE OR REPLACE FUNCTION evently._event_payouts(p_event_id uuid) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     WITH paid AS (
         SELECT o.provider, o.currency, o.subtotal, o.discount_amount,
                (SELECT coalesce(sum(p.fee), 0) FROM evently.payments p WHERE p.order_id = o.id) AS fees,
-               (SELECT coalesce(sum(r.amount), 0) FROM evently.refunds r
-                 WHERE r.order_id = o.id AND r.status = 'REFUNDED') AS refunds,
+               -- what went back, by whatever route: the payment's running total
+               (SELECT coalesce(sum(p.refund_amount), 0) FROM evently.payments p WHERE p.order_id = o.id) AS refunds,
                (SELECT coalesce(sum(i.quantity), 0) FROM evently.order_items i WHERE i.order_id = o.id) AS tickets
           FROM evently.orders o WHERE o.event_id = p_event_id AND o.paid_at IS NOT NULL),
     sums AS (
