@@ -1,19 +1,20 @@
 /*
  * cancel.c: evently.cancel_with_policy.
  *
- * The owner (or an ADMIN) cancels a booking under the event's policy:
- * refund = paid - fee, where paid is what the booking's payment took (its
- * total; from 1.1 an order's total after its discount) and the fee is NONE
- * -> 0, FIXED -> amount, PERCENTAGE -> paid * amount / 100, capped at what
- * was paid and rounded to cents.  After an order's partial refunds the fee
- * is kept out of what is left (refund = left - fee, the fee at most what is
+ * The owner (or an ADMIN) cancels a booking under the event's policy: refund
+ * = paid - fee, where paid is what the booking's payment took (its total;
+ * from 1.1 an order's total after its discount) and the fee is NONE -> 0,
+ * FIXED -> amount, PERCENTAGE -> paid * amount / 100, capped at what was
+ * paid and rounded to cents.  After an order's partial refunds the fee is
+ * kept out of what is left (refund = left - fee, the fee at most what is
  * left): over the booking's life the buyer gets back paid - fee, as if
- * nothing had been refunded before.  Booking, tickets, payment, seats and the cancellation record change
- * in one transaction, and the freed seats are offered to the waitlist before
- * anyone else can hold them.  Once the event has started (or is over, or
- * cancelled) a buyer can no longer cancel, whatever the deadline says: only
- * cancelling the event refunds then, in full and whatever the policy
- * (evently._refund_event_bookings, called by the SQL that cancels an event).
+ * nothing had been refunded before.  Booking, tickets, payment, seats and
+ * the cancellation record change in one transaction, and the freed seats are
+ * offered to the waitlist before anyone else can hold them.  Once the event
+ * has started (or is over, or cancelled) a buyer can no longer cancel,
+ * whatever the deadline says: only cancelling the event refunds then, in
+ * full and whatever the policy (evently._refund_event_bookings, called by
+ * the SQL that cancels an event).
  * Lock order: queue lock, booking rows (in id order), seats.  A booking an
  * order paid for comes after that order's rows (its hold, order and payment:
  * evently._lock_booking_order), as every order route takes them first and

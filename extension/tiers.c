@@ -8,10 +8,11 @@
  * LOCKED (claim_units): two buyers of one tier lock different rows and do
  * not queue on a shared counter (alf.io claims its tickets the same way).
  * What is left to queue on under many concurrent buyers is the tier's 16
- * counter slots (48_tiers.sql), held from the claim to the commit.  A unit is free when
- * AVAILABLE, or HELD by a hold that lapsed (lazy expiry) unless people are
- * waiting for the event, whose queue gets lapsed inventory first.  All or
- * nothing: one tier short and nothing is held (SOLD_OUT).
+ * counter slots (48_tiers.sql), held from the claim to the commit.  A unit
+ * is free when AVAILABLE, or HELD by a hold that lapsed (lazy expiry)
+ * unless people are waiting for the event, whose queue gets lapsed
+ * inventory first.  All or nothing: one tier short and nothing is held
+ * (SOLD_OUT).
  *
  * Lock order (locks.c): event row, idempotency key, quota lock, tier rows
  * (FOR KEY SHARE, by tier id), units (by tier id, unit number).
