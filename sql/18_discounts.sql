@@ -372,8 +372,9 @@ SELECT t.dc_order('dc_o_card', 'card', 'PAID', 4, 25.00, 10.00, true,
                   ARRAY['REFUNDED 20.00', 'REQUESTED 5.00', 'REJECTED 7.00']);
 -- paid offline (no fee contract), 2 x 25.00
 SELECT t.dc_order('dc_o_offline', 'offline', 'PAID', 2, 25.00, 0, true);
--- paid by card after its hold lapsed, refunded in full automatically
--- (still a sale that was paid: 40.00, fee 1.46, refund 40.00)
+-- paid by card after its hold lapsed, refunded in full automatically: money
+-- in and out (gross 40.00, fee 1.46, refund 40.00) but no sale, so neither
+-- an order paid nor a ticket sold
 SELECT t.dc_order('dc_o_late', 'card', 'REFUNDED', 1, 40.00, 0, true, ARRAY['REFUNDED 40.00']);
 -- mock, 3 x 25.00 less 7.50, fee 1 % of 67.50 + 0.10 = 0.78, a refund still on its way
 SELECT t.dc_order('dc_o_mock', 'mock', 'PAID', 3, 25.00, 7.50, true, ARRAY['REFUNDING 10.00']);

@@ -247,6 +247,10 @@ SELECT o.status, p.status AS payment, p.refund_amount = p.amount AS all_back, r.
   FROM evently.orders o JOIN evently.payments p ON p.order_id = o.id JOIN evently.refunds r ON r.order_id = o.id
  WHERE o.id = t.id('go3');
 SELECT t.try($$SELECT t.refund('hugo', 'go3', '{"reason": "again"}')$$) AS refund_refunded;
+-- the provider saying again that the refunded payment succeeded changes nothing
+SELECT t.hook('evt_12b', 'payment_intent.succeeded', t.intent('go3', 'pi_3')) AS succeeded_again;
+SELECT o.status, p.status AS payment, (SELECT count(*) FROM evently.refunds WHERE order_id = o.id) AS refunds
+  FROM evently.orders o JOIN evently.payments p ON p.order_id = o.id WHERE o.id = t.id('go3');
 
 -- 7. GET /orders/my-orders: the actor's orders, newest first, a page at a time
 SELECT d->>'total_count' AS total, d->>'limit' AS lim, d->>'offset' AS off,
@@ -315,6 +319,20 @@ SELECT t.hook('evt_15', 'payment_intent.succeeded', t.intent('go9', 'pi_9')) AS 
 SELECT o.status, o.booking_id IS NULL AS no_booking, o.status_note, r.amount, r.automatic, t.uses() AS uses
   FROM evently.orders o JOIN evently.refunds r ON r.order_id = o.id WHERE o.id = t.id('go9');
 SELECT t.unit_states('tdisc') AS disc_units;
+
+-- a failed card attempt, a new order of the same hold taking the code's last
+-- use, then the first intent succeeding: the first order is paid with the
+-- use, the newer one expires
+SELECT t.tier('tretry', 'ga19', 'Retry', 20, 2);
+INSERT INTO evently.discount_codes (event_id, code, percent_off, max_uses) VALUES (t.id('ga19'), 'ONCE', 50, 1);
+SELECT t.remember('ghr1', (t.reserve('gabi', t.item('tretry', 1)) ->> 'hold_id')::uuid);
+SELECT t.remember('gor1', t.coded_order('gabi', 'ghr1', 'card', 'ONCE'));
+SELECT t.hook('evt_r1', 'payment_intent.payment_failed', t.intent('gor1', 'pi_r1')) AS first_failed;
+SELECT t.remember('gorb', t.coded_order('gabi', 'ghr1', 'card', 'ONCE'));
+SELECT t.hook('evt_r2', 'payment_intent.succeeded', t.intent('gor1', 'pi_r1')) AS first_succeeds;
+SELECT id = t.id('gor1') AS first, status, booking_id IS NOT NULL AS booked, total_amount
+  FROM evently.orders WHERE id IN (t.id('gor1'), t.id('gorb')) ORDER BY id = t.id('gor1') DESC;
+SELECT used_count, max_uses FROM evently.discount_codes WHERE event_id = t.id('ga19') AND code = 'ONCE';
 
 -- 10. A waitlist for a tier: a refund's freed unit is offered to the first in
 -- line at once, as a hold of that tier's units

@@ -318,6 +318,10 @@ BEGIN
     UPDATE evently.payments SET status = 'COMPLETED', processed_at = now(), updated_at = now(),
                                 fee = evently._payment_fee(provider, amount)
      WHERE order_id = p_order_id;
+    -- another order of the hold (a new try after a failed payment) has
+    -- nothing left to pay for: it expires first, giving back the discount
+    -- use it may have taken from this one
+    PERFORM evently._expire_orders(ARRAY[o.hold_id], except_order => p_order_id);
     -- an expired or failed order gave its discount use back; a late payment needs it again
     has_use := o.status NOT IN ('EXPIRED', 'FAILED') OR evently._retake_discount(o.discount_code_id);
     IF NOT has_use THEN
@@ -348,8 +352,6 @@ BEGIN
         PERFORM evently._start_refund(p_order_id, o.total_amount, 'paid late; ' || why, '{}', true, NULL);
         RETURN;
     END IF;
-    -- another order of the hold (a new try after a failed payment) has nothing left to pay for
-    PERFORM evently._expire_orders(ARRAY[o.hold_id], except_order => p_order_id);
     UPDATE evently.orders SET status = 'PAID', booking_id = (booking->>'booking_id')::uuid, paid_at = now(),
                               updated_at = now(),
                               status_note = CASE o.status

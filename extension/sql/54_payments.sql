@@ -26,7 +26,8 @@ LANGUAGE sql IMMUTABLE AS $$
            -- the same intent (Stripe's requires_payment_method), which succeeds
            WHEN 'FAILED' THEN p_to IN ('PROCESSING', 'COMPLETED')
            WHEN 'COMPLETED' THEN p_to = 'REFUNDING'
-           WHEN 'REFUNDING' THEN p_to IN ('REFUNDED', 'PARTIALLY_REFUNDED', 'COMPLETED')
+           -- (a failed refund puts the payment back itself: _finish_refund)
+           WHEN 'REFUNDING' THEN p_to IN ('REFUNDED', 'PARTIALLY_REFUNDED')
            WHEN 'PARTIALLY_REFUNDED' THEN p_to = 'REFUNDING'
            ELSE false END
 $$;
@@ -90,6 +91,10 @@ BEGIN
     END IF;
     IF p.status = p_to THEN
         RETURN 'ignored: already ' || p_to;
+    END IF;
+    -- the provider telling again that a payment we are refunding succeeded
+    IF p_to = 'COMPLETED' AND p.status IN ('REFUNDING', 'REFUNDED', 'PARTIALLY_REFUNDED') THEN
+        RETURN 'ignored: already paid, now ' || p.status;
     END IF;
     IF NOT evently._payment_may_move(p.status, p_to) THEN
         PERFORM evently._audit('payment.jump_refused', 'payment', p.id,

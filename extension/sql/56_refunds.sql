@@ -88,8 +88,9 @@ $$;
 -- A refund ended: REFUNDED (the payment's refunded amount grows, its
 -- tickets are cancelled and their seats or units offered to the waitlist,
 -- the order and payment REFUNDED or PARTIALLY_REFUNDED; refund.completed)
--- or FAILED (the payment back to what it was; an automatic refund's order
--- notes that the money is still held).  The caller locked the order.
+-- or FAILED (the payment back to what it was; when the order has no valid
+-- ticket left, it notes that the money is still held, for the organizer to
+-- refund by hand).  The caller locked the order.
 CREATE OR REPLACE FUNCTION evently._finish_refund(p_refund_id uuid, p_succeeded boolean, p_failure text)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -107,8 +108,10 @@ BEGIN
                             AND x.status = 'REFUNDING');
         PERFORM evently._audit('refund.failed', 'refund', p_refund_id,
                                jsonb_build_object('order_id', r.order_id, 'reason', p_failure));
-        -- a late payment's automatic refund: the order says the money is still held
-        IF r.automatic THEN
+        -- money of an order left without tickets (a late payment's automatic
+        -- refund, a cancelled booking or event): the order says it is still held
+        IF r.automatic OR NOT EXISTS (SELECT 1 FROM evently.orders o JOIN evently.tickets k ON k.booking_id = o.booking_id
+                                       WHERE o.id = r.order_id AND k.status = 'VALID') THEN
             UPDATE evently.orders
                SET status_note = left(status_note || format('; the refund failed (%s): refund it by hand', p_failure), 500),
                    updated_at = now()

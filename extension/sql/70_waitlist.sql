@@ -19,7 +19,7 @@ CREATE OR REPLACE FUNCTION evently.waitlist_json(p_entry_id uuid) RETURNS jsonb
 LANGUAGE sql STABLE
 RETURN (SELECT doc FROM evently.waitlist_docs WHERE entry_id = p_entry_id);
 
--- What a new entry waits for (the event's row is locked FOR SHARE): seats
+-- What a new entry waits for (the event's row is locked FOR KEY SHARE): seats
 -- when tier_id is NULL, which the event must have; otherwise that tier of
 -- the event, whose sales have not ended, for a quantity within its per-order
 -- limits (an offer is a hold the tier would sell).  NOT_FOUND,
@@ -64,13 +64,13 @@ BEGIN
     PERFORM evently._require(EXISTS (SELECT 1 FROM evently.users u
                                       WHERE u.id = join_waitlist.user_id AND u.status = 'ACTIVE'),
         'NOT_FOUND', 'user not found', format('User %s does not exist or is banned.', user_id));
-    -- FOR SHARE: a join waits for an event being cancelled (which takes the
+    -- FOR KEY SHARE: a join waits for an event being cancelled (which takes the
     -- row FOR UPDATE), and then sees it cancelled
     SELECT e.status, evently._lifecycle_status(e.status, e.date_time, e.end_time) AS shown,
            -- on sale as the engine says (EVENT_ON_SALE_1_1, evently.h)
            e.status = 'published' AND (e.date_time > now() OR (e.sales_during_event AND e.end_time > now())) AS on_sale,
            e.date_time, e.max_seats_per_hold, e.max_tickets_per_user INTO ev
-      FROM evently.events e WHERE e.id = join_waitlist.event_id FOR SHARE;
+      FROM evently.events e WHERE e.id = join_waitlist.event_id FOR KEY SHARE;
     -- a draft or an event under review is not there for anyone to queue for
     PERFORM evently._require(FOUND AND ev.status NOT IN ('draft', 'under_review'), 'NOT_FOUND', 'event not found',
         format('Event %s does not exist.', event_id));

@@ -100,8 +100,10 @@ $$;
 -- gross = their subtotals, discounts = their discounts, fees = their
 -- payments' fees, refunds = what their payments gave back (refunds ended
 -- REFUNDED, and Evently cancellations of mock and offline orders, which
--- refund in place), net = gross - discounts
--- - fees - refunds.  Amounts are JSON numbers with 2 decimals.
+-- refund in place), net = gross - discounts - fees - refunds;
+-- orders_paid and tickets_sold count the orders that issued tickets and
+-- those tickets (a late payment refunded instead is money in and out, no
+-- sale).  Amounts are JSON numbers with 2 decimals.
 CREATE OR REPLACE FUNCTION evently._event_payouts(p_event_id uuid) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     WITH paid AS (
@@ -109,10 +111,14 @@ LANGUAGE sql STABLE AS $$
                (SELECT coalesce(sum(p.fee), 0) FROM evently.payments p WHERE p.order_id = o.id) AS fees,
                -- what went back, by whatever route: the payment's running total
                (SELECT coalesce(sum(p.refund_amount), 0) FROM evently.payments p WHERE p.order_id = o.id) AS refunds,
-               (SELECT coalesce(sum(i.quantity), 0) FROM evently.order_items i WHERE i.order_id = o.id) AS tickets
+               -- tickets issued (a late payment refunded instead issued none)
+               CASE WHEN o.booking_id IS NOT NULL
+                    THEN (SELECT coalesce(sum(i.quantity), 0) FROM evently.order_items i WHERE i.order_id = o.id)
+                    ELSE 0 END AS tickets,
+               o.booking_id IS NOT NULL AS honoured
           FROM evently.orders o WHERE o.event_id = p_event_id AND o.paid_at IS NOT NULL),
     sums AS (
-        SELECT provider, count(*) AS orders, sum(tickets) AS tickets,
+        SELECT provider, count(*) FILTER (WHERE honoured) AS orders, sum(tickets) AS tickets,
                round(coalesce(sum(subtotal), 0), 2) AS gross, round(coalesce(sum(discount_amount), 0), 2) AS discounts,
                round(coalesce(sum(fees), 0), 2) AS fees, round(coalesce(sum(refunds), 0), 2) AS refunds
           FROM paid GROUP BY GROUPING SETS ((provider), ()))
