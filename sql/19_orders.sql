@@ -334,6 +334,20 @@ SELECT id = t.id('gor1') AS first, status, booking_id IS NOT NULL AS booked, tot
   FROM evently.orders WHERE id IN (t.id('gor1'), t.id('gorb')) ORDER BY id = t.id('gor1') DESC;
 SELECT used_count, max_uses FROM evently.discount_codes WHERE event_id = t.id('ga19') AND code = 'ONCE';
 
+-- a refund the provider refuses: FAILED, the tickets stay valid, the payment
+-- back to COMPLETED, and the order has no note (it still has its tickets)
+SELECT t.remember('ghf1', (t.reserve('hugo', t.item('tretry', 1)) ->> 'hold_id')::uuid);
+SELECT t.remember('gof1', (t.order('hugo', 'ghf1', 'card') ->> 'order_id')::uuid);
+SELECT t.hook('evt_f1', 'payment_intent.succeeded', t.intent('gof1', 'pi_f1')) AS paid;
+SELECT t.remember('grf1', (t.refund('hugo', 'gof1', '{"reason": "plans changed"}') ->> 'refund_id')::uuid);
+SELECT d->>'status' AS status FROM t.decide('api_refund_approve', 'admin', 'grf1') d;
+SELECT d->>'status' AS refund, d->>'failure_reason' AS why
+  FROM evently.payment_record(jsonb_build_object('kind', 'refund_failed', 'refund_id', t.id('grf1'),
+         'error', 'charge disputed')) d;
+SELECT o.status, o.status_note, p.status AS payment,
+       (SELECT count(*) FROM evently.tickets WHERE booking_id = o.booking_id AND status = 'VALID') AS valid_tickets
+  FROM evently.orders o JOIN evently.payments p ON p.order_id = o.id WHERE o.id = t.id('gof1');
+
 -- 10. A waitlist for a tier: a refund's freed unit is offered to the first in
 -- line at once, as a hold of that tier's units
 SELECT t.tier('twait', 'ga19', 'Waited', 15, 2);

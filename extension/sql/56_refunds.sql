@@ -110,8 +110,8 @@ BEGIN
                                jsonb_build_object('order_id', r.order_id, 'reason', p_failure));
         -- money of an order left without tickets (a late payment's automatic
         -- refund, a cancelled booking or event): the order says it is still held
-        IF r.automatic OR NOT EXISTS (SELECT 1 FROM evently.orders o JOIN evently.tickets k ON k.booking_id = o.booking_id
-                                       WHERE o.id = r.order_id AND k.status = 'VALID') THEN
+        IF r.automatic OR NOT EXISTS (SELECT 1 FROM evently.orders ord JOIN evently.tickets tk ON tk.booking_id = ord.booking_id
+                                       WHERE ord.id = r.order_id AND tk.status = 'VALID') THEN
             UPDATE evently.orders
                SET status_note = left(status_note || format('; the refund failed (%s): refund it by hand', p_failure), 500),
                    updated_at = now()
