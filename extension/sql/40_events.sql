@@ -202,7 +202,7 @@ BEGIN
     ELSIF TG_OP = 'INSERT' THEN
         -- an event's slots are made with its first seats
         INSERT INTO evently.event_seat_counts (event_id, slot)
-        SELECT DISTINCT event_id, slot FROM new_seats, generate_series(0, 15) slot
+        SELECT e.event_id, slot FROM (SELECT DISTINCT event_id FROM new_seats) e, generate_series(0, 15) slot
         ON CONFLICT DO NOTHING;
         FOR d IN SELECT event_id, status, count(*) AS n FROM new_seats GROUP BY 1, 2 LOOP
             PERFORM evently._move_seat_counts(d.event_id, NULL, d.status, d.n);
