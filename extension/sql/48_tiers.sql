@@ -293,23 +293,26 @@ BEGIN
                                       min_per_order, max_per_order, sort_order, created_by)
     VALUES (t.id, ev.id, t.name, t.description, t.price, t.total_quantity, t.sale_start, t.sale_end,
             t.min_per_order, t.max_per_order, t.sort_order, actor);
-    INSERT INTO evently.tier_units (tier_id, unit_no, event_id)
-    SELECT t.id, n, ev.id FROM generate_series(1, t.total_quantity) n;
-    PERFORM evently._units_added(t.total_quantity);
+    PERFORM evently._add_units(t.id, ev.id, t.total_quantity);
     doc := evently.tier_json(t.id);
     PERFORM evently._emit('tier.created', ev.id, actor, 'tier', t.id, doc, actor);
     RETURN doc;
 END
 $$;
 
--- Many new units at once (at least 10,000): the planner's statistics learn
--- of them now, not when autovacuum comes by, so the next statements on the
--- tier (a shrink's search for free units, reservations) are planned for
--- the table as it is.
-CREATE OR REPLACE FUNCTION evently._units_added(n int) RETURNS void
+-- Add how_many units to a tier, numbered after its highest (from 1 for a new
+-- tier), in one INSERT ... SELECT.  Many at once (at least 10,000): the
+-- planner's statistics learn of them now, not when autovacuum comes by, so
+-- the next statements on the tier (a shrink's search for free units,
+-- reservations) are planned for the table as it is.
+CREATE OR REPLACE FUNCTION evently._add_units(p_tier_id uuid, p_event_id uuid, how_many int) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF n >= 10000 THEN
+    INSERT INTO evently.tier_units (tier_id, unit_no, event_id)
+    SELECT p_tier_id, top.n + k, p_event_id
+      FROM (SELECT coalesce(max(unit_no), 0) AS n FROM evently.tier_units WHERE tier_id = p_tier_id) top,
+           generate_series(1, how_many) k;
+    IF how_many >= 10000 THEN
         ANALYZE evently.tier_units;
     END IF;
 END
@@ -391,11 +394,7 @@ BEGIN
     PERFORM evently._require_tiers_open(ev);
     t := evently._tier_fields(coalesce(b, '{}'), old, ev);
     IF t.total_quantity > old.total_quantity THEN
-        INSERT INTO evently.tier_units (tier_id, unit_no, event_id)
-        SELECT t.id, top.n + k, ev.id
-          FROM (SELECT coalesce(max(unit_no), 0) AS n FROM evently.tier_units WHERE tier_id = t.id) top,
-               generate_series(1, t.total_quantity - old.total_quantity) k;
-        PERFORM evently._units_added(t.total_quantity - old.total_quantity);
+        PERFORM evently._add_units(t.id, ev.id, t.total_quantity - old.total_quantity);
     ELSIF t.total_quantity < old.total_quantity THEN
         PERFORM evently._shrink_tier(old, old.total_quantity - t.total_quantity);
     END IF;
