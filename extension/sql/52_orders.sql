@@ -320,8 +320,12 @@ BEGIN
      WHERE order_id = p_order_id;
     -- another order of the hold (a new try after a failed payment) has
     -- nothing left to pay for: it expires first, giving back the discount
-    -- use it may have taken from this one
-    PERFORM evently._expire_orders(ARRAY[o.hold_id], except_order => p_order_id);
+    -- use it may have taken from this one.  Only an order that is not live
+    -- can have one: a hold has one PENDING or PAID order at most
+    -- (orders_one_live_per_hold).
+    IF o.status IN ('EXPIRED', 'FAILED') THEN
+        PERFORM evently._expire_orders(ARRAY[o.hold_id], except_order => p_order_id);
+    END IF;
     -- an expired or failed order gave its discount use back; a late payment needs it again
     has_use := o.status NOT IN ('EXPIRED', 'FAILED') OR evently._retake_discount(o.discount_code_id);
     IF NOT has_use THEN
