@@ -40,7 +40,9 @@ SHIM_CFLAGS = -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-init
 KAFKA_PROGRAMS = shim/evently-bridge shim/evently-notify shim/evently-broker
 # the tests' stand-in for the card provider (Stripe's API shape, loopback only)
 FAKE_PROVIDER = tests/payments/evently-fake-provider
-EXTRA_CLEAN = shim/evently-shim $(KAFKA_PROGRAMS) $(FAKE_PROVIDER)
+# the offline door scanner's check of a signed ticket code: the public key alone
+VERIFY_TICKET = tests/checkin/verify-ticket
+EXTRA_CLEAN = shim/evently-shim $(KAFKA_PROGRAMS) $(FAKE_PROVIDER) $(VERIFY_TICKET)
 
 PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && \
                      echo /usr/lib/postgresql/15/bin/pg_config || echo pg_config)
@@ -54,7 +56,7 @@ endif
 # installing into PostgreSQL's directories needs root
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-all: shim/evently-shim $(KAFKA_PROGRAMS) $(FAKE_PROVIDER)
+all: shim/evently-shim $(KAFKA_PROGRAMS) $(FAKE_PROVIDER) $(VERIFY_TICKET)
 
 # the install script: every source in its numbered order
 extension/evently--$(EXTVERSION).sql: $(SQL_SOURCES) extension/assemble.sh
@@ -81,6 +83,9 @@ shim/evently-%: shim/%.c shim/kafka.c shim/log.c shim/kafka.h shim/shim.h
 
 $(FAKE_PROVIDER): tests/payments/fake-provider.c
 	$(CC) $(SHIM_CFLAGS) -o $@ $< -lmicrohttpd -lcurl -ljansson -lcrypto -lpthread
+
+$(VERIFY_TICKET): tests/checkin/verify-ticket.c
+	$(CC) $(SHIM_CFLAGS) -o $@ $< -lsodium
 
 .PHONY: deps run stop reset test bench test-regress test-isolation test-upgrade test-stress test-shim test-bridge expected
 
@@ -127,6 +132,7 @@ bench: deps
 	@bash tests/bench/shim.sh
 	@bash tests/bench/bridge.sh
 	@bash tests/bench/ga-flash-sale.sh
+	@bash tests/bench/checkin-rush.sh
 
 # the two halves of installcheck, so make test reports them apart
 .PHONY: installcheck-regress installcheck-isolation

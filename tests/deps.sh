@@ -8,6 +8,7 @@ packages=(
   libipc-run-perl
   libmicrohttpd-dev libjansson-dev libjwt-dev libpq-dev curl
   librdkafka-dev      # the bridge, the notify consumer and the local broker
+  libsodium-dev       # Ed25519 ticket codes; tests/checkin/verify-ticket checks them offline
   libcurl4-openssl-dev libssl-dev   # the card provider's API (libcurl) and webhook signatures (HMAC)
   kcat                # tails the topics; the bridge tests read with it
   python3-flasgger    # only for its local copy of Swagger UI (served at /docs)
