@@ -12,7 +12,7 @@ SELECT evently.create_user('rush-staff@example.com', 'benchpass', 'Door', 'Staff
 CREATE TABLE bench.events (label text PRIMARY KEY, event_id uuid NOT NULL, tier_id uuid);
 INSERT INTO bench.events (label, event_id)
 SELECT label, evently._create_event(name, NULL, now() + interval '30 minutes', 10, :'admin_id', 'The Gate', NULL,
-                                    '{}', '{}', '{"max_seats_per_user": 1000}', NULL, 'published')
+                                    '{}', '{}', '{"max_seats_per_user": 1000, "max_seats_per_hold": 100}', NULL, 'published')
   FROM (VALUES ('rush', 'Gate Rush'), ('base', 'Gate Rush Baseline')) v(label, name);
 UPDATE bench.events b
    SET tier_id = (evently.api_event_tier_create(:'admin_id', jsonb_build_object(
