@@ -436,7 +436,7 @@ BEGIN
                           || '{"replayed": false}';
             END IF;
         END IF;
-        results := results || jsonb_build_object('nonce', scan->>'nonce') || result;
+        results := results || jsonb_build_array(jsonb_build_object('nonce', scan->>'nonce') || result);
     END LOOP;
     RETURN jsonb_build_object('device_id', device_id, 'results', results,
         'counts', (SELECT coalesce(jsonb_object_agg(r, n), '{}')
