@@ -19,8 +19,7 @@ UPDATE bench.events b
            'path', jsonb_build_object('eventId', b.event_id),
            'body', jsonb_build_object('name', 'General admission', 'price', 10, 'total_quantity', :tickets,
                                       'max_per_order', 100))) ->> 'id')::uuid;
-INSERT INTO evently.event_staff (event_id, user_id, added_by)
-SELECT event_id, :'staff_id', :'admin_id' FROM bench.events;
+SELECT evently.add_event_staff(event_id, :'staff_id', :'admin_id') FROM bench.events;
 CREATE TABLE bench.buyers (n int PRIMARY KEY, id uuid NOT NULL);
 INSERT INTO bench.buyers
 SELECT n, evently.create_user(format('rush%s@example.com', n), 'benchpass', 'Buyer', n::text)

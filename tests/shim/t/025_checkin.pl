@@ -151,8 +151,13 @@ my $ben = login('mitshah2406.work@gmail.com');
 my ($sam, $sue, $cal, $pat) = map { register($_) } qw(sam sue cal pat);
 my ($door, $standing) = new_event('Door Night', 1, { name => 'Standing', price => 10, total_quantity => 20 });
 my ($side, $ga) = new_event('Side Stage', 0, { name => 'GA', price => 5, total_quantity => 10 });
-# Side Stage forbids transfers (set by a DBA: the event routes do not take the setting)
-$sql->("UPDATE evently.events SET transfers_allowed = false WHERE id = '$side'");
+($status, $json) = $t->as($org->{token}, PUT => "/api/v1/events/$side", { transfers_allowed => JSON::PP::false });
+is_deeply([ $status, $json->{data}{transfers_allowed} ], [ 200, JSON::PP::false ], 'Side Stage forbids transfers')
+	or diag explain $json;
+my $deadline = $sql->(q{SELECT to_char(now() + interval '30 minutes', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')});
+($status, $json) = $t->as($org->{token}, POST => "/api/v1/events/$door/cancellation-policy",
+	{ allow_cancellation => JSON::PP::true, cancellation_deadline => $deadline, fee_type => 'NONE' });
+is($status, 201, 'Door Night may be cancelled until 30 minutes from now') or diag explain $json;
 my $far = $sql->("SELECT id FROM evently.events WHERE name = 'Classical Music Evening'");
 
 my @door_seats = split /\n/, $sql->("SELECT seat_id FROM evently.event_seats WHERE event_id = '$door' ORDER BY seat_order LIMIT 3");
@@ -282,6 +287,15 @@ is("$status $json->{code}", '404 NOT_FOUND', 'nor can she give it again');
 is("$status $json->{data}{result}", '200 CHECKED_IN', "Cal's new code checks in") or diag explain $json;
 $in{ $t2->{id} } = 1; $scans{CHECKED_IN}++;
 
+# a cancelled ticket: Ben cancels the booking of his Standing unit
+($status, $json) = $t->as($ben->{token}, POST => "/api/v1/bookings/$ben_tier->{booking_id}/cancel", {});
+is($status, 200, 'Ben cancels the booking of his Standing unit') or diag explain $json;
+($status, $json) = scan($sam, $door, $ben_tier->{code}, 'North', 'dev-1');
+is("$status $json->{code}", '422 REVOKED', 'its code: 422 REVOKED') or diag explain $json;
+$scans{REVOKED}++;
+($status, $json) = transfer($ben, $ben_tier->{id}, $cal->{email});
+is("$status $json->{code}", '409 INVALID_TRANSITION', 'a cancelled ticket is not transferred') or diag explain $json;
+
 # ---- 4. revert ----
 ($status, $json) = $t->as($sam->{token}, POST => "/api/v1/checkin/$first->{checkin_id}/revert");
 is($status, 200, 'the first check-in is reverted') or diag explain $json;
@@ -301,8 +315,9 @@ my $pack = $json->{data};
 is_deeply([ @$pack{qw(event_id algorithm code_format)} ], [ $door, 'Ed25519', 1 ], 'Ed25519, code format 1');
 like($pack->{public_key}, qr/^[A-Za-z0-9_-]{43}$/, 'a 32-byte public key in base64url');
 ok($pack->{valid_at}, 'and a valid_at watermark');
-is_deeply([ map { "$_->{ticket_id} $_->{version} $_->{reason}" } @{ $pack->{revocations} } ],
-	[ "$t2->{id} 1 TRANSFERRED" ], "the revocation list: the transferred ticket's version 1");
+is_deeply([ sort map { "$_->{ticket_id} $_->{version} $_->{reason}" } @{ $pack->{revocations} } ],
+	[ sort "$t2->{id} 1 TRANSFERRED", "$ben_tier->{id} 1 CANCELLED" ],
+	"the revocation list: the transferred ticket's version 1, the cancelled ticket");
 my %revoked = map { ("$_->{ticket_id} $_->{version}" => 1) } @{ $pack->{revocations} };
 ($status, $json) = $t->as($sue->{token}, GET => "/api/v1/checkin/event/$door/offline");
 is($status, 404, "another event's staff get no package");
@@ -311,7 +326,7 @@ my $side_key = $json->{data}{public_key};
 isnt($side_key, $pack->{public_key}, 'each event its own key');
 
 # the public key alone: tests/checkin/verify-ticket, no database, no server
-for my $k ($ana_seat[0], $cal_got, @ana_tier, $ben_seat, $ben_tier)
+for my $k ($ana_seat[0], $cal_got, @ana_tier, $ben_seat)
 {
 	my ($rc, $v) = verify($pack->{public_key}, $k->{code});
 	my $kind = defined $k->{seat_id} ? 'seat' : 'tier';
@@ -322,6 +337,9 @@ for my $k ($ana_seat[0], $cal_got, @ana_tier, $ben_seat, $ben_tier)
 my ($rc, $v) = verify($pack->{public_key}, $t2->{code});
 is_deeply([ $rc, $v->{valid}, $v->{version} ], [ 0, JSON::PP::true, 1 ], "the transferred ticket's old code: valid by signature");
 ok($revoked{"$v->{ticket_id} $v->{version}"}, '... and in the revocation list: a scanner refuses it');
+($rc, $v) = verify($pack->{public_key}, $ben_tier->{code});
+is_deeply([ $rc, $v->{valid}, $revoked{"$ben_tier->{id} 1"} ], [ 0, JSON::PP::true, 1 ],
+	"the cancelled ticket's code: valid by signature, in the revocation list");
 ($rc, $v) = verify($pack->{public_key}, tamper($ana_tier[0]{code}));
 is_deeply([ $rc, $v ], [ 1, { valid => JSON::PP::false, reason => 'bad_signature' } ], 'a tampered code: invalid');
 ($rc, $v) = verify($pack->{public_key}, $ben_side->{code});
@@ -378,7 +396,7 @@ is($sql->("SELECT count(*) FROM evently.checkins WHERE ticket_id = '$ana_tier[0]
 # ---- 6. the stats add up ----
 my $s = $stats->();
 my $sold = $sql->("SELECT count(*) FROM evently.tickets WHERE event_id = '$door' AND status = 'VALID'");
-is($sold, 7, 'Door Night sold 7 tickets (3 seats, 4 units)');
+is($sold, 6, 'Door Night has 6 valid tickets (3 seats, 3 units: one was cancelled)');
 is_deeply([ @$s{qw(event_id sold checked_in)} ], [ $door, $sold, scalar keys %in ],
 	'sold, and checked in: every distinct ticket let in, once') or diag explain $s;
 is(sum0(map { $_->{checked_in} } @{ $s->{by_gate} }), $s->{checked_in}, 'by gate adds up');
@@ -388,7 +406,7 @@ is(sum0(map { $_->{checked_in} } @{ $s->{by_tier} }) + sum0(map { $_->{checked_i
 is(sum0(map { $_->{sold} } @{ $s->{by_tier} }) + sum0(map { $_->{sold} } @{ $s->{by_section} }), $sold,
 	'and so do their sales');
 my ($standing_row) = grep { $_->{tier_id} eq $standing } @{ $s->{by_tier} };
-is_deeply([ @$standing_row{qw(name sold checked_in)} ], [ 'Standing', 4, 2 ], 'Standing: 4 sold, 2 in');
+is_deeply([ @$standing_row{qw(name sold checked_in)} ], [ 'Standing', 3, 2 ], 'Standing: 3 sold (one cancelled), 2 in');
 is_deeply({ map { ($_->{gate} => $_->{checked_in}) } grep { $_->{checked_in} } @{ $s->{by_gate} } }, { South => 1, East => 2, West => 2 },
 	'by gate: the reverted North check-in is gone, East counts its re-scan and scanner-2') or diag explain $s->{by_gate};
 is($s->{scans}{total}, $sql->("SELECT count(*) FROM evently.scan_log WHERE event_id = '$door'"), 'every scan is counted');
@@ -409,6 +427,8 @@ for my $type (qw(ticket.transferred ticket.revoked ticket.checked_in checkin.rev
 	cmp_ok($sql->("SELECT count(*) FROM evently.outbox WHERE type = '$type' AND event_id = '$door'"), '>=', 1,
 		"$type is in the outbox");
 }
+is($sql->("SELECT data->>'reason' FROM evently.outbox WHERE type = 'ticket.revoked' AND event_id = '$door'"),
+	'CANCELLED', 'ticket.revoked: the cancelled ticket (a transfer says ticket.transferred)');
 is($sql->("SELECT data->>'to_user_id' FROM evently.outbox WHERE type = 'ticket.transferred' AND event_id = '$door'"),
 	$cal->{id}, 'ticket.transferred names the recipient');
 
