@@ -23,17 +23,18 @@ function init(args)
   done_dir = args[4]
   gate = "Gate " .. (id % 8)
   device = "scanner-" .. id
-  sent = 0
   answered = 0
   checked_in = 0
   other = 0
   first_other = ""
 end
 
+-- the next code is the one after the last answered: wrk calls thread 0's
+-- request() once more than it sends (checking the script), and a request
+-- sent again on a new connection after a lost answer keeps its code (its
+-- second answer is then ALREADY_CHECKED_IN, counted as unexpected)
 function request()
-  sent = sent + 1
-  local code = codes[sent]
-  if code == nil then code = codes[#codes] end   -- not sent: the thread stops first
+  local code = codes[answered + 1] or codes[#codes]
   return wrk.format("POST", "/api/v1/checkin/validate", headers,
     '{"code":"' .. code .. '","event_id":"' .. event .. '","gate":"' .. gate .. '","device_id":"' .. device .. '"}')
 end
