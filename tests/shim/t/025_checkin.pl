@@ -393,6 +393,29 @@ $in{ $ana_tier[1]{id} } = 1;
 is($sql->("SELECT count(*) FROM evently.checkins WHERE ticket_id = '$ana_tier[0]{id}' AND status = 'ACTIVE'"), 1,
 	'the ticket scanned on two devices has one check-in');
 
+# a bad code in a batch is a result, not an error; another event's staff sync nothing
+$r = $sync->('scanner-3', { code => tamper($ana_tier[2]{code}), scanned_at => $at, gate => 'West', nonce => 'x-1' });
+is_deeply([ $r->{'x-1'}{result}, b($r->{'x-1'}{replayed}) ], [ 'INVALID_SIGNATURE', 0 ], 'a tampered code synced: INVALID_SIGNATURE')
+	or diag explain $r;
+($status, $json) = $t->as($sue->{token}, POST => '/api/v1/checkin/sync',
+	{ device_id => 'sue-1', event_id => $door, scans => [ { code => $ana_tier[2]{code}, scanned_at => $at, nonce => 's-1' } ] });
+is("$status $json->{code}", '404 NOT_FOUND', "Side Stage's staff cannot sync Door Night's scans");
+($status, $json) = $t->as($sam->{token}, POST => '/api/v1/checkin/sync', { device_id => 'scanner-3', event_id => $door, scans => [] });
+is($status, 422, 'an empty batch is refused');
+
+# a check-in reverted twice
+($status, $json) = $t->as($sam->{token}, POST => "/api/v1/checkin/$first->{checkin_id}/revert");
+is("$status $json->{code}", '409 ALREADY_PROCESSED', 'a reverted check-in is not reverted again') or diag explain $json;
+
+# the doors open doors_open_minutes before the start: 10 minutes -> not open yet
+($status, $json) = $t->as($org->{token}, PUT => "/api/v1/events/$door", { doors_open_minutes => 10 });
+is($status, 200, "the organizer opens Door Night's doors 10 minutes before its start") or diag explain $json;
+($status, $json) = scan($sam, $door, $ana_tier[2]{code}, 'North', 'dev-1');
+is("$status $json->{code}", '422 NOT_OPEN', 'a scan 40 minutes before the start: NOT_OPEN') or diag explain $json;
+$scans{NOT_OPEN}++;
+($status, $json) = $t->as($org->{token}, PUT => "/api/v1/events/$door", { doors_open_minutes => 120 });
+is($status, 200, 'two hours again');
+
 # ---- 6. the stats add up ----
 my $s = $stats->();
 my $sold = $sql->("SELECT count(*) FROM evently.tickets WHERE event_id = '$door' AND status = 'VALID'");
@@ -431,6 +454,17 @@ is($sql->("SELECT data->>'reason' FROM evently.outbox WHERE type = 'ticket.revok
 	'CANCELLED', 'ticket.revoked: the cancelled ticket (a transfer says ticket.transferred)');
 is($sql->("SELECT data->>'to_user_id' FROM evently.outbox WHERE type = 'ticket.transferred' AND event_id = '$door'"),
 	$cal->{id}, 'ticket.transferred names the recipient');
+
+# A ticket given away and used at the door stays its holder's: the buyer
+# who transferred it (and whose booking still names it) cannot cancel it
+# and take the refund.  Today she can (reported to the lead): TODO.
+TODO: {
+	local $TODO = 'a booking with a transferred or checked-in ticket is cancelled and refunded (issue 13, reported)';
+	($status, $json) = $t->as($ana->{token}, POST => "/api/v1/bookings/$t1->{booking_id}/cancel", {});
+	isnt($status, 200, "Ana cannot cancel the booking whose seats are in use, one of them Cal's");
+	($status, $json) = ticket($cal, $t2->{id});
+	is($json->{status}, 'VALID', "Cal's ticket stays valid");
+}
 
 # staff removed: no more scans
 ($status, $json) = $t->as($org->{token}, DELETE => "/api/v1/events/$door/staff/$sam->{id}");
