@@ -429,6 +429,10 @@ const Route routes[] = {
 	{"POST", "/api/v1/payments/webhook/card", AUTH_PUBLIC, card_webhook_route, "api_payment_webhook",
 	 "SELECT evently.api_payment_webhook($1::uuid, jsonb_build_object('provider', 'card', 'body', $2::jsonb))",
 	 200, "Webhook received", NULL, true},
+
+	/* the ticket's code as a QR image for its holder (handlers.c: qr_route draws what the SQL answers) */
+	{"GET", "/api/v1/tickets/:id/qr", AUTH_USER, qr_route, API(api_ticket_get),
+	 200, "Ticket QR code"},
 };
 
 const size_t route_count = sizeof(routes) / sizeof(routes[0]);
