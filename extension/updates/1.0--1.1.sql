@@ -381,3 +381,16 @@ CREATE TABLE evently.provider_fees (
     percent_fee numeric(5,2) NOT NULL DEFAULT 0 CHECK (percent_fee BETWEEN 0 AND 100),
     fixed_fee   numeric(12,2) NOT NULL DEFAULT 0 CHECK (fixed_fee >= 0)
 );
+
+-- e-mail (86_mail.sql): the mails sent, once per outbox event and recipient;
+-- and the inbox has a row per outbox event and user (a transfer tells both)
+CREATE TABLE evently.mail_log (
+    outbox_id bigint NOT NULL,
+    recipient text NOT NULL,
+    subject   text NOT NULL,
+    sent_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (outbox_id, recipient)
+);
+ALTER TABLE evently.notifications
+    DROP CONSTRAINT notifications_outbox_id_key,
+    ADD CONSTRAINT notifications_outbox_id_user_id_key UNIQUE (outbox_id, user_id);
