@@ -1,0 +1,91 @@
+# evently-notify's e-mail (issue 13): a booking's confirmation reaches the
+# SMTP sink addressed to the buyer, its text carries each ticket's code and
+# each PNG attachment is a QR code that zbarimg decodes to exactly one of
+# them; a cancellation and an event's cancellation are mailed too; mail_log
+# has each (outbox id, recipient) once.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/..";
+use BridgeTest;
+use Test::More;
+
+my $t = BridgeTest->new;
+$t->spawn('bridge', 'evently-bridge');
+my %smtp = $t->start_mail_sink;
+$t->spawn('notify', 'evently-notify', %smtp);
+
+# the mails of one outbox id, once the sink has as many as expected
+sub mails_of
+{
+	my ($outbox_id, $count) = @_;
+	my $mails;
+	BridgeTest::wait_until(sub {
+			$mails = [ grep { ($_->{outbox_id} // '') eq $outbox_id } @{ $t->mails } ];
+			@$mails >= $count
+		}, "$count mail(s) of outbox $outbox_id");
+	return $mails;
+}
+
+# a booking of two seats: two codes, two QR attachments
+my $booking = $t->sql(q{
+  SELECT evently.confirm_booking((evently.hold_seats(bt.id('one'), bt.id('buyer'),
+           ARRAY(SELECT seat_id FROM evently.event_seats WHERE event_id = bt.id('one') AND status = 'AVAILABLE'
+                  ORDER BY seat_order LIMIT 2)) ->> 'hold_id')::uuid, bt.id('buyer'), 'card') ->> 'booking_id'});
+my @codes = split /\n/, $t->sql("SELECT ticket_code FROM evently.tickets WHERE booking_id = '$booking' ORDER BY ticket_code");
+is(scalar @codes, 2, 'two tickets');
+my $confirmed = $t->sql("SELECT id FROM evently.outbox WHERE type = 'booking.confirmed' AND data->>'booking_id' = '$booking'");
+my ($mail) = @{ mails_of($confirmed, 1) };
+ok($mail, 'the confirmation is in the sink');
+is($mail->{rcpt}, 'buyer@example.com', 'sent to the buyer (envelope)');
+is($mail->{to}, 'buyer@example.com', 'addressed to the buyer');
+like($mail->{from}, qr/tickets\@evently\.test/, 'from MAIL_FROM');
+is($mail->{subject}, 'Your tickets for Bridge One', 'subject names the event');
+is($mail->{content_type}, 'multipart/mixed', 'multipart/mixed');
+like($mail->{text}, qr/^Hello Bea,/, 'the text greets the buyer');
+like($mail->{text}, qr/\Q$_\E/, "the text carries code $_") for @codes;
+is_deeply([ sort map { $_->{content_type} } @{ $mail->{attachments} } ], [ 'image/png', 'image/png' ],
+	'one PNG per ticket');
+is_deeply([ sort map { $_->{qr} // 'undecodable' } @{ $mail->{attachments} } ], \@codes,
+	'each QR decodes (zbarimg) to exactly one ticket code');
+is($t->sql("SELECT count(*) || ' ' || min(subject) FROM evently.mail_log WHERE outbox_id = $confirmed"),
+	'1 Your tickets for Bridge One', 'mail_log has it once');
+
+# the buyer cancels: mailed, no code
+$t->sql(qq{
+  SELECT evently.set_cancellation_policy(bt.id('one'), true, now() + interval '1 hour', 'NONE', 0);
+  SELECT evently.cancel_with_policy('$booking', bt.id('buyer'), 'changed my mind')});
+my $cancelled = $t->sql("SELECT id FROM evently.outbox WHERE type = 'booking.cancelled' AND data->>'booking_id' = '$booking'");
+($mail) = @{ mails_of($cancelled, 1) };
+is($mail->{subject}, 'Booking cancelled: Bridge One', 'the cancellation is mailed');
+like($mail->{text}, qr/Reason: changed my mind/, 'with its reason');
+is_deeply($mail->{attachments}, [], 'and no QR code');
+
+# an event cancelled by its organizer: its buyer and the organizer are told
+my ($tiny, $org) = split / /, $t->sql(q{
+  WITH o AS (SELECT evently.create_user('org@example.com', 'qwerty', 'Olga', 'Org') AS id),
+       hall AS (SELECT evently.create_venue_template('Tiny') AS id),
+       sec AS (SELECT evently.add_section(hall.id, 'Only', 'A', 'A', 2) FROM hall),
+       ev AS (SELECT evently.create_event('Tiny Show', hall.id, now() + interval '9 days', 5) AS id FROM hall, sec)
+  SELECT ev.id || ' ' || o.id FROM ev, o});
+$t->sql(qq{
+  UPDATE evently.users SET role = 'ADMIN' WHERE id = '$org';
+  SELECT evently.confirm_booking((evently.hold_seats('$tiny', bt.id('buyer'),
+           ARRAY(SELECT seat_id FROM evently.event_seats WHERE event_id = '$tiny' LIMIT 1)) ->> 'hold_id')::uuid,
+         bt.id('buyer'), 'card');
+  SELECT evently.api_event_cancel('$org', '{"path": {"eventId": "$tiny"}, "body": {"reason": "the band split"}}')});
+my $refunded = $t->sql("SELECT id FROM evently.outbox WHERE type = 'booking.cancelled' AND event_id = '$tiny'");
+($mail) = @{ mails_of($refunded, 1) };
+is($mail->{subject}, 'Event cancelled: Tiny Show', "the buyer's mail says the event is cancelled");
+like($mail->{text}, qr/refunded in full/, 'and refunded');
+my $event_cancelled = $t->sql("SELECT id FROM evently.outbox WHERE type = 'event.cancelled' AND event_id = '$tiny'");
+($mail) = @{ mails_of($event_cancelled, 1) };
+is($mail->{rcpt}, 'org@example.com', 'the event.cancelled mail goes to who it is for');
+
+# every mail of the run is in mail_log once, and nothing else is
+my %sent = map { ("$_->{outbox_id} $_->{rcpt}" => 1) } @{ $t->mails };
+is_deeply([ sort split /\n/, $t->sql("SELECT outbox_id || ' ' || recipient FROM evently.mail_log") ], [ sort keys %sent ],
+	'mail_log names exactly the mails the sink got');
+is($t->stop('notify'), 0, 'SIGTERM: evently-notify exits cleanly');
+
+done_testing;
