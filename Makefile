@@ -16,6 +16,8 @@ SQL_CODE    = $(filter-out extension/sql/00_schema.sql,$(SQL_SOURCES))
 DATA        = extension/evently--1.0.sql
 DATA_built  = extension/evently--$(EXTVERSION).sql extension/evently--1.0--$(EXTVERSION).sql
 PG_CPPFLAGS = -I$(srcdir)/extension
+# libsodium: the Ed25519 signatures of ticket codes (extension/signing.c)
+SHLIB_LINK  = -lsodium
 PG_CFLAGS   = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
               -Wno-sign-compare $(if $(CI),-Werror)
 

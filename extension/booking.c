@@ -186,10 +186,13 @@ lock_held_seats(pg_uuid_t *hold_id, pg_uuid_t *event_id)
 /*
  * The booking, its tickets (one per seat or unit), its payment and the
  * inventory's flip to BOOKED, in one statement.  Three variants: 1.0's
- * schema (seats only); 1.1 paid here (a payment row inserted); 1.1 paid
- * by an order (the order's payment row gets the booking).
+ * schema (seats only, unsigned codes); 1.1 paid here (a payment row
+ * inserted); 1.1 paid by an order (the order's payment row gets the
+ * booking).  1.1 tickets are held by the buyer and carry a code signed with
+ * the event's key (signing.c), over the ticket's own id: the ids are drawn
+ * first, in a MATERIALIZED CTE, so that each is drawn once per ticket.
  */
-#define BOOKING_HEAD \
+#define BOOKING_START \
 		"WITH h AS (" \
 		"    UPDATE evently.holds SET status = 'CONFIRMED', updated_at = now()" \
 		"     WHERE id = $1 RETURNING id, user_id, event_id, seat_count, total_price)," \
@@ -197,25 +200,43 @@ lock_held_seats(pg_uuid_t *hold_id, pg_uuid_t *event_id)
 		"    INSERT INTO evently.bookings (user_id, event_id, hold_id, total_seats, total_price," \
 		"                                  booking_ref, idempotency_key)" \
 		"    SELECT user_id, event_id, id, seat_count, total_price, $2, $3 FROM h" \
-		"    RETURNING id, total_price)," \
-		" t AS (" \
-		"    INSERT INTO evently.tickets (booking_id, event_id, seat_id, section_id, seat_price," \
-		"                                 ticket_code)" \
-		"    SELECT b.id, hs.event_id, hs.seat_id, s.section_id, hs.price, " TICKET_CODE \
-		"      FROM b, evently.hold_seats hs JOIN evently.seats s ON s.id = hs.seat_id" \
-		"     WHERE hs.hold_id = $1)," \
+		"    RETURNING id, total_price),"
+#define SEATS_BOOKED \
 		" s AS (" \
 		"    UPDATE evently.event_seats es" \
 		"       SET status = 'BOOKED', booking_id = b.id, hold_id = NULL, held_until = NULL" \
 		"      FROM b WHERE es.hold_id = $1),"
-#define TICKET_CODE "upper(substr(replace(gen_random_uuid()::text, '-', ''), 17, 16))"
-#define BOOKING_UNITS \
-		" tt AS (" \
-		"    INSERT INTO evently.tickets (booking_id, event_id, tier_id, unit_no, seat_price, ticket_code)" \
-		"    SELECT b.id, u.event_id, u.tier_id, u.unit_no, hi.unit_price, " TICKET_CODE \
-		"      FROM b, evently.tier_units u" \
+#define SEAT_TICKETS_1_0 \
+		" t AS (" \
+		"    INSERT INTO evently.tickets (booking_id, event_id, seat_id, section_id, seat_price," \
+		"                                 ticket_code)" \
+		"    SELECT b.id, hs.event_id, hs.seat_id, s.section_id, hs.price," \
+		"           upper(substr(replace(gen_random_uuid()::text, '-', ''), 17, 16))" \
+		"      FROM b, evently.hold_seats hs JOIN evently.seats s ON s.id = hs.seat_id" \
+		"     WHERE hs.hold_id = $1),"
+#define SEAT_TICKETS \
+		" sx AS MATERIALIZED (" \
+		"    SELECT gen_random_uuid() AS id, hs.event_id, hs.seat_id, s.section_id, hs.price" \
+		"      FROM evently.hold_seats hs JOIN evently.seats s ON s.id = hs.seat_id" \
+		"     WHERE hs.hold_id = $1)," \
+		" t AS (" \
+		"    INSERT INTO evently.tickets (id, booking_id, event_id, seat_id, section_id, seat_price," \
+		"                                 holder_id, ticket_code)" \
+		"    SELECT sx.id, b.id, sx.event_id, sx.seat_id, sx.section_id, sx.price, h.user_id," \
+		"           evently._sign_ticket(sx.id, sx.event_id, 'S', sx.seat_id, 1)" \
+		"      FROM b, h, sx),"
+#define UNIT_TICKETS \
+		" ux AS MATERIALIZED (" \
+		"    SELECT gen_random_uuid() AS id, u.event_id, u.tier_id, u.unit_no, hi.unit_price" \
+		"      FROM evently.tier_units u" \
 		"      JOIN evently.hold_items hi ON hi.hold_id = u.hold_id AND hi.tier_id = u.tier_id" \
 		"     WHERE u.hold_id = $1)," \
+		" tt AS (" \
+		"    INSERT INTO evently.tickets (id, booking_id, event_id, tier_id, unit_no, seat_price," \
+		"                                 holder_id, ticket_code)" \
+		"    SELECT ux.id, b.id, ux.event_id, ux.tier_id, ux.unit_no, ux.unit_price, h.user_id," \
+		"           evently._sign_ticket(ux.id, ux.event_id, 'T', ux.tier_id, 1)" \
+		"      FROM b, h, ux)," \
 		" tu AS (" \
 		"    UPDATE evently.tier_units u" \
 		"       SET status = 'BOOKED', booking_id = b.id, hold_id = NULL, held_until = NULL" \
@@ -235,11 +256,11 @@ lock_held_seats(pg_uuid_t *hold_id, pg_uuid_t *event_id)
 pg_uuid_t *
 insert_booking(pg_uuid_t *hold_id, const char *payment_method, const char *key, pg_uuid_t *order_id)
 {
-	static SqlStmt q_1_0 = SQL_STMT(BOOKING_HEAD BOOKING_PAYMENT,
+	static SqlStmt q_1_0 = SQL_STMT(BOOKING_START SEAT_TICKETS_1_0 SEATS_BOOKED BOOKING_PAYMENT,
 									5, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID);
-	static SqlStmt q = SQL_STMT(BOOKING_HEAD BOOKING_UNITS BOOKING_PAYMENT,
+	static SqlStmt q = SQL_STMT(BOOKING_START SEAT_TICKETS SEATS_BOOKED UNIT_TICKETS BOOKING_PAYMENT,
 								5, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID);
-	static SqlStmt q_order = SQL_STMT(BOOKING_HEAD BOOKING_UNITS ORDER_PAYMENT,
+	static SqlStmt q_order = SQL_STMT(BOOKING_START SEAT_TICKETS SEATS_BOOKED UNIT_TICKETS ORDER_PAYMENT,
 									  4, UUIDOID, TEXTOID, TEXTOID, UUIDOID);
 	Datum		args[5] = {UUIDPGetDatum(hold_id), CStringGetTextDatum(new_booking_ref()),
 		key ? CStringGetTextDatum(key) : (Datum) 0,

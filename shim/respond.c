@@ -159,6 +159,30 @@ reply_validation(json_t *errors)
 	return reply_json(422, envelope);
 }
 
+/*
+ * A result {"__error": {"status", "code", "message", "details"}}: an
+ * outcome the database answers without raising, because it keeps a record
+ * of it in the same transaction (a refused scan at the door is logged,
+ * 59_checkin.sql), sent as the error envelope it names.
+ */
+static Reply
+reply_outcome(json_t *data)
+{
+	json_t	   *outcome = json_object_get(data, "__error");
+	json_int_t	status = json_integer_value(json_object_get(outcome, "status"));
+	const char *code = json_string_value(json_object_get(outcome, "code"));
+	const char *message = json_string_value(json_object_get(outcome, "message"));
+	json_t	   *details = json_object_get(outcome, "details");
+	Reply		reply;
+
+	if (status < 400 || status > 499 || code == NULL || message == NULL)
+		reply = reply_error(500, "INTERNAL", "unreadable result from the database", NULL, NULL);
+	else
+		reply = reply_error((int) status, code, message, NULL, details ? json_incref(details) : NULL);
+	json_decref(data);
+	return reply;
+}
+
 /* Wrap what an evently.* call returned, or the error it raised. */
 Reply
 reply_from_sql(SqlResult *r, int success_status, const char *message)
@@ -175,11 +199,13 @@ reply_from_sql(SqlResult *r, int success_status, const char *message)
 		json_error_t error;
 		json_t	   *data;
 
-		if (r->value && strstr(r->value, "\"__data\": ") == NULL)
+		if (r->value && strstr(r->value, "\"__data\": ") == NULL && strstr(r->value, "\"__error\": ") == NULL)
 			return reply_spliced(success_status, message, r->value);
 		data = r->value ? json_loads(r->value, JSON_DECODE_ANY, &error) : json_null();
 		if (data == NULL)
 			return reply_error(500, "INTERNAL", "unreadable result from the database", NULL, NULL);
+		if (json_is_object(data) && json_object_get(data, "__error"))
+			return reply_outcome(data);
 		return reply_with_extras(success_status, message, data);
 	}
 	status = classify_sqlstate(r->sqlstate, &code, &ours);

@@ -91,14 +91,25 @@ static const Field organizer_event_create_body[] = {
 	{"base_price", FIELD_NUMBER, true, 0, 1e9}, {"image_url", FIELD_STRING, false, 0, 500},
 	{"tags", FIELD_STRING_ARRAY, false, 0, 50}, {"section_pricing", FIELD_ARRAY, false, 0, 200},
 	{"max_tickets_per_user", FIELD_INT, false, 1, 1000}, {"category", FIELD_STRING, false, 1, 50},
-	{"sales_during_event", FIELD_BOOL, false}, {NULL}};
+	{"sales_during_event", FIELD_BOOL, false}, {"transfers_allowed", FIELD_BOOL, false},
+	{"doors_open_minutes", FIELD_INT, false, 0, 2880}, {NULL}};
 static const Field organizer_event_update_body[] = {
 	{"name", FIELD_STRING, false, 3, 255}, {"description", FIELD_STRING, false, 0, 2000},
 	{"venue", FIELD_STRING, false, 3, 255}, {"venue_template_id", FIELD_UUID, false},
 	{"date_time", FIELD_STRING, false, 10, 40}, {"end_time", FIELD_STRING, false, 10, 40},
 	{"base_price", FIELD_NUMBER, false, 0, 1e9}, {"image_url", FIELD_STRING, false, 0, 500},
 	{"tags", FIELD_STRING_ARRAY, false, 0, 50}, {"max_tickets_per_user", FIELD_INT, false, 1, 1000, true},
-	{"category", FIELD_STRING, false, 1, 50}, {"sales_during_event", FIELD_BOOL, false}, {NULL}};
+	{"category", FIELD_STRING, false, 1, 50}, {"sales_during_event", FIELD_BOOL, false},
+	{"transfers_allowed", FIELD_BOOL, false}, {"doors_open_minutes", FIELD_INT, false, 0, 2880}, {NULL}};
+/* tickets in hand and the door (SPEC section 11): codes are checked in SQL, any string a scanner read */
+static const Field transfer_body[] = {{"email", FIELD_STRING, true, 3, 254}, {NULL}};
+static const Field staff_body[] = {{"user_id", FIELD_UUID, true}, {NULL}};
+static const Field checkin_body[] = {
+	{"code", FIELD_STRING, true, 1, 1000}, {"event_id", FIELD_UUID, true},
+	{"gate", FIELD_STRING, false, 1, 100}, {"device_id", FIELD_STRING, false, 1, 100}, {NULL}};
+static const Field sync_body[] = {
+	{"device_id", FIELD_STRING, true, 1, 100}, {"event_id", FIELD_UUID, false},
+	{"scans", FIELD_ARRAY, true, 1, 1000}, {NULL}};
 /* a ticket tier (SPEC section 10): the SQL checks the rest (2 decimals, min <= max, the sale window) */
 static const Field tier_create_body[] = {
 	{"name", FIELD_STRING, true, 1, 100}, {"description", FIELD_STRING, false, 0, 2000},
@@ -426,13 +437,37 @@ const Route routes[] = {
 	 200, "Refunds retrieved successfully"},
 	{"POST", "/api/v1/organizer/refunds/:id/reject", AUTH_USER, sql_route, API(api_refund_reject),
 	 200, "Refund rejected", reason_required},
+
+	/* tickets, transfers, staff and check-in (SPEC section 11; 58_tickets.sql, 59_checkin.sql) */
+	{"GET", "/api/v1/tickets/my-tickets", AUTH_USER, sql_route, API(api_tickets_mine),
+	 200, "Tickets retrieved successfully"},
+	{"GET", "/api/v1/tickets/:id", AUTH_USER, sql_route, API(api_ticket_get),
+	 200, "Ticket retrieved successfully"},
+	/* the holder's code as a QR image (handlers.c: qr_route draws what api_ticket_get answers) */
+	{"GET", "/api/v1/tickets/:id/qr", AUTH_USER, qr_route, API(api_ticket_get),
+	 200, "Ticket QR code"},
+	{"POST", "/api/v1/tickets/:id/transfer", AUTH_USER, sql_route, API(api_ticket_transfer),
+	 200, "Ticket transferred", transfer_body},
+	{"POST", "/api/v1/events/:eventId/staff", AUTH_USER, sql_route, API(api_event_staff_add),
+	 201, "Staff member added", staff_body},
+	{"GET", "/api/v1/events/:eventId/staff", AUTH_USER, sql_route, API(api_event_staff_list),
+	 200, "Staff retrieved successfully"},
+	{"DELETE", "/api/v1/events/:eventId/staff/:userId", AUTH_USER, sql_route, API(api_event_staff_remove),
+	 200, "Staff member removed"},
+	{"POST", "/api/v1/checkin/validate", AUTH_USER, sql_route, API(api_checkin_validate),
+	 200, "Checked in", checkin_body},
+	{"POST", "/api/v1/checkin/:checkinId/revert", AUTH_USER, sql_route, API(api_checkin_revert),
+	 200, "Check-in reverted"},
+	{"GET", "/api/v1/checkin/event/:id", AUTH_USER, sql_route, API(api_checkin_stats),
+	 200, "Check-in statistics retrieved successfully"},
+	{"GET", "/api/v1/checkin/event/:id/offline", AUTH_USER, sql_route, API(api_checkin_offline),
+	 200, "Offline check-in data retrieved successfully"},
+	{"POST", "/api/v1/checkin/sync", AUTH_USER, sql_route, API(api_checkin_sync),
+	 200, "Scans synchronised", sync_body},
+
 	{"POST", "/api/v1/payments/webhook/card", AUTH_PUBLIC, card_webhook_route, "api_payment_webhook",
 	 "SELECT evently.api_payment_webhook($1::uuid, jsonb_build_object('provider', 'card', 'body', $2::jsonb))",
 	 200, "Webhook received", NULL, true},
-
-	/* the ticket's code as a QR image for its holder (handlers.c: qr_route draws what the SQL answers) */
-	{"GET", "/api/v1/tickets/:id/qr", AUTH_USER, qr_route, API(api_ticket_get),
-	 200, "Ticket QR code"},
 };
 
 const size_t route_count = sizeof(routes) / sizeof(routes[0]);

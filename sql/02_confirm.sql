@@ -21,7 +21,7 @@ SELECT b ->> 'status' AS status, b ->> 'total_price' AS total, b ->> 'total_seat
        b -> 'payment' ->> 'currency' AS currency, b -> 'payment' ->> 'payment_method' AS method,
        b -> 'payment' ->> 'transaction_id' ~ '^TXN_\d+_[0-9A-F]{8}$' AS txn_format,
        jsonb_array_length(b -> 'seats') AS tickets,
-       (SELECT bool_and(s ->> 'ticket_code' ~ '^[0-9A-F]{16}$') FROM jsonb_array_elements(b -> 'seats') s) AS codes
+       (SELECT bool_and(s ->> 'ticket_code' ~ '^[A-Za-z0-9_-]{155}$') FROM jsonb_array_elements(b -> 'seats') s) AS codes
   FROM evently.booking_json(t.id('b1')) b;
 SELECT seat_number, status FROM evently.event_seats(t.id('other')) WHERE seat_number IN ('A2', 'A3');
 SELECT status FROM evently.holds WHERE id = t.id('c1');

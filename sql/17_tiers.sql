@@ -245,8 +245,10 @@ SELECT t.units('tr_general');
 -- a freed unit that a (cancelled) ticket names stays: grow by 2, free unit
 -- 8 as a refund would, and shrink again
 SELECT t.figures(t.on_tier('api_tier_update', 'tr_org1', 'tr_general', '{"total_quantity": 8}')) AS grown_again;
-INSERT INTO evently.tickets (booking_id, event_id, tier_id, unit_no, seat_price, ticket_code, status)
-VALUES (t.id('tr_b_sold'), t.id('tr_fest'), t.id('tr_general'), 8, 49.9, '00000000000000A8', 'CANCELLED');
+INSERT INTO evently.tickets (id, booking_id, event_id, tier_id, unit_no, seat_price, holder_id, ticket_code, status)
+SELECT x.id, b.id, b.event_id, t.id('tr_general'), 8, 49.9, b.user_id,
+       evently._sign_ticket(x.id, b.event_id, 'T', t.id('tr_general'), 1), 'CANCELLED'
+  FROM evently.bookings b, (SELECT gen_random_uuid() AS id) x WHERE b.id = t.id('tr_b_sold');
 SELECT t.try($$SELECT t.on_tier('api_tier_update', 'tr_org1', 'tr_general', '{"total_quantity": 6}')$$) AS ticketed_unit_stays;
 SELECT t.figures(t.on_tier('api_tier_update', 'tr_org1', 'tr_general', '{"total_quantity": 7}')) AS other_unit_goes;
 SELECT t.units('tr_general');

@@ -692,6 +692,103 @@ CREATE TABLE evently.provider_fees (
     fixed_fee   numeric(12,2) NOT NULL DEFAULT 0 CHECK (fixed_fee >= 0)
 );
 
+-- 1.1: tickets in hand (SPEC section 11).  Each event has an Ed25519 key
+-- pair, made with it; its tickets' codes are signed with the secret key
+-- (extension/signing.c), which only the extension owner can read: no role
+-- is granted this table, and no view shows it.
+CREATE TABLE evently.event_keys (
+    event_id   uuid PRIMARY KEY REFERENCES evently.events ON DELETE CASCADE,
+    public_key bytea NOT NULL CHECK (length(public_key) = 32),
+    secret_key bytea NOT NULL CHECK (length(secret_key) = 64),
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Transfers and check-in: who holds a ticket now (the buyer until a
+-- transfer), the version its code carries (a transfer issues the next and
+-- revokes the old), and a 1.0 ticket's old 16-hex code, still accepted at
+-- the door online.  The 1.0 check of the code's format goes: codes are now
+-- signed (format 1, 155 characters); the upgrade adds tickets_code_format
+-- once it has signed the 1.0 tickets (1.0--1.1-data.sql).
+ALTER TABLE evently.tickets
+    DROP CONSTRAINT tickets_ticket_code_check,
+    ADD COLUMN holder_id uuid REFERENCES evently.users,
+    ADD COLUMN version int NOT NULL DEFAULT 1 CHECK (version BETWEEN 1 AND 65535),
+    ADD COLUMN legacy_code text UNIQUE CHECK (legacy_code ~ '^[0-9A-F]{16}$');
+ALTER TABLE evently.tickets ALTER COLUMN holder_id SET NOT NULL;
+ALTER TABLE evently.tickets ADD CONSTRAINT tickets_code_format CHECK (ticket_code ~ '^[A-Za-z0-9_-]{155}$');
+CREATE INDEX tickets_holder ON evently.tickets (holder_id, created_at);
+
+-- Per-event door settings: transfers allowed or not; check-in opens this
+-- many minutes before the start (NOT_OPEN before).
+ALTER TABLE evently.events
+    ADD COLUMN transfers_allowed boolean NOT NULL DEFAULT true,
+    ADD COLUMN doors_open_minutes int NOT NULL DEFAULT 120 CHECK (doors_open_minutes BETWEEN 0 AND 2880);
+
+-- The check-in operators the organizer names for one event (SPEC section 9, STAFF).
+CREATE TABLE evently.event_staff (
+    event_id uuid NOT NULL REFERENCES evently.events ON DELETE CASCADE,
+    user_id  uuid NOT NULL REFERENCES evently.users ON DELETE CASCADE,
+    added_by uuid REFERENCES evently.users,
+    added_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (event_id, user_id)
+);
+CREATE INDEX event_staff_user ON evently.event_staff (user_id);
+
+-- A ticket let in.  At most one ACTIVE check-in per ticket (the unique
+-- index is the last line of defence behind the ticket's row lock); a
+-- reverted one stays, for the record.  scanned_at is when the scanner saw
+-- the code (an offline device's clock), recorded_at when the database did.
+CREATE TABLE evently.checkins (
+    id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    event_id       uuid NOT NULL REFERENCES evently.events ON DELETE CASCADE,
+    ticket_id      uuid NOT NULL REFERENCES evently.tickets,
+    ticket_version int NOT NULL,
+    gate           text CHECK (length(gate) BETWEEN 1 AND 100),
+    device_id      text CHECK (length(device_id) BETWEEN 1 AND 100),
+    source         text NOT NULL CHECK (source IN ('ONLINE', 'OFFLINE')),
+    status         text NOT NULL DEFAULT 'ACTIVE' CHECK (status IN ('ACTIVE', 'REVERTED')),
+    scanned_at     timestamptz NOT NULL,
+    recorded_at    timestamptz NOT NULL DEFAULT now(),
+    checked_in_by  uuid REFERENCES evently.users,
+    reverted_at    timestamptz,
+    reverted_by    uuid REFERENCES evently.users
+);
+CREATE UNIQUE INDEX checkins_one_active_per_ticket ON evently.checkins (ticket_id) WHERE status = 'ACTIVE';
+CREATE INDEX checkins_event ON evently.checkins (event_id, scanned_at);
+
+-- Every scan, failed ones too: what the scanner was shown.  An offline
+-- device's scan is kept once per (device, nonce): a batch uploaded again
+-- finds its scans here and changes nothing.
+CREATE TABLE evently.scan_log (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event_id   uuid REFERENCES evently.events ON DELETE CASCADE,  -- NULL: the code named no event
+    ticket_id  uuid,                                  -- NULL: the code named no ticket
+    result     text NOT NULL CHECK (result IN ('CHECKED_IN', 'ALREADY_CHECKED_IN', 'INVALID_SIGNATURE',
+                                               'REVOKED', 'WRONG_EVENT', 'NOT_OPEN')),
+    checkin_id uuid REFERENCES evently.checkins,      -- the check-in made, or the one that was first
+    conflict   boolean NOT NULL DEFAULT false,        -- another device or scan had let it in
+    gate       text,
+    device_id  text,
+    nonce      text CHECK (length(nonce) BETWEEN 1 AND 100),
+    scanned_at timestamptz NOT NULL,
+    actor_id   uuid REFERENCES evently.users,
+    logged_at  timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (device_id, nonce)
+);
+CREATE INDEX scan_log_event ON evently.scan_log (event_id, result);
+
+-- The revocation list offline scanners download: every ticket version
+-- that no longer lets anyone in (transferred away, or the ticket cancelled).
+CREATE TABLE evently.ticket_revocations (
+    event_id   uuid NOT NULL REFERENCES evently.events ON DELETE CASCADE,
+    ticket_id  uuid NOT NULL REFERENCES evently.tickets,
+    version    int NOT NULL,
+    reason     text NOT NULL CHECK (reason IN ('TRANSFERRED', 'CANCELLED')),
+    revoked_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (ticket_id, version)
+);
+CREATE INDEX ticket_revocations_event ON evently.ticket_revocations (event_id, revoked_at);
+
 -- 1.1, e-mail (86_mail.sql): each mail evently-notify handed to the SMTP
 -- server, once per outbox event and recipient; a mail sent again after a
 -- crash (at least once) finds its row.

@@ -227,7 +227,11 @@ LANGUAGE sql STABLE AS $$
                                          'create_user', 'create_tag', 'create_venue_template', 'add_section',
                                          'create_event', 'event_seats', 'set_cancellation_policy',
                                          'join_waitlist', 'leave_waitlist', 'slugify', 'error_codes',
-                                         'reserve_tiers', 'set_provider_fee')
+                                         'reserve_tiers', 'set_provider_fee',
+                                         -- tickets and the door (58_tickets.sql, 59_checkin.sql)
+                                         'transfer_ticket', 'add_event_staff', 'remove_event_staff',
+                                         'validate_ticket', 'revert_checkin', 'checkin_stats',
+                                         'offline_package', 'sync_scans')
            WHEN 'service' THEN p.proname IN ('health', 'expire_holds', 'waitlist_promote', 'bridge_lead',
                                              'outbox_batch', 'outbox_published', 'outbox_prune',
                                              'record_notification', 'mail_pending', 'mail_sent',

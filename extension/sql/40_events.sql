@@ -389,10 +389,12 @@ BEGIN
         format('Tags %s are not active tag slugs.', unknown));
     SELECT string_agg(k, ', ') INTO unknown FROM jsonb_object_keys(coalesce(settings, '{}')) k
      WHERE k NOT IN ('hold_ttl', 'max_seats_per_hold', 'max_seats_per_user', 'offer_window',
-                     'max_tickets_per_user', 'category', 'end_time', 'sales_during_event');
+                     'max_tickets_per_user', 'category', 'end_time', 'sales_during_event',
+                     'transfers_allowed', 'doors_open_minutes');
     PERFORM evently._require(unknown IS NULL, 'INVALID_ARGUMENT', 'unknown event setting',
         format('Settings %s are not hold_ttl, max_seats_per_hold, max_seats_per_user, offer_window, '
-               'max_tickets_per_user, category, end_time or sales_during_event.', unknown));
+               'max_tickets_per_user, category, end_time, sales_during_event, transfers_allowed or '
+               'doors_open_minutes.', unknown));
     PERFORM evently._require_category(settings->>'category');
     ends := coalesce(evently._time_field(settings, 'end_time'), date_time + interval '3 hours');
     PERFORM evently._require(ends > date_time AND isfinite(ends), 'INVALID_ARGUMENT', 'event must end after it starts',
@@ -404,7 +406,7 @@ BEGIN
                                     base_price, created_by, hold_ttl, max_seats_per_hold,
                                     max_seats_per_user, offer_window, max_tickets_per_user,
                                     organizer_id, status, category, end_time, sales_during_event,
-                                    published_at)
+                                    published_at, transfers_allowed, doors_open_minutes)
         VALUES (btrim(name), description, coalesce(venue, ''), venue_template_id, date_time,
                 round(base_price, 2), created_by,
                 coalesce((settings->>'hold_ttl')::interval, '10 minutes'),
@@ -414,7 +416,9 @@ BEGIN
                 (settings->>'max_tickets_per_user')::int,
                 organizer_id, status, settings->>'category', ends,
                 coalesce((settings->>'sales_during_event')::boolean, false),
-                CASE WHEN status = 'published' THEN now() END)
+                CASE WHEN status = 'published' THEN now() END,
+                coalesce((settings->>'transfers_allowed')::boolean, true),
+                coalesce((settings->>'doors_open_minutes')::int, 120))
         RETURNING id INTO new_id;
         INSERT INTO evently.event_pricing (event_id, section_id, price_multiplier)
         SELECT new_id, s.id,
@@ -427,7 +431,7 @@ BEGIN
             PERFORM evently._fail('INVALID_ARGUMENT', 'invalid event settings',
                 'hold_ttl is an interval from 1 second to 1 day, offer_window from 1 second to 7 days; '
                 'max_seats_per_hold is 1 to 100, max_seats_per_user and max_tickets_per_user 1 to 1000; '
-                'sales_during_event is true or false.');
+                'sales_during_event and transfers_allowed are true or false; doors_open_minutes is 0 to 2880.');
     END;
     INSERT INTO evently.event_tags (event_id, tag_id)
     SELECT new_id, g.id FROM evently.tags g WHERE g.slug = ANY (coalesce(tags, '{}'));

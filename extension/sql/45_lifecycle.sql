@@ -17,13 +17,16 @@ LANGUAGE sql STABLE AS $$
     SELECT evently.event_json(e.id, true)
            || jsonb_build_object('review_note', e.review_note, 'cancel_reason', e.cancel_reason,
                                  'submitted_at', e.submitted_at, 'published_at', e.published_at,
-                                 'cancelled_at', e.cancelled_at, 'stored_status', e.status)
+                                 'cancelled_at', e.cancelled_at, 'stored_status', e.status,
+                                 'transfers_allowed', e.transfers_allowed,
+                                 'doors_open_minutes', e.doors_open_minutes)
       FROM evently.events e WHERE e.id = p_event_id
 $$;
 
 -- The settings an event body may carry besides its fields, as
 -- _create_event's settings: category (lower-cased), end_time,
--- sales_during_event, max_tickets_per_user.
+-- sales_during_event, max_tickets_per_user, and the door's:
+-- transfers_allowed, doors_open_minutes (SPEC section 11).
 CREATE OR REPLACE FUNCTION evently._event_settings(b jsonb) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
@@ -31,16 +34,26 @@ BEGIN
         'INVALID_ARGUMENT', 'invalid sales_during_event', 'sales_during_event is true or false.');
     PERFORM evently._require(b->'category' IS NULL OR jsonb_typeof(b->'category') = 'string',
         'INVALID_ARGUMENT', 'invalid category', 'category is a string.');
+    PERFORM evently._require(b->'transfers_allowed' IS NULL OR jsonb_typeof(b->'transfers_allowed') = 'boolean',
+        'INVALID_ARGUMENT', 'invalid transfers_allowed', 'transfers_allowed is true or false.');
+    PERFORM evently._require(b->'doors_open_minutes' IS NULL
+                             OR (jsonb_typeof(b->'doors_open_minutes') = 'number'
+                                 AND (b->>'doors_open_minutes') ~ '^[0-9]{1,4}$'
+                                 AND (b->>'doors_open_minutes')::int <= 2880),
+        'INVALID_ARGUMENT', 'invalid doors_open_minutes',
+        'doors_open_minutes (check-in opens that long before the start) is a whole number from 0 to 2880.');
     RETURN jsonb_strip_nulls(jsonb_build_object(
         'category', lower(btrim(b->>'category')), 'end_time', b->'end_time',
-        'sales_during_event', b->'sales_during_event', 'max_tickets_per_user', b->'max_tickets_per_user'));
+        'sales_during_event', b->'sales_during_event', 'max_tickets_per_user', b->'max_tickets_per_user',
+        'transfers_allowed', b->'transfers_allowed', 'doors_open_minutes', b->'doors_open_minutes'));
 END
 $$;
 
 -- POST /events: a verified organizer's new event, a draft.  Body: the fields
 -- of POST /admin/events (name, venue, date_time, base_price, description,
 -- image_url, tags, section_pricing, max_tickets_per_user) plus category,
--- end_time (default date_time + 3 h) and sales_during_event;
+-- end_time (default date_time + 3 h), sales_during_event, transfers_allowed
+-- (default true) and doors_open_minutes (default 120);
 -- venue_template_id may be omitted for an event that will sell tiers only.
 -- Returns organizer_event_json.  FORBIDDEN for anyone but a verified
 -- ORGANIZER; INVALID_ARGUMENT, NOT_FOUND (template) as create_event.
@@ -55,7 +68,8 @@ BEGIN
     actor := evently._actor(actor, req);
     PERFORM evently._only_fields(b, 'name', 'description', 'venue', 'venue_template_id', 'date_time',
                                  'base_price', 'image_url', 'tags', 'section_pricing', 'max_tickets_per_user',
-                                 'category', 'end_time', 'sales_during_event');
+                                 'category', 'end_time', 'sales_during_event', 'transfers_allowed',
+                                 'doors_open_minutes');
     PERFORM evently._require_event_fields(b);
     PERFORM evently._require(b->>'name' IS NOT NULL AND b->>'date_time' IS NOT NULL AND b->'base_price' IS NOT NULL,
         'INVALID_ARGUMENT', 'invalid event', 'name, date_time and base_price are required.');
@@ -121,7 +135,7 @@ BEGIN
     ev := evently._managed_event(actor, req->'path'->>'eventId');
     PERFORM evently._only_fields(b, 'name', 'description', 'venue', 'venue_template_id', 'date_time', 'end_time',
                                  'base_price', 'image_url', 'tags', 'max_tickets_per_user', 'category',
-                                 'sales_during_event');
+                                 'sales_during_event', 'transfers_allowed', 'doors_open_minutes');
     new_time := evently._time_field(b, 'date_time');
     new_end := evently._time_field(b, 'end_time');
     settings := evently._event_settings(b);
@@ -163,6 +177,8 @@ BEGIN
            base_price = coalesce(round(evently._numeric_arg(b->>'base_price', 'base_price'), 2), base_price),
            category = CASE WHEN b ? 'category' THEN settings->>'category' ELSE category END,
            sales_during_event = coalesce((settings->>'sales_during_event')::boolean, sales_during_event),
+           transfers_allowed = coalesce((settings->>'transfers_allowed')::boolean, transfers_allowed),
+           doors_open_minutes = coalesce((settings->>'doors_open_minutes')::int, doors_open_minutes),
            max_tickets_per_user = CASE WHEN b ? 'max_tickets_per_user'
                                        THEN (b->>'max_tickets_per_user')::int ELSE max_tickets_per_user END,
            updated_by = actor, updated_at = now()

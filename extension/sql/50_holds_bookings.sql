@@ -38,6 +38,8 @@ CREATE OR REPLACE FUNCTION evently.hold_json(p_hold_id uuid) RETURNS jsonb
 LANGUAGE sql STABLE
 RETURN (SELECT doc FROM evently.hold_docs WHERE hold_id = p_hold_id);
 
+-- A ticket transferred away shows TRANSFERRED, without its code: the code
+-- is its holder's (58_tickets.sql).
 CREATE OR REPLACE VIEW evently.booking_docs AS
     SELECT b.id AS booking_id, jsonb_build_object(
         'booking_id', b.id, 'id', b.id, 'booking_ref', b.booking_ref,
@@ -48,8 +50,10 @@ CREATE OR REPLACE VIEW evently.booking_docs AS
             SELECT jsonb_agg(jsonb_build_object(
                        'seat_id', s.id, 'section_id', s.section_id,
                        'seat_number', s.seat_number, 'row', s."row",
-                       'section_name', sec.name, 'price', t.seat_price,
-                       'ticket_code', t.ticket_code, 'ticket_status', t.status)
+                       'section_name', sec.name, 'price', t.seat_price, 'ticket_id', t.id,
+                       'ticket_code', CASE WHEN t.holder_id = b.user_id THEN t.ticket_code END,
+                       'ticket_status', CASE WHEN t.holder_id <> b.user_id AND t.status = 'VALID'
+                                             THEN 'TRANSFERRED' ELSE t.status END)
                    ORDER BY sec.name, s."row", s.position)
               FROM evently.tickets t
               JOIN evently.seats s ON s.id = t.seat_id
@@ -69,7 +73,10 @@ CREATE OR REPLACE VIEW evently.booking_docs AS
         || coalesce((
             SELECT jsonb_build_object('tickets', jsonb_agg(jsonb_build_object(
                        'ticket_id', t.id, 'tier_id', t.tier_id, 'tier_name', tt.name, 'unit_no', t.unit_no,
-                       'price', t.seat_price, 'ticket_code', t.ticket_code, 'ticket_status', t.status)
+                       'price', t.seat_price,
+                       'ticket_code', CASE WHEN t.holder_id = b.user_id THEN t.ticket_code END,
+                       'ticket_status', CASE WHEN t.holder_id <> b.user_id AND t.status = 'VALID'
+                                             THEN 'TRANSFERRED' ELSE t.status END)
                    ORDER BY tt.sort_order, tt.name, t.unit_no))
               FROM evently.tickets t JOIN evently.ticket_tiers tt ON tt.id = t.tier_id
              WHERE t.booking_id = b.id HAVING count(*) > 0), '{}')

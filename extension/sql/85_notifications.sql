@@ -9,9 +9,19 @@ LANGUAGE sql STABLE AS $$
                        JOIN evently.events e ON e.id = b.event_id WHERE b.id = p_booking), false)
 $$;
 
+-- Is this user the buyer of the ticket's booking?  The buyer is told of a
+-- cancellation by booking.cancelled or refund.completed; ticket.revoked
+-- tells only a holder the ticket was transferred to.
+CREATE OR REPLACE FUNCTION evently._bought_ticket(p_ticket uuid, p_user uuid) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM evently.tickets t JOIN evently.bookings b ON b.id = t.booking_id
+                    WHERE t.id = p_ticket AND b.user_id = p_user)
+$$;
+
 -- Turn one Kafka message (the JSON of SPEC section 5) into inbox rows: one
 -- for the message's user, and for ticket.transferred one for the previous
--- holder too (data.from_user_id).  True when a row was written; false for a
+-- holder too (data.from_user_id); ticket.revoked only for a holder who did
+-- not buy the ticket (_bought_ticket).  True when a row was written; false for a
 -- type the inbox ignores or a redelivery of a message already written.
 CREATE OR REPLACE FUNCTION evently.record_notification(message jsonb) RETURNS boolean
 LANGUAGE plpgsql AS $$
@@ -75,9 +85,12 @@ BEGIN
                                  event_name, (SELECT u.first_name || ' ' || u.last_name FROM evently.users u
                                                WHERE u.id = (message->>'user_id')::uuid));
         WHEN 'ticket.revoked' THEN
-            title := 'Ticket code revoked';
-            body := format('A code of your ticket for %s no longer works (%s).', event_name,
-                           lower(coalesce(d->>'reason', 'revoked')));
+            IF evently._bought_ticket((d->>'ticket_id')::uuid, (message->>'user_id')::uuid) THEN
+                RETURN false;
+            END IF;
+            title := 'Ticket cancelled';
+            body := format('The ticket for %s transferred to you was cancelled: its code no longer works.',
+                           event_name);
         ELSE
             RETURN false;
     END CASE;

@@ -25,11 +25,10 @@ LANGUAGE sql STABLE AS $$
                     format('%s, ticket %s', tr.name, t.unit_no), 'ticket'),
            t.ticket_code
       FROM evently.tickets t
-      JOIN evently.bookings b ON b.id = t.booking_id
       LEFT JOIN evently.seats s ON s.id = t.seat_id
       LEFT JOIN evently.venue_sections sec ON sec.id = s.section_id
       LEFT JOIN evently.ticket_tiers tr ON tr.id = t.tier_id
-     WHERE t.booking_id = p_booking AND t.status = 'VALID' AND b.user_id = p_holder
+     WHERE t.booking_id = p_booking AND t.status = 'VALID' AND t.holder_id = p_holder
      ORDER BY sec.name, s."row", s.position, tr.sort_order, t.unit_no
 $$;
 
@@ -53,6 +52,8 @@ $$;
 --   ticket.transferred  the new holder, with the ticket's new code, and the
 --                       previous holder (data.from_user_id), told the old
 --                       code no longer works
+--   ticket.revoked      a holder the ticket was transferred to, when it is
+--                       cancelled (its buyer is told by the booking's mail)
 --   organizer.verified / organizer.rejected, event.published /
 --   event.rejected      the organizer's user
 -- Any other type makes none.  INVALID_ARGUMENT (EV001) for a message
@@ -115,7 +116,7 @@ BEGIN
                 format(E'%s is cancelled. Every booking is refunded in full and its buyer told.', event_text));
         WHEN 'ticket.transferred' THEN
             SELECT array_agg(t.ticket_code) INTO codes FROM evently.tickets t
-             WHERE t.id = (d->>'ticket_id')::uuid AND t.status = 'VALID';
+             WHERE t.id = (d->>'ticket_id')::uuid AND t.status = 'VALID' AND t.holder_id = who;
             RETURN QUERY SELECT * FROM evently._mail_to(who, format('A ticket for %s was transferred to you', event_name),
                 format(E'%s %s transferred a ticket for %s to you.\nYour ticket: %s\nShow the attached QR code at the door.',
                        f.first_name, f.last_name, event_text, coalesce(codes[1], '(cancelled since)')),
@@ -126,6 +127,12 @@ BEGIN
                 format(E'You transferred your ticket for %s to %s %s.\nIts old code no longer lets anyone in.',
                        event_text, t.first_name, t.last_name))
               FROM evently.users t WHERE t.id = who;
+        WHEN 'ticket.revoked' THEN
+            IF NOT evently._bought_ticket((d->>'ticket_id')::uuid, who) THEN
+                RETURN QUERY SELECT * FROM evently._mail_to(who, format('Ticket cancelled: %s', event_name),
+                    format(E'The ticket for %s transferred to you was cancelled by its buyer or the organizer.\nIts code no longer lets anyone in.',
+                           event_text));
+            END IF;
         WHEN 'organizer.verified' THEN
             RETURN QUERY SELECT * FROM evently._mail_to(who, 'You are a verified organizer',
                 format('%s is verified: sign in again to create events.', d->>'organization_name'));

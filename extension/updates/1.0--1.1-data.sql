@@ -35,3 +35,12 @@ UPDATE evently.event_seats es SET price = round(e.base_price * p.price_multiplie
   FROM evently.events e, evently.event_pricing p
  WHERE e.id = es.event_id AND p.event_id = es.event_id AND p.section_id = es.section_id
    AND es.price IS DISTINCT FROM round(e.base_price * p.price_multiplier, 2);
+
+-- 1.1 signs ticket codes (SPEC section 11): every event gets its key pair,
+-- every 1.0 ticket a signed code; its old code stays valid at the door
+-- online (legacy_code), and only signed codes are new from now on.
+SELECT evently._new_event_key(e.id) FROM evently.events e ORDER BY e.id;
+UPDATE evently.tickets
+   SET legacy_code = ticket_code,
+       ticket_code = evently._sign_ticket(id, event_id, 'S', seat_id, version);
+ALTER TABLE evently.tickets ADD CONSTRAINT tickets_code_format CHECK (ticket_code ~ '^[A-Za-z0-9_-]{155}$');
