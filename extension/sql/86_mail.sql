@@ -117,16 +117,17 @@ BEGIN
         WHEN 'ticket.transferred' THEN
             SELECT array_agg(t.ticket_code) INTO codes FROM evently.tickets t
              WHERE t.id = (d->>'ticket_id')::uuid AND t.status = 'VALID' AND t.holder_id = who;
-            RETURN QUERY SELECT * FROM evently._mail_to(who, format('A ticket for %s was transferred to you', event_name),
-                format(E'%s %s transferred a ticket for %s to you.\nYour ticket: %s\nShow the attached QR code at the door.',
-                       f.first_name, f.last_name, event_text, coalesce(codes[1], '(cancelled since)')),
-                codes)
-              FROM evently.users f WHERE f.id = (d->>'from_user_id')::uuid;
-            RETURN QUERY SELECT * FROM evently._mail_to((d->>'from_user_id')::uuid,
-                format('You transferred a ticket for %s', event_name),
-                format(E'You transferred your ticket for %s to %s %s.\nIts old code no longer lets anyone in.',
-                       event_text, t.first_name, t.last_name))
-              FROM evently.users t WHERE t.id = who;
+            RETURN QUERY SELECT m.* FROM evently.users f,
+                evently._mail_to(who, format('A ticket for %s was transferred to you', event_name),
+                    format(E'%s %s transferred a ticket for %s to you.\nYour ticket: %s\nShow the attached QR code at the door.',
+                           f.first_name, f.last_name, event_text, coalesce(codes[1], '(cancelled since)')),
+                    codes) m
+              WHERE f.id = (d->>'from_user_id')::uuid;
+            RETURN QUERY SELECT m.* FROM evently.users t,
+                evently._mail_to((d->>'from_user_id')::uuid, format('You transferred a ticket for %s', event_name),
+                    format(E'You transferred your ticket for %s to %s %s.\nIts old code no longer lets anyone in.',
+                           event_text, t.first_name, t.last_name)) m
+              WHERE t.id = who;
         WHEN 'ticket.revoked' THEN
             IF NOT evently._bought_ticket((d->>'ticket_id')::uuid, who) THEN
                 RETURN QUERY SELECT * FROM evently._mail_to(who, format('Ticket cancelled: %s', event_name),

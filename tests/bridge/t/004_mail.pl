@@ -51,7 +51,30 @@ is_deeply([ sort map { $_->{qr} // 'undecodable' } @{ $mail->{attachments} } ], 
 is($t->sql("SELECT count(*) || ' ' || min(subject) FROM evently.mail_log WHERE outbox_id = $confirmed"),
 	'1 Your tickets for Bridge One', 'mail_log has it once');
 
-# the buyer cancels: mailed, no code
+# a transfer mails both parties; the recipient's mail carries the new code
+my $friend = $t->sql(q{SELECT evently.create_user('friend@example.com', 'qwerty', 'Fred', 'Friend')});
+my ($ticket, $old_code) = split / /, $t->sql(qq{SELECT id || ' ' || ticket_code FROM evently.tickets
+                                               WHERE booking_id = '$booking' ORDER BY ticket_code LIMIT 1});
+$t->sql(qq{SELECT evently.transfer_ticket('$ticket', 'friend\@example.com', bt.id('buyer'))});
+my $new_code = $t->sql("SELECT ticket_code FROM evently.tickets WHERE id = '$ticket'");
+isnt($new_code, $old_code, 'the transfer gave the ticket a new code');
+my $transferred = $t->sql("SELECT id FROM evently.outbox WHERE type = 'ticket.transferred' AND data->>'ticket_id' = '$ticket'");
+my %by_rcpt = map { ($_->{rcpt} => $_) } @{ mails_of($transferred, 2) };
+is_deeply([ sort keys %by_rcpt ], [ 'buyer@example.com', 'friend@example.com' ], 'both parties are mailed');
+is($by_rcpt{'friend@example.com'}{subject}, 'A ticket for Bridge One was transferred to you', "the recipient's subject");
+like($by_rcpt{'friend@example.com'}{text}, qr/Bea Buyer transferred a ticket .*\Q$new_code\E/s,
+	"the recipient's text: who from, and the new code");
+is_deeply([ map { $_->{qr} } @{ $by_rcpt{'friend@example.com'}{attachments} } ], [$new_code],
+	'its one QR decodes to the new code');
+is($by_rcpt{'buyer@example.com'}{subject}, 'You transferred a ticket for Bridge One', "the previous holder's subject");
+unlike($by_rcpt{'buyer@example.com'}{text}, qr/\Q$new_code\E|\Q$old_code\E/, 'and no code in it');
+is_deeply($by_rcpt{'buyer@example.com'}{attachments}, [], 'nor a QR');
+ok(BridgeTest::wait_until(sub { $t->sql("SELECT count(*) FROM evently.notifications WHERE outbox_id = $transferred") eq '2' },
+	'both inbox rows'), 'the inbox tells both parties too');
+
+# the buyer cancels: mailed, no code; the friend holding the transferred
+# ticket is told by ticket.revoked
+
 $t->sql(qq{
   SELECT evently.set_cancellation_policy(bt.id('one'), true, now() + interval '1 hour', 'NONE', 0);
   SELECT evently.cancel_with_policy('$booking', bt.id('buyer'), 'changed my mind')});
@@ -60,6 +83,15 @@ my $cancelled = $t->sql("SELECT id FROM evently.outbox WHERE type = 'booking.can
 is($mail->{subject}, 'Booking cancelled: Bridge One', 'the cancellation is mailed');
 like($mail->{text}, qr/Reason: changed my mind/, 'with its reason');
 is_deeply($mail->{attachments}, [], 'and no QR code');
+my $revoked = $t->sql("SELECT id FROM evently.outbox WHERE type = 'ticket.revoked' AND data->>'ticket_id' = '$ticket'");
+($mail) = @{ mails_of($revoked, 1) };
+is("$mail->{rcpt}: $mail->{subject}", 'friend@example.com: Ticket cancelled: Bridge One',
+	'the holder of the transferred ticket is told it is cancelled');
+is($t->sql(qq{SELECT count(m.*) FROM evently.outbox o,
+                 evently.mail_for_message(jsonb_build_object('id', o.id, 'type', o.type, 'user_id', o.user_id,
+                                                             'event_id', o.event_id, 'data', o.data)) m
+              WHERE o.type = 'ticket.revoked' AND o.data->>'ticket_id' <> '$ticket'}), '0',
+	'the buyer is not mailed for their own ticket revoked: the cancellation told them');
 
 # an event cancelled by its organizer: its buyer and the organizer are told
 my ($tiny, $org) = split / /, $t->sql(q{
