@@ -9,7 +9,7 @@ SELECT t.remember('otto', evently.create_user('otto@example.com', 'qwerty', 'Ott
 SELECT t.remember('door20', evently.create_event('Door Night', t.id('hall'), now() + interval '1 hour', 20));
 SELECT t.remember('side20', evently.create_event('Side Night', t.id('hall'), now() + interval '1 hour', 20));
 SELECT t.remember('far20', evently.create_event('Far Night', t.id('hall'), now() + interval '30 days', 20));
-SELECT evently.set_cancellation_policy(t.id('door20'), true, now() + interval '30 minutes', 'NONE', 0);
+SELECT evently.set_cancellation_policy(t.id('door20'), true, now() + interval '30 minutes', 'NONE', 0) ->> 'fee_type' AS policy;
 -- a booking of three seats for Tina, one seat of the far event
 CREATE FUNCTION t.book20(label text, user_label text, event_label text, VARIADIC seats text[]) RETURNS text
 LANGUAGE sql AS $$
@@ -32,9 +32,9 @@ RETURN (SELECT ticket_code FROM evently.tickets WHERE id = t.id(ticket_label));
 -- a scan as the REST adapter makes it: {status, code} of the envelope, or the result
 CREATE FUNCTION t.scan20(user_label text, code text, event_label text, gate text DEFAULT 'North',
                        device text DEFAULT 'dev-1') RETURNS text LANGUAGE sql AS $$
-    SELECT CASE WHEN r ? '__error' THEN (r->'__error'->>'status') || ' ' || (r->'__error'->>'code')
-                                        || coalesce(' | ' || (r->'__error'->'details'->>'reason'), '')
-                ELSE r->>'result' END
+    SELECT t.scrub(CASE WHEN r ? '__error' THEN (r->'__error'->>'status') || ' ' || (r->'__error'->>'code')
+                                                || coalesce(' | ' || (r->'__error'->'details'->>'reason'), '')
+                        ELSE r->>'result' END)
       FROM evently.api_checkin_validate(t.id(user_label), t.req(body => jsonb_build_object(
                'code', code, 'event_id', t.id(event_label), 'gate', gate, 'device_id', device))) r
 $$;
@@ -47,7 +47,8 @@ SELECT c.ticket_id = t.id('tkA1') AS names_ticket, c.event_id = t.id('door20') A
        c.item_id = (SELECT seat_id FROM evently.tickets WHERE id = t.id('tkA1')) AS names_seat,
        c.version, c.signature_ok
   FROM evently._read_ticket_code(t.code20('tkA1')) c;
-SELECT count(*) = (SELECT count(*) FROM evently.events) AS every_event_has_a_key,
+SELECT NOT EXISTS (SELECT 1 FROM evently.tickets t WHERE NOT EXISTS (
+                      SELECT 1 FROM evently.event_keys k WHERE k.event_id = t.event_id)) AS every_sold_event_has_a_key,
        bool_and(length(public_key) = 32 AND length(secret_key) = 64) AS key_sizes
   FROM evently.event_keys;
 -- two events never share a key

@@ -11,10 +11,11 @@ CREATE OR REPLACE FUNCTION evently._ed25519_keypair(OUT public_key bytea, OUT se
 RETURNS record AS 'MODULE_PATHNAME', 'evently_ed25519_keypair' LANGUAGE C VOLATILE;
 
 -- evently._sign_ticket(ticket_id, event_id, kind 'S'|'T', item_id (seat or
--- tier), version): the ticket's code (signing.c, format 1).
+-- tier), version): the ticket's code (signing.c, format 1); makes the
+-- event's key pair if it has none yet.
 CREATE OR REPLACE FUNCTION evently._sign_ticket(ticket_id uuid, event_id uuid, kind text, item_id uuid,
                                                 version int)
-RETURNS text AS 'MODULE_PATHNAME', 'evently_sign_ticket' LANGUAGE C STRICT STABLE;
+RETURNS text AS 'MODULE_PATHNAME', 'evently_sign_ticket' LANGUAGE C STRICT VOLATILE;
 
 -- evently._read_ticket_code(code): what a code says and whether its event's
 -- key signed it; all NULL for a string that is no code (signing.c).
@@ -27,25 +28,17 @@ RETURNS record AS 'MODULE_PATHNAME', 'evently_read_ticket_code' LANGUAGE C STRIC
 CREATE OR REPLACE FUNCTION evently._public_key_text(public_key bytea)
 RETURNS text AS 'MODULE_PATHNAME', 'evently_public_key_text' LANGUAGE C STRICT IMMUTABLE;
 
--- A new event's key pair (the trigger below; the upgrade, for 1.0's events).
+-- An event's key pair, made the first time it is needed (its first ticket
+-- signed, its first offline download; the upgrade, for 1.0's events).  Not
+-- by a trigger on events: restoring a backup inserts the events before
+-- their keys, which would then collide with new ones.  ON CONFLICT: two
+-- first buyers at once make one key, the second waits for the first's.
 CREATE OR REPLACE FUNCTION evently._new_event_key(p_event_id uuid) RETURNS void
 LANGUAGE sql AS $$
     INSERT INTO evently.event_keys (event_id, public_key, secret_key)
     SELECT p_event_id, k.public_key, k.secret_key FROM evently._ed25519_keypair() k
+    ON CONFLICT (event_id) DO NOTHING
 $$;
-
--- Every event gets its key pair as it is made, however it is made (the
--- API, or a DBA's INSERT): no event can sell a ticket it cannot sign.
-CREATE OR REPLACE FUNCTION evently._event_key_on_insert() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM evently._new_event_key(NEW.id);
-    RETURN NULL;
-END
-$$;
-DROP TRIGGER IF EXISTS events_signing_key ON evently.events;
-CREATE TRIGGER events_signing_key AFTER INSERT ON evently.events
-    FOR EACH ROW EXECUTE FUNCTION evently._event_key_on_insert();
 
 -- May the user scan and read the tickets of the event?  Its organizer, an
 -- ADMIN, or one of its STAFF.
