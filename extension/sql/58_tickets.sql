@@ -113,7 +113,8 @@ $$;
 -- version and a new code; the old version is revoked (ticket.transferred,
 -- both told by evently-notify).  Refused (SPEC section 11): NOT_FOUND for a
 -- ticket the actor does not hold or an unknown recipient; INVALID_ARGUMENT
--- to oneself; INVALID_TRANSITION for a cancelled ticket; ALREADY_CHECKED_IN
+-- to oneself; INVALID_TRANSITION for a cancelled ticket or one in a refund
+-- request under way; ALREADY_CHECKED_IN
 -- once it was let in; EVENT_CLOSED once the event started (or ended, or was
 -- cancelled); TRANSFER_NOT_ALLOWED where the event forbids transfers.
 -- The ticket's row lock orders it against a check-in (isolation spec
@@ -140,6 +141,10 @@ BEGIN
         format('Ticket %s is already yours.', ticket_id));
     PERFORM evently._require(tk.status = 'VALID', 'INVALID_TRANSITION', 'ticket is cancelled',
         format('Ticket %s was cancelled; there is nothing to transfer.', ticket_id));
+    PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.refunds r
+                                          WHERE r.status IN ('REQUESTED', 'REFUNDING') AND tk.id = ANY (r.ticket_ids)),
+        'INVALID_TRANSITION', 'a refund of the ticket is under way',
+        format('Ticket %s is in a refund request; it is transferred once that is rejected.', ticket_id));
     SELECT c.scanned_at INTO first_scan FROM evently.checkins c
      WHERE c.ticket_id = tk.id AND c.status = 'ACTIVE';
     PERFORM evently._require(first_scan IS NULL, 'ALREADY_CHECKED_IN', 'ticket is already checked in',
@@ -164,6 +169,32 @@ BEGIN
         actor_id);
     RETURN jsonb_build_object('ticket_id', tk.id, 'version', tk.version + 1, 'from_user_id', actor_id,
                               'to_user_id', recipient);
+END
+$$;
+
+-- A buyer cancels or asks a refund only for tickets still theirs: a ticket
+-- given away is the recipient's, and the buyer's cancellation would revoke
+-- it after the money was handed over elsewhere.  Locks the booking's valid
+-- tickets (only those named, when ticket_ids is given) in id order, the
+-- row locks a transfer takes, then raises CANCELLATION_REFUSED if one of
+-- them is held by someone else (cancel_with_policy, cancel.c; refund
+-- requests, 56_refunds.sql).  The event's own cancellation refunds the
+-- buyer and revokes every ticket, whoever holds it.
+CREATE OR REPLACE FUNCTION evently._refuse_tickets_given_away(p_booking_id uuid, p_ticket_ids uuid[] DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    given text;
+BEGIN
+    SELECT string_agg(t.id::text, ', ' ORDER BY t.id) INTO given
+      FROM (SELECT tk.id, tk.holder_id FROM evently.tickets tk
+             WHERE tk.booking_id = p_booking_id AND tk.status = 'VALID'
+               AND (p_ticket_ids IS NULL OR tk.id = ANY (p_ticket_ids))
+             ORDER BY tk.id FOR UPDATE) t
+      JOIN evently.bookings b ON b.id = p_booking_id
+     WHERE t.holder_id <> b.user_id;
+    PERFORM evently._require(given IS NULL, 'CANCELLATION_REFUSED', 'tickets were transferred',
+        format('Tickets %s of booking %s were transferred to another user; they are theirs now.',
+               given, p_booking_id));
 END
 $$;
 
