@@ -37,6 +37,12 @@ SELECT * FROM t.mails(t.message(t.last_outbox('booking.confirmed')), 'mtA1', 'mt
 SELECT body ~ '^Hello Mia,' AS greets, body ~ 'Your booking EVT-\d{8}-[A-Z]{6} for Mail Night \(' AS names_booking
   FROM evently.mail_for_message(t.message(t.last_outbox('booking.confirmed')));
 
+-- a general-admission ticket (17_tiers, 19_orders) is named by its tier and unit
+SELECT bool_and(m.label ~ '^[^,]+, ticket \d+$') AS tier_labels, count(*) > 0 AS some
+  FROM evently.tickets tk, evently._mail_tickets(tk.booking_id, tk.holder_id) m
+ WHERE tk.tier_id IS NOT NULL AND tk.status = 'VALID' AND m.code = tk.ticket_code;
+SELECT label FROM evently._mail_tickets(t.id('mb1'), t.id('mia'));
+
 -- 2. A transfer: the new holder with the new code, the previous holder without
 CREATE TEMP TABLE old_code AS SELECT ticket_code FROM evently.tickets WHERE id = t.id('mtA1');
 SELECT evently.transfer_ticket(t.id('mtA1'), 'max@example.com', t.id('mia')) ->> 'version' AS version;

@@ -21,8 +21,8 @@ $$;
 CREATE OR REPLACE FUNCTION evently._mail_tickets(p_booking uuid, p_holder uuid)
 RETURNS TABLE (label text, code text)
 LANGUAGE sql STABLE AS $$
-    SELECT coalesce(format('%s, row %s, seat %s', sec.name, s."row", s.seat_number),
-                    format('%s, ticket %s', tr.name, t.unit_no), 'ticket'),
+    SELECT CASE WHEN t.seat_id IS NOT NULL THEN format('%s, row %s, seat %s', sec.name, s."row", s.seat_number)
+                ELSE format('%s, ticket %s', tr.name, t.unit_no) END,
            t.ticket_code
       FROM evently.tickets t
       LEFT JOIN evently.seats s ON s.id = t.seat_id
