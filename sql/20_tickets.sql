@@ -171,6 +171,11 @@ SELECT version, reason FROM evently.ticket_revocations WHERE ticket_id = t.id('t
 SELECT count(*) AS revoked_event FROM evently.outbox WHERE type = 'ticket.revoked' AND data->>'ticket_id' = t.id('tkB1')::text;
 SELECT t.scan20('stan', t.code20('tkB1'), 'door20') AS cancelled_ticket;
 SELECT t.try($$SELECT t.transfer20('tina', 'tkB1', 'fred@example.com')$$) AS transfer_cancelled;
+-- a booking whose ticket let its buyer in is not cancelled either
+SELECT t.book20('tb6', 'tina', 'door20', 'B5');
+SELECT t.remember('tkB5', id) FROM evently.tickets WHERE booking_id = t.id('tb6');
+SELECT t.scan20('stan', t.code20('tkB5'), 'door20') AS tina_in;
+SELECT t.try($$SELECT evently.cancel_with_policy(t.id('tb6'), t.id('tina'))$$) AS cancel_after_check_in;
 
 -- 8. Offline ------------------------------------------------------------------------
 SELECT d->>'algorithm' AS algorithm, d->>'code_format' AS format, length(d->>'public_key') AS key_length,

@@ -172,29 +172,35 @@ BEGIN
 END
 $$;
 
--- A buyer cancels or asks a refund only for tickets still theirs: a ticket
--- given away is the recipient's, and the buyer's cancellation would revoke
--- it after the money was handed over elsewhere.  Locks the booking's valid
--- tickets (only those named, when ticket_ids is given) in id order, the
--- row locks a transfer takes, then raises CANCELLATION_REFUSED if one of
--- them is held by someone else (cancel_with_policy, cancel.c; refund
+-- A buyer cancels or asks a refund only for tickets still theirs and not
+-- used: a ticket given away is the recipient's (the buyer's cancellation
+-- would revoke it after the money was handed over elsewhere), and a ticket
+-- checked in let someone in.  Locks the booking's valid tickets (only those
+-- named, when ticket_ids is given) in id order, the row locks a transfer
+-- and a scan take, then raises CANCELLATION_REFUSED if one of them is held
+-- by someone else or checked in (cancel_with_policy, cancel.c; refund
 -- requests, 56_refunds.sql).  The event's own cancellation refunds the
 -- buyer and revokes every ticket, whoever holds it.
-CREATE OR REPLACE FUNCTION evently._refuse_tickets_given_away(p_booking_id uuid, p_ticket_ids uuid[] DEFAULT NULL)
+CREATE OR REPLACE FUNCTION evently._refuse_tickets_out_of_hand(p_booking_id uuid, p_ticket_ids uuid[] DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     given text;
+    used text;
 BEGIN
-    SELECT string_agg(t.id::text, ', ' ORDER BY t.id) INTO given
+    SELECT string_agg(t.id::text, ', ' ORDER BY t.id) FILTER (WHERE t.holder_id <> b.user_id),
+           string_agg(t.id::text, ', ' ORDER BY t.id) FILTER (WHERE EXISTS (
+               SELECT 1 FROM evently.checkins c WHERE c.ticket_id = t.id AND c.status = 'ACTIVE'))
+      INTO given, used
       FROM (SELECT tk.id, tk.holder_id FROM evently.tickets tk
              WHERE tk.booking_id = p_booking_id AND tk.status = 'VALID'
                AND (p_ticket_ids IS NULL OR tk.id = ANY (p_ticket_ids))
              ORDER BY tk.id FOR UPDATE) t
-      JOIN evently.bookings b ON b.id = p_booking_id
-     WHERE t.holder_id <> b.user_id;
+      JOIN evently.bookings b ON b.id = p_booking_id;
     PERFORM evently._require(given IS NULL, 'CANCELLATION_REFUSED', 'tickets were transferred',
         format('Tickets %s of booking %s were transferred to another user; they are theirs now.',
                given, p_booking_id));
+    PERFORM evently._require(used IS NULL, 'CANCELLATION_REFUSED', 'tickets were used',
+        format('Tickets %s of booking %s were checked in at the door.', used, p_booking_id));
 END
 $$;
 
