@@ -77,11 +77,16 @@ $(OBJS): extension/evently.h extension/errors.h extension/error_codes.def
 
 shim/evently-shim: $(SHIM_SRCS) $(wildcard shim/*.h) extension/error_codes.def
 	$(CC) $(SHIM_CFLAGS) -I$(shell $(PG_CONFIG) --includedir) -o $@ $(SHIM_SRCS) \
-	    -lmicrohttpd -ljansson -ljwt -lpq -lcurl -lcrypto -lpthread -lm
+	    -lmicrohttpd -ljansson -ljwt -lpq -lcurl -lcrypto -lqrencode -lpng -lpthread -lm
 
 shim/evently-%: shim/%.c shim/kafka.c shim/log.c shim/kafka.h shim/shim.h
 	$(CC) $(SHIM_CFLAGS) -I$(shell $(PG_CONFIG) --includedir) -o $@ shim/$*.c shim/kafka.c shim/log.c \
 	    -lrdkafka -ljansson -lpq
+
+# evently-notify also sends e-mail (SMTP through libcurl) with the tickets' QR codes
+shim/evently-notify: shim/notify.c shim/qr.c shim/kafka.c shim/log.c shim/kafka.h shim/qr.h shim/shim.h
+	$(CC) $(SHIM_CFLAGS) -I$(shell $(PG_CONFIG) --includedir) -o $@ shim/notify.c shim/qr.c shim/kafka.c shim/log.c \
+	    -lrdkafka -ljansson -lpq -lcurl -lqrencode -lpng
 
 $(FAKE_PROVIDER): tests/payments/fake-provider.c
 	$(CC) $(SHIM_CFLAGS) -o $@ $< -lmicrohttpd -lcurl -ljansson -lcrypto -lpthread

@@ -213,6 +213,7 @@ cancel_with_policy_body(FunctionCallInfo fcinfo)
 									  1, UUIDOID);
 	static SqlStmt lock_order = SQL_STMT("SELECT evently._lock_booking_order($1)", 1, UUIDOID);
 	static SqlStmt no_refund_under_way = SQL_STMT("SELECT evently._refuse_refund_under_way($1)", 1, UUIDOID);
+	static SqlStmt no_ticket_out_of_hand = SQL_STMT("SELECT evently._refuse_tickets_out_of_hand($1)", 1, UUIDOID);
 	pg_uuid_t  *booking_id = ARG_UUID(0);
 	pg_uuid_t  *actor_id = ARG_UUID(1);
 	char	   *reason = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
@@ -243,7 +244,10 @@ cancel_with_policy_body(FunctionCallInfo fcinfo)
 		ereport(ERROR, errcode(EV_ALREADY_PROCESSED), errmsg("booking is already cancelled"),
 				errdetail("Booking %s was cancelled before.", uuid_text(booking_id)));
 	if (sql_is_1_1())
+	{
 		stmt_run(&no_refund_under_way, &arg, NULL, SPI_OK_SELECT);
+		stmt_run(&no_ticket_out_of_hand, &arg, NULL, SPI_OK_SELECT);
+	}
 	check_event_not_started(event_id);
 	enforce_policy(event_id, booking_id);
 

@@ -19,18 +19,26 @@
 #include <sodium.h>
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 
 #define CODE_FORMAT		1
 #define PAYLOAD_LEN		(1 + UUID_LEN + UUID_LEN + 1 + UUID_LEN + 2)
 #define SIGNED_LEN		(PAYLOAD_LEN + crypto_sign_BYTES)
 
-/* A key of one event, kept for the backend's life: event keys never change. */
+/*
+ * A key of one event, kept for the (sub)transaction that read it: a booking
+ * signs all its tickets with one lookup.  Not longer: a key made in a
+ * transaction that rolls back is gone, and must not sign anything after.
+ */
 typedef struct CachedKey
 {
 	bool		valid;
+	LocalTransactionId xact;
+	SubTransactionId subxact;
 	pg_uuid_t	event_id;
 	unsigned char key[crypto_sign_SECRETKEYBYTES];
 } CachedKey;
@@ -42,10 +50,31 @@ require_sodium(void)
 		elog(ERROR, "libsodium could not be initialised");
 }
 
+/* The key of the event, from the table into the cache; false when there is none. */
+static bool
+read_event_key(SqlStmt *q, pg_uuid_t *event_id, CachedKey *cache, size_t len)
+{
+	Datum		arg = UUIDPGetDatum(event_id);
+	bool		isnull;
+	bytea	   *key;
+
+	if (stmt_run(q, &arg, NULL, SPI_OK_SELECT) != 1)
+		return false;
+	key = DatumGetByteaPP(result_datum(0, 1, &isnull));
+	if (isnull || VARSIZE_ANY_EXHDR(key) != len)
+		return false;
+	memcpy(cache->key, VARDATA_ANY(key), len);
+	memcpy(&cache->event_id, event_id, UUID_LEN);
+	cache->xact = MyProc->lxid;
+	cache->subxact = GetCurrentSubTransactionId();
+	cache->valid = true;
+	return true;
+}
+
 /*
- * The event's key, public or secret, into out (len bytes); false when the
- * event has none.  One lookup per event per backend: a booking signs all
- * its tickets with one key.
+ * The event's key, public or secret, into cache (len bytes); false when the
+ * event has none.  A secret key is made the first time one is needed
+ * (_new_event_key, 58_tickets.sql).
  */
 static bool
 event_key(pg_uuid_t *event_id, bool secret, CachedKey *cache, size_t len)
@@ -54,24 +83,20 @@ event_key(pg_uuid_t *event_id, bool secret, CachedKey *cache, size_t len)
 									   1, UUIDOID);
 	static SqlStmt q_secret = SQL_STMT("SELECT secret_key FROM evently.event_keys WHERE event_id = $1",
 									   1, UUIDOID);
+	static SqlStmt q_make = SQL_STMT("SELECT evently._new_event_key($1)", 1, UUIDOID);
 	Datum		arg = UUIDPGetDatum(event_id);
-	bool		found = false;
+	bool		found;
 
-	if (cache->valid && memcmp(&cache->event_id, event_id, UUID_LEN) == 0)
+	if (cache->valid && cache->xact == MyProc->lxid && cache->subxact == GetCurrentSubTransactionId()
+		&& memcmp(&cache->event_id, event_id, UUID_LEN) == 0)
 		return true;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (stmt_run(secret ? &q_secret : &q_public, &arg, NULL, SPI_OK_SELECT) == 1)
+	found = read_event_key(secret ? &q_secret : &q_public, event_id, cache, len);
+	if (!found && secret)
 	{
-		bool		isnull;
-		bytea	   *key = DatumGetByteaPP(result_datum(0, 1, &isnull));
-
-		if (!isnull && VARSIZE_ANY_EXHDR(key) == len)
-		{
-			memcpy(cache->key, VARDATA_ANY(key), len);
-			memcpy(&cache->event_id, event_id, UUID_LEN);
-			cache->valid = found = true;
-		}
+		stmt_run(&q_make, &arg, NULL, SPI_OK_SELECT);
+		found = read_event_key(&q_secret, event_id, cache, len);
 	}
 	SPI_finish();
 	return found;
@@ -110,8 +135,8 @@ evently_ed25519_keypair(PG_FUNCTION_ARGS)
 /*
  * evently._sign_ticket(ticket_id uuid, event_id uuid, kind text ('S' or
  * 'T'), item_id uuid, version int 1..65535) RETURNS text: the ticket's code
- * (format 1, above), signed with the event's secret key.  An internal
- * error when the event has no key: every event gets one when it is made.
+ * (format 1, above), signed with the event's secret key, made now if the
+ * event has none yet.
  */
 PG_FUNCTION_INFO_V1(evently_sign_ticket);
 Datum

@@ -1,9 +1,10 @@
 /*
  * broker.c: evently-broker, a local Kafka-protocol broker for development and
  * tests, built on librdkafka's mock cluster (rdkafka_mock.h).  It speaks the
- * real protocol on a loopback port, keeps messages in memory, and creates the
- * four topics of SPEC section 5 (KAFKA_TOPIC_PREFIX + hold, booking, waitlist,
- * event; KAFKA_PARTITIONS each, 4 by default).  Production uses a real cluster.
+ * real protocol on a loopback port, keeps messages in memory, and creates a
+ * topic per aggregate (KAFKA_TOPIC_PREFIX + evently_aggregates in kafka.c:
+ * hold, booking, ..., ticket, checkin; KAFKA_PARTITIONS each, 4 by default).
+ * Production uses a real cluster.
  *
  * It prints its bootstrap address on stdout (and into BROKER_ADDRESS_FILE when
  * set).  SIGUSR1 takes the broker down (connections refused, clients retry),

@@ -1,11 +1,13 @@
 /*
  * handlers.c: the handler most routes have -- one call of the route's SQL
  * function, its result or error wrapped in the envelope -- its variant that
- * can answer a CSV file, and the service routes at the root (/ping,
+ * can answer a CSV file, the ticket's QR image, and the service routes at the root (/ping,
  * /status, /health, /).  Sessions (sessions.c), /metrics (metrics.c) and
  * the API's documents (openapi.c) have their own.
  */
+#define _GNU_SOURCE				/* strcasestr */
 #include "shim.h"
+#include "qr.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +141,66 @@ csv_route(const Route *route, Call *call)
 	json_decref(doc);
 	sql_result_free(&r);
 	reply.varies_by_accept = true;
+	return reply;
+}
+
+/*
+ * PNG when Accept names image/png with q > 0, above image/svg+xml or level
+ * with it and first; SVG otherwise (no Accept, any wildcard, image/svg+xml).
+ */
+static bool
+wants_png(const char *accept)
+{
+	double		png = accept_quality(accept, "image/png");
+	double		svg = accept_quality(accept, "image/svg+xml");
+
+	if (png <= 0)
+		return false;
+	if (png != svg)
+		return png > svg;
+	return strcasestr(accept, "image/png") < strcasestr(accept, "image/svg+xml");
+}
+
+/*
+ * GET /tickets/:id/qr: the route's SQL (evently.api_ticket_get) answers the
+ * ticket as whoever asks may see it, with "code" only for its holder; the
+ * code is drawn here as a QR image.  Anyone else -- the organizer, staff, an
+ * ADMIN, who see the ticket but not its code -- gets 404, as for a ticket
+ * they cannot see.  The image is a credential: no cache may keep it.
+ */
+Reply
+qr_route(const Route *route, Call *call)
+{
+	SqlResult	r = call_sql(route, call);
+	Reply		reply = {0};
+	json_t	   *doc = r.ok && r.value ? json_loads(r.value, 0, NULL) : NULL;
+	const char *code = json_string_value(json_object_get(doc, "code"));
+	bool		png = wants_png(call->accept);
+	bool		drawn = false;
+
+	if (!r.ok || json_object_get(doc, "__error"))
+		reply = reply_from_sql(&r, route->success_status, route->message);
+	else if (code == NULL)
+		reply = reply_error(404, "NOT_FOUND", "ticket not found", "ticket not found",
+							json_pack("{s:s}", "detail", "Only the ticket's holder can show its QR code."));
+	else
+	{
+		if (png)
+			drawn = qr_png(code, (unsigned char **) &reply.body, &reply.body_size);
+		else
+			drawn = qr_svg(code, &reply.body, &reply.body_size);
+		if (drawn)
+		{
+			reply.status = 200;
+			reply.content_type = png ? "image/png" : "image/svg+xml";
+		}
+		else
+			reply = reply_error(500, "INTERNAL", "could not draw the QR code", NULL, NULL);
+	}
+	json_decref(doc);
+	sql_result_free(&r);
+	reply.varies_by_accept = true;
+	reply.cache_control = "private, no-store";
 	return reply;
 }
 

@@ -14,7 +14,7 @@ volatile sig_atomic_t stop_requested = 0;
 
 /* the aggregates of SPEC section 5, one topic each */
 const char *const evently_aggregates[EVENTLY_AGGREGATES] = {"hold", "booking", "waitlist", "event", "organizer", "user", "tier",
-	"order", "payment", "refund", "discount"};
+	"order", "payment", "refund", "discount", "ticket", "checkin"};
 
 const char *
 env_or(const char *name, const char *fallback)

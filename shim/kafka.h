@@ -28,7 +28,7 @@ bool		pg_connection_lost(PGconn *conn);
 rd_kafka_conf_t *kafka_conf(const char *brokers);
 
 /* The topics are KAFKA_TOPIC_PREFIX (default "evently.") + each aggregate. */
-#define EVENTLY_AGGREGATES 11
+#define EVENTLY_AGGREGATES 13
 extern const char *const evently_aggregates[EVENTLY_AGGREGATES];
 const char *kafka_topic_prefix(void);
 void		kafka_set(rd_kafka_conf_t *conf, const char *name, const char *value);

@@ -142,6 +142,8 @@ send_reply(struct MHD_Connection *conn, Reply reply)
 	/* a cache must not give a CSV answer to a JSON request, nor the reverse */
 	if (reply.varies_by_accept)
 		MHD_add_response_header(response, "Vary", "Accept");
+	if (reply.cache_control)
+		MHD_add_response_header(response, "Cache-Control", reply.cache_control);
 	if (reply.filename[0])
 	{
 		char		disposition[sizeof(reply.filename) + 32];

@@ -95,10 +95,20 @@ openapi_path(const char *pattern, json_t *parameters)
 	return out;
 }
 
-/* One operation of the document: a route of the table (csv: it also answers text/csv, csv_route). */
+/* The media types a route's handler answers by Accept, the first by default; NULL: JSON only. */
+static const char *const *
+media_types(Handler handler)
+{
+	static const char *const csv[] = {"application/json", "text/csv", NULL};
+	static const char *const qr[] = {"image/svg+xml", "image/png", NULL};
+
+	return handler == csv_route ? csv : handler == qr_route ? qr : NULL;
+}
+
+/* One operation of the document: a route of the table (types: media_types). */
 static void
 openapi_add(json_t *doc, const char *method, const char *pattern, bool needs_token,
-			int success_status, const char *message, const Field *body, bool csv)
+			int success_status, const char *message, const Field *body, const char *const *types)
 {
 	json_t	   *paths = json_object_get(doc, "paths");
 	json_t	   *parameters = json_array();
@@ -118,9 +128,15 @@ openapi_add(json_t *doc, const char *method, const char *pattern, bool needs_tok
 						  "error envelope: {status, status_code, message, error, code, details}");
 	if (needs_token)
 		json_object_set_new(operation, "security", json_pack("[{s:[]}]", "bearer"));
-	if (csv)
+	if (types)
+	{
+		json_t	   *content = json_object();
+
+		for (; *types; types++)
+			json_object_set_new(content, *types, json_object());
 		json_object_set_new(json_object_get(json_object_get(operation, "responses"), status), "content",
-							json_pack("{s:{}, s:{}}", "application/json", "text/csv"));
+							content);
+	}
 	if (body)
 		json_object_set_new(operation, "requestBody",
 							json_pack("{s:b, s:{s:{s:o}}}", "required", 1, "content", "application/json",
@@ -155,7 +171,7 @@ openapi_init(void)
 
 		if (strncmp(r->pattern, "/api/", 5) == 0 || r->sql)
 			openapi_add(document, r->method, r->pattern, r->auth == AUTH_USER || r->auth == AUTH_ADMIN, r->success_status,
-						r->message, r->body, r->handler == csv_route);
+						r->message, r->body, media_types(r->handler));
 	}
 }
 

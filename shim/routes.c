@@ -443,6 +443,9 @@ const Route routes[] = {
 	 200, "Tickets retrieved successfully"},
 	{"GET", "/api/v1/tickets/:id", AUTH_USER, sql_route, API(api_ticket_get),
 	 200, "Ticket retrieved successfully"},
+	/* the holder's code as a QR image (handlers.c: qr_route draws what api_ticket_get answers) */
+	{"GET", "/api/v1/tickets/:id/qr", AUTH_USER, qr_route, API(api_ticket_get),
+	 200, "Ticket QR code"},
 	{"POST", "/api/v1/tickets/:id/transfer", AUTH_USER, sql_route, API(api_ticket_transfer),
 	 200, "Ticket transferred", transfer_body},
 	{"POST", "/api/v1/events/:eventId/staff", AUTH_USER, sql_route, API(api_event_staff_add),

@@ -157,6 +157,7 @@ typedef struct Reply
 	const char *location;		/* a redirect's target */
 	char		filename[80];	/* a download's name (Content-Disposition: attachment), or "" */
 	bool		varies_by_accept;	/* the answer depends on Accept (Vary: Accept) */
+	const char *cache_control;	/* a Cache-Control header, or NULL: none */
 } Reply;
 
 Reply		reply_success(int status, const char *message, json_t *data);
@@ -301,6 +302,7 @@ Reply		rate_limit_charge_refusal(Reply refusal, const char *address);
 SqlResult	call_sql(const Route *route, Call *call);
 Reply		sql_route(const Route *route, Call *call);
 Reply		csv_route(const Route *route, Call *call);
+Reply		qr_route(const Route *route, Call *call);
 Reply		ping_route(const Route *route, Call *call);
 Reply		status_route(const Route *route, Call *call);
 Reply		health_route(const Route *route, Call *call);

@@ -9,7 +9,7 @@ SELECT t.remember('otto', evently.create_user('otto@example.com', 'qwerty', 'Ott
 SELECT t.remember('door20', evently.create_event('Door Night', t.id('hall'), now() + interval '1 hour', 20));
 SELECT t.remember('side20', evently.create_event('Side Night', t.id('hall'), now() + interval '1 hour', 20));
 SELECT t.remember('far20', evently.create_event('Far Night', t.id('hall'), now() + interval '30 days', 20));
-SELECT evently.set_cancellation_policy(t.id('door20'), true, now() + interval '30 minutes', 'NONE', 0);
+SELECT evently.set_cancellation_policy(t.id('door20'), true, now() + interval '30 minutes', 'NONE', 0) ->> 'fee_type' AS policy;
 -- a booking of three seats for Tina, one seat of the far event
 CREATE FUNCTION t.book20(label text, user_label text, event_label text, VARIADIC seats text[]) RETURNS text
 LANGUAGE sql AS $$
@@ -32,9 +32,9 @@ RETURN (SELECT ticket_code FROM evently.tickets WHERE id = t.id(ticket_label));
 -- a scan as the REST adapter makes it: {status, code} of the envelope, or the result
 CREATE FUNCTION t.scan20(user_label text, code text, event_label text, gate text DEFAULT 'North',
                        device text DEFAULT 'dev-1') RETURNS text LANGUAGE sql AS $$
-    SELECT CASE WHEN r ? '__error' THEN (r->'__error'->>'status') || ' ' || (r->'__error'->>'code')
-                                        || coalesce(' | ' || (r->'__error'->'details'->>'reason'), '')
-                ELSE r->>'result' END
+    SELECT t.scrub(CASE WHEN r ? '__error' THEN (r->'__error'->>'status') || ' ' || (r->'__error'->>'code')
+                                                || coalesce(' | ' || (r->'__error'->'details'->>'reason'), '')
+                        ELSE r->>'result' END)
       FROM evently.api_checkin_validate(t.id(user_label), t.req(body => jsonb_build_object(
                'code', code, 'event_id', t.id(event_label), 'gate', gate, 'device_id', device))) r
 $$;
@@ -47,7 +47,8 @@ SELECT c.ticket_id = t.id('tkA1') AS names_ticket, c.event_id = t.id('door20') A
        c.item_id = (SELECT seat_id FROM evently.tickets WHERE id = t.id('tkA1')) AS names_seat,
        c.version, c.signature_ok
   FROM evently._read_ticket_code(t.code20('tkA1')) c;
-SELECT count(*) = (SELECT count(*) FROM evently.events) AS every_event_has_a_key,
+SELECT NOT EXISTS (SELECT 1 FROM evently.tickets t WHERE NOT EXISTS (
+                      SELECT 1 FROM evently.event_keys k WHERE k.event_id = t.event_id)) AS every_sold_event_has_a_key,
        bool_and(length(public_key) = 32 AND length(secret_key) = 64) AS key_sizes
   FROM evently.event_keys;
 -- two events never share a key
@@ -152,6 +153,8 @@ SELECT x->>'code' = t.code20('tkA2') AS fred_holds_it
 SELECT s->>'ticket_status' AS in_tinas_booking, s->>'ticket_code' AS code_shown
   FROM jsonb_array_elements(evently.booking_json(t.id('tb1'))->'seats') s WHERE s->>'ticket_id' = t.id('tkA2')::text;
 SELECT t.try($$SELECT t.transfer20('tina', 'tkA2', 'otto@example.com')$$) AS tina_again;
+-- Tina can no longer cancel the booking whose ticket is Fred's now
+SELECT t.try($$SELECT evently.cancel_with_policy(t.id('tb1'), t.id('tina'))$$) AS cancel_after_transfer;
 SELECT t.scan20('stan', t.code20('tkA2'), 'door20') AS new_code_scan;
 -- ticket.transferred names both parties
 SELECT data->>'from_user_id' = t.id('tina')::text AS from_tina, user_id = t.id('fred') AS to_fred
@@ -168,6 +171,11 @@ SELECT version, reason FROM evently.ticket_revocations WHERE ticket_id = t.id('t
 SELECT count(*) AS revoked_event FROM evently.outbox WHERE type = 'ticket.revoked' AND data->>'ticket_id' = t.id('tkB1')::text;
 SELECT t.scan20('stan', t.code20('tkB1'), 'door20') AS cancelled_ticket;
 SELECT t.try($$SELECT t.transfer20('tina', 'tkB1', 'fred@example.com')$$) AS transfer_cancelled;
+-- a booking whose ticket let its buyer in is not cancelled either
+SELECT t.book20('tb6', 'tina', 'door20', 'B5');
+SELECT t.remember('tkB5', id) FROM evently.tickets WHERE booking_id = t.id('tb6');
+SELECT t.scan20('stan', t.code20('tkB5'), 'door20') AS tina_in;
+SELECT t.try($$SELECT evently.cancel_with_policy(t.id('tb6'), t.id('tina'))$$) AS cancel_after_check_in;
 
 -- 8. Offline ------------------------------------------------------------------------
 SELECT d->>'algorithm' AS algorithm, d->>'code_format' AS format, length(d->>'public_key') AS key_length,

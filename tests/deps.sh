@@ -8,13 +8,17 @@ packages=(
   libipc-run-perl
   libmicrohttpd-dev libjansson-dev libjwt-dev libpq-dev curl
   librdkafka-dev      # the bridge, the notify consumer and the local broker
-  libsodium-dev       # Ed25519 ticket codes; tests/checkin/verify-ticket checks them offline
   libcurl4-openssl-dev libssl-dev   # the card provider's API (libcurl) and webhook signatures (HMAC)
   kcat                # tails the topics; the bridge tests read with it
   python3-flasgger    # only for its local copy of Swagger UI (served at /docs)
   wrk                 # make bench
   jq                  # the README's curl examples
   iproute2            # ss: the shim tests check which address the shim listens on
+  libsodium-dev       # Ed25519 ticket codes (the extension; tests/checkin/verify-ticket checks them offline)
+  libqrencode-dev libpng-dev   # the ticket QR (SVG and PNG) in the shim and in evently-notify's e-mail
+  python3-aiosmtpd    # make run's local SMTP sink; the bridge tests' sink
+  zbar-tools          # zbarimg: the tests decode the QR images
+  librsvg2-bin        # rsvg-convert: the tests render the SVG QR to decode it
 )
 
 missing=()

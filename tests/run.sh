@@ -2,8 +2,11 @@
 # make run: a private PostgreSQL cluster under .evently/ with evently and the
 # seed data, the HTTP shim on 127.0.0.1:8080 over it, and the Kafka side: a
 # local Kafka-protocol broker (unless KAFKA_BROKERS points at a real cluster),
-# the outbox bridge and the notifications consumer; `make stop` stops them
-# all, `make reset` also deletes the local state so the next run starts anew.
+# the outbox bridge and the notifications consumer, which also sends e-mail:
+# to SMTP_URL when set, else to a local SMTP sink (Debian's python3-aiosmtpd
+# on 127.0.0.1:EVENTLY_SMTP_PORT, 2525 by default) that keeps each message as
+# a file under .evently/mail/new/; `make stop` stops them all, `make reset`
+# also deletes the local state so the next run starts anew.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -108,7 +111,8 @@ evently is running.
               the programs connect as evently_app (password in $STATE_DIR/db_password)
   Kafka       $KAFKA_BROKERS$([ -n "$LOCAL_BROKER" ] && echo " (local evently-broker)"), topics evently.{hold,booking,waitlist,event,organizer,user}
   tail topics kcat -b $KAFKA_BROKERS -C -G tail -f '%t %k %h %s\n' ${KAFKA_TOPIC_PREFIX:-evently.}hold ${KAFKA_TOPIC_PREFIX:-evently.}booking ${KAFKA_TOPIC_PREFIX:-evently.}waitlist ${KAFKA_TOPIC_PREFIX:-evently.}event ${KAFKA_TOPIC_PREFIX:-evently.}organizer ${KAFKA_TOPIC_PREFIX:-evently.}user
-  data        $PGDATA (logs in $STATE_DIR: postgres.log, shim.log, bridge.log, notify.log, broker.log)
+  e-mail      $MAIL_WHERE
+  data        $PGDATA (logs in $STATE_DIR: postgres.log, shim.log, bridge.log, notify.log, broker.log, smtp.log)
   logins      admin@gmail.com / qwerty (ADMIN), mitshah2406@gmail.com / qwerty (USER),
               mitshah2406.work@gmail.com / qwerty (USER), organizer@example.com / qwerty
               (verified ORGANIZER of two events), applicant@example.com / qwerty (organizer application PENDING)
@@ -183,11 +187,32 @@ start_kafka_side() {
   fi
   export KAFKA_BROKERS DATABASE_URL=$DB_URL
   start_program bridge "$ROOT_DIR/shim/evently-bridge"
+  start_mail_sink
   start_program notify "$ROOT_DIR/shim/evently-notify"
+}
+
+# SMTP_URL when set (a real relay); else a local sink on loopback that
+# keeps each message as a file of the Maildir $STATE_DIR/mail (new/)
+start_mail_sink() {
+  export MAIL_FROM=${MAIL_FROM:-Evently <tickets@evently.localhost>}
+  if [ -n "${SMTP_URL:-}" ]; then
+    MAIL_WHERE="through $SMTP_URL, from $MAIL_FROM"
+    export SMTP_URL
+    return 0
+  fi
+  local port=${EVENTLY_SMTP_PORT:-2525}
+  start_program smtp /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$STATE_DIR/mail"
+  for _ in $(seq 1 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+  done
+  export SMTP_URL=smtp://127.0.0.1:$port
+  MAIL_WHERE="local SMTP sink $SMTP_URL: each message a file in $STATE_DIR/mail/new/"
 }
 
 stop() {
   stop_program notify
+  stop_program smtp
   stop_program bridge
   stop_program broker
   stop_shim

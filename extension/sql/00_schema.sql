@@ -398,10 +398,11 @@ CREATE TABLE evently.refresh_tokens (
 CREATE INDEX ON evently.refresh_tokens (user_id) WHERE revoked_at IS NULL;
 
 -- A user's inbox, written by evently-notify from the Kafka topics: one row
--- per outbox event, whatever the number of deliveries (outbox_id is unique).
+-- per outbox event and user told (1.1: a transfer tells both parties),
+-- whatever the number of deliveries (outbox_id, user_id is unique).
 CREATE TABLE evently.notifications (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    outbox_id   bigint NOT NULL UNIQUE,
+    outbox_id   bigint NOT NULL,
     user_id     uuid NOT NULL REFERENCES evently.users ON DELETE CASCADE,
     event_id    uuid,
     type        text NOT NULL,
@@ -409,7 +410,8 @@ CREATE TABLE evently.notifications (
     body        text NOT NULL,
     data        jsonb NOT NULL DEFAULT '{}',
     occurred_at timestamptz NOT NULL,
-    created_at  timestamptz NOT NULL DEFAULT now()
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (outbox_id, user_id)
 );
 CREATE INDEX ON evently.notifications (user_id, occurred_at DESC);
 
@@ -786,3 +788,14 @@ CREATE TABLE evently.ticket_revocations (
     PRIMARY KEY (ticket_id, version)
 );
 CREATE INDEX ticket_revocations_event ON evently.ticket_revocations (event_id, revoked_at);
+
+-- 1.1, e-mail (86_mail.sql): each mail evently-notify handed to the SMTP
+-- server, once per outbox event and recipient; a mail sent again after a
+-- crash (at least once) finds its row.
+CREATE TABLE evently.mail_log (
+    outbox_id bigint NOT NULL,
+    recipient text NOT NULL,
+    subject   text NOT NULL,
+    sent_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (outbox_id, recipient)
+);

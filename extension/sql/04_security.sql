@@ -234,7 +234,7 @@ LANGUAGE sql STABLE AS $$
                                          'offline_package', 'sync_scans')
            WHEN 'service' THEN p.proname IN ('health', 'expire_holds', 'waitlist_promote', 'bridge_lead',
                                              'outbox_batch', 'outbox_published', 'outbox_prune',
-                                             'record_notification',
+                                             'record_notification', 'mail_pending', 'mail_sent',
                                              -- the card provider's side (shim/payments.c): the webhook,
                                              -- verified by the gateway, and the worker's calls
                                              'api_payment_webhook', 'payment_work', 'payment_record')

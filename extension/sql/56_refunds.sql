@@ -178,6 +178,7 @@ BEGIN
     ELSE
         tickets := ARRAY(SELECT t.id FROM evently.tickets t WHERE t.booking_id = o.booking_id AND t.status = 'VALID');
     END IF;
+    PERFORM evently._refuse_tickets_out_of_hand(o.booking_id, tickets);
     PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.refunds r WHERE r.order_id = o.id
                                           AND r.status IN ('REQUESTED', 'REFUNDING') AND r.ticket_ids && tickets),
         'ALREADY_PROCESSED', 'refund already requested', 'A refund of some of these tickets is under way.');

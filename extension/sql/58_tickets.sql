@@ -11,10 +11,11 @@ CREATE OR REPLACE FUNCTION evently._ed25519_keypair(OUT public_key bytea, OUT se
 RETURNS record AS 'MODULE_PATHNAME', 'evently_ed25519_keypair' LANGUAGE C VOLATILE;
 
 -- evently._sign_ticket(ticket_id, event_id, kind 'S'|'T', item_id (seat or
--- tier), version): the ticket's code (signing.c, format 1).
+-- tier), version): the ticket's code (signing.c, format 1); makes the
+-- event's key pair if it has none yet.
 CREATE OR REPLACE FUNCTION evently._sign_ticket(ticket_id uuid, event_id uuid, kind text, item_id uuid,
                                                 version int)
-RETURNS text AS 'MODULE_PATHNAME', 'evently_sign_ticket' LANGUAGE C STRICT STABLE;
+RETURNS text AS 'MODULE_PATHNAME', 'evently_sign_ticket' LANGUAGE C STRICT VOLATILE;
 
 -- evently._read_ticket_code(code): what a code says and whether its event's
 -- key signed it; all NULL for a string that is no code (signing.c).
@@ -27,25 +28,17 @@ RETURNS record AS 'MODULE_PATHNAME', 'evently_read_ticket_code' LANGUAGE C STRIC
 CREATE OR REPLACE FUNCTION evently._public_key_text(public_key bytea)
 RETURNS text AS 'MODULE_PATHNAME', 'evently_public_key_text' LANGUAGE C STRICT IMMUTABLE;
 
--- A new event's key pair (the trigger below; the upgrade, for 1.0's events).
+-- An event's key pair, made the first time it is needed (its first ticket
+-- signed, its first offline download; the upgrade, for 1.0's events).  Not
+-- by a trigger on events: restoring a backup inserts the events before
+-- their keys, which would then collide with new ones.  ON CONFLICT: two
+-- first buyers at once make one key, the second waits for the first's.
 CREATE OR REPLACE FUNCTION evently._new_event_key(p_event_id uuid) RETURNS void
 LANGUAGE sql AS $$
     INSERT INTO evently.event_keys (event_id, public_key, secret_key)
     SELECT p_event_id, k.public_key, k.secret_key FROM evently._ed25519_keypair() k
+    ON CONFLICT (event_id) DO NOTHING
 $$;
-
--- Every event gets its key pair as it is made, however it is made (the
--- API, or a DBA's INSERT): no event can sell a ticket it cannot sign.
-CREATE OR REPLACE FUNCTION evently._event_key_on_insert() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM evently._new_event_key(NEW.id);
-    RETURN NULL;
-END
-$$;
-DROP TRIGGER IF EXISTS events_signing_key ON evently.events;
-CREATE TRIGGER events_signing_key AFTER INSERT ON evently.events
-    FOR EACH ROW EXECUTE FUNCTION evently._event_key_on_insert();
 
 -- May the user scan and read the tickets of the event?  Its organizer, an
 -- ADMIN, or one of its STAFF.
@@ -120,7 +113,8 @@ $$;
 -- version and a new code; the old version is revoked (ticket.transferred,
 -- both told by evently-notify).  Refused (SPEC section 11): NOT_FOUND for a
 -- ticket the actor does not hold or an unknown recipient; INVALID_ARGUMENT
--- to oneself; INVALID_TRANSITION for a cancelled ticket; ALREADY_CHECKED_IN
+-- to oneself; INVALID_TRANSITION for a cancelled ticket or one in a refund
+-- request under way; ALREADY_CHECKED_IN
 -- once it was let in; EVENT_CLOSED once the event started (or ended, or was
 -- cancelled); TRANSFER_NOT_ALLOWED where the event forbids transfers.
 -- The ticket's row lock orders it against a check-in (isolation spec
@@ -147,6 +141,10 @@ BEGIN
         format('Ticket %s is already yours.', ticket_id));
     PERFORM evently._require(tk.status = 'VALID', 'INVALID_TRANSITION', 'ticket is cancelled',
         format('Ticket %s was cancelled; there is nothing to transfer.', ticket_id));
+    PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.refunds r
+                                          WHERE r.status IN ('REQUESTED', 'REFUNDING') AND tk.id = ANY (r.ticket_ids)),
+        'INVALID_TRANSITION', 'a refund of the ticket is under way',
+        format('Ticket %s is in a refund request; it is transferred once that is rejected.', ticket_id));
     SELECT c.scanned_at INTO first_scan FROM evently.checkins c
      WHERE c.ticket_id = tk.id AND c.status = 'ACTIVE';
     PERFORM evently._require(first_scan IS NULL, 'ALREADY_CHECKED_IN', 'ticket is already checked in',
@@ -171,6 +169,38 @@ BEGIN
         actor_id);
     RETURN jsonb_build_object('ticket_id', tk.id, 'version', tk.version + 1, 'from_user_id', actor_id,
                               'to_user_id', recipient);
+END
+$$;
+
+-- A buyer cancels or asks a refund only for tickets still theirs and not
+-- used: a ticket given away is the recipient's (the buyer's cancellation
+-- would revoke it after the money was handed over elsewhere), and a ticket
+-- checked in let someone in.  Locks the booking's valid tickets (only those
+-- named, when ticket_ids is given) in id order, the row locks a transfer
+-- and a scan take, then raises CANCELLATION_REFUSED if one of them is held
+-- by someone else or checked in (cancel_with_policy, cancel.c; refund
+-- requests, 56_refunds.sql).  The event's own cancellation refunds the
+-- buyer and revokes every ticket, whoever holds it.
+CREATE OR REPLACE FUNCTION evently._refuse_tickets_out_of_hand(p_booking_id uuid, p_ticket_ids uuid[] DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    given text;
+    used text;
+BEGIN
+    SELECT string_agg(t.id::text, ', ' ORDER BY t.id) FILTER (WHERE t.holder_id <> b.user_id),
+           string_agg(t.id::text, ', ' ORDER BY t.id) FILTER (WHERE EXISTS (
+               SELECT 1 FROM evently.checkins c WHERE c.ticket_id = t.id AND c.status = 'ACTIVE'))
+      INTO given, used
+      FROM (SELECT tk.id, tk.holder_id FROM evently.tickets tk
+             WHERE tk.booking_id = p_booking_id AND tk.status = 'VALID'
+               AND (p_ticket_ids IS NULL OR tk.id = ANY (p_ticket_ids))
+             ORDER BY tk.id FOR UPDATE) t
+      JOIN evently.bookings b ON b.id = p_booking_id;
+    PERFORM evently._require(given IS NULL, 'CANCELLATION_REFUSED', 'tickets were transferred',
+        format('Tickets %s of booking %s were transferred to another user; they are theirs now.',
+               given, p_booking_id));
+    PERFORM evently._require(used IS NULL, 'CANCELLATION_REFUSED', 'tickets were used',
+        format('Tickets %s of booking %s were checked in at the door.', used, p_booking_id));
 END
 $$;
 

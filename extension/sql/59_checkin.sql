@@ -327,10 +327,12 @@ $$;
 -- second copy is harmless: the list is a set).
 CREATE OR REPLACE FUNCTION evently.offline_package(event_id uuid, since timestamptz DEFAULT NULL,
                                                    actor_id uuid DEFAULT NULL)
-RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+RETURNS jsonb LANGUAGE plpgsql AS $$
 BEGIN
     actor_id := evently._as_caller(actor_id);
     PERFORM evently._scanned_event(actor_id, event_id);
+    -- nothing sold yet: the key its tickets will be signed with
+    PERFORM evently._new_event_key(offline_package.event_id);
     RETURN (
         SELECT jsonb_build_object(
             'event_id', e.id, 'algorithm', 'Ed25519', 'code_format', 1,
@@ -350,7 +352,7 @@ $$;
 
 -- GET /checkin/event/:id/offline ?since=<valid_at of an earlier download>
 CREATE OR REPLACE FUNCTION evently.api_checkin_offline(actor uuid, req jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql AS $$
 BEGIN
     actor := evently._actor(actor, req);
     RETURN evently.offline_package(evently._uuid_arg(req->'path'->>'id', 'id'),

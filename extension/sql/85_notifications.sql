@@ -1,8 +1,28 @@
 -- 85_notifications.sql: the users' inbox, filled by evently-notify.
 
--- Turn one Kafka message (the JSON of SPEC section 5) into an inbox row.
--- True when a row was written; false for a type the inbox ignores or a
--- redelivery of a message already written.
+-- Was this booking cancelled by its event's cancellation?  The engine
+-- cancels every booking in the transaction that cancels the event, and both
+-- take now(): the same instant.
+CREATE OR REPLACE FUNCTION evently._cancelled_with_event(p_booking uuid) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce((SELECT b.cancelled_at = e.cancelled_at FROM evently.bookings b
+                       JOIN evently.events e ON e.id = b.event_id WHERE b.id = p_booking), false)
+$$;
+
+-- Is this user the buyer of the ticket's booking?  The buyer is told of a
+-- cancellation by booking.cancelled or refund.completed; ticket.revoked
+-- tells only a holder the ticket was transferred to.
+CREATE OR REPLACE FUNCTION evently._bought_ticket(p_ticket uuid, p_user uuid) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM evently.tickets t JOIN evently.bookings b ON b.id = t.booking_id
+                    WHERE t.id = p_ticket AND b.user_id = p_user)
+$$;
+
+-- Turn one Kafka message (the JSON of SPEC section 5) into inbox rows: one
+-- for the message's user, and for ticket.transferred one for the previous
+-- holder too (data.from_user_id); ticket.revoked only for a holder who did
+-- not buy the ticket (_bought_ticket).  True when a row was written; false for a
+-- type the inbox ignores or a redelivery of a message already written.
 CREATE OR REPLACE FUNCTION evently.record_notification(message jsonb) RETURNS boolean
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -10,6 +30,10 @@ DECLARE
     event_name text;
     title text;
     body text;
+    -- the second party of a transfer
+    other uuid;
+    other_title text;
+    other_body text;
 BEGIN
     PERFORM evently._require(jsonb_typeof(message) = 'object' AND message->>'id' ~ '^[0-9]{1,18}$'
                              AND message->>'user_id' IS NOT NULL,
@@ -20,10 +44,14 @@ BEGIN
             title := 'Booking confirmed';
             body := format('Your booking %s for %s is confirmed.', d->>'booking_ref', event_name);
         WHEN 'booking.cancelled' THEN
-            title := 'Booking cancelled';
+            title := CASE WHEN evently._cancelled_with_event((d->>'booking_id')::uuid)
+                          THEN 'Event cancelled' ELSE 'Booking cancelled' END;
             body := format('Your booking for %s was cancelled; refund %s.%s', event_name,
                            coalesce(d->>'refund_amount', '0'),
                            CASE WHEN d->>'reason' IS NOT NULL THEN ' Reason: ' || (d->>'reason') ELSE '' END);
+        WHEN 'event.cancelled' THEN
+            title := 'Event cancelled';
+            body := format('%s is cancelled; every booking is refunded in full.', event_name);
         WHEN 'waitlist.closed' THEN
             title := 'Waitlist closed';
             body := format('The waitlist of %s is closed: %s.', coalesce(event_name, d->>'event_name'), d->>'reason');
@@ -46,14 +74,33 @@ BEGIN
             title := 'Seats are waiting for you';
             body := format('%s seats for %s are held for you until %s.', d->>'quantity', event_name,
                            d->>'expires_at');
+        WHEN 'ticket.transferred' THEN
+            other := (d->>'from_user_id')::uuid;
+            title := 'A ticket was transferred to you';
+            body := format('%s transferred a ticket for %s to you: it is in your tickets.',
+                           (SELECT u.first_name || ' ' || u.last_name FROM evently.users u WHERE u.id = other),
+                           event_name);
+            other_title := 'Ticket transferred';
+            other_body := format('You transferred your ticket for %s to %s; its old code no longer works.',
+                                 event_name, (SELECT u.first_name || ' ' || u.last_name FROM evently.users u
+                                               WHERE u.id = (message->>'user_id')::uuid));
+        WHEN 'ticket.revoked' THEN
+            IF evently._bought_ticket((d->>'ticket_id')::uuid, (message->>'user_id')::uuid) THEN
+                RETURN false;
+            END IF;
+            title := 'Ticket cancelled';
+            body := format('The ticket for %s transferred to you was cancelled: its code no longer works.',
+                           event_name);
         ELSE
             RETURN false;
     END CASE;
     INSERT INTO evently.notifications (outbox_id, user_id, event_id, type, title, body, data, occurred_at)
-    SELECT (message->>'id')::bigint, u.id, (message->>'event_id')::uuid, message->>'type', title, body,
+    SELECT (message->>'id')::bigint, u.id, (message->>'event_id')::uuid, message->>'type', v.title, v.body,
            coalesce(d, '{}'), coalesce((message->>'occurred_at')::timestamptz, now())
-      FROM evently.users u WHERE u.id = (message->>'user_id')::uuid
-    ON CONFLICT (outbox_id) DO NOTHING;
+      FROM (VALUES ((message->>'user_id')::uuid, title, body), (other, other_title, other_body))
+           AS v (user_id, title, body)
+      JOIN evently.users u ON u.id = v.user_id
+    ON CONFLICT (outbox_id, user_id) DO NOTHING;
     RETURN FOUND;
 END
 $$;

@@ -478,3 +478,16 @@ CREATE TABLE evently.ticket_revocations (
     PRIMARY KEY (ticket_id, version)
 );
 CREATE INDEX ticket_revocations_event ON evently.ticket_revocations (event_id, revoked_at);
+
+-- e-mail (86_mail.sql): the mails sent, once per outbox event and recipient;
+-- and the inbox has a row per outbox event and user (a transfer tells both)
+CREATE TABLE evently.mail_log (
+    outbox_id bigint NOT NULL,
+    recipient text NOT NULL,
+    subject   text NOT NULL,
+    sent_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (outbox_id, recipient)
+);
+ALTER TABLE evently.notifications
+    DROP CONSTRAINT notifications_outbox_id_key,
+    ADD CONSTRAINT notifications_outbox_id_user_id_key UNIQUE (outbox_id, user_id);

@@ -10,6 +10,7 @@ use warnings;
 use File::Basename qw(dirname);
 use lib dirname(__FILE__) . '/../lib';
 use EventlyTest;
+use IO::Socket::INET;
 use IPC::Run;
 use JSON::PP;
 use PostgreSQL::Test::Utils;
@@ -58,6 +59,48 @@ sub crash { my ($self, $name) = @_; EventlyTest::stop($self->{procs}{$name}, 'KI
 
 # SIGTERM; returns the exit status
 sub stop { my ($self, $name) = @_; return EventlyTest::stop($self->{procs}{$name}) }
+
+# A local SMTP sink (Debian's python3-aiosmtpd) on a free loopback port,
+# keeping each message as a file of a Maildir; returns the SMTP_URL and
+# MAIL_FROM that evently-notify is given to send to it.
+sub start_mail_sink
+{
+	my ($self) = @_;
+	my $port = PostgreSQL::Test::Cluster::get_free_port();
+	my $dir = $self->{maildir} = $self->{node}->basedir . '/mail';
+	$self->{procs}{smtp} = EventlyTest::start(
+		[ '/usr/bin/python3', '-m', 'aiosmtpd', '-n', '-l', "127.0.0.1:$port", '-c', 'aiosmtpd.handlers.Mailbox', $dir ],
+		'<', \undef, '>>', $self->{node}->basedir . '/smtp.log', '2>>', $self->{node}->basedir . '/smtp.log');
+	wait_until(sub { IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp') },
+		'the SMTP sink listens') or BAIL_OUT('no SMTP sink');
+	return (SMTP_URL => "smtp://127.0.0.1:$port", MAIL_FROM => 'Evently Tickets <tickets@evently.test>');
+}
+
+# The sink's messages, oldest first: [{rcpt, to, subject, outbox_id, text,
+# attachments => [{filename, content_type, qr}]}, ...] (tests/bridge/mailbox.py)
+sub mails
+{
+	my ($self) = @_;
+	my ($out, $err) = ('', '');
+	# read again only when the sink has more: a test polls this
+	my $count = $self->mail_count;
+	return $self->{mail_cache} if $self->{mail_cache} && $self->{mail_cache_count} == $count;
+	my $read = EventlyTest::start([ '/usr/bin/python3', "$EventlyTest::root/tests/bridge/mailbox.py", $self->{maildir} ],
+		'<', \undef, '>', \$out, '2>', \$err, IPC::Run::timeout(120));
+	EventlyTest::finish($read) or die "mailbox.py failed: $err";
+	$self->{mail_cache_count} = $count;
+	return $self->{mail_cache} = [ map { decode_json($_) } split /\n/, $out ];
+}
+
+# how many messages the sink holds (cheaper than reading them)
+sub mail_count
+{
+	my ($self) = @_;
+	opendir(my $d, "$self->{maildir}/new") or return 0;
+	my $n = grep { !/^\./ } readdir $d;
+	closedir $d;
+	return $n;
+}
 
 sub unpublished { $_[0]->sql('SELECT count(*) FROM evently.outbox WHERE published_at IS NULL') }
 

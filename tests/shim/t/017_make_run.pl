@@ -9,6 +9,7 @@ use warnings;
 use lib "$ENV{EVENTLY_ROOT}/tests/shim";
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
+use IO::Socket::INET;
 use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -22,6 +23,8 @@ my $http_port = PostgreSQL::Test::Cluster::get_free_port();
 local $ENV{EVENTLY_STATE_DIR} = $state;
 local $ENV{EVENTLY_PG_PORT} = $pg_port;
 local $ENV{PORT} = $http_port;
+local $ENV{EVENTLY_SMTP_PORT} = PostgreSQL::Test::Cluster::get_free_port();
+delete local $ENV{SMTP_URL};
 delete local $ENV{PGHOST};
 delete local $ENV{PGPORT};
 delete local $ENV{PGUSER};
@@ -61,7 +64,24 @@ is(slurp_file("$state/pgdata/pg_hba.conf") =~ s/^#.*\n//mgr,
 ok($ok, 'the cluster\'s OS user connects over the socket as postgres (peer)') or diag $stderr;
 is($stdout =~ s/\s+$//r, 'evently_app:false', 'every session of the programs is evently_app, not a superuser');
 
+# e-mail goes to the local sink, a file per message: the seed's verified
+# organizer is told by mail
+like($out, qr{local SMTP sink smtp://127\.0\.0\.1:$ENV{EVENTLY_SMTP_PORT}: each message a file in \Q$state\E/mail/new/},
+	'make run says where the mail goes');
+my $mail = '';
+for (1 .. 600)
+{
+	opendir(my $d, "$state/mail/new") or last;
+	$mail .= slurp_file("$state/mail/new/$_") for grep { !/^\./ } readdir $d;
+	last if $mail =~ /^X-RcptTo: organizer\@example\.com$/m;
+	$mail = '';
+	select(undef, undef, undef, 0.1);
+}
+like($mail, qr/^Subject: You are a verified organizer$/m, "the organizer's verification is mailed into .evently/mail/new/");
+
 ($out, $err) = run_command([ 'bash', "$root/tests/run.sh", 'stop' ]);
 $res = HTTP::Tiny->new(timeout => 2)->get("http://127.0.0.1:$http_port/health");
 is($res->{status}, 599, 'make stop stops the shim');
+ok(!IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $ENV{EVENTLY_SMTP_PORT}, Proto => 'tcp'),
+	'and the SMTP sink');
 done_testing();
