@@ -19,6 +19,10 @@
 #      changes), a ticket synced from two devices (a conflict, counted once);
 #   6. the stats add up: sold, checked in, by gate, tier, section and hour;
 #      every scan is logged; the outbox has the new events.
+# Three TODO blocks hold what the door team expects and the code does not do
+# yet (reported): the buyer cancels a booking whose tickets were given away
+# and used; a user who scans for no event uploads scans; a WRONG_EVENT upload
+# result lacks "replayed".
 use strict;
 use warnings;
 use lib "$ENV{EVENTLY_ROOT}/tests/shim";
@@ -281,6 +285,10 @@ is($cal_ticket->{code}, $cal_got->{code}, 'the same in my-tickets');
 is(scalar(grep { $_->{id} eq $t2->{id} } @{ my_tickets($ana, $door) }), 0, "it left Ana's tickets");
 ($status, $json) = ticket($ana, $t2->{id});
 ok($status == 404 || !defined $json->{code}, 'Ana no longer reads its code');
+($status, $json) = $t->as($ana->{token}, GET => "/api/v1/bookings/$t2->{booking_id}");
+my ($given) = grep { $_->{ticket_id} eq $t2->{id} } @{ $json->{data}{seats} };
+is_deeply([ $given->{ticket_status}, $given->{ticket_code} ], [ 'TRANSFERRED', undef ],
+	"her booking shows the seat TRANSFERRED, without Cal's code") or diag explain $json;
 ($status, $json) = transfer($ana, $t2->{id}, $ben->{email});
 is("$status $json->{code}", '404 NOT_FOUND', 'nor can she give it again');
 ($status, $json) = scan($sam, $door, $cal_got->{code}, 'South', 'dev-2');
