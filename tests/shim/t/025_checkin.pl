@@ -19,10 +19,9 @@
 #      changes), a ticket synced from two devices (a conflict, counted once);
 #   6. the stats add up: sold, checked in, by gate, tier, section and hour;
 #      every scan is logged; the outbox has the new events.
-# Three TODO blocks hold what the door team expects and the code does not do
-# yet (reported): the buyer cancels a booking whose tickets were given away
-# and used; a user who scans for no event uploads scans; a WRONG_EVENT upload
-# result lacks "replayed".
+# Two TODO blocks hold what the door team expects and the code does not do
+# yet (reported): a user who scans for no event uploads scans; a WRONG_EVENT
+# upload result lacks "replayed".
 use strict;
 use warnings;
 use lib "$ENV{EVENTLY_ROOT}/tests/shim";
@@ -497,14 +496,13 @@ is($sql->("SELECT data->>'to_user_id' FROM evently.outbox WHERE type = 'ticket.t
 
 # A ticket given away and used at the door stays its holder's: the buyer
 # who transferred it (and whose booking still names it) cannot cancel it
-# and take the refund.  Today she can (reported to the lead): TODO.
-TODO: {
-	local $TODO = 'a booking with a transferred or checked-in ticket is cancelled and refunded (issue 13, reported)';
-	($status, $json) = $t->as($ana->{token}, POST => "/api/v1/bookings/$t1->{booking_id}/cancel", {});
-	isnt($status, 200, "Ana cannot cancel the booking whose seats are in use, one of them Cal's");
-	($status, $json) = ticket($cal, $t2->{id});
-	is($json->{status}, 'VALID', "Cal's ticket stays valid");
-}
+# and take the refund
+($status, $json) = $t->as($ana->{token}, POST => "/api/v1/bookings/$t1->{booking_id}/cancel", {});
+is("$status $json->{code}", '422 CANCELLATION_REFUSED', "Ana cannot cancel the booking whose seats are in use, one Cal's")
+	or diag explain $json;
+like($json->{details}{detail}, qr/\Q$t2->{id}\E.*transferred to another user/, 'naming the ticket given away');
+($status, $json) = ticket($cal, $t2->{id});
+is($json->{status}, 'VALID', "Cal's ticket stays valid");
 
 # staff removed: no more scans
 ($status, $json) = $t->as($org->{token}, DELETE => "/api/v1/events/$door/staff/$sam->{id}");
