@@ -229,6 +229,9 @@ SELECT count(*) AS dev_c_scans FROM evently.scan_log WHERE device_id = 'dev-C';
 SELECT r->>'result' AS result FROM jsonb_array_elements(evently.api_checkin_sync(t.id('stan'), t.req(body => jsonb_build_object(
     'device_id', 'dev-D', 'scans', jsonb_build_array(t.offline20('d1', 'tk_side')))))->'results') r;
 
+SELECT t.try($$SELECT evently.api_checkin_sync(t.id('fred'), t.req(body => jsonb_build_object(
+    'device_id', 'dev-F', 'scans', jsonb_build_array(t.offline20('f1', 'tkB3')))))$$) AS plain_user_uploads;
+
 -- 9. Stats add up ----------------------------------------------------------------------
 SELECT d->>'sold' AS sold, d->>'checked_in' AS checked_in,
        (SELECT sum((g->>'checked_in')::int) FROM jsonb_array_elements(d->'by_gate') g) AS by_gate_sum,
