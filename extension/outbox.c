@@ -10,18 +10,26 @@
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
 
-/* One statement writes both rows: the outbox row for the bridge, the audit row for people. */
-static SqlStmt emit_stmt = SQL_STMT(
-	"WITH o AS (INSERT INTO evently.outbox (type, event_id, user_id, data)"
-	"           VALUES ($1, $2, $3, coalesce($6, '{}')))"
-	" INSERT INTO evently.audit_log (actor_id, action, object_type, object_id, event_id, details)"
-	" VALUES ($7, $1, $4, $5, $2, coalesce($6, '{}'))", 7,
-	TEXTOID, UUIDOID, UUIDOID, TEXTOID, UUIDOID, JSONBOID, UUIDOID);
+/*
+ * One statement writes both rows: the outbox row for the bridge, the audit
+ * row for people.  From 1.1 a ticket code is a signed credential: the data
+ * both rows keep leaves the codes out (_outbox_data, 80_outbox.sql); the
+ * mail consumer reads them from the tickets.
+ */
+#define EMIT_STMT(data) \
+	"WITH o AS (INSERT INTO evently.outbox (type, event_id, user_id, data)" \
+	"           VALUES ($1, $2, $3, " data "))" \
+	" INSERT INTO evently.audit_log (actor_id, action, object_type, object_id, event_id, details)" \
+	" VALUES ($7, $1, $4, $5, $2, " data ")"
+static SqlStmt emit_stmt_1_0 = SQL_STMT(EMIT_STMT("coalesce($6, '{}')"), 7,
+										TEXTOID, UUIDOID, UUIDOID, TEXTOID, UUIDOID, JSONBOID, UUIDOID);
+static SqlStmt emit_stmt = SQL_STMT(EMIT_STMT("evently._outbox_data($6)"), 7,
+									TEXTOID, UUIDOID, UUIDOID, TEXTOID, UUIDOID, JSONBOID, UUIDOID);
 
 static void
 emit_datums(Datum *args, const char *nulls)
 {
-	stmt_run(&emit_stmt, args, nulls, SPI_OK_INSERT);
+	stmt_run(sql_is_1_1() ? &emit_stmt : &emit_stmt_1_0, args, nulls, SPI_OK_INSERT);
 }
 
 void

@@ -65,6 +65,11 @@ SELECT row_to_json(c) AS not_a_code FROM evently._read_ticket_code('hello') c;
 SELECT has_table_privilege('evently_api', 'evently.event_keys', 'SELECT') AS api_reads_keys,
        has_table_privilege('evently_gateway', 'evently.event_keys', 'SELECT') AS gateway_reads_keys;
 
+-- the codes are the holders': no outbox row (Kafka) nor audit row keeps one
+SELECT (SELECT count(*) FROM evently.outbox WHERE data::text LIKE '%ticket_code%') AS outbox_rows_with_codes,
+       (SELECT count(*) FROM evently.audit_log WHERE details::text LIKE '%ticket_code%') AS audit_rows_with_codes,
+       (SELECT count(*) FROM evently.outbox WHERE type = 'booking.confirmed' AND data->'seats'->0 ? 'ticket_id') AS confirmations_with_seats;
+
 -- 2. Reading tickets ----------------------------------------------------------
 SELECT d->>'total_count' AS tinas_tickets,
        (SELECT bool_and(x ? 'code') FROM jsonb_array_elements(d->'tickets') x) AS with_codes
@@ -223,6 +228,9 @@ SELECT count(*) AS dev_c_scans FROM evently.scan_log WHERE device_id = 'dev-C';
 -- without event_id each code's event; one the actor does not scan for is WRONG_EVENT
 SELECT r->>'result' AS result FROM jsonb_array_elements(evently.api_checkin_sync(t.id('stan'), t.req(body => jsonb_build_object(
     'device_id', 'dev-D', 'scans', jsonb_build_array(t.offline20('d1', 'tk_side')))))->'results') r;
+
+SELECT t.try($$SELECT evently.api_checkin_sync(t.id('fred'), t.req(body => jsonb_build_object(
+    'device_id', 'dev-F', 'scans', jsonb_build_array(t.offline20('f1', 'tkB3')))))$$) AS plain_user_uploads;
 
 -- 9. Stats add up ----------------------------------------------------------------------
 SELECT d->>'sold' AS sold, d->>'checked_in' AS checked_in,

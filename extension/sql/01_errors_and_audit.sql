@@ -2,6 +2,24 @@
 -- extension's errors by name (extension/error_codes.def), recording a state
 -- change (outbox + audit row), the per-event queue lock.
 
+-- What an outbox or audit row keeps of a change's data: all of it but the
+-- ticket codes of a booking's seats and tickets (signed credentials since
+-- 1.1: Kafka's readers and the audit log's are not their holders).
+CREATE OR REPLACE FUNCTION evently._outbox_data(data jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN data IS NULL THEN '{}'::jsonb
+                WHEN NOT (data ? 'seats' OR data ? 'tickets') OR jsonb_typeof(data) <> 'object' THEN data
+                ELSE data || jsonb_build_object(
+                         'seats', (SELECT coalesce(jsonb_agg(x.e - 'ticket_code' ORDER BY x.n), '[]')
+                                     FROM jsonb_array_elements(CASE jsonb_typeof(data->'seats') WHEN 'array'
+                                                               THEN data->'seats' ELSE '[]' END) WITH ORDINALITY x(e, n)),
+                         'tickets', (SELECT coalesce(jsonb_agg(x.e - 'ticket_code' ORDER BY x.n), '[]')
+                                       FROM jsonb_array_elements(CASE jsonb_typeof(data->'tickets') WHEN 'array'
+                                                                 THEN data->'tickets' ELSE '[]' END) WITH ORDINALITY x(e, n)))
+                     - CASE WHEN data ? 'seats' THEN '' ELSE 'seats' END
+                     - CASE WHEN data ? 'tickets' THEN '' ELSE 'tickets' END END
+$$;
+
 -- Record one state change: its outbox row and its audit row, together
 -- (extension/outbox.c; the C engine uses the same statement).
 CREATE OR REPLACE FUNCTION evently._emit(p_type text, p_event_id uuid, p_user_id uuid,

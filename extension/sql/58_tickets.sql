@@ -187,15 +187,19 @@ DECLARE
     given text;
     used text;
 BEGIN
+    PERFORM 1 FROM evently.tickets tk
+      WHERE tk.booking_id = p_booking_id AND tk.status = 'VALID'
+        AND (p_ticket_ids IS NULL OR tk.id = ANY (p_ticket_ids))
+      ORDER BY tk.id FOR UPDATE;
+    -- a statement of its own, after the locks: its snapshot sees the
+    -- check-in or transfer this call waited for
     SELECT string_agg(t.id::text, ', ' ORDER BY t.id) FILTER (WHERE t.holder_id <> b.user_id),
            string_agg(t.id::text, ', ' ORDER BY t.id) FILTER (WHERE EXISTS (
                SELECT 1 FROM evently.checkins c WHERE c.ticket_id = t.id AND c.status = 'ACTIVE'))
       INTO given, used
-      FROM (SELECT tk.id, tk.holder_id FROM evently.tickets tk
-             WHERE tk.booking_id = p_booking_id AND tk.status = 'VALID'
-               AND (p_ticket_ids IS NULL OR tk.id = ANY (p_ticket_ids))
-             ORDER BY tk.id FOR UPDATE) t
-      JOIN evently.bookings b ON b.id = p_booking_id;
+      FROM evently.tickets t JOIN evently.bookings b ON b.id = t.booking_id
+     WHERE t.booking_id = p_booking_id AND t.status = 'VALID'
+       AND (p_ticket_ids IS NULL OR t.id = ANY (p_ticket_ids));
     PERFORM evently._require(given IS NULL, 'CANCELLATION_REFUSED', 'tickets were transferred',
         format('Tickets %s of booking %s were transferred to another user; they are theirs now.',
                given, p_booking_id));

@@ -397,7 +397,8 @@ $$;
 -- answers as it did then, "replayed": true.  A ticket let in by another
 -- device (or online) is ALREADY_CHECKED_IN with "conflict": true, counted
 -- once.  event_id (optional): the event the device scans for; without it
--- each code's own event.  A scan for an event the actor does not scan for
+-- each code's own event, and the actor must scan for some event
+-- (FORBIDDEN otherwise).  A scan for an event the actor does not scan for
 -- is WRONG_EVENT.  INVALID_ARGUMENT for a malformed batch (nothing kept).
 CREATE OR REPLACE FUNCTION evently.sync_scans(device_id text, scans jsonb, event_id uuid DEFAULT NULL,
                                               actor_id uuid DEFAULT NULL)
@@ -412,6 +413,11 @@ BEGIN
     actor_id := evently._as_caller(actor_id);
     IF event_id IS NOT NULL THEN
         PERFORM evently._scanned_event(actor_id, event_id);
+    ELSE
+        -- only a scanner uploads scans: an ADMIN, an organizer, some event's staff
+        PERFORM evently._require(evently._user_role(actor_id) IN ('ADMIN', 'ORGANIZER')
+                                 OR EXISTS (SELECT 1 FROM evently.event_staff s WHERE s.user_id = actor_id),
+            'FORBIDDEN', 'not a scanner', format('User %s scans for no event.', actor_id));
     END IF;
     PERFORM evently._require(device_id IS NOT NULL, 'INVALID_ARGUMENT', 'device_id is required',
         'An offline batch names the device that scanned it.');
@@ -427,7 +433,8 @@ BEGIN
             scan_event := evently._event_of_scan(scan->>'code', event_id);
             IF scan_event IS NOT NULL AND NOT evently._scans_event(actor_id, scan_event) THEN
                 result := evently._scan_result('WRONG_EVENT', NULL, NULL, false,
-                                               'the device does not scan for this ticket''s event');
+                                               'the device does not scan for this ticket''s event')
+                          || '{"replayed": false}';
                 INSERT INTO evently.scan_log (event_id, result, device_id, nonce, scanned_at, actor_id, gate)
                 VALUES (NULL, 'WRONG_EVENT', device_id, scan->>'nonce', (scan->>'scanned_at')::timestamptz,
                         actor_id, scan->>'gate')
