@@ -19,9 +19,6 @@
 #      changes), a ticket synced from two devices (a conflict, counted once);
 #   6. the stats add up: sold, checked in, by gate, tier, section and hour;
 #      every scan is logged; the outbox has the new events.
-# Two TODO blocks hold what the door team expects and the code does not do
-# yet (reported): a user who scans for no event uploads scans; a WRONG_EVENT
-# upload result lacks "replayed".
 use strict;
 use warnings;
 use lib "$ENV{EVENTLY_ROOT}/tests/shim";
@@ -420,26 +417,20 @@ is($status, 404, "nor read its tickets");
 is($status, 200, "Door Night's staff read its stats");
 
 # An upload is for scanners: a user who scans for no event is refused and
-# leaves nothing in the scan log; every result says whether it was
-# replayed.  Today a plain user's upload without event_id is 200 and logged,
-# and a WRONG_EVENT result has no "replayed" (reported to the lead): TODO.
+# leaves nothing in the scan log; every result says whether it was replayed
 my $log_rows = $sql->("SELECT count(*) FROM evently.scan_log");
 ($status, $json) = $t->as($pat->{token}, POST => '/api/v1/checkin/sync',
 	{ device_id => 'pat-1', scans => [ { code => $ana_tier[2]{code}, scanned_at => $at, nonce => 'p-1' },
 		{ code => tamper($ana_tier[2]{code}), scanned_at => $at, nonce => 'p-2' } ] });
-TODO: {
-	local $TODO = 'a plain user uploads scans (issue 13, reported)';
-	is($status, 404, 'a plain user uploads no scans');
-	is($sql->("SELECT count(*) FROM evently.scan_log"), $log_rows, 'and logs none');
-}
+is("$status $json->{code}", '403 FORBIDDEN', 'a plain user uploads no scans') or diag explain $json;
+is($sql->("SELECT count(*) FROM evently.scan_log"), $log_rows, 'and logs none');
 $r = $sync->('scanner-3', { code => $ben_side->{code}, scanned_at => $at, gate => 'West', nonce => 'x-2' });
 is($r->{'x-2'}{result}, 'WRONG_EVENT', "a Side Stage code in Door Night's upload: WRONG_EVENT");
-TODO: {
-	local $TODO = 'a WRONG_EVENT result of an upload without event_id has no "replayed" (issue 13, reported)';
-	($status, $json) = $t->as($sam->{token}, POST => '/api/v1/checkin/sync',
-		{ device_id => 'scanner-3', scans => [ { code => $ben_side->{code}, scanned_at => $at, nonce => 'x-3' } ] });
-	ok(exists $json->{data}{results}[0]{replayed}, 'every result says whether it was replayed') or diag explain $json;
-}
+($status, $json) = $t->as($sam->{token}, POST => '/api/v1/checkin/sync',
+	{ device_id => 'scanner-3', scans => [ { code => $ben_side->{code}, scanned_at => $at, nonce => 'x-3' } ] });
+is_deeply([ $status, $json->{data}{results}[0]{result}, b($json->{data}{results}[0]{replayed}) ], [ 200, 'WRONG_EVENT', 0 ],
+	"without event_id, the code's own event, which Sam does not scan for: WRONG_EVENT, replayed false")
+	or diag explain $json;
 $scans{WRONG_EVENT}++;
 
 # a check-in reverted twice
