@@ -13,7 +13,7 @@
 /*
  * One statement writes both rows: the outbox row for the bridge, the audit
  * row for people.  From 1.1 a ticket code is a signed credential: the data
- * both rows keep leaves the codes out (_outbox_data, 80_outbox.sql); the
+ * both rows keep leaves the codes out (_without_codes, 80_outbox.sql); the
  * mail consumer reads them from the tickets.
  */
 #define EMIT_STMT(data) \
@@ -23,7 +23,7 @@
 	" VALUES ($7, $1, $4, $5, $2, " data ")"
 static SqlStmt emit_stmt_1_0 = SQL_STMT(EMIT_STMT("coalesce($6, '{}')"), 7,
 										TEXTOID, UUIDOID, UUIDOID, TEXTOID, UUIDOID, JSONBOID, UUIDOID);
-static SqlStmt emit_stmt = SQL_STMT(EMIT_STMT("evently._outbox_data($6)"), 7,
+static SqlStmt emit_stmt = SQL_STMT(EMIT_STMT("evently._without_codes($6)"), 7,
 									TEXTOID, UUIDOID, UUIDOID, TEXTOID, UUIDOID, JSONBOID, UUIDOID);
 
 static void

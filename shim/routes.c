@@ -463,7 +463,7 @@ const Route routes[] = {
 	{"GET", "/api/v1/checkin/event/:id/offline", AUTH_USER, sql_route, API(api_checkin_offline),
 	 200, "Offline check-in data retrieved successfully"},
 	{"POST", "/api/v1/checkin/sync", AUTH_USER, sql_route, API(api_checkin_sync),
-	 200, "Scans synchronised", sync_body},
+	 200, "Scans synchronised", sync_body, .bulk = true},
 
 	{"POST", "/api/v1/payments/webhook/card", AUTH_PUBLIC, card_webhook_route, "api_payment_webhook",
 	 "SELECT evently.api_payment_webhook($1::uuid, jsonb_build_object('provider', 'card', 'body', $2::jsonb))",

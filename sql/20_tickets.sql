@@ -89,6 +89,9 @@ SELECT t.try($$SELECT evently.api_event_staff_add(t.id('admin'), t.req(t.ev('doo
 SELECT t.try($$SELECT evently.api_event_staff_add(t.id('stan'), t.req(t.ev('door20'), '{}', jsonb_build_object('user_id', t.id('otto'))))$$) AS staff_cannot_add_staff;
 SELECT t.try($$SELECT evently.api_event_staff_add(t.id('admin'), t.req(t.ev('door20'), '{}', jsonb_build_object('user_id', gen_random_uuid())))$$) AS unknown_user;
 SELECT evently.api_event_staff_add(t.id('admin'), t.req(t.ev('side20'), '{}', jsonb_build_object('user_id', t.id('otto')))) ->> 'email' AS otto_scans_side20;
+UPDATE evently.events SET status = 'cancelled' WHERE id = t.id('far20');
+SELECT t.try($$SELECT evently.api_event_staff_add(t.id('admin'), t.req(t.ev('far20'), '{}', jsonb_build_object('user_id', t.id('otto'))))$$) AS staff_for_a_cancelled_event;
+UPDATE evently.events SET status = 'published' WHERE id = t.id('far20');
 SELECT jsonb_array_length(d->'staff') AS door20_staff FROM evently.api_event_staff_list(t.id('admin'), t.req(t.ev('door20'))) d;
 -- staff read the event's tickets (no code), not another event's
 SELECT d ? 'code' AS staff_sees_code
@@ -188,9 +191,27 @@ SELECT d->>'algorithm' AS algorithm, d->>'code_format' AS format, length(d->>'pu
        (SELECT jsonb_agg(r->>'reason' ORDER BY r->>'reason') FROM jsonb_array_elements(d->'revocations') r) AS revocations,
        (d->>'valid_at')::timestamptz = now() AS valid_at
   FROM evently.api_checkin_offline(t.id('stan'), t.req(jsonb_build_object('id', t.id('door20')))) d;
-SELECT jsonb_array_length(d->'revocations') AS since_now
+-- after the watermark of that download: only what was revoked since
+CREATE TABLE t.download AS SELECT d->>'watermark' AS watermark
+  FROM evently.api_checkin_offline(t.id('stan'), t.req(jsonb_build_object('id', t.id('door20')))) d;
+SELECT jsonb_array_length(d->'revocations') AS nothing_new
   FROM evently.api_checkin_offline(t.id('stan'), t.req(jsonb_build_object('id', t.id('door20')),
-                                                      jsonb_build_object('since', t.rfc3339(now() + interval '2 minutes')))) d;
+                                                      jsonb_build_object('after', (SELECT watermark FROM t.download)))) d;
+SELECT t.book20('tb7', 'tina', 'door20', 'A4');
+SELECT t.remember('tkA4', id) FROM evently.tickets WHERE booking_id = t.id('tb7');
+SELECT t.transfer20('tina', 'tkA4', 'otto@example.com') ->> 'version' AS given_away;
+SELECT jsonb_agg(r->>'version') AS new_revocations
+  FROM evently.api_checkin_offline(t.id('stan'), t.req(jsonb_build_object('id', t.id('door20')),
+                                                      jsonb_build_object('after', (SELECT watermark FROM t.download)))) d,
+       jsonb_array_elements(d->'revocations') r;
+SELECT t.try($$SELECT evently.api_checkin_offline(t.id('stan'), t.req(jsonb_build_object('id', t.id('door20')), '{"after": "yesterday"}'))$$) AS bad_watermark;
+-- a 1.0 code is version 1: once its ticket is given away it is revoked too
+UPDATE evently.tickets SET legacy_code = '0123456789ABCDEF' WHERE id = t.id('tkA4');
+SELECT t.scan20('stan', '0123456789ABCDEF', 'door20') AS legacy_code_given_away;
+-- the version a code carries is 16 bits: the last one cannot be given on
+UPDATE evently.tickets SET version = 65535 WHERE id = t.id('tkA4');
+SELECT t.try($$SELECT t.transfer20('otto', 'tkA4', 'fred@example.com')$$) AS last_version;
+UPDATE evently.tickets SET version = 2 WHERE id = t.id('tkA4');
 SELECT t.try($$SELECT evently.api_checkin_offline(t.id('otto'), t.req(jsonb_build_object('id', t.id('door20'))))$$) AS other_staff_offline;
 -- a batch of two devices: A3 (checked in online already), B2, B3, a tampered code
 SELECT t.book20('tb5', 'tina', 'door20', 'B2', 'B3');
@@ -229,6 +250,11 @@ SELECT count(*) AS dev_c_scans FROM evently.scan_log WHERE device_id = 'dev-C';
 SELECT r->>'result' AS result FROM jsonb_array_elements(evently.api_checkin_sync(t.id('stan'), t.req(body => jsonb_build_object(
     'device_id', 'dev-D', 'scans', jsonb_build_array(t.offline20('d1', 'tk_side')))))->'results') r;
 
+-- otto (side20's staff) uploads a door20 code as dev-A nonce z1: WRONG_EVENT,
+-- kept under no event; dev-A's own z1 for door20 is still decided
+SELECT r->>'result' AS otto_result FROM jsonb_array_elements(evently.api_checkin_sync(t.id('otto'), t.req(body => jsonb_build_object(
+    'device_id', 'dev-A', 'scans', jsonb_build_array(t.offline20('z1', 'tkB3')))))->'results') r;
+SELECT r->>'result' AS dev_a_result, r->>'replayed' AS replayed FROM jsonb_array_elements(t.sync20('dev-A', jsonb_build_array(t.offline20('z1', 'tkB3')))->'results') r;
 SELECT t.try($$SELECT evently.api_checkin_sync(t.id('fred'), t.req(body => jsonb_build_object(
     'device_id', 'dev-F', 'scans', jsonb_build_array(t.offline20('f1', 'tkB3')))))$$) AS plain_user_uploads;
 

@@ -2,10 +2,11 @@
 -- extension's errors by name (extension/error_codes.def), recording a state
 -- change (outbox + audit row), the per-event queue lock.
 
--- What an outbox or audit row keeps of a change's data: all of it but the
--- ticket codes of a booking's seats and tickets (signed credentials since
--- 1.1: Kafka's readers and the audit log's are not their holders).
-CREATE OR REPLACE FUNCTION evently._outbox_data(data jsonb) RETURNS jsonb
+-- A booking's JSON (or any change's data) without the ticket codes of its
+-- seats and tickets: signed credentials since 1.1, for their holders only.
+-- What outbox and audit rows keep (Kafka's readers and the audit log's are
+-- not the holders), and what ADMINs and organizers see of others' bookings.
+CREATE OR REPLACE FUNCTION evently._without_codes(data jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN data IS NULL THEN '{}'::jsonb
                 WHEN NOT (data ? 'seats' OR data ? 'tickets') OR jsonb_typeof(data) <> 'object' THEN data

@@ -140,9 +140,11 @@ $$;
 -- GET /bookings/:id: its owner or an ADMIN; others get 404, not a hint it exists.
 CREATE OR REPLACE FUNCTION evently.api_booking_get(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-    SELECT evently._visible_to(evently.booking_json(evently._uuid_arg(req->'path'->>'id', 'id')),
+    SELECT CASE WHEN d->>'user_id' = evently._actor(actor, req)::text THEN d
+                ELSE evently._without_codes(d) END   -- an ADMIN reading another's booking
+      FROM evently._visible_to(evently.booking_json(evently._uuid_arg(req->'path'->>'id', 'id')),
                                evently._actor(actor, req),
-                               'booking', req->'path'->>'id')
+                               'booking', req->'path'->>'id') d
 $$;
 
 -- GET /admin/bookings?limit=&offset=
@@ -156,7 +158,7 @@ BEGIN
     lim := evently._int_param(req, 'limit', 10, 1, 100);
     off := evently._int_param(req, 'offset', 0, 0, 100000000);
     RETURN jsonb_build_object(
-        'bookings', coalesce((SELECT jsonb_agg(d.doc ORDER BY b.created_at DESC, b.id)
+        'bookings', coalesce((SELECT jsonb_agg(evently._without_codes(d.doc) ORDER BY b.created_at DESC, b.id)
                                 FROM (SELECT id, created_at FROM evently.bookings
                                        ORDER BY created_at DESC, id LIMIT lim OFFSET off) b
                                 JOIN evently.booking_docs d ON d.booking_id = b.id), '[]'),
@@ -253,7 +255,7 @@ BEGIN
     PERFORM evently._require(EXISTS (SELECT 1 FROM evently.events WHERE id = ev), 'NOT_FOUND', 'event not found',
         format('Event %s does not exist.', ev));
     RETURN jsonb_build_object(
-        'bookings', coalesce((SELECT jsonb_agg(d.doc ORDER BY b.created_at DESC, b.id)
+        'bookings', coalesce((SELECT jsonb_agg(evently._without_codes(d.doc) ORDER BY b.created_at DESC, b.id)
                                 FROM (SELECT id, created_at FROM evently.bookings WHERE event_id = ev
                                        ORDER BY created_at DESC, id LIMIT lim OFFSET off) b
                                 JOIN evently.booking_docs d ON d.booking_id = b.id), '[]'),

@@ -141,6 +141,8 @@ BEGIN
         format('Ticket %s is already yours.', ticket_id));
     PERFORM evently._require(tk.status = 'VALID', 'INVALID_TRANSITION', 'ticket is cancelled',
         format('Ticket %s was cancelled; there is nothing to transfer.', ticket_id));
+    PERFORM evently._require(tk.version < 65535, 'INVALID_TRANSITION', 'ticket transferred too often',
+        format('Ticket %s is at version %s, the last a code can carry.', ticket_id, tk.version));
     PERFORM evently._require(NOT EXISTS (SELECT 1 FROM evently.refunds r
                                           WHERE r.status IN ('REQUESTED', 'REFUNDING') AND tk.id = ANY (r.ticket_ids)),
         'INVALID_TRANSITION', 'a refund of the ticket is under way',
@@ -264,7 +266,8 @@ $$;
 -- evently.add_event_staff(event_id uuid, user_id uuid, actor_id uuid)
 -- RETURNS jsonb (the staff member): the event's organizer (or an ADMIN)
 -- names a user who may scan its tickets, and only its.  NOT_FOUND for
--- someone else's event or an unknown or banned user; ALREADY_EXISTS twice.
+-- someone else's event or an unknown or banned user; ALREADY_EXISTS twice;
+-- EVENT_CLOSED for a cancelled or finished event.
 CREATE OR REPLACE FUNCTION evently.add_event_staff(event_id uuid, user_id uuid, actor_id uuid DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
@@ -272,6 +275,9 @@ DECLARE
 BEGIN
     actor_id := evently._as_caller(actor_id);
     ev := evently._managed_event(actor_id, event_id::text, true);
+    PERFORM evently._require(ev.status NOT IN ('cancelled') AND ev.end_time > now(), 'EVENT_CLOSED',
+        'event is over', format('Event %s is %s; nobody scans for it any more.', ev.id,
+                                evently._lifecycle_status(ev.status, ev.date_time, ev.end_time)));
     PERFORM evently._require(EXISTS (SELECT 1 FROM evently.users u
                                       WHERE u.id = add_event_staff.user_id AND u.status = 'ACTIVE'),
         'NOT_FOUND', 'user not found', format('User %s does not exist or is banned.', user_id));

@@ -41,7 +41,7 @@ DECLARE
     tk record;
 BEGIN
     IF p_code ~ '^[0-9A-Fa-f]{16}$' THEN
-        SELECT t.id, t.event_id INTO tk FROM evently.tickets t WHERE t.legacy_code = upper(p_code) FOR UPDATE;
+        SELECT t.id, t.event_id, t.version INTO tk FROM evently.tickets t WHERE t.legacy_code = upper(p_code) FOR UPDATE;
         found_id := tk.id;
         IF NOT FOUND THEN
             outcome := 'INVALID_SIGNATURE';
@@ -49,6 +49,10 @@ BEGIN
         ELSIF tk.event_id IS DISTINCT FROM p_event_id THEN
             outcome := 'WRONG_EVENT';
             reason := format('the ticket is for event %s', tk.event_id);
+        ELSIF tk.version <> 1 THEN
+            -- a 1.0 code is version 1: its buyer knew it before any transfer
+            outcome := 'REVOKED';
+            reason := format('the ticket was transferred; it is at version %s', tk.version);
         END IF;
         RETURN;
     END IF;
@@ -120,13 +124,13 @@ BEGIN
     INSERT INTO evently.scan_log (event_id, ticket_id, result, checkin_id, conflict, gate, device_id, nonce,
                                   scanned_at, actor_id)
     VALUES (p_event_id, tk.id, outcome, checkin.id, is_conflict, p_gate, p_device, p_nonce, p_scanned_at, p_actor)
-    ON CONFLICT (device_id, nonce) DO NOTHING
+    ON CONFLICT (event_id, device_id, nonce) WHERE nonce IS NOT NULL DO NOTHING
     RETURNING true INTO logged;
     IF logged IS NULL THEN
         -- the same offline scan uploaded at the same time by another
         -- request, which wrote it first: this one changed nothing either
         -- (it waited for that ticket's lock and found it let in)
-        RETURN evently._stored_scan(p_device, p_nonce);
+        RETURN evently._stored_scan(p_event_id, p_device, p_nonce);
     END IF;
     IF outcome = 'CHECKED_IN' THEN
         PERFORM evently._emit('ticket.checked_in', p_event_id, tk.holder_id, 'ticket', tk.id,
@@ -138,12 +142,13 @@ BEGIN
 END
 $$;
 
--- An offline scan uploaded before, as it was answered, marked replayed.
-CREATE OR REPLACE FUNCTION evently._stored_scan(p_device text, p_nonce text) RETURNS jsonb
+-- An offline scan uploaded before for the event (NULL: for none), as it
+-- was answered, marked replayed.
+CREATE OR REPLACE FUNCTION evently._stored_scan(p_event_id uuid, p_device text, p_nonce text) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT evently._scan_result(l.result, l.ticket_id, c, l.conflict, NULL) || '{"replayed": true}'
       FROM evently.scan_log l LEFT JOIN evently.checkins c ON c.id = l.checkin_id
-     WHERE l.device_id = p_device AND l.nonce = p_nonce
+     WHERE l.event_id IS NOT DISTINCT FROM p_event_id AND l.device_id = p_device AND l.nonce = p_nonce
 $$;
 
 -- The gate and device a scanner names: optional, 1 to 100 characters.
@@ -315,17 +320,19 @@ BEGIN
 END
 $$;
 
--- evently.offline_package(event_id uuid, since timestamptz, actor_id uuid)
+-- evently.offline_package(event_id uuid, after xid8, actor_id uuid)
 -- RETURNS jsonb: what an offline scanner downloads, for the event's
 -- organizer, STAFF or an ADMIN: {event_id, algorithm: "Ed25519",
 -- code_format: 1, public_key (base64url, no padding), doors_open_at,
 -- ends_at, revocations [{ticket_id, version, reason, revoked_at}],
--- valid_at}.  A code verifies with the public key alone (README, "Ticket
--- codes"); a verified code whose (ticket_id, version) is listed lets nobody
--- in.  since: only the revocations after it, less a minute, so that a
--- revocation committed just after an earlier valid_at is not missed (a
--- second copy is harmless: the list is a set).
-CREATE OR REPLACE FUNCTION evently.offline_package(event_id uuid, since timestamptz DEFAULT NULL,
+-- valid_at, watermark}.  A code verifies with the public key alone
+-- (README, "Ticket codes"); a verified code whose (ticket_id, version) is
+-- listed lets nobody in.  after: the watermark of an earlier download; only
+-- the revocations of transactions that had not ended by then.  The
+-- watermark is the oldest transaction still running (pg_snapshot_xmin):
+-- every one before it had committed or failed, so none can add a
+-- revocation the next download would miss; a time could not say that.
+CREATE OR REPLACE FUNCTION evently.offline_package(event_id uuid, after xid8 DEFAULT NULL,
                                                    actor_id uuid DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 BEGIN
@@ -343,20 +350,24 @@ BEGIN
                                                     'reason', r.reason, 'revoked_at', r.revoked_at)
                                  ORDER BY r.revoked_at, r.ticket_id, r.version)
                   FROM evently.ticket_revocations r
-                 WHERE r.event_id = e.id AND (since IS NULL OR r.revoked_at > since - interval '1 minute')), '[]'),
-            'valid_at', now())
+                 WHERE r.event_id = e.id AND (after IS NULL OR r.revoked_by_xact >= after)), '[]'),
+            'valid_at', now(),
+            'watermark', pg_snapshot_xmin(pg_current_snapshot())::text)
           FROM evently.events e JOIN evently.event_keys k ON k.event_id = e.id
          WHERE e.id = offline_package.event_id);
 END
 $$;
 
--- GET /checkin/event/:id/offline ?since=<valid_at of an earlier download>
+-- GET /checkin/event/:id/offline ?after=<watermark of an earlier download>
 CREATE OR REPLACE FUNCTION evently.api_checkin_offline(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
+DECLARE
+    after text := req->'query'->>'after';
 BEGIN
     actor := evently._actor(actor, req);
-    RETURN evently.offline_package(evently._uuid_arg(req->'path'->>'id', 'id'),
-                                   evently._time_field(req->'query', 'since'), actor);
+    PERFORM evently._require(after IS NULL OR after ~ '^[0-9]{1,19}$', 'INVALID_ARGUMENT', 'invalid after',
+        'after is the watermark of an earlier download, as it gave it.');
+    RETURN evently.offline_package(evently._uuid_arg(req->'path'->>'id', 'id'), after::xid8, actor);
 END
 $$;
 
@@ -387,6 +398,32 @@ LANGUAGE sql STABLE AS $$
     SELECT coalesce(upload_event, (SELECT c.event_id FROM evently._read_ticket_code(code) c WHERE c.signature_ok),
                     (SELECT t.event_id FROM evently.tickets t WHERE code ~ '^[0-9A-Fa-f]{16}$'
                                                                 AND t.legacy_code = upper(code)))
+$$;
+
+-- An uploaded scan of an event its uploader does not scan for: WRONG_EVENT,
+-- logged under no event, so that it takes no nonce of that event's devices.
+CREATE OR REPLACE FUNCTION evently._log_foreign_scan(p_device text, scan jsonb, p_actor uuid) RETURNS jsonb
+LANGUAGE sql AS $$
+    INSERT INTO evently.scan_log (event_id, result, device_id, nonce, scanned_at, actor_id, gate)
+    VALUES (NULL, 'WRONG_EVENT', p_device, scan->>'nonce', (scan->>'scanned_at')::timestamptz, p_actor, scan->>'gate')
+    ON CONFLICT (event_id, device_id, nonce) WHERE nonce IS NOT NULL DO NOTHING;
+    SELECT evently._scan_result('WRONG_EVENT', NULL, NULL, false, 'the device does not scan for this ticket''s event');
+$$;
+
+-- The tickets a batch names, locked in id order before any is decided:
+-- two devices uploading overlapping batches in different orders then
+-- queue instead of deadlocking.  Codes that name no ticket lock nothing.
+CREATE OR REPLACE FUNCTION evently._lock_batch_tickets(scans jsonb) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM evently.tickets t
+     WHERE t.id IN (SELECT c.ticket_id FROM jsonb_array_elements(scans) s,
+                                           evently._read_ticket_code(s->>'code') c
+                     WHERE c.signature_ok)
+        OR t.legacy_code IN (SELECT upper(s->>'code') FROM jsonb_array_elements(scans) s
+                              WHERE s->>'code' ~ '^[0-9A-Fa-f]{16}$')
+     ORDER BY t.id FOR UPDATE OF t;
+END
 $$;
 
 -- evently.sync_scans(device_id text, scans jsonb, event_id uuid, actor_id
@@ -427,23 +464,22 @@ BEGIN
     FOR scan, pos IN SELECT s, n FROM jsonb_array_elements(scans) WITH ORDINALITY a(s, n) LOOP
         PERFORM evently._require_offline_scan(scan, pos);
     END LOOP;
+    PERFORM evently._lock_batch_tickets(scans);
     FOR scan IN SELECT s FROM jsonb_array_elements(scans) s LOOP
-        result := evently._stored_scan(device_id, scan->>'nonce');
-        IF result IS NULL THEN
-            scan_event := evently._event_of_scan(scan->>'code', event_id);
-            IF scan_event IS NOT NULL AND NOT evently._scans_event(actor_id, scan_event) THEN
-                result := evently._scan_result('WRONG_EVENT', NULL, NULL, false,
-                                               'the device does not scan for this ticket''s event')
-                          || '{"replayed": false}';
-                INSERT INTO evently.scan_log (event_id, result, device_id, nonce, scanned_at, actor_id, gate)
-                VALUES (NULL, 'WRONG_EVENT', device_id, scan->>'nonce', (scan->>'scanned_at')::timestamptz,
-                        actor_id, scan->>'gate')
-                ON CONFLICT DO NOTHING;
-            ELSE
+        scan_event := evently._event_of_scan(scan->>'code', event_id);
+        IF scan_event IS NOT NULL AND NOT evently._scans_event(actor_id, scan_event) THEN
+            -- kept under no event: it must not take a nonce of that event's devices
+            result := coalesce(evently._stored_scan(NULL, device_id, scan->>'nonce'),
+                               evently._log_foreign_scan(device_id, scan, actor_id));
+        ELSE
+            result := evently._stored_scan(scan_event, device_id, scan->>'nonce');
+            IF result IS NULL THEN
                 result := evently._scan(scan->>'code', scan_event, scan->>'gate', device_id, actor_id,
-                                        (scan->>'scanned_at')::timestamptz, 'OFFLINE', scan->>'nonce')
-                          || '{"replayed": false}';
+                                        (scan->>'scanned_at')::timestamptz, 'OFFLINE', scan->>'nonce');
             END IF;
+        END IF;
+        IF NOT result ? 'replayed' THEN
+            result := result || '{"replayed": false}';
         END IF;
         results := results || jsonb_build_array(jsonb_build_object('nonce', scan->>'nonce') || result);
     END LOOP;

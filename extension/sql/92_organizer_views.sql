@@ -271,7 +271,7 @@ BEGIN
     PERFORM evently._require(wanted IS NULL OR wanted IN ('CONFIRMED', 'CANCELLED'), 'INVALID_ARGUMENT',
         'Invalid query parameters', format('status=%s is not CONFIRMED or CANCELLED.', req->'query'->>'status'));
     RETURN evently._slice('bookings',
-        (SELECT jsonb_agg(d.doc || jsonb_build_object('buyer', jsonb_build_object(
+        (SELECT jsonb_agg(evently._without_codes(d.doc) || jsonb_build_object('buyer', jsonb_build_object(
                               'first_name', u.first_name, 'last_name', u.last_name, 'email', u.email))
                           ORDER BY b.created_at DESC, b.id)
            FROM (SELECT id, user_id, created_at FROM evently.bookings

@@ -27,7 +27,7 @@ CREATE POLICY reporting ON evently.bookings FOR SELECT
     USING (user_id = evently._reader() OR evently._reports_on(event_id));
 DROP POLICY IF EXISTS reporting ON evently.tickets;
 CREATE POLICY reporting ON evently.tickets FOR SELECT
-    USING (EXISTS (SELECT 1 FROM evently.bookings b WHERE b.id = booking_id));
+    USING (holder_id = evently._reader() OR EXISTS (SELECT 1 FROM evently.bookings b WHERE b.id = booking_id));
 DROP POLICY IF EXISTS reporting ON evently.payments;
 CREATE POLICY reporting ON evently.payments FOR SELECT
     USING (EXISTS (SELECT 1 FROM evently.bookings b WHERE b.id = booking_id));
@@ -63,9 +63,15 @@ CREATE OR REPLACE VIEW evently.report_event_sales WITH (security_invoker = true)
 CREATE OR REPLACE FUNCTION evently._grant_reporting() RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    GRANT SELECT ON evently.events, evently.bookings, evently.tickets, evently.payments,
+    GRANT SELECT ON evently.events, evently.bookings, evently.payments,
                     evently.cancellations, evently.report_bookings, evently.report_event_sales
        TO evently_api;
+    -- a ticket's code is a credential (SPEC section 11): its holder reads it
+    -- through GET /tickets (api_tickets_mine), never from the table, where
+    -- the buyer of a ticket given away would still see it
+    REVOKE SELECT ON evently.tickets FROM evently_api;
+    GRANT SELECT (id, booking_id, event_id, seat_id, section_id, seat_price, status, created_at,
+                  tier_id, unit_no, holder_id, version) ON evently.tickets TO evently_api;
     -- the lifecycle's status, as every read shows it (report_event_sales)
     GRANT EXECUTE ON FUNCTION evently._reader(), evently._reports_on(uuid),
                               evently._lifecycle_status(text, timestamptz, timestamptz) TO evently_api;

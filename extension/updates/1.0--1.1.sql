@@ -447,8 +447,9 @@ CREATE UNIQUE INDEX checkins_one_active_per_ticket ON evently.checkins (ticket_i
 CREATE INDEX checkins_event ON evently.checkins (event_id, scanned_at);
 
 -- Every scan, failed ones too: what the scanner was shown.  An offline
--- device's scan is kept once per (device, nonce): a batch uploaded again
--- finds its scans here and changes nothing.
+-- device's scan is kept once per (event, device, nonce): a batch uploaded
+-- again finds its scans here and changes nothing, and nobody who does not
+-- scan for an event can take a nonce of its devices.
 CREATE TABLE evently.scan_log (
     id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     event_id   uuid REFERENCES evently.events ON DELETE CASCADE,  -- NULL: the code named no event
@@ -462,10 +463,11 @@ CREATE TABLE evently.scan_log (
     nonce      text CHECK (length(nonce) BETWEEN 1 AND 100),
     scanned_at timestamptz NOT NULL,
     actor_id   uuid REFERENCES evently.users,
-    logged_at  timestamptz NOT NULL DEFAULT now(),
-    UNIQUE (device_id, nonce)
+    logged_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX scan_log_event ON evently.scan_log (event_id, result);
+CREATE UNIQUE INDEX scan_log_offline ON evently.scan_log (event_id, device_id, nonce) NULLS NOT DISTINCT
+    WHERE nonce IS NOT NULL;
 
 -- The revocation list offline scanners download: every ticket version
 -- that no longer lets anyone in (transferred away, or the ticket cancelled).
@@ -475,6 +477,9 @@ CREATE TABLE evently.ticket_revocations (
     version    int NOT NULL,
     reason     text NOT NULL CHECK (reason IN ('TRANSFERRED', 'CANCELLED')),
     revoked_at timestamptz NOT NULL DEFAULT now(),
+    -- the revoking transaction: what an offline download's watermark is
+    -- compared with (a time cannot say which transactions had committed)
+    revoked_by_xact xid8 NOT NULL DEFAULT pg_current_xact_id(),
     PRIMARY KEY (ticket_id, version)
 );
 CREATE INDEX ticket_revocations_event ON evently.ticket_revocations (event_id, revoked_at);
