@@ -110,7 +110,7 @@ evently is running.
   PostgreSQL  $( [ "$(id -u)" -eq 0 ] && echo "runuser -u $RUN_USER -- " )psql -h $SOCKET_DIR -p $PG_PORT -U postgres evently  (the superuser, over the socket)
               the programs connect as evently_app (password in $STATE_DIR/db_password)
   Kafka       $KAFKA_BROKERS$([ -n "$LOCAL_BROKER" ] && echo " (local evently-broker)"), topics evently.{hold,booking,waitlist,event,organizer,user}
-  tail topics kcat -b $KAFKA_BROKERS -C -G tail -f '%t %k %h %s\n' ${KAFKA_TOPIC_PREFIX:-evently.}hold ${KAFKA_TOPIC_PREFIX:-evently.}booking ${KAFKA_TOPIC_PREFIX:-evently.}waitlist ${KAFKA_TOPIC_PREFIX:-evently.}event ${KAFKA_TOPIC_PREFIX:-evently.}organizer ${KAFKA_TOPIC_PREFIX:-evently.}user
+  tail topics kcat -b $KAFKA_BROKERS -C -G tail -f '%t %k %h %s\n' ${KAFKA_TOPIC_PREFIX:-evently.}hold ${KAFKA_TOPIC_PREFIX:-evently.}booking ${KAFKA_TOPIC_PREFIX:-evently.}waitlist ${KAFKA_TOPIC_PREFIX:-evently.}event ${KAFKA_TOPIC_PREFIX:-evently.}organizer ${KAFKA_TOPIC_PREFIX:-evently.}user ${KAFKA_TOPIC_PREFIX:-evently.}tier ${KAFKA_TOPIC_PREFIX:-evently.}order ${KAFKA_TOPIC_PREFIX:-evently.}payment ${KAFKA_TOPIC_PREFIX:-evently.}refund ${KAFKA_TOPIC_PREFIX:-evently.}discount ${KAFKA_TOPIC_PREFIX:-evently.}ticket ${KAFKA_TOPIC_PREFIX:-evently.}checkin
   e-mail      $MAIL_WHERE
   data        $PGDATA (logs in $STATE_DIR: postgres.log, shim.log, bridge.log, notify.log, broker.log, smtp.log)
   logins      admin@gmail.com / qwerty (ADMIN), mitshah2406@gmail.com / qwerty (USER),
