@@ -161,6 +161,8 @@ SELECT x->>'code' = t.code20('tkA2') AS fred_holds_it
 SELECT s->>'ticket_status' AS in_tinas_booking, s->>'ticket_code' AS code_shown
   FROM jsonb_array_elements(evently.booking_json(t.id('tb1'))->'seats') s WHERE s->>'ticket_id' = t.id('tkA2')::text;
 SELECT t.try($$SELECT t.transfer20('tina', 'tkA2', 'otto@example.com')$$) AS tina_again;
+-- the organizer's attendee list names Fred for that seat now
+SELECT attendee_email AS a2_attendee FROM evently.attendees WHERE event_id = t.id('door20') AND seat_number = 'A2';
 -- Tina can no longer cancel the booking whose ticket is Fred's now
 SELECT t.try($$SELECT evently.cancel_with_policy(t.id('tb1'), t.id('tina'))$$) AS cancel_after_transfer;
 SELECT t.scan20('stan', t.code20('tkA2'), 'door20') AS new_code_scan;

@@ -111,8 +111,9 @@ $$;
 --   (_event_revenue); daily_sales (_daily_sales); holds {live, seats}: live
 --   holds (waitlist offers included) and their seats, lapsed ones left out;
 --   waitlist {active, seats_wanted, notified}: entries still waiting and
---   the seats they ask for, entries holding an offer; check_in: null until
---   check-in exists.
+--   the seats they ask for, entries holding an offer; check_in {sold,
+--   checked_in}: valid tickets and those let in (GET /checkin/event/:id has
+--   the rest).
 -- Raises NOT_FOUND for an event the actor does not manage.
 CREATE OR REPLACE FUNCTION evently.api_organizer_event_dashboard(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
@@ -143,12 +144,16 @@ BEGIN
                                 'seats_wanted', coalesce(sum(w.quantity) FILTER (WHERE w.status = 'ACTIVE'), 0),
                                 'notified', count(*) FILTER (WHERE w.status = 'NOTIFIED'))
                        FROM evently.waitlist_entries w WHERE w.event_id = ev.id),
-        'check_in', NULL);
+        'check_in', (SELECT jsonb_build_object('sold', count(*), 'checked_in', count(c.id))
+                       FROM evently.tickets t
+                       LEFT JOIN evently.checkins c ON c.ticket_id = t.id AND c.status = 'ACTIVE'
+                      WHERE t.event_id = ev.id AND t.status = 'VALID'));
 END
 $$;
 
 -- One row per attendee: a live ticket (VALID) of a CONFIRMED booking.  The
--- booker is the attendee (tickets carry no names).  Its JSON is the row
+-- ticket's holder is the attendee (the buyer until a transfer; tickets
+-- carry no names).  Its JSON is the row
 -- without event_id and position (_attendee_json), its CSV record the same
 -- values (_attendee_csv_record).
 CREATE OR REPLACE VIEW evently.attendees AS
@@ -157,7 +162,7 @@ CREATE OR REPLACE VIEW evently.attendees AS
            b.created_at AS booked_at
       FROM evently.tickets t
       JOIN evently.bookings b ON b.id = t.booking_id
-      JOIN evently.users u ON u.id = b.user_id
+      JOIN evently.users u ON u.id = t.holder_id
       JOIN evently.seats s ON s.id = t.seat_id
       JOIN evently.venue_sections sec ON sec.id = t.section_id
      WHERE t.status = 'VALID' AND b.status = 'CONFIRMED';

@@ -66,7 +66,7 @@ is($d->{revenue}{net}, $booking->{total_price}, 'net = gross');
 is(scalar @{ $d->{daily_sales} }, 1, 'one day of sales');
 is_deeply([ @{ $d->{daily_sales}[0] }{qw(bookings tickets)} ], [ 1, 2 ], 'one booking, two tickets');
 is_deeply($d->{tiers}, [], 'no tiers yet');
-ok(exists $d->{check_in} && !defined $d->{check_in}, 'check_in: null');
+is_deeply($d->{check_in}, { sold => 2, checked_in => 0 }, 'check_in: two tickets sold, none let in yet');
 is_deeply($d->{holds}, { live => 0, seats => 0 }, 'no live hold');
 
 # attendees, JSON
