@@ -128,8 +128,12 @@ BEGIN
     RETURNING true INTO logged;
     IF logged IS NULL THEN
         -- the same offline scan uploaded at the same time by another
-        -- request, which wrote it first: this one changed nothing either
-        -- (it waited for that ticket's lock and found it let in)
+        -- request, which wrote it first: it is answered as that one was.
+        -- The same code waited for its ticket's lock and let nobody in; a
+        -- device that gave two codes one nonce has its second check-in undone
+        IF outcome = 'CHECKED_IN' THEN
+            DELETE FROM evently.checkins c WHERE c.id = checkin.id;
+        END IF;
         RETURN evently._stored_scan(p_event_id, p_device, p_nonce);
     END IF;
     IF outcome = 'CHECKED_IN' THEN
