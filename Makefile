@@ -86,7 +86,7 @@ shim/evently-%: shim/%.c shim/kafka.c shim/log.c shim/kafka.h shim/shim.h
 # evently-notify also sends e-mail (SMTP through libcurl) with the tickets' QR codes
 shim/evently-notify: shim/notify.c shim/qr.c shim/kafka.c shim/log.c shim/kafka.h shim/qr.h shim/shim.h
 	$(CC) $(SHIM_CFLAGS) -I$(shell $(PG_CONFIG) --includedir) -o $@ shim/notify.c shim/qr.c shim/kafka.c shim/log.c \
-	    -lrdkafka -ljansson -lpq -lcurl -lqrencode -lpng
+	    -lrdkafka -ljansson -lpq -lcurl -lsodium -lqrencode -lpng
 
 $(FAKE_PROVIDER): tests/payments/fake-provider.c
 	$(CC) $(SHIM_CFLAGS) -o $@ $< -lmicrohttpd -lcurl -ljansson -lcrypto -lpthread

@@ -11,9 +11,9 @@
  * transferred ...) as rows of evently.notifications, once per outbox id and
  * user.  Then, when SMTP_URL is set, to evently.mail_pending(), which
  * answers the e-mails the message makes that mail_log does not have yet:
- * each is sent over SMTP (libcurl) as multipart/mixed -- the text, and a
- * PNG QR code per ticket code it carries -- and recorded with
- * evently.mail_sent() once the server took it.
+ * each is built with libcurl's MIME API and sent over SMTP as
+ * multipart/mixed -- the text, and a PNG QR code per ticket code it
+ * carries -- and recorded with evently.mail_sent() once the server took it.
  *
  * The message's offset is committed only after all that succeeded, so a
  * crash re-reads what was not finished: the unique (outbox id, user) absorbs
@@ -27,6 +27,7 @@
 #include "qr.h"
 
 #include <curl/curl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,105 +112,58 @@ static struct
 	const char *url;			/* SMTP_URL, e.g. smtp://127.0.0.1:2525; NULL: no e-mail */
 	const char *from;			/* MAIL_FROM, the From header: "Evently <tickets@example.com>" */
 	char		envelope[256];	/* its address alone (MAIL FROM, the Message-ID's domain) */
+	char		from_name[256]; /* the From header's display name ("Evently"), encoded if need be */
+	char		from_address[260];	/* then " <address>", never encoded ("" when MAIL_FROM is bare) */
 	CURL	   *curl;			/* one handle: libcurl keeps the connection between mails */
 } mail;
 
-/* A growing text: the message being built. */
-typedef struct
-{
-	char	   *data;
-	size_t		size,
-				room,
-				sent;			/* how much libcurl has read */
-} Text;
-
-static void
-add(Text *t, const char *bytes, size_t n)
-{
-	if (t->size + n + 1 > t->room)
-	{
-		t->room = (t->size + n + 1) * 2;
-		t->data = realloc(t->data, t->room);
-	}
-	memcpy(t->data + t->size, bytes, n);
-	t->size += n;
-	t->data[t->size] = '\0';
-}
-
-static void
-add_str(Text *t, const char *s)
-{
-	add(t, s, strlen(s));
-}
-
-/* base64 (RFC 2045): lines of 76 characters, CRLF after each when wrap */
-static void
-add_base64(Text *t, const unsigned char *in, size_t n, bool wrap)
-{
-	static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-	for (size_t i = 0; i < n; i += 3)
-	{
-		unsigned	v = in[i] << 16 | (i + 1 < n ? in[i + 1] << 8 : 0) | (i + 2 < n ? in[i + 2] : 0);
-		char		quad[4] = {digits[v >> 18 & 63], digits[v >> 12 & 63],
-			i + 1 < n ? digits[v >> 6 & 63] : '=', i + 2 < n ? digits[v & 63] : '='};
-
-		add(t, quad, 4);
-		if (wrap && ((i / 3 + 1) % 19 == 0 || i + 3 >= n))
-			add_str(t, "\r\n");
-	}
-}
-
+/* Header text a byte of which could end the header line or is not ASCII. */
 static bool
-ascii_lines(const char *s)
+needs_encoding(const char *s)
 {
-	size_t		line = 0;
-
 	for (; *s; s++)
-	{
-		if ((unsigned char) *s >= 0x80 || *s == '\r')
-			return false;
-		line = *s == '\n' ? 0 : line + 1;
-		if (line > 900)
-			return false;
-	}
-	return true;
+		if ((unsigned char) *s < 0x20 || (unsigned char) *s >= 0x7f)
+			return true;
+	return strlen(s) > 900;
 }
 
-/* A header's text: as it is when plain ASCII, else RFC 2047 encoded words
- * of at most 45 bytes each, cut between UTF-8 characters. */
-static void
-add_header_text(Text *t, const char *s)
+/*
+ * "Name: text" (then the address, if any) for the message's headers: the
+ * text as it is when printable ASCII, else RFC 2047 encoded words of at most 45 bytes each, cut between
+ * UTF-8 characters and folded, so that no CR or LF from the data reaches
+ * the header raw (the SQL already flattens subjects: this does not rely on it).
+ * The address, when there is one, stays outside the encoded words, where a
+ * mail client still reads it as the address.
+ */
+static struct curl_slist *
+add_header(struct curl_slist *headers, const char *name, const char *text, const char *address)
 {
-	size_t		n = strlen(s);
+	size_t		n = strlen(text),
+				at;
+	bool		encode = needs_encoding(text);
+	char	   *line = malloc(strlen(name) + 3 + (n / 42 + 2) * 80 + strlen(address));
 
-	if (ascii_lines(s) && n < 900)
-	{
-		add_str(t, s);
-		return;
-	}
-	for (size_t i = 0; i < n;)
+	at = sprintf(line, "%s: ", name);
+	if (!encode)
+		strcpy(line + at, text);
+	for (size_t i = 0; encode && i < n;)
 	{
 		size_t		len = n - i < 45 ? n - i : 45;
 
-		while (i + len < n && ((unsigned char) s[i + len] & 0xC0) == 0x80)
+		/* back to a character's first byte (a UTF-8 character has at most 3 more) */
+		for (int back = 0; back < 3 && i + len < n && ((unsigned char) text[i + len] & 0xC0) == 0x80; back++)
 			len--;
-		add_str(t, i ? "\r\n =?UTF-8?B?" : "=?UTF-8?B?");
-		add_base64(t, (const unsigned char *) s + i, len, false);
-		add_str(t, "?=");
+		at += sprintf(line + at, i ? "\r\n =?UTF-8?B?" : "=?UTF-8?B?");
+		sodium_bin2base64(line + at, sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL),
+						  (const unsigned char *) text + i, len, sodium_base64_VARIANT_ORIGINAL);
+		at += strlen(line + at);
+		at += sprintf(line + at, "?=");
 		i += len;
 	}
-}
-
-/* the text with every line ending CRLF */
-static void
-add_crlf(Text *t, const char *s)
-{
-	for (; *s; s++)
-		if (*s == '\n')
-			add_str(t, "\r\n");
-		else if (*s != '\r')
-			add(t, s, 1);
+	strcat(line, address);
+	headers = curl_slist_append(headers, line);
+	free(line);
+	return headers;
 }
 
 static unsigned
@@ -223,68 +177,87 @@ fnv1a(const char *s)
 }
 
 /*
- * The whole message: headers, the text, and a PNG of each code's QR.  The
- * Message-ID is the same each time this mail is sent, so a client can fold
- * the copies an at-least-once resend makes.
+ * The top-level headers; libcurl adds MIME-Version and the multipart/mixed
+ * Content-Type.  The Message-ID is the same each time this mail is sent, so
+ * a client can fold the copies an at-least-once resend makes.
  */
-static bool
-build_message(Text *t, const char *outbox_id, const char *recipient, const char *subject,
-			  const char *body, json_t *codes)
+static struct curl_slist *
+message_headers(const char *outbox_id, const char *recipient, const char *subject)
 {
-	char		line[512],
-				date[64];
+	char		value[512];
 	time_t		now = time(NULL);
 	struct tm	utc;
+	struct curl_slist *headers = add_header(NULL, "From", mail.from_name, mail.from_address);
+
+	snprintf(value, sizeof(value), "<%s>", recipient);
+	headers = add_header(headers, "To", value, "");
+	strftime(value, sizeof(value), "%a, %d %b %Y %H:%M:%S +0000", gmtime_r(&now, &utc));
+	headers = add_header(headers, "Date", value, "");
+	snprintf(value, sizeof(value), "<evently.%s.%08x@%s>", outbox_id, fnv1a(recipient),
+			 strchr(mail.envelope, '@') ? strchr(mail.envelope, '@') + 1 : "evently");
+	headers = add_header(headers, "Message-ID", value, "");
+	headers = add_header(headers, "Subject", subject, "");
+	return add_header(headers, "X-Evently-Outbox-Id", outbox_id, "");
+}
+
+/* The text with CRLF line ends: quoted-printable keeps those as line breaks
+ * (a bare LF it would escape as =0A). */
+static char *
+crlf_text(const char *s)
+{
+	char	   *out = malloc(strlen(s) * 2 + 1),
+			   *o = out;
+
+	for (; *s; s++)
+	{
+		if (*s == '\n')
+			*o++ = '\r';
+		if (*s != '\r')
+			*o++ = *s;
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * The body: the UTF-8 text, then a PNG of each code's QR as an attachment.
+ * NULL when a QR could not be drawn.
+ */
+static curl_mime *
+message_body(const char *body, json_t *codes)
+{
+	curl_mime  *mime = curl_mime_init(mail.curl);
+	curl_mimepart *part = curl_mime_addpart(mime);
+	char	   *text = crlf_text(body);
 	size_t		i;
 	json_t	   *code;
-	bool		plain = ascii_lines(body);
 
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", gmtime_r(&now, &utc));
-	add_str(t, "From: ");
-	add_header_text(t, mail.from);
-	snprintf(line, sizeof(line), "\r\nTo: <%s>\r\nDate: %s\r\nMessage-ID: <evently.%s.%08x@%s>\r\n",
-			 recipient, date, outbox_id, fnv1a(recipient),
-			 strchr(mail.envelope, '@') ? strchr(mail.envelope, '@') + 1 : "evently");
-	add_str(t, line);
-	add_str(t, "Subject: ");
-	add_header_text(t, subject);
-	snprintf(line, sizeof(line), "\r\nX-Evently-Outbox-Id: %s\r\nMIME-Version: 1.0\r\n"
-			 "Content-Type: multipart/mixed; boundary=\"=_evently_%s\"\r\n\r\n"
-			 "--=_evently_%s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-			 "Content-Transfer-Encoding: %s\r\n\r\n", outbox_id, outbox_id, outbox_id, plain ? "7bit" : "base64");
-	add_str(t, line);
-	if (plain)
-		add_crlf(t, body);
-	else
-		add_base64(t, (const unsigned char *) body, strlen(body), true);
+	curl_mime_data(part, text, CURL_ZERO_TERMINATED);
+	free(text);
+	/* set explicitly: for mail, libcurl leaves out a plain "text/plain" and its charset with it */
+	curl_mime_type(part, "text/plain; charset=utf-8");
+	curl_mime_encoder(part, "quoted-printable");
 	json_array_foreach(codes, i, code)
 	{
 		unsigned char *png;
 		size_t		size;
+		char		filename[32];
 
 		if (!json_is_string(code) || !qr_png(json_string_value(code), &png, &size))
-			return false;
-		snprintf(line, sizeof(line), "\r\n--=_evently_%s\r\nContent-Type: image/png; name=\"ticket-%zu.png\"\r\n"
-				 "Content-Disposition: attachment; filename=\"ticket-%zu.png\"\r\n"
-				 "Content-Transfer-Encoding: base64\r\n\r\n", outbox_id, i + 1, i + 1);
-		add_str(t, line);
-		add_base64(t, png, size, true);
+		{
+			curl_mime_free(mime);
+			return NULL;
+		}
+		part = curl_mime_addpart(mime);
+		curl_mime_data(part, (const char *) png, size);
 		free(png);
+		curl_mime_type(part, "image/png");
+		/* a file name makes libcurl write Content-Disposition: attachment */
+		snprintf(filename, sizeof(filename), "ticket-%zu.png", i + 1);
+		curl_mime_filename(part, filename);
+		curl_mime_encoder(part, "base64");
 	}
-	snprintf(line, sizeof(line), "\r\n--=_evently_%s--\r\n", outbox_id);
-	add_str(t, line);
-	return true;
-}
-
-static size_t
-read_message(char *buffer, size_t size, size_t nitems, void *userdata)
-{
-	Text	   *t = userdata;
-	size_t		n = t->size - t->sent < size * nitems ? t->size - t->sent : size * nitems;
-
-	memcpy(buffer, t->data + t->sent, n);
-	t->sent += n;
-	return n;
+	return mime;
 }
 
 typedef enum
@@ -297,26 +270,31 @@ typedef enum
 static SendResult
 send_mail(const char *outbox_id, const char *recipient, const char *subject, const char *body, json_t *codes)
 {
-	Text		t = {0};
-	struct curl_slist *rcpt = curl_slist_append(NULL, recipient);
+	struct curl_slist *rcpt,
+			   *headers;
+	curl_mime  *mime;
 	CURLcode	rc;
 	long		reply = 0;
 	SendResult	result;
 
-	if (!build_message(&t, outbox_id, recipient, subject, body, codes))
+	/* an address with a control character would break the To header: no server takes it either */
+	if (needs_encoding(recipient))
+	{
+		log_event("warning", "not a mail address", outbox_id);
+		return REFUSED;
+	}
+	if ((mime = message_body(body, codes)) == NULL)
 	{
 		log_event("error", "could not draw a ticket's QR code", outbox_id);
-		free(t.data);
-		curl_slist_free_all(rcpt);
 		return NOT_SENT;
 	}
+	rcpt = curl_slist_append(NULL, recipient);
+	headers = message_headers(outbox_id, recipient, subject);
 	curl_easy_setopt(mail.curl, CURLOPT_URL, mail.url);
 	curl_easy_setopt(mail.curl, CURLOPT_MAIL_FROM, mail.envelope);
 	curl_easy_setopt(mail.curl, CURLOPT_MAIL_RCPT, rcpt);
-	curl_easy_setopt(mail.curl, CURLOPT_READFUNCTION, read_message);
-	curl_easy_setopt(mail.curl, CURLOPT_READDATA, &t);
-	curl_easy_setopt(mail.curl, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(mail.curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t) t.size);
+	curl_easy_setopt(mail.curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(mail.curl, CURLOPT_MIMEPOST, mime);
 	/* STARTTLS when the relay offers it; credentials go in SMTP_URL (smtp://user:pass@host) */
 	curl_easy_setopt(mail.curl, CURLOPT_USE_SSL, (long) CURLUSESSL_TRY);
 	curl_easy_setopt(mail.curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
@@ -334,8 +312,13 @@ send_mail(const char *outbox_id, const char *recipient, const char *subject, con
 		log_event(result == REFUSED ? "warning" : "error",
 				  result == REFUSED ? "the mail server refused a mail" : "could not send a mail", why);
 	}
+	/* the handle stays for the next mail: let it point at nothing freed */
+	curl_easy_setopt(mail.curl, CURLOPT_MIMEPOST, NULL);
+	curl_easy_setopt(mail.curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(mail.curl, CURLOPT_MAIL_RCPT, NULL);
+	curl_mime_free(mime);
+	curl_slist_free_all(headers);
 	curl_slist_free_all(rcpt);
-	free(t.data);
 	return result;
 }
 
@@ -393,9 +376,21 @@ mail_init(void)
 	lt = strchr(mail.from, '<');
 	gt = lt ? strchr(lt, '>') : NULL;
 	if (lt && gt)
+	{
+		int			name = lt - mail.from;
+
+		/* the space before <> outside the name: an encoded word must not swallow it */
+		while (name > 0 && mail.from[name - 1] == ' ')
+			name--;
 		snprintf(mail.envelope, sizeof(mail.envelope), "%.*s", (int) (gt - lt - 1), lt + 1);
+		snprintf(mail.from_name, sizeof(mail.from_name), "%.*s", name, mail.from);
+		snprintf(mail.from_address, sizeof(mail.from_address), "%s<%s>", name ? " " : "", mail.envelope);
+	}
 	else
+	{
 		snprintf(mail.envelope, sizeof(mail.envelope), "%s", mail.from);
+		snprintf(mail.from_name, sizeof(mail.from_name), "%s", mail.from);
+	}
 	if (mail.url == NULL)
 	{
 		log_event("info", "SMTP_URL is not set: no e-mail, the inbox only", NULL);
