@@ -19,7 +19,7 @@ def qr_of(png):
     with tempfile.NamedTemporaryFile(suffix='.png') as f:
         f.write(png)
         f.flush()
-        run = subprocess.run(['zbarimg', '--raw', '-q', f.name], capture_output=True, text=True)
+        run = subprocess.run(['zbarimg', '-Sdisable', '-Sqrcode.enable', '--raw', '-q', f.name], capture_output=True, text=True)
     return run.stdout.rstrip('\n') if run.returncode == 0 else None
 
 

@@ -29,7 +29,7 @@ sub decode_qr
 		$file = "$dir/svg.png";
 	}
 	my ($out, $err) = ('', '');
-	run([ 'zbarimg', '--raw', '-q', $file ], '>', \$out, '2>', \$err) or return 'undecodable';
+	run([ 'zbarimg', '-Sdisable', '-Sqrcode.enable', '--raw', '-q', $file ], '>', \$out, '2>', \$err) or return 'undecodable';
 	chomp $out;
 	return $out;
 }
