@@ -17,13 +17,15 @@
  * mail consumer reads them from the tickets.
  */
 #define EMIT_STMT(data) \
-	"WITH o AS (INSERT INTO evently.outbox (type, event_id, user_id, data)" \
-	"           VALUES ($1, $2, $3, " data "))" \
+	"WITH d AS (SELECT " data " AS data)," \
+	" o AS (INSERT INTO evently.outbox (type, event_id, user_id, data) SELECT $1, $2, $3, d.data FROM d)" \
 	" INSERT INTO evently.audit_log (actor_id, action, object_type, object_id, event_id, details)" \
-	" VALUES ($7, $1, $4, $5, $2, " data ")"
+	" SELECT $7, $1, $4, $5, $2, d.data FROM d"
 static SqlStmt emit_stmt_1_0 = SQL_STMT(EMIT_STMT("coalesce($6, '{}')"), 7,
 										TEXTOID, UUIDOID, UUIDOID, TEXTOID, UUIDOID, JSONBOID, UUIDOID);
-static SqlStmt emit_stmt = SQL_STMT(EMIT_STMT("evently._without_codes($6)"), 7,
+/* only a booking's JSON has codes to leave out: the other changes skip the call */
+static SqlStmt emit_stmt = SQL_STMT(EMIT_STMT("CASE WHEN $6 ? 'seats' OR $6 ? 'tickets'"
+											  " THEN evently._without_codes($6) ELSE coalesce($6, '{}') END"), 7,
 									TEXTOID, UUIDOID, UUIDOID, TEXTOID, UUIDOID, JSONBOID, UUIDOID);
 
 static void
