@@ -137,14 +137,18 @@ BEGIN
 END
 $$;
 
--- GET /bookings/:id: its owner or an ADMIN; others get 404, not a hint it exists.
+-- GET /bookings/:id: its owner or an ADMIN (without the ticket codes, the
+-- holders'); others get 404, not a hint it exists.
 CREATE OR REPLACE FUNCTION evently.api_booking_get(actor uuid, req jsonb) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN d->>'user_id' = evently._actor(actor, req)::text THEN d
-                ELSE evently._without_codes(d) END   -- an ADMIN reading another's booking
-      FROM evently._visible_to(evently.booking_json(evently._uuid_arg(req->'path'->>'id', 'id')),
-                               evently._actor(actor, req),
-                               'booking', req->'path'->>'id') d
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    doc jsonb;
+BEGIN
+    actor := evently._actor(actor, req);
+    doc := evently._visible_to(evently.booking_json(evently._uuid_arg(req->'path'->>'id', 'id')), actor,
+                               'booking', req->'path'->>'id');
+    RETURN CASE WHEN (doc->>'user_id')::uuid = actor THEN doc ELSE evently._without_codes(doc) END;
+END
 $$;
 
 -- GET /admin/bookings?limit=&offset=
