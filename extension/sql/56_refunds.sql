@@ -67,9 +67,15 @@ $$;
 
 -- Cancel refunded tickets and free their seats and units (the caller,
 -- _finish_refund, offers them to the waitlist); a booking left with no
--- valid ticket is CANCELLED.
+-- valid ticket is CANCELLED.  The seats are locked first, in seat order, as
+-- a hold locks them (README, Locking): freed in the update's own order, two
+-- of them met a hold of the same two the other way round and deadlocked
+-- (the stress test caught it).
 CREATE OR REPLACE FUNCTION evently._cancel_tickets(p_ticket_ids uuid[]) RETURNS void
 LANGUAGE sql AS $$
+    SELECT 1 FROM evently.event_seats es JOIN evently.tickets t ON t.event_id = es.event_id AND t.seat_id = es.seat_id
+     WHERE t.id = ANY (p_ticket_ids) AND t.status = 'VALID'
+     ORDER BY es.seat_id FOR UPDATE OF es;
     WITH t AS (UPDATE evently.tickets SET status = 'CANCELLED'
                 WHERE id = ANY (p_ticket_ids) AND status = 'VALID'
                RETURNING booking_id, event_id, seat_id, tier_id, unit_no),
