@@ -29,7 +29,6 @@
 #define _GNU_SOURCE				/* strcasestr */
 #include "shim.h"
 
-#include <ctype.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -115,44 +114,6 @@ hash_text(const char *s)
 	return h;
 }
 
-/*
- * The key of a request: the route, its path parameters (uuids in lower
- * case: the database reads them so) and its query arguments, sorted by
- * name.  Two requests with the same key send the SQL function the same
- * path and query.  The caller frees it.
- */
-char *
-read_cache_key(int route_index, json_t *path, json_t *query)
-{
-	json_t	   *normal = json_object();
-	const char *name;
-	json_t	   *value;
-	char	   *path_text,
-			   *query_text,
-			   *key;
-	size_t		size;
-
-	json_object_foreach(path, name, value)
-	{
-		char	   *lower = strdup(json_string_value(value));
-
-		if (is_uuid(lower))
-			for (char *c = lower; *c; c++)
-				*c = (char) tolower((unsigned char) *c);
-		json_object_set_new(normal, name, json_string(lower));
-		free(lower);
-	}
-	path_text = json_dumps(normal, JSON_COMPACT | JSON_SORT_KEYS);
-	query_text = json_dumps(query, JSON_COMPACT | JSON_SORT_KEYS);
-	size = strlen(path_text) + strlen(query_text) + 16;
-	key = malloc(size);
-	snprintf(key, size, "%d %s %s", route_index, path_text, query_text);
-	free(path_text);
-	free(query_text);
-	json_decref(normal);
-	return key;
-}
-
 /* Does the request's Cache-Control ask for an answer from the database? */
 bool
 read_cache_refused(const char *cache_control)
@@ -188,19 +149,30 @@ push_newest(Shard *s, Entry *e)
 		s->oldest = e;
 }
 
+/* The key's entry, now the most recently used; NULL if there is none. */
 static Entry *
-find_or_add(Shard *s, unsigned hash, const char *key)
+find(Shard *s, unsigned hash, const char *key)
 {
-	Entry	  **slot = &s->slots[hash % SLOTS];
 	Entry	   *e;
 
-	for (e = *slot; e; e = e->chain)
+	for (e = s->slots[hash % SLOTS]; e; e = e->chain)
 		if (e->hash == hash && strcmp(e->key, key) == 0)
 		{
 			unlink_lru(s, e);
 			push_newest(s, e);
 			return e;
 		}
+	return NULL;
+}
+
+static Entry *
+find_or_add(Shard *s, unsigned hash, const char *key)
+{
+	Entry	  **slot = &s->slots[hash % SLOTS];
+	Entry	   *e = find(s, hash, key);
+
+	if (e)
+		return e;
 	e = calloc(1, sizeof(Entry));
 	e->hash = hash;
 	e->key = strdup(key);
@@ -211,6 +183,13 @@ find_or_add(Shard *s, unsigned hash, const char *key)
 	s->bytes += e->bytes;
 	s->entries++;
 	return e;
+}
+
+/* May later requests be served the entry's answer? */
+static bool
+fresh(const Entry *e)
+{
+	return e->kept && now_ms() - e->fetched_ms < config.read_cache_ms;
 }
 
 static void
@@ -322,6 +301,26 @@ serve_fresh(const Route *route, Call *call, const char *key)
 	return reply;
 }
 
+/* A fresh answer to the key, if there is one: the common case, kept short. */
+bool
+read_cache_fresh(const char *key, Reply *reply)
+{
+	unsigned	hash = hash_text(key);
+	Shard	   *s = &shards[hash % NSHARDS];
+	Entry	   *e;
+	bool		found;
+
+	pthread_mutex_lock(&s->lock);
+	e = find(s, hash, key);
+	found = e && fresh(e);
+	if (found)
+		*reply = answer_of(e);
+	pthread_mutex_unlock(&s->lock);
+	if (found)
+		atomic_fetch_add(&hits, 1);
+	return found;
+}
+
 /*
  * The answer to a public anonymous GET with this key: from memory when it
  * is fresh, else from the database by one call that every request for the
@@ -346,7 +345,7 @@ read_cache_serve(const Route *route, Call *call, const char *key, bool refused)
 	{
 		unsigned long landing = e->landings;
 
-		if (e->kept && now_ms() - e->fetched_ms < config.read_cache_ms)
+		if (fresh(e))
 		{
 			reply = answer_of(e);
 			atomic_fetch_add(&hits, 1);

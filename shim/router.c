@@ -11,6 +11,8 @@
  */
 #include "shim.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,7 +80,9 @@ match(const char *pattern, const char *path, PathParams *pp)
 {
 	int			statics = 0;
 
-	memset(pp, 0, sizeof(*pp));
+	/* no memset: this runs for every route of the table on every request */
+	pp->n = 0;
+	pp->bad_uuid = false;
 	while (*pattern && *path)
 	{
 		size_t		plen = segment_length(pattern);
@@ -91,7 +95,9 @@ match(const char *pattern, const char *path, PathParams *pp)
 				pp->n >= MAX_PATH_PARAMS)
 				return -1;
 			memcpy(pp->value[pp->n], path + 1, slen - 1);
+			pp->value[pp->n][slen - 1] = '\0';
 			memcpy(pp->name[pp->n], pattern + 2, plen - 2);
+			pp->name[pp->n][plen - 2] = '\0';
 			if (wants_uuid(pattern + 2, plen - 2) && !is_uuid(pp->value[pp->n]))
 				pp->bad_uuid = true;
 			pp->n++;
@@ -173,32 +179,50 @@ read_body(const Route *route, Request *req, Reply *refusal)
 }
 
 /*
- * The route's handler, or the read cache in front of it (SPEC section 12)
- * for an anonymous public read without a body.  A public read's answer to
- * anyone without a token may be kept by any cache for a second; every
- * other answer is private (send_reply's default).
+ * The read cache's key of an anonymous public read without a body (SPEC
+ * section 12), or NULL when the request is not one: the route, its path
+ * parameters (uuids in lower case, as the database reads them) and its
+ * query arguments sorted by name.  Two requests with one key send the SQL
+ * function the same path and query.  The caller frees it.
+ */
+static char *
+read_cache_key(const Route *route, Request *req, const PathParams *pp, const char *actor)
+{
+	char	   *query,
+			   *key;
+	char		path[MAX_PATH_PARAMS * (MAX_PARAM_NAME + MAX_PARAM_VALUE + 2) + 1] = "";
+	size_t		size;
+
+	if (!route->public_read || actor || config.read_cache_ms == 0 || req->body_size > 0 || pp->bad_uuid)
+		return NULL;
+	for (int i = 0; i < pp->n; i++)
+	{
+		char	   *value = path + strlen(path) + strlen(pp->name[i]) + 1;
+
+		strcat(strcat(strcat(path, pp->name[i]), "="), pp->value[i]);
+		if (is_uuid(value))
+			for (; *value; value++)
+				*value = (char) tolower((unsigned char) *value);
+		strcat(path, "/");
+	}
+	query = json_dumps(req->query, JSON_COMPACT | JSON_SORT_KEYS);
+	size = strlen(path) + strlen(query) + 16;
+	key = malloc(size);
+	snprintf(key, size, "%d %s %s", (int) (route - routes), path, query);
+	free(query);
+	return key;
+}
+
+/*
+ * The route's handler, or the read cache in front of it when the request
+ * has a cache key.
  */
 static Reply
-answer(const Route *route, Request *req, Call *call, json_t *path)
+answer(const Route *route, Request *req, Call *call, const char *cache_key)
 {
-	Reply		reply;
-
-	if (route->public_read && call->actor == NULL && config.read_cache_ms > 0 && req->body_size == 0)
-	{
-		char	   *key = read_cache_key((int) (route - routes), path, req->query);
-
-		reply = read_cache_serve(route, call, key, read_cache_refused(req->cache_control));
-		free(key);
-	}
-	else
-		reply = route->handler(route, call);
-	if (route->public_read && call->actor == NULL && reply.status == 200)
-	{
-		reply.cache_control = "public, max-age=1";
-		/* with a token the answer may differ (an organizer sees a draft) */
-		reply.varies_by_authorization = route->auth == AUTH_OPTIONAL;
-	}
-	return reply;
+	if (cache_key)
+		return read_cache_serve(route, call, cache_key, read_cache_refused(req->cache_control));
+	return route->handler(route, call);
 }
 
 /*
@@ -207,7 +231,7 @@ answer(const Route *route, Request *req, Call *call, json_t *path)
  * same call.
  */
 static Reply
-dispatch(const Route *route, Request *req, PathParams *pp, const Claims *claims)
+dispatch(const Route *route, Request *req, PathParams *pp, const Claims *claims, const char *cache_key)
 {
 	const char *actor = actor_of(claims);
 	Call		call = {0};
@@ -253,7 +277,7 @@ dispatch(const Route *route, Request *req, PathParams *pp, const Claims *claims)
 	}
 	if (actor)
 		json_object_set_new(call.req, "session", json_pack("{s:I}", "epoch", (json_int_t) claims->epoch));
-	reply = answer(route, req, &call, path);
+	reply = answer(route, req, &call, cache_key);
 	json_decref(call.req);
 	return reply;
 }
@@ -274,6 +298,7 @@ route_request(Request *req)
 	const char *actor;
 	RateInfo	rate;
 	Reply		reply;
+	char	   *cache_key;
 
 	req->route_index = route ? (int) (route - routes) : -1;
 	if (route == NULL)
@@ -284,7 +309,18 @@ route_request(Request *req)
 	/* a signed-in user spends her own bucket, anyone else their address's */
 	if (!rate_limit_request(actor ? actor : req->client_address, &rate, &reply))
 		return reply;
-	reply = dispatch(route, req, &pp, &claims);
+	/* a fresh answer in the read cache skips building the call */
+	cache_key = read_cache_key(route, req, &pp, actor);
+	if (cache_key == NULL || read_cache_refused(req->cache_control) || !read_cache_fresh(cache_key, &reply))
+		reply = dispatch(route, req, &pp, &claims, cache_key);
+	free(cache_key);
+	/* a public read's answer to anyone without a token: any cache may keep it for a second */
+	if (route->public_read && actor == NULL && reply.status == 200)
+	{
+		reply.cache_control = "public, max-age=1";
+		/* with a token the answer may differ (an organizer sees a draft) */
+		reply.varies_by_authorization = route->auth == AUTH_OPTIONAL;
+	}
 	/* every GET's 200 says what it is, for If-None-Match (main.c) */
 	if (reply.status == 200 && reply.etag[0] == '\0' && strcmp(req->method, "GET") == 0)
 		etag_set(&reply);

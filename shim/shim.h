@@ -339,8 +339,8 @@ Reply		docs_asset_route(const Route *route, Call *call);
 
 /* ---- readcache.c: public reads from memory (SPEC section 12), ETags ---- */
 void		read_cache_init(void);
-char	   *read_cache_key(int route_index, json_t *path, json_t *query);
 bool		read_cache_refused(const char *cache_control);
+bool		read_cache_fresh(const char *key, Reply *reply);
 Reply		read_cache_serve(const Route *route, Call *call, const char *key, bool refused);
 void		read_cache_metrics(FILE *out);
 void		etag_set(Reply *reply);
