@@ -105,7 +105,7 @@ add_cors_headers(struct MHD_Connection *conn, struct MHD_Response *response)
 	MHD_add_response_header(response, "Access-Control-Allow-Credentials", "true");
 	MHD_add_response_header(response, "Access-Control-Expose-Headers",
 							"Content-Length, Content-Disposition, X-RateLimit-Limit, X-RateLimit-Remaining, "
-							"X-RateLimit-Reset, Retry-After");
+							"X-RateLimit-Reset, Retry-After, ETag");
 }
 
 /* A CORS preflight: 204, with the allow headers only for an allowed origin. */
@@ -121,7 +121,8 @@ send_preflight(struct MHD_Connection *conn)
 		MHD_add_response_header(response, "Access-Control-Allow-Methods",
 								"GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS");
 		MHD_add_response_header(response, "Access-Control-Allow-Headers",
-								"Origin, Content-Length, Content-Type, Authorization, Idempotency-Key");
+								"Origin, Content-Length, Content-Type, Authorization, Idempotency-Key, "
+								"If-None-Match, Cache-Control");
 		MHD_add_response_header(response, "Access-Control-Max-Age", "43200");
 	}
 	ret = MHD_queue_response(conn, 204, response);

@@ -53,6 +53,9 @@ ok(!exists $res->{headers}{'access-control-allow-origin'}, 'another origin gets 
 is($status, 204, 'a preflight is 204');
 like($res->{headers}{'access-control-allow-headers'}, qr/Authorization/, 'allowing Authorization');
 like($res->{headers}{'access-control-allow-headers'}, qr/Idempotency-Key/, 'and Idempotency-Key');
+like($res->{headers}{'access-control-allow-headers'}, qr/If-None-Match/, 'and If-None-Match (SPEC section 12)');
+($status, $json, $res) = $t2->request(GET => '/api/v1/events', undef, { Origin => 'https://tickets.example' });
+like($res->{headers}{'access-control-expose-headers'}, qr/\bETag\b/, 'a page may read the ETag');
 
 is($t->stop_shim, 0, 'clean stop');
 is($t2->stop_shim, 0, 'clean stop');
