@@ -251,14 +251,14 @@ static void
 release(Shard *s, Entry *e)
 {
 	Entry	   *victim,
-			   *older;
+			   *next;
 
 	e->users--;
 	if (e->users == 0 && !e->flying && !e->kept)
 		drop(s, e);
-	for (victim = s->oldest; victim && s->bytes > shard_budget; victim = older)
+	for (victim = s->oldest; victim && s->bytes > shard_budget; victim = next)
 	{
-		older = victim->newer;	/* the next least recently used */
+		next = victim->newer;	/* the next least recently used */
 		if (victim->users == 0 && !victim->flying)
 		{
 			drop(s, victim);
