@@ -70,6 +70,11 @@ postgres_cpu() {
   postmaster=$(head -1 "$DIR/data/postmaster.pid")
   cpu_of "$postmaster" $(pgrep -P "$postmaster")
 }
+# the machine's busy and total jiffies so far (/proc/stat: idle and iowait are not busy)
+machine_cpu() { awk '$1 == "cpu" { for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, t }' /proc/stat; }
+# the machine's busy share between two machine_cpu readings
+busy_share() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ");
+  printf "%.2f", (y[1] - x[1]) / (y[2] - x[2]) }'; }
 # the shim's busy pool connections (in a statement or a transaction), as
 # PostgreSQL sees them every 0.25 s: /metrics would be answered only when
 # one of the shim's threads is free, which undercounts a busy pool
@@ -85,7 +90,7 @@ sample_pool() {
 # sale RUN [READ_CACHE_MS]: the sale of bench.sale's event RUN through HTTP
 # and its final check; its figures in $DIR/RUN.out ("name value" lines)
 sale() {
-  local run=$1 out="$DIR/$1.out" event sections waits_before pg_before shim_before sampler loader
+  local run=$1 out="$DIR/$1.out" event sections waits_before pg_before shim_before machine_before sampler loader
   start_shim "${2:-}"
   event=$(cluster_psql -tA -c "SELECT event_id FROM bench.sale WHERE run = '$run'")
   sections=$(cluster_psql -tA -c "SELECT id FROM bench.sections ORDER BY n")
@@ -99,6 +104,7 @@ sale() {
   while [ ! -e "$DIR/$run.started" ] && kill -0 "$loader" 2>/dev/null; do sleep 0.05; done
   pg_before=$(postgres_cpu)
   shim_before=$(cpu_of "$SHIM_PID")
+  machine_before=$(machine_cpu)
   start_background sample_pool >"$DIR/$run.pool"
   sampler=$!
   wait "$loader"
@@ -106,6 +112,7 @@ sale() {
   {
     echo "postgres_cpu_s $(awk -v a="$(postgres_cpu)" -v b="$pg_before" 'BEGIN { print a - b }')"
     echo "shim_cpu_s $(awk -v a="$(cpu_of "$SHIM_PID")" -v b="$shim_before" 'BEGIN { print a - b }')"
+    echo "machine_busy $(busy_share "$machine_before" "$(machine_cpu)")"
     echo "pool_busy $(awk '{ s += $1; n++ } END { printf "%.2f", n ? s / n : 0 }' "$DIR/$run.pool")"
     echo "lock_waits $(( $(grep -c 'still waiting for' "$DIR/postgres.log" || true) - waits_before ))"
     echo "deadlocks $(grep -c 'deadlock detected' "$DIR/postgres.log" || true)"
@@ -140,18 +147,23 @@ done
 
 # 2. the baseline: pgbench making the shim's SQL calls, POOL clients
 cluster_psql -c "SELECT bench.deal($POOL)" -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
+pg_before=$(postgres_cpu)
 cluster_pgbench -n -M prepared -c "$POOL" -j 2 -T "$SECONDS_READ" -f "$HERE/flash-read.sql" evently \
   >"$DIR/pgbench-read.out" 2>&1
+pg_read_cpu=$(awk -v a="$(postgres_cpu)" -v b="$pg_before" 'BEGIN { print a - b }')
 grep -q "number of failed transactions: 0 " "$DIR/pgbench-read.out" || { tail "$DIR/pgbench-read.out"; exit 1; }
 # a purchase takes 2.5 seats on average: its share's purchases, and a margin
+pg_before=$(postgres_cpu)
 cluster_pgbench -n -M prepared -c "$POOL" -j 2 -t $(( SEATS * 2 / 5 / POOL + 50 )) -D clients="$POOL" \
   -D buyers="$CLIENTS" -D i=0 -D pos=1 -f "$HERE/flash-pgbench.sql" evently >"$DIR/pgbench-sale.out" 2>&1
 grep -q "number of failed transactions: 0 " "$DIR/pgbench-sale.out" || { tail "$DIR/pgbench-sale.out"; exit 1; }
+pg_sale_cpu=$(awk -v a="$(postgres_cpu)" -v b="$pg_before" 'BEGIN { print a - b }')
 read -r pg_bookings pg_seats pg_secs < <(cluster_psql -tA -F ' ' -c "
   SELECT count(*), sum(total_seats), extract(epoch FROM max(created_at) - min(created_at))
     FROM evently.bookings JOIN bench.sale USING (event_id) WHERE run = 'pgbench'")
 check pgbench "$pg_bookings" "$pg_seats"
 pg_read=$(grep -oP 'tps = \K[0-9.]+(?= \(without)' "$DIR/pgbench-read.out")
+pg_reads=$(grep -oP 'number of transactions actually processed: \K[0-9]+' "$DIR/pgbench-read.out")
 
 # side by side
 row() { # label format name: the figure of each run
@@ -192,13 +204,24 @@ row "lock waits > 200 ms" "%d" lock_waits
 row "CPU s: PostgreSQL" "%.1f" postgres_cpu_s
 row "CPU s: shim" "%.1f" shim_cpu_s
 row "CPU s: load generator" "%.1f" load_cpu_s
+per_booking() { # label name: per booking, ms
+  printf '  %-34s' "$1"
+  for run in cache nocache; do
+    printf " %22s" "$(awk -v c="$(val "$run" "$2")" -v n="$(val "$run" bookings)" 'BEGIN { printf "%.1f", 1000 * c / n }')"
+  done
+  echo
+}
+per_booking "PostgreSQL CPU per booking (ms)" postgres_cpu_s
+row "machine busy (all processes)" "%.2f" machine_busy
 row "shim pool busy (of $POOL, mean)" "%.2f" pool_busy
 awk -v pb="$pg_bookings" -v ps="$pg_seats" -v s="$pg_secs" -v r="$pg_read" -v c="$POOL" \
+    -v rn="$pg_reads" -v rc="$pg_read_cpu" -v sc="$pg_sale_cpu" \
     -v b1="$(val cache bookings)" -v s1="$(val cache sellout_s)" \
     -v b2="$(val nocache bookings)" -v s2="$(val nocache sellout_s)" 'BEGIN {
   printf "pgbench, the shim'"'"'s SQL calls (%d clients):\n", c
-  printf "  availability read, a full section  %10.1f reads/s\n", r
-  printf "  hold + confirm, no conflicts       %10.1f bookings/s, %.1f seats/s (sell-out %.2f s)\n", pb / s, ps / s, s
+  printf "  availability read, a full section  %10.1f reads/s, PostgreSQL CPU %.1f ms a read\n", r, 1000 * rc / rn
+  printf "  hold + confirm, no conflicts       %10.1f bookings/s, %.1f seats/s (sell-out %.2f s), PostgreSQL CPU %.1f ms a booking\n",
+         pb / s, ps / s, s, 1000 * sc / pb
   printf "the shim as a share of it: %.2f with the cache as configured, %.2f with READ_CACHE_MS=0\n",
          (b1 / s1) / (pb / s), (b2 / s2) / (pb / s)
   printf "what the cache buys: %.2fx the bookings/s\n", (b1 / s1) / (b2 / s2)
