@@ -129,6 +129,9 @@ config_load(void)
 	/* bcrypt costs ~70 ms of a core: a login flood must not take every pool connection */
 	config.password_slots = env_int("PASSWORD_SLOTS", config.pool_size > 4 ? config.pool_size / 4 : 1, 1, 256);
 	payment_config_load();
+	/* SPEC section 12: public reads at most one second stale */
+	config.read_cache_ms = env_int("READ_CACHE_MS", 1000, 0, 1000);
+	config.read_cache_bytes = (size_t) env_int("READ_CACHE_MB", 64, 1, 65536) << 20;
 	/* RFC 8725: an HS256 key of at least 256 bits */
 	if (secret == NULL || strlen(secret) < 32)
 	{

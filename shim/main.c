@@ -142,8 +142,12 @@ send_reply(struct MHD_Connection *conn, Reply reply)
 	/* a cache must not give a CSV answer to a JSON request, nor the reverse */
 	if (reply.varies_by_accept)
 		MHD_add_response_header(response, "Vary", "Accept");
-	if (reply.cache_control)
-		MHD_add_response_header(response, "Cache-Control", reply.cache_control);
+	if (reply.varies_by_authorization)
+		MHD_add_response_header(response, "Vary", "Authorization");
+	MHD_add_response_header(response, "Cache-Control",
+							reply.cache_control ? reply.cache_control : "private, no-store");
+	if (reply.etag[0])
+		MHD_add_response_header(response, "ETag", reply.etag);
 	if (reply.filename[0])
 	{
 		char		disposition[sizeof(reply.filename) + 32];
@@ -293,6 +297,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		req.idempotency_key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key");
 		req.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
 		req.signature = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Stripe-Signature");
+		req.cache_control = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cache-Control");
 		req.client_address = client_address(conn, address, sizeof(address));
 		MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, add_query_arg, &args);
 		req.query = args.query;
@@ -302,6 +307,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		else
 			reply = route_request(&req);
 		json_decref(req.query);
+		if (reply.status == 200 && etag_matches(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-None-Match"),
+												reply.etag))
+			reply_not_modified(&reply);
 	}
 	log_access(method, url, reply.status, up, req.route_index);
 	return send_reply(conn, reply);

@@ -110,6 +110,7 @@ metrics_render(void)
 	fprintf(out, "evently_http_request_duration_seconds_sum %.6f\n", atomic_load(&latency_total_us) / 1e6);
 	fprintf(out, "evently_http_request_duration_seconds_count %lu\n", cumulative);
 
+	read_cache_metrics(out);
 	pool_usage(&busy, &total);
 	fprintf(out, "# HELP evently_db_pool_connections Database connections of the shim.\n"
 			"# TYPE evently_db_pool_connections gauge\n"

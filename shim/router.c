@@ -173,6 +173,35 @@ read_body(const Route *route, Request *req, Reply *refusal)
 }
 
 /*
+ * The route's handler, or the read cache in front of it (SPEC section 12)
+ * for an anonymous public read without a body.  A public read's answer to
+ * anyone without a token may be kept by any cache for a second; every
+ * other answer is private (send_reply's default).
+ */
+static Reply
+answer(const Route *route, Request *req, Call *call, json_t *path)
+{
+	Reply		reply;
+
+	if (route->public_read && call->actor == NULL && config.read_cache_ms > 0 && req->body_size == 0)
+	{
+		char	   *key = read_cache_key((int) (route - routes), path, req->query);
+
+		reply = read_cache_serve(route, call, key, read_cache_refused(req->cache_control));
+		free(key);
+	}
+	else
+		reply = route->handler(route, call);
+	if (route->public_read && call->actor == NULL && reply.status == 200)
+	{
+		reply.cache_control = "public, max-age=1";
+		/* with a token the answer may differ (an organizer sees a draft) */
+		reply.varies_by_authorization = route->auth == AUTH_OPTIONAL;
+	}
+	return reply;
+}
+
+/*
  * Check the path ids and the body, then run the route's handler as the
  * token's user; the SQL side checks the token's session (its epoch) in the
  * same call.
@@ -224,7 +253,7 @@ dispatch(const Route *route, Request *req, PathParams *pp, const Claims *claims)
 	}
 	if (actor)
 		json_object_set_new(call.req, "session", json_pack("{s:I}", "epoch", (json_int_t) claims->epoch));
-	reply = route->handler(route, &call);
+	reply = answer(route, req, &call, path);
 	json_decref(call.req);
 	return reply;
 }
@@ -256,6 +285,9 @@ route_request(Request *req)
 	if (!rate_limit_request(actor ? actor : req->client_address, &rate, &reply))
 		return reply;
 	reply = dispatch(route, req, &pp, &claims);
+	/* every GET's 200 says what it is, for If-None-Match (main.c) */
+	if (reply.status == 200 && reply.etag[0] == '\0' && strcmp(req->method, "GET") == 0)
+		etag_set(&reply);
 	/* the handler's Retry-After (a busy or restarting database) is kept */
 	if (reply.rate.retry_after)
 		rate.retry_after = reply.rate.retry_after;

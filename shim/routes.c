@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* a route served by evently.<fn>(actor uuid, req jsonb) */
 #define API(fn) #fn, "SELECT evently." #fn "($1::uuid, $2::jsonb)"
@@ -172,13 +173,13 @@ const Route routes[] = {
 	 200, "Password changed successfully", password_body},
 
 	{"GET", "/api/v1/events", AUTH_PUBLIC, sql_route, API(api_events_list),
-	 200, "Events retrieved successfully"},
+	 200, "Events retrieved successfully", .public_read = true},
 	{"GET", "/api/v1/events/upcoming", AUTH_PUBLIC, sql_route, API(api_events_upcoming),
-	 200, "Upcoming events retrieved successfully"},
+	 200, "Upcoming events retrieved successfully", .public_read = true},
 	{"GET", "/api/v1/events/search", AUTH_PUBLIC, sql_route, API(api_events_search),
-	 200, "Events retrieved successfully"},
+	 200, "Events retrieved successfully", .public_read = true},
 	{"GET", "/api/v1/events/:eventId", AUTH_OPTIONAL, sql_route, API(api_event_get),
-	 200, "Event retrieved successfully"},
+	 200, "Event retrieved successfully", .public_read = true},
 	{"GET", "/api/v1/events/:eventId/sections", AUTH_USER, sql_route, API(api_event_sections),
 	 200, "Sections retrieved successfully"},
 	{"GET", "/api/v1/events/:eventId/venue/layout", AUTH_USER, sql_route, API(api_event_layout),
@@ -220,16 +221,16 @@ const Route routes[] = {
 	{"POST", "/api/v1/events/:eventId/tiers", AUTH_USER, sql_route, API(api_event_tier_create),
 	 201, "Ticket tier created successfully", tier_create_body, .bulk = true},
 	{"GET", "/api/v1/events/:eventId/tiers", AUTH_OPTIONAL, sql_route, API(api_event_tiers),
-	 200, "Ticket tiers retrieved successfully"},
+	 200, "Ticket tiers retrieved successfully", .public_read = true},
 	{"PUT", "/api/v1/tiers/:id", AUTH_USER, sql_route, API(api_tier_update),
 	 200, "Ticket tier updated successfully", tier_update_body, .bulk = true},
 	{"DELETE", "/api/v1/tiers/:id", AUTH_USER, sql_route, API(api_tier_delete),
 	 200, "Ticket tier deleted successfully", .bulk = true},
 
 	{"GET", "/api/v1/tags/active", AUTH_PUBLIC, sql_route, API(api_tags_active),
-	 200, "Active tags retrieved successfully"},
+	 200, "Active tags retrieved successfully", .public_read = true},
 	{"GET", "/api/v1/tags/slug/:slug", AUTH_PUBLIC, sql_route, API(api_tag_by_slug),
-	 200, "Tag retrieved successfully"},
+	 200, "Tag retrieved successfully", .public_read = true},
 
 	{"POST", "/api/v1/seats/hold", AUTH_USER, sql_route, API(api_hold_seats),
 	 200, "Seats held successfully", hold_body},
@@ -239,9 +240,9 @@ const Route routes[] = {
 	{"GET", "/api/v1/seats/hold/:holdId/validate", AUTH_USER, sql_route, API(api_hold_validate),
 	 200, "Hold is valid"},
 	{"GET", "/api/v1/sections/:sectionId/seats", AUTH_PUBLIC, sql_route, API(api_section_seats),
-	 200, "Seats retrieved successfully"},
+	 200, "Seats retrieved successfully", .public_read = true},
 	{"GET", "/api/v1/sections/:sectionId/seats/available", AUTH_PUBLIC, sql_route,
-	 API(api_section_seats_available), 200, "Available seats retrieved successfully"},
+	 API(api_section_seats_available), 200, "Available seats retrieved successfully", .public_read = true},
 	{"GET", "/api/v1/seats/hold/:holdId", AUTH_USER, sql_route, API(api_hold_get),
 	 200, "Hold retrieved successfully"},
 	{"DELETE", "/api/v1/seats/hold/:holdId", AUTH_USER, sql_route, API(api_hold_release),
@@ -481,9 +482,14 @@ check_table(void)
 {
 	for (size_t i = 0; i < route_count; i++)
 	{
-		const char *why;
+		const char *why = NULL;
 
-		if (!pattern_fits(routes[i].pattern, &why))
+		/* the cache keeps JSON answers of GETs that anyone may ask without a token */
+		if (routes[i].public_read &&
+			(strcmp(routes[i].method, "GET") != 0 || routes[i].handler != sql_route ||
+			 (routes[i].auth != AUTH_PUBLIC && routes[i].auth != AUTH_OPTIONAL)))
+			why = "a public read is a GET served by sql_route without a token";
+		if (why || !pattern_fits(routes[i].pattern, &why))
 		{
 			fprintf(stderr, "route %s %s: %s\n", routes[i].method, routes[i].pattern, why);
 			exit(2);
@@ -496,5 +502,6 @@ routes_init(void)
 {
 	check_table();
 	metrics_init();
+	read_cache_init();
 	openapi_init();
 }

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <sys/socket.h>
@@ -43,6 +44,9 @@ typedef struct ShimConfig
 	const char *payment_webhook_secret; /* PAYMENT_WEBHOOK_SECRET, or NULL: every webhook refused */
 	int			payment_timeout_ms; /* one provider call, connection included */
 	int			payment_slots;	/* card orders waiting on the provider at once */
+	/* the read cache (readcache.c, SPEC section 12) */
+	int			read_cache_ms;	/* READ_CACHE_MS: how long an answer is served; 0: no cache */
+	size_t		read_cache_bytes;	/* READ_CACHE_MB, in bytes */
 } ShimConfig;
 
 extern ShimConfig config;
@@ -147,6 +151,8 @@ typedef struct RateInfo
 	int			retry_after;	/* seconds, on 429 */
 } RateInfo;
 
+#define ETAG_SIZE	40			/* "<32 hex digits>" and its NUL */
+
 typedef struct Reply
 {
 	int			status;
@@ -157,7 +163,9 @@ typedef struct Reply
 	const char *location;		/* a redirect's target */
 	char		filename[80];	/* a download's name (Content-Disposition: attachment), or "" */
 	bool		varies_by_accept;	/* the answer depends on Accept (Vary: Accept) */
-	const char *cache_control;	/* a Cache-Control header, or NULL: none */
+	const char *cache_control;	/* a Cache-Control header, or NULL: private, no-store */
+	bool		varies_by_authorization;	/* a public answer a token would change (Vary: Authorization) */
+	char		etag[ETAG_SIZE];	/* a GET's 200: its ETag, or "" */
 } Reply;
 
 Reply		reply_success(int status, const char *message, json_t *data);
@@ -253,6 +261,8 @@ struct Route
 								 * webhook): the router neither parses nor checks it */
 	bool		bulk;			/* may write many rows at once (a tier's million units, an
 								 * event's every booking): ADMIN_STATEMENT_TIMEOUT_MS */
+	bool		public_read;	/* a GET whose anonymous answer is the same for everyone:
+								 * the read cache may serve it (readcache.c) */
 };
 
 /*
@@ -281,6 +291,7 @@ typedef struct Request
 	const char *idempotency_key;	/* the Idempotency-Key header, if any */
 	const char *accept;			/* the Accept header, if any */
 	const char *signature;		/* the Stripe-Signature header, if any */
+	const char *cache_control;	/* the Cache-Control header, if any */
 	const char *client_address;	/* the peer's IP address */
 	int			route_index;	/* set by route_request: which route served it, -1 none */
 	json_t	   *query;			/* query-string arguments */
@@ -325,5 +336,15 @@ void		openapi_init(void);
 Reply		openapi_route(const Route *route, Call *call);
 Reply		docs_route(const Route *route, Call *call);
 Reply		docs_asset_route(const Route *route, Call *call);
+
+/* ---- readcache.c: public reads from memory (SPEC section 12), ETags ---- */
+void		read_cache_init(void);
+char	   *read_cache_key(int route_index, json_t *path, json_t *query);
+bool		read_cache_refused(const char *cache_control);
+Reply		read_cache_serve(const Route *route, Call *call, const char *key, bool refused);
+void		read_cache_metrics(FILE *out);
+void		etag_set(Reply *reply);
+bool		etag_matches(const char *if_none_match, const char *etag);
+void		reply_not_modified(Reply *reply);
 
 #endif

@@ -163,11 +163,12 @@ sub order
 sub get_order { my ($token, $id) = @_; return ($t->as($token, GET => "/api/v1/orders/$id"))[1]{data} }
 sub get_booking { my ($token, $id) = @_; return ($t->as($token, GET => "/api/v1/bookings/$id"))[1]{data} }
 
-# a tier as GET /events/:id/tiers shows it
+# a tier as GET /events/:id/tiers shows it right now (no-cache: the public
+# read cache may serve an answer up to a second old, SPEC section 12)
 sub tier
 {
 	my ($id) = @_;
-	my (undef, $j) = $t->request(GET => "/api/v1/events/$event/tiers");
+	my (undef, $j) = $t->request(GET => "/api/v1/events/$event/tiers", undef, { 'Cache-Control' => 'no-cache' });
 	my ($tier) = grep { $_->{id} eq $id } @{ $j->{data} };
 	return $tier;
 }

@@ -1,0 +1,476 @@
+/*
+ * readcache.c: the read path of SPEC section 12 -- a small in-process cache
+ * of the answers to public, anonymous GETs (routes marked .public_read:
+ * events, event lists, search, tiers, tags, a section's seats), and the
+ * ETag every GET answer carries.
+ *
+ * Staleness: an answer is served for READ_CACHE_MS (default 1000, at most
+ * 1000, 0: no cache) counted from the moment its database call began, so
+ * nobody is shown data older than that plus one call.
+ *
+ * Single flight: the first request that finds its key missing or stale
+ * calls the database (it "flies"); requests for the same key that arrive
+ * meanwhile wait for that call to land and share its answer, whatever it
+ * is.  One database call per key per refresh, however many clients ask.
+ * Only 200 answers are kept for later requests.
+ *
+ * Bounded memory: READ_CACHE_MB (default 64) split evenly over NSHARDS
+ * shards, each with its own lock, hash table and least-recently-used list.
+ * When a shard is over its share, entries nobody is using are evicted from
+ * its least recently used end; an answer larger than a shard's share is
+ * never kept.
+ *
+ * A request that says `Cache-Control: no-cache` (or max-age=0) makes its
+ * own call and refreshes the entry with what it got.
+ *
+ * The cache only ever shows: holds, confirmations and every decision call
+ * the database, since their routes are not public reads.
+ */
+#define _GNU_SOURCE				/* strcasestr */
+#include "shim.h"
+
+#include <ctype.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define NSHARDS		16
+#define SLOTS		1024		/* hash slots per shard */
+
+typedef struct Entry
+{
+	struct Entry *chain;		/* the next entry in its hash slot */
+	struct Entry *newer,
+			   *older;			/* the shard's least-recently-used list */
+	unsigned	hash;
+	char	   *key;
+	int			users;			/* requests waiting on or reading it: not evicted */
+	bool		flying;			/* a request is calling the database for it */
+	unsigned long landings;		/* calls landed: how a waiter knows its call landed */
+	/* the last answer */
+	int			status;			/* 0: none yet */
+	int			retry_after;
+	char	   *body;
+	size_t		body_size;
+	char		etag[ETAG_SIZE];
+	double		fetched_ms;		/* monotonic, when its call began */
+	bool		kept;			/* a 200 small enough: later requests may be served it */
+	size_t		bytes;			/* what it counts against its shard's share */
+} Entry;
+
+typedef struct Shard
+{
+	pthread_mutex_t lock;
+	pthread_cond_t landed;		/* a call landed: waiters look at their entry again */
+	Entry	   *slots[SLOTS];
+	Entry	   *newest,
+			   *oldest;
+	size_t		bytes;
+	size_t		entries;
+} Shard;
+
+static Shard shards[NSHARDS];
+static size_t shard_budget;		/* bytes per shard */
+
+static atomic_ulong hits;		/* served from memory, including after waiting for a call */
+static atomic_ulong misses;		/* called the database for a missing or stale entry */
+static atomic_ulong bypasses;	/* asked for a fresh answer (Cache-Control: no-cache) */
+static atomic_ulong evictions;
+static atomic_ulong not_modified;	/* 304s, cached or not */
+static atomic_long waiting;		/* requests waiting for another's call right now */
+
+/* From config: READ_CACHE_MS and READ_CACHE_MB.  Before the server starts. */
+void
+read_cache_init(void)
+{
+	shard_budget = config.read_cache_bytes / NSHARDS;
+	for (int i = 0; i < NSHARDS; i++)
+	{
+		pthread_mutex_init(&shards[i].lock, NULL);
+		pthread_cond_init(&shards[i].landed, NULL);
+	}
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static unsigned
+hash_text(const char *s)
+{
+	unsigned	h = 2166136261u;	/* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char) *s) * 16777619u;
+	return h;
+}
+
+/*
+ * The key of a request: the route, its path parameters (uuids in lower
+ * case: the database reads them so) and its query arguments, sorted by
+ * name.  Two requests with the same key send the SQL function the same
+ * path and query.  The caller frees it.
+ */
+char *
+read_cache_key(int route_index, json_t *path, json_t *query)
+{
+	json_t	   *normal = json_object();
+	const char *name;
+	json_t	   *value;
+	char	   *path_text,
+			   *query_text,
+			   *key;
+	size_t		size;
+
+	json_object_foreach(path, name, value)
+	{
+		char	   *lower = strdup(json_string_value(value));
+
+		if (is_uuid(lower))
+			for (char *c = lower; *c; c++)
+				*c = (char) tolower((unsigned char) *c);
+		json_object_set_new(normal, name, json_string(lower));
+		free(lower);
+	}
+	path_text = json_dumps(normal, JSON_COMPACT | JSON_SORT_KEYS);
+	query_text = json_dumps(query, JSON_COMPACT | JSON_SORT_KEYS);
+	size = strlen(path_text) + strlen(query_text) + 16;
+	key = malloc(size);
+	snprintf(key, size, "%d %s %s", route_index, path_text, query_text);
+	free(path_text);
+	free(query_text);
+	json_decref(normal);
+	return key;
+}
+
+/* Does the request's Cache-Control ask for an answer from the database? */
+bool
+read_cache_refused(const char *cache_control)
+{
+	return cache_control && (strcasestr(cache_control, "no-cache") || strcasestr(cache_control, "max-age=0"));
+}
+
+/* ---- the shard's lists; the shard's lock is held ---- */
+
+static void
+unlink_lru(Shard *s, Entry *e)
+{
+	if (e->newer)
+		e->newer->older = e->older;
+	else
+		s->newest = e->older;
+	if (e->older)
+		e->older->newer = e->newer;
+	else
+		s->oldest = e->newer;
+	e->newer = e->older = NULL;
+}
+
+static void
+push_newest(Shard *s, Entry *e)
+{
+	e->older = s->newest;
+	e->newer = NULL;
+	if (s->newest)
+		s->newest->newer = e;
+	s->newest = e;
+	if (s->oldest == NULL)
+		s->oldest = e;
+}
+
+static Entry *
+find_or_add(Shard *s, unsigned hash, const char *key)
+{
+	Entry	  **slot = &s->slots[hash % SLOTS];
+	Entry	   *e;
+
+	for (e = *slot; e; e = e->chain)
+		if (e->hash == hash && strcmp(e->key, key) == 0)
+		{
+			unlink_lru(s, e);
+			push_newest(s, e);
+			return e;
+		}
+	e = calloc(1, sizeof(Entry));
+	e->hash = hash;
+	e->key = strdup(key);
+	e->bytes = sizeof(Entry) + strlen(key) + 1;
+	e->chain = *slot;
+	*slot = e;
+	push_newest(s, e);
+	s->bytes += e->bytes;
+	s->entries++;
+	return e;
+}
+
+static void
+drop(Shard *s, Entry *e)
+{
+	Entry	  **link = &s->slots[e->hash % SLOTS];
+
+	while (*link != e)
+		link = &(*link)->chain;
+	*link = e->chain;
+	unlink_lru(s, e);
+	s->bytes -= e->bytes;
+	s->entries--;
+	free(e->key);
+	free(e->body);
+	free(e);
+}
+
+/* Replace the entry's answer with a copy of reply's, from a call begun at `started`. */
+static void
+remember(Shard *s, Entry *e, const Reply *reply, double started)
+{
+	size_t		size = reply->body_size ? reply->body_size : strlen(reply->body);
+	size_t		bytes = sizeof(Entry) + strlen(e->key) + 1 + size;
+
+	free(e->body);
+	e->body = malloc(size + 1);
+	memcpy(e->body, reply->body, size);
+	e->body[size] = '\0';
+	e->body_size = size;
+	e->status = reply->status;
+	e->retry_after = reply->rate.retry_after;
+	memcpy(e->etag, reply->etag, ETAG_SIZE);
+	e->fetched_ms = started;
+	e->kept = reply->status == 200 && bytes <= shard_budget;
+	s->bytes += bytes - e->bytes;
+	e->bytes = bytes;
+}
+
+/* A copy of the entry's answer, for one request to send (and free). */
+static Reply
+answer_of(const Entry *e)
+{
+	Reply		reply = {e->status, malloc(e->body_size + 1)};
+
+	memcpy(reply.body, e->body, e->body_size + 1);
+	reply.body_size = e->body_size;
+	reply.rate.retry_after = e->retry_after;
+	memcpy(reply.etag, e->etag, ETAG_SIZE);
+	return reply;
+}
+
+/*
+ * Let go of the entry: one that holds nothing worth keeping goes at once;
+ * then, while the shard is over its share, the least recently used that
+ * nobody is using.
+ */
+static void
+release(Shard *s, Entry *e)
+{
+	Entry	   *victim,
+			   *older;
+
+	e->users--;
+	if (e->users == 0 && !e->flying && !e->kept)
+		drop(s, e);
+	for (victim = s->oldest; victim && s->bytes > shard_budget; victim = older)
+	{
+		older = victim->newer;	/* the next least recently used */
+		if (victim->users == 0 && !victim->flying)
+		{
+			drop(s, victim);
+			atomic_fetch_add(&evictions, 1);
+		}
+	}
+}
+
+/* The route's handler, and the ETag of what it answered. */
+static Reply
+call_database(const Route *route, Call *call, double *started)
+{
+	Reply		reply;
+
+	*started = now_ms();
+	reply = route->handler(route, call);
+	if (reply.status == 200)
+		etag_set(&reply);
+	return reply;
+}
+
+/* Cache-Control: no-cache: a call of its own, and the entry refreshed with a newer 200. */
+static Reply
+serve_fresh(const Route *route, Call *call, const char *key)
+{
+	unsigned	hash = hash_text(key);
+	Shard	   *s = &shards[hash % NSHARDS];
+	double		started;
+	Reply		reply = call_database(route, call, &started);
+	Entry	   *e;
+
+	atomic_fetch_add(&bypasses, 1);
+	pthread_mutex_lock(&s->lock);
+	e = find_or_add(s, hash, key);
+	e->users++;
+	if (reply.status == 200 && (e->status == 0 || started >= e->fetched_ms))
+		remember(s, e, &reply, started);
+	release(s, e);
+	pthread_mutex_unlock(&s->lock);
+	return reply;
+}
+
+/*
+ * The answer to a public anonymous GET with this key: from memory when it
+ * is fresh, else from the database by one call that every request for the
+ * key arriving meanwhile shares.  `refused`: the request's Cache-Control
+ * asked for an answer from the database (read_cache_refused).  The reply
+ * carries its ETag.
+ */
+Reply
+read_cache_serve(const Route *route, Call *call, const char *key, bool refused)
+{
+	unsigned	hash = hash_text(key);
+	Shard	   *s = &shards[hash % NSHARDS];
+	Entry	   *e;
+	Reply		reply;
+
+	if (refused)
+		return serve_fresh(route, call, key);
+	pthread_mutex_lock(&s->lock);
+	e = find_or_add(s, hash, key);
+	e->users++;
+	for (;;)
+	{
+		unsigned long landing = e->landings;
+
+		if (e->kept && now_ms() - e->fetched_ms < config.read_cache_ms)
+		{
+			reply = answer_of(e);
+			atomic_fetch_add(&hits, 1);
+			break;
+		}
+		if (!e->flying)
+		{
+			double		started;
+
+			e->flying = true;
+			pthread_mutex_unlock(&s->lock);
+			reply = call_database(route, call, &started);
+			atomic_fetch_add(&misses, 1);
+			pthread_mutex_lock(&s->lock);
+			/* unless a no-cache request brought a newer answer meanwhile */
+			if (e->status == 0 || started >= e->fetched_ms)
+				remember(s, e, &reply, started);
+			e->flying = false;
+			e->landings++;
+			pthread_cond_broadcast(&s->landed);
+			break;
+		}
+		/* bounded by the flying call's own statement timeout */
+		atomic_fetch_add(&waiting, 1);
+		while (e->landings == landing)
+			pthread_cond_wait(&s->landed, &s->lock);
+		atomic_fetch_sub(&waiting, 1);
+		/* the call that was in the air when this request came: its answer, whatever it is */
+		reply = answer_of(e);
+		atomic_fetch_add(&hits, 1);
+		break;
+	}
+	release(s, e);
+	pthread_mutex_unlock(&s->lock);
+	return reply;
+}
+
+/* ---- ETag and If-None-Match (every GET, cached or not) ---- */
+
+/* A strong ETag: the first 128 bits of the body's SHA-256, in hex and quotes. */
+void
+etag_set(Reply *reply)
+{
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int length = 0;
+	size_t		size = reply->body_size ? reply->body_size : strlen(reply->body);
+
+	if (!EVP_Digest(reply->body, size, digest, &length, EVP_sha256(), NULL) || length < 16)
+		return;					/* no ETag rather than a wrong one */
+	reply->etag[0] = '"';
+	for (int i = 0; i < 16; i++)
+		snprintf(reply->etag + 1 + 2 * i, 3, "%02x", digest[i]);
+	strcpy(reply->etag + 33, "\"");
+}
+
+/*
+ * Does If-None-Match name this ETag?  A list of entity tags or "*", each
+ * compared weakly (RFC 9110 13.1.2: W/ is ignored).
+ */
+bool
+etag_matches(const char *if_none_match, const char *etag)
+{
+	const char *p = if_none_match;
+	size_t		length = strlen(etag);
+
+	if (p == NULL || etag[0] == '\0')
+		return false;
+	while (*p)
+	{
+		p += strspn(p, " \t,");
+		if (*p == '*')
+			return true;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (strncmp(p, etag, length) == 0 && (p[length] == '\0' || strchr(" \t,", p[length])))
+			return true;
+		p += strcspn(p, ",");
+	}
+	return false;
+}
+
+/* A 304 in place of a 200: no body; its ETag, Cache-Control and Vary stay. */
+void
+reply_not_modified(Reply *reply)
+{
+	free(reply->body);
+	reply->body = strdup("");
+	reply->body_size = 0;
+	reply->status = 304;
+	reply->content_type = NULL;
+	atomic_fetch_add(&not_modified, 1);
+}
+
+/* Prometheus text for /metrics. */
+void
+read_cache_metrics(FILE *out)
+{
+	size_t		bytes = 0,
+				entries = 0;
+
+	for (int i = 0; i < NSHARDS; i++)
+	{
+		pthread_mutex_lock(&shards[i].lock);
+		bytes += shards[i].bytes;
+		entries += shards[i].entries;
+		pthread_mutex_unlock(&shards[i].lock);
+	}
+	fprintf(out, "# HELP evently_read_cache_hits_total Public reads answered from the shim's memory "
+			"(including those that waited for another request's call).\n"
+			"# TYPE evently_read_cache_hits_total counter\nevently_read_cache_hits_total %lu\n"
+			"# HELP evently_read_cache_misses_total Public reads that called the database.\n"
+			"# TYPE evently_read_cache_misses_total counter\nevently_read_cache_misses_total %lu\n"
+			"# HELP evently_read_cache_bypasses_total Public reads with Cache-Control: no-cache.\n"
+			"# TYPE evently_read_cache_bypasses_total counter\nevently_read_cache_bypasses_total %lu\n"
+			"# HELP evently_read_cache_evictions_total Answers evicted to keep within READ_CACHE_MB.\n"
+			"# TYPE evently_read_cache_evictions_total counter\nevently_read_cache_evictions_total %lu\n"
+			"# HELP evently_read_cache_waiting Requests waiting for another request's database call.\n"
+			"# TYPE evently_read_cache_waiting gauge\nevently_read_cache_waiting %ld\n"
+			"# HELP evently_read_cache_entries Keys in the cache.\n"
+			"# TYPE evently_read_cache_entries gauge\nevently_read_cache_entries %zu\n"
+			"# HELP evently_read_cache_bytes Memory the cache's entries take.\n"
+			"# TYPE evently_read_cache_bytes gauge\nevently_read_cache_bytes %zu\n"
+			"# HELP evently_http_not_modified_total GET answers sent as 304 Not Modified.\n"
+			"# TYPE evently_http_not_modified_total counter\nevently_http_not_modified_total %lu\n",
+			atomic_load(&hits), atomic_load(&misses), atomic_load(&bypasses), atomic_load(&evictions),
+			atomic_load(&waiting), entries, bytes, atomic_load(&not_modified));
+}
