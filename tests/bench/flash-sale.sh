@@ -109,6 +109,9 @@ sale() {
   sampler=$!
   wait "$loader"
   kill "$sampler"
+  # the read cache's counters of the sale (the shim started for it)
+  curl -s "$URL/metrics" | awk '/^evently_read_cache_(hits|misses)_total / {
+    sub(/^evently_read_cache_/, "cache_"); sub(/_total/, ""); print }' >>"$out"
   {
     echo "postgres_cpu_s $(awk -v a="$(postgres_cpu)" -v b="$pg_before" 'BEGIN { print a - b }')"
     echo "shim_cpu_s $(awk -v a="$(cpu_of "$SHIM_PID")" -v b="$shim_before" 'BEGIN { print a - b }')"
@@ -191,6 +194,8 @@ conflicts() { awk -v c="$(val "$1" conflicts)" -v a="$(val "$1" hold_attempts)" 
   'BEGIN { printf "%d = %.1f%%", c, a ? 100 * c / a : 0 }'; }
 printf '  %-34s %22s %22s\n' "conflicts (refused / hold attempts)" "$(conflicts cache)" "$(conflicts nocache)"
 rate "availability reads/s" reads
+row "  from the cache" "%d" cache_hits
+row "  from the database" "%d" cache_misses
 row "read p50 (ms)" "%.1f" read_p50_ms
 row "read p99 (ms)" "%.1f" read_p99_ms
 row "hold p50 (ms)" "%.1f" hold_p50_ms
