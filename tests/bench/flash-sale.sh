@@ -149,24 +149,33 @@ for run in cache nocache; do
 done
 
 # 2. the baseline: pgbench making the shim's SQL calls, POOL clients
+# pgbench_cpu NAME ARGS...: pgbench with ARGS, into $DIR/pgbench-NAME.out,
+# and PostgreSQL's CPU seconds meanwhile into $DIR/pgbench-NAME.cpu
+pgbench_cpu() {
+  local name=$1 before
+  shift
+  before=$(postgres_cpu)
+  cluster_pgbench -n -M prepared -c "$POOL" -j 2 "$@" evently >"$DIR/pgbench-$name.out" 2>&1
+  awk -v a="$(postgres_cpu)" -v b="$before" 'BEGIN { print a - b }' >"$DIR/pgbench-$name.cpu"
+  grep -q "number of failed transactions: 0 " "$DIR/pgbench-$name.out" || { tail "$DIR/pgbench-$name.out"; exit 1; }
+}
+# CPU ms per transaction of a pgbench_cpu run
+cpu_ms() { awk -v c="$(cat "$DIR/pgbench-$1.cpu")" \
+  -v n="$(grep -oP 'number of transactions actually processed: \K[0-9]+' "$DIR/pgbench-$1.out")" \
+  'BEGIN { printf "%.1f", 1000 * c / n }'; }
+tps() { grep -oP 'tps = \K[0-9.]+(?= \(without)' "$DIR/pgbench-$1.out"; }
 cluster_psql -c "SELECT bench.deal($POOL)" -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
-pg_before=$(postgres_cpu)
-cluster_pgbench -n -M prepared -c "$POOL" -j 2 -T "$SECONDS_READ" -f "$HERE/flash-read.sql" evently \
-  >"$DIR/pgbench-read.out" 2>&1
-pg_read_cpu=$(awk -v a="$(postgres_cpu)" -v b="$pg_before" 'BEGIN { print a - b }')
-grep -q "number of failed transactions: 0 " "$DIR/pgbench-read.out" || { tail "$DIR/pgbench-read.out"; exit 1; }
+pgbench_cpu read -T "$SECONDS_READ" -f "$HERE/flash-read.sql"
 # a purchase takes 2.5 seats on average: its share's purchases, and a margin
-pg_before=$(postgres_cpu)
-cluster_pgbench -n -M prepared -c "$POOL" -j 2 -t $(( SEATS * 2 / 5 / POOL + 50 )) -D clients="$POOL" \
-  -D buyers="$CLIENTS" -D i=0 -D pos=1 -f "$HERE/flash-pgbench.sql" evently >"$DIR/pgbench-sale.out" 2>&1
-grep -q "number of failed transactions: 0 " "$DIR/pgbench-sale.out" || { tail "$DIR/pgbench-sale.out"; exit 1; }
-pg_sale_cpu=$(awk -v a="$(postgres_cpu)" -v b="$pg_before" 'BEGIN { print a - b }')
+pgbench_cpu sale -t $(( SEATS * 2 / 5 / POOL + 50 )) -D clients="$POOL" -D buyers="$CLIENTS" -D i=0 -D pos=1 \
+  -f "$HERE/flash-pgbench.sql"
+# then a refused hold, on the seats that sale booked
+pgbench_cpu refused -T "$SECONDS_READ" -D buyers="$CLIENTS" -f "$HERE/flash-refused.sql"
 read -r pg_bookings pg_seats pg_secs < <(cluster_psql -tA -F ' ' -c "
   SELECT count(*), sum(total_seats), extract(epoch FROM max(created_at) - min(created_at))
     FROM evently.bookings JOIN bench.sale USING (event_id) WHERE run = 'pgbench'")
 check pgbench "$pg_bookings" "$pg_seats"
-pg_read=$(grep -oP 'tps = \K[0-9.]+(?= \(without)' "$DIR/pgbench-read.out")
-pg_reads=$(grep -oP 'number of transactions actually processed: \K[0-9]+' "$DIR/pgbench-read.out")
+pg_pair_ms=$(awk -v n="$pg_bookings" -v c="$(cat "$DIR/pgbench-sale.cpu")" 'BEGIN { printf "%.1f", 1000 * c / n }')
 
 # side by side
 row() { # label format name: the figure of each run
@@ -217,16 +226,29 @@ per_booking() { # label name: per booking, ms
   echo
 }
 per_booking "PostgreSQL CPU per booking (ms)" postgres_cpu_s
+# what the baseline's costs make of the calls the sale made: a pair per
+# booking, a read per database read (at a full section's cost, so an upper
+# bound), a refused hold per conflict
+printf '  %-34s' "  from the baseline's costs (ms)"
+for run in cache nocache; do
+  printf " %22s" "$(awk -v n="$(val "$run" bookings)" -v c="$(val "$run" conflicts)" \
+    -v r="$(if [ "$run" = cache ]; then val cache cache_misses; else val nocache reads; fi)" \
+    -v pair="$pg_pair_ms" -v read="$(cpu_ms read)" -v refused="$(cpu_ms refused)" \
+    'BEGIN { printf "%.1f", pair + (r * read + c * refused) / n }')"
+done
+echo
 row "machine busy (all processes)" "%.2f" machine_busy
 row "shim pool busy (of $POOL, mean)" "%.2f" pool_busy
-awk -v pb="$pg_bookings" -v ps="$pg_seats" -v s="$pg_secs" -v r="$pg_read" -v c="$POOL" \
-    -v rn="$pg_reads" -v rc="$pg_read_cpu" -v sc="$pg_sale_cpu" \
-    -v b1="$(val cache bookings)" -v s1="$(val cache sellout_s)" \
+echo "pgbench, the shim's SQL calls ($POOL clients):"
+printf '  %-34s %10.1f reads/s, PostgreSQL CPU %s ms a read\n' "availability read, a full section" \
+  "$(tps read)" "$(cpu_ms read)"
+awk -v n="$pg_bookings" -v seats="$pg_seats" -v s="$pg_secs" -v ms="$pg_pair_ms" 'BEGIN {
+  printf "  %-34s %10.1f bookings/s, %.1f seats/s (sell-out %.2f s), PostgreSQL CPU %s ms a booking\n",
+         "hold + confirm, no conflicts", n / s, seats / s, s, ms }'
+printf '  %-34s %10.1f holds/s, PostgreSQL CPU %s ms a hold\n' "a refused hold (seats taken)" \
+  "$(tps refused)" "$(cpu_ms refused)"
+awk -v pb="$pg_bookings" -v s="$pg_secs" -v b1="$(val cache bookings)" -v s1="$(val cache sellout_s)" \
     -v b2="$(val nocache bookings)" -v s2="$(val nocache sellout_s)" 'BEGIN {
-  printf "pgbench, the shim'"'"'s SQL calls (%d clients):\n", c
-  printf "  availability read, a full section  %10.1f reads/s, PostgreSQL CPU %.1f ms a read\n", r, 1000 * rc / rn
-  printf "  hold + confirm, no conflicts       %10.1f bookings/s, %.1f seats/s (sell-out %.2f s), PostgreSQL CPU %.1f ms a booking\n",
-         pb / s, ps / s, s, 1000 * sc / pb
   printf "the shim as a share of it: %.2f with the cache as configured, %.2f with READ_CACHE_MS=0\n",
          (b1 / s1) / (pb / s), (b2 / s2) / (pb / s)
   printf "what the cache buys: %.2fx the bookings/s\n", (b1 / s1) / (b2 / s2)

@@ -76,3 +76,21 @@ CREATE FUNCTION bench.api_read(s int) RETURNS jsonb LANGUAGE sql AS $$
                'path', jsonb_build_object('sectionId', c.id), 'query', jsonb_build_object('event_id', e.event_id)))
       FROM bench.sections c, bench.sale e WHERE c.n = s AND e.run = 'pgbench'
 $$;
+-- A refused hold (SEAT_UNAVAILABLE): 1-4 seats of the pgbench event in a
+-- row, from a random one of client 0's, once its sale has booked them all;
+-- the refusal is the outcome, not an error that would stop pgbench (the
+-- exception block, a subtransaction, is a cost only this call pays).
+CREATE FUNCTION bench.api_hold_taken(q int, buyer int) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    start int := 1 + floor(random() * ((SELECT max(n) FROM bench.dealt WHERE client = 0) - q))::int;
+BEGIN
+    PERFORM evently.api_hold_seats(b.id, jsonb_build_object(
+                'body', jsonb_build_object('event_id', s.event_id, 'seat_ids',
+                                           (SELECT jsonb_agg(seat_id) FROM bench.dealt
+                                             WHERE client = 0 AND n >= start AND n < start + q))))
+       FROM bench.sale s, bench.buyers b WHERE s.run = 'pgbench' AND b.n = buyer;
+    RETURN 'held';
+EXCEPTION WHEN SQLSTATE 'EV004' THEN
+    RETURN 'refused';
+END
+$$;
