@@ -57,6 +57,7 @@ static Samples read_ms,
 			conflict_ms,
 			confirm_ms;
 static long n_reads,
+			n_read_seats,		/* in all the answers */
 			n_empty_reads,
 			n_held,
 			n_conflicts,
@@ -191,6 +192,7 @@ answer_read(Buyer *b, long status)
 		return;
 	}
 	n = scan_seat_ids(b->answer);
+	n_read_seats += (long) n;
 	if (n == 0)
 	{
 		n_empty_reads++;
@@ -299,6 +301,7 @@ main(int argc, char **argv)
 	printf("hold_attempts %zu\n", hold_ms.n);
 	printf("reads %ld\n", n_reads);
 	printf("empty_reads %ld\n", n_empty_reads);
+	printf("read_seats %ld\n", n_read_seats);
 	print_percentiles("read", &read_ms);
 	print_percentiles("hold", &hold_ms);
 	print_percentiles("conflict", &conflict_ms);

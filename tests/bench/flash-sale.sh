@@ -203,6 +203,8 @@ conflicts() { awk -v c="$(val "$1" conflicts)" -v a="$(val "$1" hold_attempts)" 
   'BEGIN { printf "%d = %.1f%%", c, a ? 100 * c / a : 0 }'; }
 printf '  %-34s %22s %22s\n' "conflicts (refused / hold attempts)" "$(conflicts cache)" "$(conflicts nocache)"
 rate "availability reads/s" reads
+awk -v a="$(val cache read_seats)" -v b="$(val cache reads)" -v c="$(val nocache read_seats)" \
+    -v d="$(val nocache reads)" 'BEGIN { printf "  %-34s %22.1f %22.1f\n", "  seats in an answer, mean", a / b, c / d }'
 row "  from the cache" "%d" cache_hits
 row "  from the database" "%d" cache_misses
 row "read p50 (ms)" "%.1f" read_p50_ms
@@ -227,14 +229,15 @@ per_booking() { # label name: per booking, ms
 }
 per_booking "PostgreSQL CPU per booking (ms)" postgres_cpu_s
 # what the baseline's costs make of the calls the sale made: a pair per
-# booking, a read per database read (at a full section's cost, so an upper
-# bound), a refused hold per conflict
+# booking, a refused hold per conflict, a read per database read (at a full
+# section's cost times the share of a section the answers had on average)
 printf '  %-34s' "  from the baseline's costs (ms)"
 for run in cache nocache; do
   printf " %22s" "$(awk -v n="$(val "$run" bookings)" -v c="$(val "$run" conflicts)" \
     -v r="$(if [ "$run" = cache ]; then val cache cache_misses; else val nocache reads; fi)" \
+    -v full="$(( SEATS / 10 ))" -v seats="$(val "$run" read_seats)" -v reads="$(val "$run" reads)" \
     -v pair="$pg_pair_ms" -v read="$(cpu_ms read)" -v refused="$(cpu_ms refused)" \
-    'BEGIN { printf "%.1f", pair + (r * read + c * refused) / n }')"
+    'BEGIN { printf "%.1f", pair + (r * read * seats / reads / full + c * refused) / n }')"
 done
 echo
 row "machine busy (all processes)" "%.2f" machine_busy
