@@ -18,13 +18,16 @@
 #     request failed, a connection dropped or a deadlock happened;
 #  2. the baseline, same cluster and run: pgbench making the shim's SQL
 #     calls with as many clients as the shim has connections: the
-#     availability read of a full section, and the two calls of a purchase
+#     availability read of a full section; the two calls of a purchase
 #     (hold, confirm) on the third event, each client buying its own share
-#     of the seats (no conflicts) until sold out; the same final check.
+#     of the seats (no conflicts) until sold out, with the same final check;
+#     and a hold refused because its seats are taken.  PostgreSQL's CPU per
+#     call of each, and what those costs make of each sale's calls.
 # Confirmations commit durably (synchronous_commit = on, the cluster's
 # default; the engine commits a hold asynchronously).
 # FLASH_CLIENTS, FLASH_SEATS (a multiple of 1,000, or 10 to 1,000 by tens),
-# BENCH_POOL, BENCH_SECONDS (the read baseline) change the sizes.
+# BENCH_POOL, BENCH_SECONDS (the read and refused-hold baselines) change the
+# sizes.
 set -euo pipefail
 source "$(dirname "$0")/../cluster.sh"
 
@@ -33,7 +36,7 @@ CLIENTS=${FLASH_CLIENTS:-256}
 SEATS=${FLASH_SEATS:-10000}
 POOL=${BENCH_POOL:-8}
 SECONDS_READ=${BENCH_SECONDS:-5}
-SHIM_PORT=${BENCH_SHIM_PORT:-18083}
+SHIM_PORT=${BENCH_SHIM_PORT:-18084}
 URL=http://127.0.0.1:$SHIM_PORT
 
 cluster_start "$STATE_DIR/bench/flash"
