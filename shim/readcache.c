@@ -427,13 +427,15 @@ etag_matches(const char *if_none_match, const char *etag)
 	return false;
 }
 
-/* A 304 in place of a 200: no body; its ETag, Cache-Control and Vary stay. */
+/*
+ * A 304 in place of a 200: its ETag, Cache-Control and Vary stay.  The body
+ * is kept for its length only: MHD sends no body with a 304 but says the
+ * body's Content-Length, which RFC 9110 8.6 allows of a 304 only when it is
+ * the 200's (0 would be a lie a cache might store).
+ */
 void
 reply_not_modified(Reply *reply)
 {
-	free(reply->body);
-	reply->body = strdup("");
-	reply->body_size = 0;
 	reply->status = 304;
 	reply->content_type = NULL;
 	atomic_fetch_add(&not_modified, 1);
