@@ -166,6 +166,37 @@ TODO:
 	local $TODO = 'no-cache and max-age=0 bypass single flight (by design today)';
 	cmp_ok($calls, '<=', 2, "64 reloads at once: at most two database calls (made $calls)");
 }
+
+# --- an answer too large to keep does not push the others out -----------------------
+# READ_CACHE_MB=4: 256 KiB a shard; a section of 2,000 more seats answers
+# some 560 KB, never kept, but counted while its waiters read it, it made
+# its shard evict every other answer
+sub metric
+{
+	my (undef, undef, $res) = $t->request(GET => '/metrics');
+	return $res->{content} =~ /^$_[0] (\d+)$/m ? $1 : die "no $_[0] in /metrics";
+}
+$t->stop_shim;
+$t->{env}{READ_CACHE_MB} = 4;
+$t->start_shim;
+($port) = $t->{base} =~ /:(\d+)$/;
+my $section = $sql->('SELECT id FROM evently.venue_sections ORDER BY name, id LIMIT 1');
+$sql->(qq{INSERT INTO evently.seats (section_id, seat_number, "row", position)
+          SELECT '$section', 'Z' || g, 'Z' || (g / 100), 1000 + g FROM generate_series(1, 2000) g});
+$t->request(GET => "/api/v1/events?limit=100&probe=$_") for 1 .. 320;
+my ($entries, $evictions) = map { metric("evently_read_cache_$_") } qw(entries evictions_total);
+is($evictions, 0, '320 answers of some 5 kB fit in 4 MiB');
+$lock->query_safe('BEGIN; LOCK TABLE evently.seats IN ACCESS EXCLUSIVE MODE');
+my @big = send_all(get_request("/api/v1/sections/$section/seats"));
+wait_for_lock('api_section_seats');
+push @big, send_all(map { get_request("/api/v1/sections/$section/seats") } 1 .. 5);
+sleep 0.3;
+$lock->query_safe('COMMIT');
+my @seats = answers(@big);
+cmp_ok(length($seats[0]), '>', 256 * 1024, 'a section\'s seats: more than a shard\'s share');
+is(scalar(grep { /^200 / } @seats), 6, 'answered to the flight and its waiters');
+is(metric('evently_read_cache_evictions_total'), 0, 'without evicting anything');
+is(metric('evently_read_cache_entries'), $entries, 'every other answer is still kept');
 $lock->quit;
 
 done_testing();
