@@ -156,8 +156,10 @@ send_reply(struct MHD_Connection *conn, Reply reply)
 		snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s\"", reply.filename);
 		MHD_add_response_header(response, "Content-Disposition", disposition);
 	}
-	MHD_add_response_header(response, "Content-Type",
-							reply.content_type ? reply.content_type : "application/json");
+	/* a 304 has no content to describe (RFC 9110 15.4.5) */
+	if (reply.status != 304)
+		MHD_add_response_header(response, "Content-Type",
+								reply.content_type ? reply.content_type : "application/json");
 	add_rate_headers(response, &reply.rate);
 	add_cors_headers(conn, response);
 	ret = MHD_queue_response(conn, reply.status, response);
@@ -290,7 +292,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	{
 		QueryArgs	args = {json_object(), false};
 
-		req.method = method;
+		/* HEAD is GET without the body (RFC 9110 9.3.2): MHD sends the headers only */
+		req.method = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0 ? MHD_HTTP_METHOD_GET : method;
 		req.path = url;
 		req.body = up->data;
 		req.body_size = up->size;

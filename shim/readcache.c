@@ -18,7 +18,7 @@
  * shards, each with its own lock, hash table and least-recently-used list.
  * When a shard is over its share, entries nobody is using are evicted from
  * its least recently used end; an answer larger than a shard's share is
- * never kept.
+ * never kept (nor counted while its waiters read it).
  *
  * A request that says `Cache-Control: no-cache` (or max-age=0) makes its
  * own call and refreshes the entry with what it got.
@@ -225,6 +225,12 @@ remember(Shard *s, Entry *e, const Reply *reply, double started)
 	memcpy(e->etag, reply->etag, ETAG_SIZE);
 	e->fetched_ms = started;
 	e->kept = reply->status == 200 && bytes <= shard_budget;
+	/*
+	 * An answer not kept is freed when its last waiter lets go: counted, one
+	 * larger than the share would push every other answer of the shard out.
+	 */
+	if (!e->kept)
+		bytes -= size;
 	s->bytes += bytes - e->bytes;
 	e->bytes = bytes;
 }
@@ -427,13 +433,15 @@ etag_matches(const char *if_none_match, const char *etag)
 	return false;
 }
 
-/* A 304 in place of a 200: no body; its ETag, Cache-Control and Vary stay. */
+/*
+ * A 304 in place of a 200: its ETag, Cache-Control and Vary stay.  The body
+ * is kept for its length only: MHD sends no body with a 304 but says the
+ * body's Content-Length, which RFC 9110 8.6 allows of a 304 only when it is
+ * the 200's (0 would be a lie a cache might store).
+ */
 void
 reply_not_modified(Reply *reply)
 {
-	free(reply->body);
-	reply->body = strdup("");
-	reply->body_size = 0;
 	reply->status = 304;
 	reply->content_type = NULL;
 	atomic_fetch_add(&not_modified, 1);

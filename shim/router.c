@@ -181,7 +181,8 @@ read_body(const Route *route, Request *req, Reply *refusal)
 /*
  * The read cache's key of an anonymous public read without a body (SPEC
  * section 12), or NULL when the request is not one: the route, its path
- * parameters (uuids in lower case, as the database reads them) and its
+ * parameters (those that name a uuid in lower case, as the database reads
+ * them; any other, a slug, as typed, since the SQL compares it so) and its
  * query arguments sorted by name.  Two requests with one key send the SQL
  * function the same path and query.  The caller frees it.
  */
@@ -200,7 +201,8 @@ read_cache_key(const Route *route, Request *req, const PathParams *pp, const cha
 		char	   *value = path + strlen(path) + strlen(pp->name[i]) + 1;
 
 		strcat(strcat(strcat(path, pp->name[i]), "="), pp->value[i]);
-		if (is_uuid(value))
+		/* only a uuid parameter: a slug that looks like a uuid is compared as typed */
+		if (wants_uuid(pp->name[i], strlen(pp->name[i])))
 			for (; *value; value++)
 				*value = (char) tolower((unsigned char) *value);
 		strcat(path, "/");
