@@ -59,6 +59,9 @@ extern char *uuid_list_text(pg_uuid_t **ids, int n);
 
 /* ---- locks.c: the advisory-lock key space and durability choices ---- */
 
+#define EVENTLY_LOCK_SPACE	0x45560000
+#define LOCK_OUTBOX_WAKEUP	(EVENTLY_LOCK_SPACE | 3)	/* key2 = 0 (outbox.c) */
+
 extern void lock_event_queue(pg_uuid_t *event_id);
 extern bool try_lock_event_queue(pg_uuid_t *event_id);
 extern void lock_user_quota(pg_uuid_t *event_id, pg_uuid_t *user_id);
@@ -82,6 +85,9 @@ typedef enum ObjectKind
 } ObjectKind;
 
 extern Datum object_json(ObjectKind kind, pg_uuid_t *id);
+/* emit() of object_json(kind, object_id), read and recorded in one statement: returns the JSON */
+extern Datum emit_object(const char *type, pg_uuid_t *event_id, pg_uuid_t *user_id, const char *object_type,
+						 ObjectKind kind, pg_uuid_t *object_id, pg_uuid_t *actor_id);
 
 /* ---- events.c ---- */
 
@@ -125,6 +131,7 @@ typedef struct LockedHold
 	char	   *status;
 	bool		lapsed;
 	pg_uuid_t  *entry_id;
+	bool		has_units;		/* 1.1: it holds tier units (hold_items) */
 } LockedHold;
 
 /* booking.c: the steps of a booking, in lock order */
@@ -181,8 +188,8 @@ extern void free_hold_units(Datum hold_ids);
 extern void lock_held_units(pg_uuid_t *hold_id);
 /* orders.c: the PENDING orders of these holds (uuid[]) EXPIRE with them */
 extern void end_pending_orders(Datum hold_ids);
-/* orders.c: ALREADY_PROCESSED when a live order is paying for the hold */
-extern void refuse_if_ordered(pg_uuid_t *hold_id);
+/* orders.c: ALREADY_PROCESSED, a live order is paying for the hold */
+pg_attribute_noreturn() extern void report_ordered(pg_uuid_t *order_id, pg_uuid_t *hold_id);
 /* expiry.c: expire the lapsed holds of one event; caller holds the queue lock */
 extern int	expire_event_holds(pg_uuid_t *event_id);
 

@@ -339,8 +339,7 @@ hold_seats_body(FunctionCallInfo fcinfo)
 	lock_and_check_seats(event_id, seat_array, count, ev.has_queue);
 
 	hold_id = create_hold(event_id, user_id, seat_array, ttl, NULL, key);
-	hold = object_json(OBJECT_HOLD, hold_id);
-	emit("hold.created", event_id, user_id, "hold", hold_id, hold, user_id);
+	hold = emit_object("hold.created", event_id, user_id, "hold", OBJECT_HOLD, hold_id, user_id);
 	commit_lazily();
 	return hold;
 }
@@ -409,8 +408,7 @@ release_hold_body(FunctionCallInfo fcinfo)
 	free_hold_units(one_hold);
 	stmt_run(&mark_released, &arg, NULL, SPI_OK_UPDATE);
 	end_pending_orders(one_hold);
-	hold = object_json(OBJECT_HOLD, hold_id);
-	emit("hold.released", event_id, owner_id, "hold", hold_id, hold, actor_id);
+	hold = emit_object("hold.released", event_id, owner_id, "hold", OBJECT_HOLD, hold_id, actor_id);
 	if (entry_id)				/* releasing an offer declines it */
 		settle_offer(entry_id, "CANCELLED", "waitlist.left", event_id, owner_id, actor_id);
 	(void) promote_locked(event_id, INT_MAX);

@@ -338,8 +338,7 @@ reserve_tiers_body(FunctionCallInfo fcinfo)
 	hold_id = create_tier_hold(event_id, user_id, &items,
 							   makeArrayResult(unit_tiers, CurrentMemoryContext),
 							   makeArrayResult(unit_nos, CurrentMemoryContext), ttl, key, NULL);
-	hold = object_json(OBJECT_HOLD, hold_id);
-	emit("hold.created", event_id, user_id, "hold", hold_id, hold, user_id);
+	hold = emit_object("hold.created", event_id, user_id, "hold", OBJECT_HOLD, hold_id, user_id);
 	commit_lazily();
 	return hold;
 }

@@ -25,7 +25,7 @@ count() {
   cluster_psql -c "SELECT pg_stat_statements_reset()" >/dev/null
   cluster_pgbench -n -M prepared -c 1 -t "$PAIRS" -D i=0 -D k="$k" -D event_id="$event_id" \
     -f "$HERE/$script" evently >"$CLUSTER_DIR/stmts-$k.out" 2>&1
-  grep -q "actually processed: $PAIRS/$PAIRS" "$CLUSTER_DIR/stmts-$k.out" || { cat "$CLUSTER_DIR/stmts-$k.out"; exit 1; }
+  grep -q "actually processed: $PAIRS/$PAIRS" "$CLUSTER_DIR/stmts-$k.out" || { cat "$CLUSTER_DIR/stmts-$k.out" >&2; exit 1; }
   cluster_psql -tA -c "SELECT round(sum(calls) / $PAIRS.0, 1) FROM pg_stat_statements
                         WHERE query NOT LIKE '%pg_stat_statements%'"
 }
