@@ -38,11 +38,14 @@ evently_trusted_caller(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(trusted_caller());
 }
 
+/*
+ * The user a call acts as, before its status is checked: the asserted one
+ * for a trusted caller, else evently._as_caller's answer (the linked user).
+ */
 pg_uuid_t *
-acting_user(pg_uuid_t *asserted)
+resolve_actor(pg_uuid_t *asserted)
 {
 	static SqlStmt as_caller = SQL_STMT("SELECT evently._as_caller($1)", 1, UUIDOID);
-	static SqlStmt status = SQL_STMT("SELECT status FROM evently.users WHERE id = $1", 1, UUIDOID);
 	pg_uuid_t  *user_id = asserted;
 	Datum		arg;
 
@@ -57,14 +60,42 @@ acting_user(pg_uuid_t *asserted)
 		user_id = result_uuid(0, 1);
 	}
 	require_arg(user_id, "user_id");
-	arg = UUIDPGetDatum(user_id);
-	if (stmt_run(&status, &arg, NULL, SPI_OK_SELECT) != 1)
+	return user_id;
+}
+
+/* NOT_FOUND for no such user (status NULL), FORBIDDEN unless ACTIVE */
+void
+check_actor_status(pg_uuid_t *user_id, const char *status)
+{
+	if (status == NULL)
 		ereport(ERROR, errcode(EV_NOT_FOUND), errmsg("user not found"),
 				errdetail("User %s does not exist.", uuid_text(user_id)));
-	if (strcmp(result_text(0, 1), "ACTIVE") != 0)
+	if (strcmp(status, "ACTIVE") != 0)
 		ereport(ERROR, errcode(EV_FORBIDDEN), errmsg("user is banned"),
 				errdetail("User %s may not hold, book or cancel.", uuid_text(user_id)));
+}
+
+/*
+ * resolve_actor, then its status read and checked.  hold_seats and
+ * confirm_booking read the status with their first statement instead.
+ */
+pg_uuid_t *
+acting_user(pg_uuid_t *asserted)
+{
+	pg_uuid_t  *user_id = resolve_actor(asserted);
+
+	check_actor(user_id);
 	return user_id;
+}
+
+/* check_actor_status with the status read now */
+void
+check_actor(pg_uuid_t *user_id)
+{
+	static SqlStmt status = SQL_STMT("SELECT status FROM evently.users WHERE id = $1", 1, UUIDOID);
+	Datum		arg = UUIDPGetDatum(user_id);
+
+	check_actor_status(user_id, stmt_run(&status, &arg, NULL, SPI_OK_SELECT) == 1 ? result_text(0, 1) : NULL);
 }
 
 /* Is the user there and ACTIVE?  A banned user is offered no seats either. */

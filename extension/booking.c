@@ -99,17 +99,28 @@ booking_for_key(pg_uuid_t *user_id, const char *key, pg_uuid_t *hold_id, const c
  * The hold's event row FOR KEY SHARE, first in the lock order: the booking's
  * foreign key takes it later anyway, and taken after the hold it would meet
  * an event's cancellation (event row, then holds) the other way round.
+ * With actor_id, the acting user's status is read and checked too
+ * (check_actor_status): what acting_user would have run first.
  */
 void
-lock_event_of_hold(pg_uuid_t *hold_id)
+lock_event_of_hold(pg_uuid_t *hold_id, pg_uuid_t *actor_id)
 {
 	static SqlStmt q = SQL_STMT(
 		"SELECT 1 FROM evently.events e"
 		" WHERE e.id = (SELECT h.event_id FROM evently.holds h WHERE h.id = $1) FOR KEY SHARE",
 		1, UUIDOID);
-	Datum		arg = UUIDPGetDatum(hold_id);
+	static SqlStmt q_actor = SQL_STMT(
+		"SELECT (SELECT u.status FROM evently.users u WHERE u.id = $2) FROM evently.events e"
+		" WHERE e.id = (SELECT h.event_id FROM evently.holds h WHERE h.id = $1) FOR KEY SHARE",
+		2, UUIDOID, UUIDOID);
+	Datum		args[2] = {UUIDPGetDatum(hold_id), actor_id ? UUIDPGetDatum(actor_id) : (Datum) 0};
 
-	stmt_run(&q, &arg, NULL, SPI_OK_SELECT);
+	if (!actor_id)
+		stmt_run(&q, args, NULL, SPI_OK_SELECT);
+	else if (stmt_run(&q_actor, args, NULL, SPI_OK_SELECT) == 1)
+		check_actor_status(actor_id, result_text(0, 1));
+	else						/* no such hold: lock_hold says so, after this */
+		check_actor(actor_id);
 }
 
 LockedHold
@@ -159,35 +170,22 @@ report_closed(pg_uuid_t *event_id, const char *status)
 }
 
 /*
- * No order is paying for the hold (refuse_if_ordered) and the event sells
- * (read_event_state), read together after the hold's lock: from 1.1, one
- * statement.
+ * HOLD_EXPIRED unless every locked seat is still the hold's: rows 0..n-1,
+ * seat id in column col, that answer in col + 1 (NULL: no seat in the row)
  */
 static void
-check_unordered_and_open(pg_uuid_t *hold_id, pg_uuid_t *event_id)
+check_held_rows(uint64 n, int col, pg_uuid_t *hold_id)
 {
-	static SqlStmt q = SQL_STMT(
-		"SELECT (SELECT o.id FROM evently.orders o WHERE o.hold_id = $1 AND o.status = 'PENDING' LIMIT 1),"
-		"       evently._lifecycle_status(e.status, e.date_time, e.end_time), " EVENT_ON_SALE_1_1
-		"  FROM evently.events e WHERE e.id = $2", 2, UUIDOID, UUIDOID);
-	Datum		args[2] = {UUIDPGetDatum(hold_id), UUIDPGetDatum(event_id)};
-	pg_uuid_t  *order_id;
-	EventState	ev;
-
-	if (!sql_is_1_1())
+	for (uint64 i = 0; i < n; i++)
 	{
-		ev = read_event_state(event_id);
-		if (!ev.on_sale)
-			report_closed(event_id, ev.status);
-		return;
+		bool		isnull;
+		Datum		ok = result_datum(i, col + 1, &isnull);
+
+		if (!isnull && !DatumGetBool(ok))
+			ereport(ERROR, errcode(EV_HOLD_EXPIRED), errmsg("hold has expired"),
+					errdetail("Seat %s of hold %s was taken after the hold lapsed.",
+							  uuid_text(result_uuid(i, col)), uuid_text(hold_id)));
 	}
-	if (stmt_run(&q, args, NULL, SPI_OK_SELECT) != 1)
-		ereport(ERROR, errcode(EV_NOT_FOUND), errmsg("event not found"),
-				errdetail("Event %s does not exist.", uuid_text(event_id)));
-	if ((order_id = result_uuid(0, 1)) != NULL)
-		report_ordered(order_id, hold_id);
-	if (!result_bool(0, 3))
-		report_closed(event_id, result_text(0, 2));
 }
 
 /* Lock the hold's seats in seat-id order; all must still be held by it. */
@@ -201,13 +199,55 @@ lock_held_seats(pg_uuid_t *hold_id, pg_uuid_t *event_id)
 		"   AND es.seat_id IN (SELECT seat_id FROM evently.hold_seats WHERE hold_id = $1)"
 		" ORDER BY es.seat_id FOR UPDATE", 2, UUIDOID, UUIDOID);
 	Datum		args[2] = {UUIDPGetDatum(hold_id), UUIDPGetDatum(event_id)};
-	uint64		n = stmt_run(&q, args, NULL, SPI_OK_SELECT);
 
-	for (uint64 i = 0; i < n; i++)
-		if (!result_bool(i, 2))
-			ereport(ERROR, errcode(EV_HOLD_EXPIRED), errmsg("hold has expired"),
-					errdetail("Seat %s of hold %s was taken after the hold lapsed.",
-							  uuid_text(result_uuid(i, 1)), uuid_text(hold_id)));
+	check_held_rows(stmt_run(&q, args, NULL, SPI_OK_SELECT), 1, hold_id);
+}
+
+/*
+ * After the hold's lock: no order is paying for the hold (ALREADY_PROCESSED),
+ * the event sells (read_event_state; EVENT_CLOSED), and then, as
+ * lock_held_seats, the hold's seats locked in seat-id order and each still
+ * the hold's (HOLD_EXPIRED).  From 1.1, one statement: the seats are locked
+ * only when the checks before pass (the lateral subquery's condition), as
+ * when these were three statements.
+ */
+static void
+check_and_lock_seats(pg_uuid_t *hold_id, pg_uuid_t *event_id)
+{
+	static SqlStmt q = SQL_STMT(
+		"SELECT x.order_id, x.status, x.on_sale, s.seat_id, s.ok"
+		"  FROM (SELECT (SELECT o.id FROM evently.orders o"
+		"                 WHERE o.hold_id = $1 AND o.status = 'PENDING' LIMIT 1) AS order_id,"
+		"               evently._lifecycle_status(e.status, e.date_time, e.end_time) AS status,"
+		"               " EVENT_ON_SALE_1_1 " AS on_sale"
+		"          FROM evently.events e WHERE e.id = $2) x"
+		"  LEFT JOIN LATERAL ("
+		"       SELECT es.seat_id, es.status = 'HELD' AND es.hold_id IS NOT DISTINCT FROM $1 AS ok"
+		"         FROM evently.event_seats es"
+		"        WHERE x.order_id IS NULL AND x.on_sale AND es.event_id = $2"
+		"          AND es.seat_id IN (SELECT seat_id FROM evently.hold_seats WHERE hold_id = $1)"
+		"        ORDER BY es.seat_id FOR UPDATE) s ON true", 2, UUIDOID, UUIDOID);
+	Datum		args[2] = {UUIDPGetDatum(hold_id), UUIDPGetDatum(event_id)};
+	pg_uuid_t  *order_id;
+	uint64		n;
+
+	if (!sql_is_1_1())
+	{
+		EventState	ev = read_event_state(event_id);
+
+		if (!ev.on_sale)
+			report_closed(event_id, ev.status);
+		lock_held_seats(hold_id, event_id);
+		return;
+	}
+	if ((n = stmt_run(&q, args, NULL, SPI_OK_SELECT)) == 0)
+		ereport(ERROR, errcode(EV_NOT_FOUND), errmsg("event not found"),
+				errdetail("Event %s does not exist.", uuid_text(event_id)));
+	if ((order_id = result_uuid(0, 1)) != NULL)
+		report_ordered(order_id, hold_id);
+	if (!result_bool(0, 3))
+		report_closed(event_id, result_text(0, 2));
+	check_held_rows(n, 4, hold_id);
 }
 
 /*
@@ -234,6 +274,14 @@ lock_held_seats(pg_uuid_t *hold_id, pg_uuid_t *event_id)
 		"    UPDATE evently.event_seats es" \
 		"       SET status = 'BOOKED', booking_id = b.id, hold_id = NULL, held_until = NULL" \
 		"      FROM b WHERE es.hold_id = $1),"
+/* 1.1: the same, with the seat counters moved and claimed (counts.c) */
+#define SEATS_BOOKED_COUNTED \
+		" s AS (" \
+		"    UPDATE evently.event_seats es" \
+		"       SET status = 'BOOKED', booking_id = b.id, hold_id = NULL, held_until = NULL" \
+		"      FROM b WHERE es.hold_id = $1 RETURNING 1)," \
+		CLAIM_SEAT_COUNTS("(SELECT event_id FROM h)", "f.n", "(SELECT count(*) AS n FROM s) f",	\
+						  "held", "booked", "0, -f.n, f.n, 0") ","
 #define SEAT_TICKETS_1_0 \
 		" t AS (" \
 		"    INSERT INTO evently.tickets (booking_id, event_id, seat_id, section_id, seat_price," \
@@ -288,9 +336,9 @@ insert_booking(pg_uuid_t *hold_id, const char *payment_method, const char *key, 
 {
 	static SqlStmt q_1_0 = SQL_STMT(BOOKING_START SEAT_TICKETS_1_0 SEATS_BOOKED BOOKING_PAYMENT,
 									5, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID);
-	static SqlStmt q = SQL_STMT(BOOKING_START EVENT_KEY SEAT_TICKETS SEATS_BOOKED UNIT_TICKETS BOOKING_PAYMENT,
+	static SqlStmt q = SQL_STMT(BOOKING_START EVENT_KEY SEAT_TICKETS SEATS_BOOKED_COUNTED UNIT_TICKETS BOOKING_PAYMENT,
 								5, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID);
-	static SqlStmt q_order = SQL_STMT(BOOKING_START EVENT_KEY SEAT_TICKETS SEATS_BOOKED UNIT_TICKETS ORDER_PAYMENT,
+	static SqlStmt q_order = SQL_STMT(BOOKING_START EVENT_KEY SEAT_TICKETS SEATS_BOOKED_COUNTED UNIT_TICKETS ORDER_PAYMENT,
 									  4, UUIDOID, TEXTOID, TEXTOID, UUIDOID);
 	SqlStmt    *stmt = order_id ? &q_order : sql_is_1_1() ? &q : &q_1_0;
 
@@ -335,8 +383,8 @@ confirm_booking_body(FunctionCallInfo fcinfo)
 
 	require_arg(hold_id, "hold_id");
 	check_confirm_args(payment_method, key);
-	user_id = acting_user(user_id);
-	lock_event_of_hold(hold_id);
+	user_id = resolve_actor(user_id);
+	lock_event_of_hold(hold_id, user_id);
 	if (key)
 		lock_idempotency_key(user_id, key);
 
@@ -353,8 +401,7 @@ confirm_booking_body(FunctionCallInfo fcinfo)
 				errdetail("Hold %s is %s.", uuid_text(hold_id),
 						  h.lapsed && strcmp(h.status, "ACTIVE") == 0 ? "past its expiry" : h.status),
 				errhint("Hold the seats again."));
-	check_unordered_and_open(hold_id, h.event_id);
-	lock_held_seats(hold_id, h.event_id);
+	check_and_lock_seats(hold_id, h.event_id);
 	if (h.has_units)
 		lock_held_units(hold_id);
 

@@ -16,9 +16,22 @@
  * transition tables and a function per status change, three statements
  * for a hold.  The slot is the first one no other transaction has locked;
  * only when all 16 are taken does it wait, for the backend's own slot.
+ *
+ * A statement of the engine that knows what it moves (a hold: its free
+ * seats to HELD; a confirmation: its held seats to BOOKED) updates a slot
+ * itself, in a CTE of the same statement, and says so from that update's
+ * RETURNING with evently._counted_seats(event_id, deltas): a claim.  The
+ * trigger at the end of that statement takes the claims made in its
+ * (sub)transaction off what the transition tables say, and adds only the
+ * rest -- nothing, when the claim was right.  So the counters move by the
+ * rows' true change whatever a claim says; a claim is only registered by
+ * an update that happened; claims die with a (sub)transaction that aborts;
+ * and one left unconsumed at commit (a statement that claimed without
+ * writing event_seats: a bug) fails the commit instead of skewing a count.
  */
 #include "evently.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
@@ -36,6 +49,100 @@ typedef struct CountDelta
 	int64		delta[N_STATUSES];
 	bool		inserted;		/* rows came in: the key's slots may be new */
 } CountDelta;
+
+/* ---- claims ---- */
+
+typedef struct CountClaim
+{
+	pg_uuid_t	event_id;
+	int64		delta[N_STATUSES];
+	SubTransactionId subxact;
+} CountClaim;
+
+static List *claims = NIL;		/* of CountClaim, in TopTransactionContext */
+
+static void
+forget_claims(XactEvent event, void *arg)
+{
+	if ((event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PARALLEL_PRE_COMMIT ||
+		 event == XACT_EVENT_PRE_PREPARE) && claims != NIL)
+	{
+		claims = NIL;
+		ereport(ERROR, errmsg("evently: a seat count claimed by a statement was not met by its trigger"));
+	}
+	claims = NIL;				/* the memory goes with the transaction */
+}
+
+static void
+forget_subxact_claims(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid, void *arg)
+{
+	ListCell   *lc;
+
+	if (event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	foreach(lc, claims)
+		if (((CountClaim *) lfirst(lc))->subxact == mySubid)
+			claims = foreach_delete_current(claims, lc);
+}
+
+/*
+ * evently._counted_seats(event_id, available, held, booked, blocked): the
+ * calling statement has just added these to a slot of the event's seat
+ * counters (called from that update's RETURNING).  True.
+ */
+PG_FUNCTION_INFO_V1(evently_counted_seats);
+Datum
+evently_counted_seats(PG_FUNCTION_ARGS)
+{
+	static bool callbacks_registered = false;
+	MemoryContext old;
+	CountClaim *c;
+
+	if (!callbacks_registered)
+	{
+		RegisterXactCallback(forget_claims, NULL);
+		RegisterSubXactCallback(forget_subxact_claims, NULL);
+		callbacks_registered = true;
+	}
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	c = palloc(sizeof(CountClaim));
+	memcpy(&c->event_id, PG_GETARG_UUID_P(0), sizeof(pg_uuid_t));
+	for (int s = 0; s < N_STATUSES; s++)
+		c->delta[s] = PG_GETARG_INT64(s + 1);
+	c->subxact = GetCurrentSubTransactionId();
+	claims = lappend(claims, c);
+	MemoryContextSwitchTo(old);
+	PG_RETURN_BOOL(true);
+}
+
+/* take this (sub)transaction's claims off the deltas of the seats' trigger */
+static void
+take_claims(HTAB *deltas)
+{
+	SubTransactionId here = GetCurrentSubTransactionId();
+	ListCell   *lc;
+
+	foreach(lc, claims)
+	{
+		CountClaim *c = lfirst(lc);
+		CountDelta *d;
+		bool		found;
+
+		if (c->subxact != here)
+			continue;
+		d = hash_search(deltas, &c->event_id, HASH_ENTER, &found);
+		if (!found)
+		{
+			memset(d->delta, 0, sizeof(d->delta));
+			d->inserted = false;
+		}
+		for (int s = 0; s < N_STATUSES; s++)
+			d->delta[s] -= c->delta[s];
+		claims = foreach_delete_current(claims, lc);
+	}
+}
+
+/* ---- the trigger ---- */
 
 /* add sign for each row of a transition table to its key's status count */
 static void
@@ -108,6 +215,7 @@ evently_count_statuses(PG_FUNCTION_ARGS)
 	CountDelta *d;
 	int			key_col;
 	int			status_col;
+	bool		connected = false;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event))
@@ -127,8 +235,9 @@ evently_count_statuses(PG_FUNCTION_ARGS)
 		add_rows(deltas, td->tg_newtable, desc, key_col, status_col, +1,
 				 TRIGGER_FIRED_BY_INSERT(td->tg_event));
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	if (seats)
+		take_claims(deltas);
+
 	hash_seq_init(&scan, deltas);
 	while ((d = hash_seq_search(&scan)) != NULL)
 	{
@@ -140,6 +249,11 @@ evently_count_statuses(PG_FUNCTION_ARGS)
 			args[s + 1] = Int64GetDatum(d->delta[s]);
 			changed |= d->delta[s] != 0;
 		}
+		if (!changed && !d->inserted)
+			continue;
+		if (!connected && SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		connected = true;
 		if (!seats && d->delta[3] != 0)	/* units are never BLOCKED */
 			elog(ERROR, "a tier unit counted as BLOCKED");
 		/* an event's (a tier's) slots are made with its first seats (units) */
@@ -153,6 +267,7 @@ evently_count_statuses(PG_FUNCTION_ARGS)
 		if (changed)
 			stmt_run(seats ? &move_seats : &move_units, args, NULL, SPI_OK_UPDATE);
 	}
-	SPI_finish();
+	if (connected)
+		SPI_finish();
 	return PointerGetDatum(NULL);
 }

@@ -71,6 +71,25 @@ extern void commit_durably(void);
 extern void commit_lazily(void);
 extern void keep_callers_durability(void);
 
+/* ---- counts.c: the slotted status counters ---- */
+
+/*
+ * SQL: a CTE "c" that moves n seats of event (SQL expressions; n from the
+ * CTE or subquery from_rel) from status column was to now_is in a slot of
+ * event_seat_counts, and claims it (evently._counted_seats, whose four
+ * deltas are given in claim): the seats' trigger then adds only what the
+ * claim left out.  1.1 only.
+ */
+#define CLAIM_SEAT_COUNTS(event, n, from_rel, was, now_is, claim) \
+	" c AS (" \
+	"    UPDATE evently.event_seat_counts" \
+	"       SET " was " = " was " - " n ", " now_is " = " now_is " + " n \
+	"      FROM " from_rel \
+	"     WHERE event_id = " event " AND " n " > 0" \
+	"       AND slot = coalesce((SELECT slot FROM evently.event_seat_counts WHERE event_id = " event \
+	"                             ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED), pg_backend_pid() % 16)" \
+	"    RETURNING evently._counted_seats(event_id, " claim "))"
+
 /* ---- outbox.c ---- */
 
 extern void emit(const char *type, pg_uuid_t *event_id, pg_uuid_t *user_id,
@@ -114,6 +133,11 @@ extern EventState read_event_state(pg_uuid_t *event_id);
 
 /* The user a call acts as: checked to exist, be ACTIVE and be the caller's own. */
 extern pg_uuid_t *acting_user(pg_uuid_t *asserted);
+/* acting_user in two steps: who (no statement for a trusted caller), then
+ * the status the caller read (users.status; NULL: no such user) checked */
+extern pg_uuid_t *resolve_actor(pg_uuid_t *asserted);
+extern void check_actor_status(pg_uuid_t *user_id, const char *status);
+extern void check_actor(pg_uuid_t *user_id);
 extern bool user_is_active(pg_uuid_t *user_id);
 /* NOT_FOUND for an object that does not exist or is someone else's */
 pg_attribute_noreturn() extern void report_not_found(const char *what, pg_uuid_t *id);
@@ -135,7 +159,8 @@ typedef struct LockedHold
 } LockedHold;
 
 /* booking.c: the steps of a booking, in lock order */
-extern void lock_event_of_hold(pg_uuid_t *hold_id);	/* event row FOR KEY SHARE */
+/* event row FOR KEY SHARE; actor_id (or NULL): check_actor it in the same statement */
+extern void lock_event_of_hold(pg_uuid_t *hold_id, pg_uuid_t *actor_id);
 extern LockedHold lock_hold(pg_uuid_t *hold_id);	/* NOT_FOUND when there is none */
 /* HOLD_EXPIRED unless every seat of the hold is still held by it */
 extern void lock_held_seats(pg_uuid_t *hold_id, pg_uuid_t *event_id);
@@ -160,8 +185,11 @@ typedef struct HoldableEvent
 	bool		has_queue;
 } HoldableEvent;
 
-/* NOT_FOUND (also for a draft), EVENT_CLOSED when it does not sell now */
-extern HoldableEvent read_event_for_hold(pg_uuid_t *event_id);
+/*
+ * NOT_FOUND (also for a draft), EVENT_CLOSED when it does not sell now;
+ * first the acting user's status (check_actor), read in the same statement
+ */
+extern HoldableEvent read_event_for_hold(pg_uuid_t *event_id, pg_uuid_t *actor_id);
 /* INVALID_ARGUMENT unless 1 second <= ttl <= 1 day */
 extern void check_ttl(Datum ttl);
 /* INVALID_ARGUMENT unless NULL or 1 to 255 bytes */

@@ -101,7 +101,7 @@ book_order_body(FunctionCallInfo fcinfo)
 
 	require_arg(order_id, "order_id");
 	read_order(order_id, &hold_id);
-	lock_event_of_hold(hold_id);
+	lock_event_of_hold(hold_id, NULL);
 	h = lock_hold(hold_id);
 	if (strcmp(h.status, "CONFIRMED") == 0)
 		PG_RETURN_NULL();

@@ -172,6 +172,15 @@ CREATE OR REPLACE TRIGGER seats_follow_multiplier AFTER UPDATE OF price_multipli
 CREATE OR REPLACE FUNCTION evently._count_seats() RETURNS trigger
 AS 'MODULE_PATHNAME', 'evently_count_statuses' LANGUAGE C;
 
+-- A statement of the engine that moves seats between statuses may update a
+-- slot itself, in the same statement, and claim it from that update's
+-- RETURNING: the trigger then adds only what the claim left out (nothing,
+-- when it was right).  extension/counts.c says why the counters still
+-- cannot drift.
+CREATE OR REPLACE FUNCTION evently._counted_seats(event_id uuid, available bigint, held bigint, booked bigint,
+                                                  blocked bigint)
+RETURNS boolean AS 'MODULE_PATHNAME', 'evently_counted_seats' LANGUAGE C STRICT VOLATILE;
+
 CREATE OR REPLACE TRIGGER count_seats_updated AFTER UPDATE ON evently.event_seats
     REFERENCING OLD TABLE AS old_seats NEW TABLE AS new_seats
     FOR EACH STATEMENT EXECUTE FUNCTION evently._count_seats();
