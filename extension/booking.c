@@ -332,7 +332,8 @@ check_and_lock_seats(pg_uuid_t *hold_id, pg_uuid_t *event_id)
 		" SELECT (SELECT id FROM b)"
 
 pg_uuid_t *
-insert_booking(pg_uuid_t *hold_id, const char *payment_method, const char *key, pg_uuid_t *order_id)
+insert_booking(pg_uuid_t *hold_id, const char *payment_method, const char *key, pg_uuid_t *order_id,
+			   bool has_units)
 {
 	static SqlStmt q_1_0 = SQL_STMT(BOOKING_START SEAT_TICKETS_1_0 SEATS_BOOKED BOOKING_PAYMENT,
 									5, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID);
@@ -340,7 +341,13 @@ insert_booking(pg_uuid_t *hold_id, const char *payment_method, const char *key, 
 								5, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID);
 	static SqlStmt q_order = SQL_STMT(BOOKING_START EVENT_KEY SEAT_TICKETS SEATS_BOOKED_COUNTED UNIT_TICKETS ORDER_PAYMENT,
 									  4, UUIDOID, TEXTOID, TEXTOID, UUIDOID);
-	SqlStmt    *stmt = order_id ? &q_order : sql_is_1_1() ? &q : &q_1_0;
+	/* a hold of seats only: no statement on the tier units (nor their trigger) */
+	static SqlStmt q_seats = SQL_STMT(BOOKING_START EVENT_KEY SEAT_TICKETS SEATS_BOOKED_COUNTED BOOKING_PAYMENT,
+									  5, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID);
+	static SqlStmt q_order_seats = SQL_STMT(BOOKING_START EVENT_KEY SEAT_TICKETS SEATS_BOOKED_COUNTED ORDER_PAYMENT,
+											4, UUIDOID, TEXTOID, TEXTOID, UUIDOID);
+	SqlStmt    *stmt = !sql_is_1_1() ? &q_1_0 :
+		order_id ? (has_units ? &q_order : &q_order_seats) : (has_units ? &q : &q_seats);
 
 	/* a booking reference already taken writes nothing: again with another */
 	for (int attempt = 0; attempt < 20; attempt++)
@@ -405,7 +412,7 @@ confirm_booking_body(FunctionCallInfo fcinfo)
 	if (h.has_units)
 		lock_held_units(hold_id);
 
-	booking_id = insert_booking(hold_id, payment_method, key, NULL);
+	booking_id = insert_booking(hold_id, payment_method, key, NULL, h.has_units);
 	if (h.entry_id)
 		settle_offer(h.entry_id, "CONVERTED", "waitlist.converted", h.event_id, user_id, user_id);
 	booking = emit_object("booking.confirmed", h.event_id, user_id, "booking", OBJECT_BOOKING, booking_id, user_id);

@@ -164,9 +164,9 @@ extern void lock_event_of_hold(pg_uuid_t *hold_id, pg_uuid_t *actor_id);
 extern LockedHold lock_hold(pg_uuid_t *hold_id);	/* NOT_FOUND when there is none */
 /* HOLD_EXPIRED unless every seat of the hold is still held by it */
 extern void lock_held_seats(pg_uuid_t *hold_id, pg_uuid_t *event_id);
-/* booking, tickets, payment (order_id: the order's), inventory BOOKED */
+/* booking, tickets, payment (order_id: the order's), inventory BOOKED; has_units: LockedHold's */
 extern pg_uuid_t *insert_booking(pg_uuid_t *hold_id, const char *payment_method, const char *key,
-								 pg_uuid_t *order_id);
+								 pg_uuid_t *order_id, bool has_units);
 /* tiers.c: a waitlist offer of a tier's units, held for window; NULL if too few free */
 extern pg_uuid_t *hold_units_for_offer(pg_uuid_t *event_id, pg_uuid_t *user_id, pg_uuid_t *tier_id,
 									   int quantity, Datum window, pg_uuid_t *entry_id);

@@ -118,7 +118,7 @@ book_order_body(FunctionCallInfo fcinfo)
 	else if (!reclaim_hold(hold_id, h.event_id))
 		PG_RETURN_NULL();
 
-	booking_id = insert_booking(hold_id, NULL, NULL, order_id);
+	booking_id = insert_booking(hold_id, NULL, NULL, order_id, h.has_units);
 	if (live && h.entry_id)
 		settle_offer(h.entry_id, "CONVERTED", "waitlist.converted", h.event_id, h.owner_id, h.owner_id);
 	booking = emit_object("booking.confirmed", h.event_id, h.owner_id, "booking", OBJECT_BOOKING, booking_id,

@@ -20,7 +20,6 @@ cluster_psql -f "$HERE/engine-setup.sql" >/dev/null
 [ -n "${NO_CURVE:-}" ] || cluster_psql -f "$HERE/engine-curve-setup.sql" >/dev/null
 [ -n "${NO_NOTIFY:-}" ] && cluster_psql -c "ALTER TABLE evently.outbox DISABLE TRIGGER outbox_wakeup"
 cluster_pgbench -i -q -s 10 evently >/dev/null 2>&1
-cluster_psql -c "VACUUM ANALYZE" >/dev/null
 
 tps() { grep -oP 'tps = \K[0-9.]+(?= \(without)' "$1"; }
 
