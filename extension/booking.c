@@ -34,29 +34,22 @@ random_letters(char *out, int n)
 	out[n] = '\0';
 }
 
-/* EVT-YYYYMMDD-XXXXXX, unique among bookings. */
+/*
+ * EVT-YYYYMMDD-XXXXXX: a candidate.  The booking's insert takes it only if no
+ * booking has it (ON CONFLICT on its unique index, insert_booking), else
+ * the booking is tried again with another.
+ */
 static char *
 new_booking_ref(void)
 {
-	static SqlStmt taken = SQL_STMT("SELECT 1 FROM evently.bookings WHERE booking_ref = $1", 1, TEXTOID);
 	struct pg_tm tm;
 	fsec_t		fsec;
 	char		letters[7];
 
 	if (timestamp2tm(GetCurrentTransactionStartTimestamp(), NULL, &tm, &fsec, NULL, NULL) != 0)
 		elog(ERROR, "timestamp out of range");
-	for (int attempt = 0; attempt < 20; attempt++)
-	{
-		char	   *ref;
-		Datum		arg;
-
-		random_letters(letters, 6);
-		ref = psprintf("EVT-%04d%02d%02d-%s", tm.tm_year, tm.tm_mon, tm.tm_mday, letters);
-		arg = CStringGetTextDatum(ref);
-		if (stmt_run(&taken, &arg, NULL, SPI_OK_SELECT) == 0)
-			return ref;
-	}
-	elog(ERROR, "could not find a free booking reference");
+	random_letters(letters, 6);
+	return psprintf("EVT-%04d%02d%02d-%s", tm.tm_year, tm.tm_mon, tm.tm_mday, letters);
 }
 
 static char *
@@ -106,35 +99,51 @@ booking_for_key(pg_uuid_t *user_id, const char *key, pg_uuid_t *hold_id, const c
  * The hold's event row FOR KEY SHARE, first in the lock order: the booking's
  * foreign key takes it later anyway, and taken after the hold it would meet
  * an event's cancellation (event row, then holds) the other way round.
+ * With actor_id, the acting user's status is read and checked too
+ * (check_actor_status): what acting_user would have run first.
  */
 void
-lock_event_of_hold(pg_uuid_t *hold_id)
+lock_event_of_hold(pg_uuid_t *hold_id, pg_uuid_t *actor_id)
 {
 	static SqlStmt q = SQL_STMT(
 		"SELECT 1 FROM evently.events e"
 		" WHERE e.id = (SELECT h.event_id FROM evently.holds h WHERE h.id = $1) FOR KEY SHARE",
 		1, UUIDOID);
-	Datum		arg = UUIDPGetDatum(hold_id);
+	static SqlStmt q_actor = SQL_STMT(
+		"SELECT (SELECT u.status FROM evently.users u WHERE u.id = $2) FROM evently.events e"
+		" WHERE e.id = (SELECT h.event_id FROM evently.holds h WHERE h.id = $1) FOR KEY SHARE",
+		2, UUIDOID, UUIDOID);
+	Datum		args[2] = {UUIDPGetDatum(hold_id), actor_id ? UUIDPGetDatum(actor_id) : (Datum) 0};
 
-	stmt_run(&q, &arg, NULL, SPI_OK_SELECT);
+	if (!actor_id)
+		stmt_run(&q, args, NULL, SPI_OK_SELECT);
+	else if (stmt_run(&q_actor, args, NULL, SPI_OK_SELECT) == 1)
+		check_actor_status(actor_id, result_text(0, 1));
+	else						/* no such hold: lock_hold says so, after this */
+		check_actor(actor_id);
 }
 
 LockedHold
 lock_hold(pg_uuid_t *hold_id)
 {
-	static SqlStmt q = SQL_STMT(
-		"SELECT user_id, event_id, status, expires_at <= now(), waitlist_entry_id"
-		"  FROM evently.holds WHERE id = $1 FOR UPDATE", 1, UUIDOID);
+#define LOCK_HOLD(has_units) \
+		"SELECT user_id, event_id, status, expires_at <= now(), waitlist_entry_id, " has_units \
+		"  FROM evently.holds WHERE id = $1 FOR UPDATE"
+	/* a hold's items are written with it and never change: read with the row */
+	static SqlStmt q = SQL_STMT(LOCK_HOLD("EXISTS (SELECT 1 FROM evently.hold_items WHERE hold_id = $1)"),
+								1, UUIDOID);
+	static SqlStmt q_1_0 = SQL_STMT(LOCK_HOLD("false"), 1, UUIDOID);
 	Datum		arg = UUIDPGetDatum(hold_id);
 	LockedHold	h;
 
-	if (stmt_run(&q, &arg, NULL, SPI_OK_SELECT) != 1)
+	if (stmt_run(sql_is_1_1() ? &q : &q_1_0, &arg, NULL, SPI_OK_SELECT) != 1)
 		report_not_found("hold", hold_id);
 	h.owner_id = result_uuid(0, 1);
 	h.event_id = result_uuid(0, 2);
 	h.status = result_text(0, 3);
 	h.lapsed = result_bool(0, 4);
 	h.entry_id = result_uuid(0, 5);
+	h.has_units = result_bool(0, 6);
 	return h;
 }
 
@@ -153,14 +162,30 @@ report_confirmed(pg_uuid_t *hold_id)
 }
 
 static void
-check_event_open(pg_uuid_t *event_id)
+report_closed(pg_uuid_t *event_id, const char *status)
 {
-	EventState	ev = read_event_state(event_id);
+	ereport(ERROR, errcode(EV_EVENT_CLOSED), errmsg("event is not open for booking"),
+			errdetail("Event %s is %s%s.", uuid_text(event_id), status,
+					  strcmp(status, "published") == 0 ? " and has already started" : ""));
+}
 
-	if (!ev.on_sale)
-		ereport(ERROR, errcode(EV_EVENT_CLOSED), errmsg("event is not open for booking"),
-				errdetail("Event %s is %s%s.", uuid_text(event_id), ev.status,
-						  strcmp(ev.status, "published") == 0 ? " and has already started" : ""));
+/*
+ * HOLD_EXPIRED unless every locked seat is still the hold's: rows 0..n-1,
+ * seat id in column col, that answer in col + 1 (NULL: no seat in the row)
+ */
+static void
+check_held_rows(uint64 n, int col, pg_uuid_t *hold_id)
+{
+	for (uint64 i = 0; i < n; i++)
+	{
+		bool		isnull;
+		Datum		ok = result_datum(i, col + 1, &isnull);
+
+		if (!isnull && !DatumGetBool(ok))
+			ereport(ERROR, errcode(EV_HOLD_EXPIRED), errmsg("hold has expired"),
+					errdetail("Seat %s of hold %s was taken after the hold lapsed.",
+							  uuid_text(result_uuid(i, col)), uuid_text(hold_id)));
+	}
 }
 
 /* Lock the hold's seats in seat-id order; all must still be held by it. */
@@ -174,13 +199,55 @@ lock_held_seats(pg_uuid_t *hold_id, pg_uuid_t *event_id)
 		"   AND es.seat_id IN (SELECT seat_id FROM evently.hold_seats WHERE hold_id = $1)"
 		" ORDER BY es.seat_id FOR UPDATE", 2, UUIDOID, UUIDOID);
 	Datum		args[2] = {UUIDPGetDatum(hold_id), UUIDPGetDatum(event_id)};
-	uint64		n = stmt_run(&q, args, NULL, SPI_OK_SELECT);
 
-	for (uint64 i = 0; i < n; i++)
-		if (!result_bool(i, 2))
-			ereport(ERROR, errcode(EV_HOLD_EXPIRED), errmsg("hold has expired"),
-					errdetail("Seat %s of hold %s was taken after the hold lapsed.",
-							  uuid_text(result_uuid(i, 1)), uuid_text(hold_id)));
+	check_held_rows(stmt_run(&q, args, NULL, SPI_OK_SELECT), 1, hold_id);
+}
+
+/*
+ * After the hold's lock: no order is paying for the hold (ALREADY_PROCESSED),
+ * the event sells (read_event_state; EVENT_CLOSED), and then, as
+ * lock_held_seats, the hold's seats locked in seat-id order and each still
+ * the hold's (HOLD_EXPIRED).  From 1.1, one statement: the seats are locked
+ * only when the checks before pass (the lateral subquery's condition), as
+ * when these were three statements.
+ */
+static void
+check_and_lock_seats(pg_uuid_t *hold_id, pg_uuid_t *event_id)
+{
+	static SqlStmt q = SQL_STMT(
+		"SELECT x.order_id, x.status, x.on_sale, s.seat_id, s.ok"
+		"  FROM (SELECT (SELECT o.id FROM evently.orders o"
+		"                 WHERE o.hold_id = $1 AND o.status = 'PENDING' LIMIT 1) AS order_id,"
+		"               evently._lifecycle_status(e.status, e.date_time, e.end_time) AS status,"
+		"               " EVENT_ON_SALE_1_1 " AS on_sale"
+		"          FROM evently.events e WHERE e.id = $2) x"
+		"  LEFT JOIN LATERAL ("
+		"       SELECT es.seat_id, es.status = 'HELD' AND es.hold_id IS NOT DISTINCT FROM $1 AS ok"
+		"         FROM evently.event_seats es"
+		"        WHERE x.order_id IS NULL AND x.on_sale AND es.event_id = $2"
+		"          AND es.seat_id IN (SELECT seat_id FROM evently.hold_seats WHERE hold_id = $1)"
+		"        ORDER BY es.seat_id FOR UPDATE) s ON true", 2, UUIDOID, UUIDOID);
+	Datum		args[2] = {UUIDPGetDatum(hold_id), UUIDPGetDatum(event_id)};
+	pg_uuid_t  *order_id;
+	uint64		n;
+
+	if (!sql_is_1_1())
+	{
+		EventState	ev = read_event_state(event_id);
+
+		if (!ev.on_sale)
+			report_closed(event_id, ev.status);
+		lock_held_seats(hold_id, event_id);
+		return;
+	}
+	if ((n = stmt_run(&q, args, NULL, SPI_OK_SELECT)) == 0)
+		ereport(ERROR, errcode(EV_NOT_FOUND), errmsg("event not found"),
+				errdetail("Event %s does not exist.", uuid_text(event_id)));
+	if ((order_id = result_uuid(0, 1)) != NULL)
+		report_ordered(order_id, hold_id);
+	if (!result_bool(0, 3))
+		report_closed(event_id, result_text(0, 2));
+	check_held_rows(n, 4, hold_id);
 }
 
 /*
@@ -200,12 +267,21 @@ lock_held_seats(pg_uuid_t *hold_id, pg_uuid_t *event_id)
 		"    INSERT INTO evently.bookings (user_id, event_id, hold_id, total_seats, total_price," \
 		"                                  booking_ref, idempotency_key)" \
 		"    SELECT user_id, event_id, id, seat_count, total_price, $2, $3 FROM h" \
+		"    ON CONFLICT (booking_ref) DO NOTHING" \
 		"    RETURNING id, total_price),"
 #define SEATS_BOOKED \
 		" s AS (" \
 		"    UPDATE evently.event_seats es" \
 		"       SET status = 'BOOKED', booking_id = b.id, hold_id = NULL, held_until = NULL" \
 		"      FROM b WHERE es.hold_id = $1),"
+/* 1.1: the same, with the seat counters moved and claimed (counts.c) */
+#define SEATS_BOOKED_COUNTED \
+		" s AS (" \
+		"    UPDATE evently.event_seats es" \
+		"       SET status = 'BOOKED', booking_id = b.id, hold_id = NULL, held_until = NULL" \
+		"      FROM b WHERE es.hold_id = $1 RETURNING 1)," \
+		CLAIM_SEAT_COUNTS("(SELECT event_id FROM h)", "f.n", "(SELECT count(*) AS n FROM s) f",	\
+						  "held", "booked", "0, -f.n, f.n, 0") ","
 #define SEAT_TICKETS_1_0 \
 		" t AS (" \
 		"    INSERT INTO evently.tickets (booking_id, event_id, seat_id, section_id, seat_price," \
@@ -214,6 +290,8 @@ lock_held_seats(pg_uuid_t *hold_id, pg_uuid_t *event_id)
 		"           upper(substr(replace(gen_random_uuid()::text, '-', ''), 17, 16))" \
 		"      FROM b, evently.hold_seats hs JOIN evently.seats s ON s.id = hs.seat_id" \
 		"     WHERE hs.hold_id = $1),"
+#define EVENT_KEY \
+		" k AS (SELECT secret_key FROM evently.event_keys WHERE event_id = (SELECT event_id FROM h)),"
 #define SEAT_TICKETS \
 		" sx AS MATERIALIZED (" \
 		"    SELECT gen_random_uuid() AS id, hs.event_id, hs.seat_id, s.section_id, hs.price" \
@@ -223,8 +301,8 @@ lock_held_seats(pg_uuid_t *hold_id, pg_uuid_t *event_id)
 		"    INSERT INTO evently.tickets (id, booking_id, event_id, seat_id, section_id, seat_price," \
 		"                                 holder_id, ticket_code)" \
 		"    SELECT sx.id, b.id, sx.event_id, sx.seat_id, sx.section_id, sx.price, h.user_id," \
-		"           evently._sign_ticket(sx.id, sx.event_id, 'S', sx.seat_id, 1)" \
-		"      FROM b, h, sx),"
+		"           evently._sign_ticket(sx.id, sx.event_id, 'S', sx.seat_id, 1, k.secret_key)" \
+		"      FROM b, h, sx LEFT JOIN k ON true),"
 #define UNIT_TICKETS \
 		" ux AS MATERIALIZED (" \
 		"    SELECT gen_random_uuid() AS id, u.event_id, u.tier_id, u.unit_no, hi.unit_price" \
@@ -235,8 +313,8 @@ lock_held_seats(pg_uuid_t *hold_id, pg_uuid_t *event_id)
 		"    INSERT INTO evently.tickets (id, booking_id, event_id, tier_id, unit_no, seat_price," \
 		"                                 holder_id, ticket_code)" \
 		"    SELECT ux.id, b.id, ux.event_id, ux.tier_id, ux.unit_no, ux.unit_price, h.user_id," \
-		"           evently._sign_ticket(ux.id, ux.event_id, 'T', ux.tier_id, 1)" \
-		"      FROM b, h, ux)," \
+		"           evently._sign_ticket(ux.id, ux.event_id, 'T', ux.tier_id, 1, k.secret_key)" \
+		"      FROM b, h, ux LEFT JOIN k ON true)," \
 		" tu AS (" \
 		"    UPDATE evently.tier_units u" \
 		"       SET status = 'BOOKED', booking_id = b.id, hold_id = NULL, held_until = NULL" \
@@ -246,31 +324,46 @@ lock_held_seats(pg_uuid_t *hold_id, pg_uuid_t *event_id)
 		"    INSERT INTO evently.payments (booking_id, amount, status, payment_method," \
 		"                                  transaction_id, processed_at)" \
 		"    SELECT id, total_price, 'COMPLETED', $4, $5, now() FROM b)" \
-		" SELECT id FROM b"
+		" SELECT (SELECT id FROM b)"
 #define ORDER_PAYMENT \
 		" p AS (" \
 		"    UPDATE evently.payments pay SET booking_id = b.id, updated_at = now()" \
 		"      FROM b WHERE pay.order_id = $4)" \
-		" SELECT id FROM b"
+		" SELECT (SELECT id FROM b)"
 
 pg_uuid_t *
-insert_booking(pg_uuid_t *hold_id, const char *payment_method, const char *key, pg_uuid_t *order_id)
+insert_booking(pg_uuid_t *hold_id, const char *payment_method, const char *key, pg_uuid_t *order_id,
+			   bool has_units)
 {
 	static SqlStmt q_1_0 = SQL_STMT(BOOKING_START SEAT_TICKETS_1_0 SEATS_BOOKED BOOKING_PAYMENT,
 									5, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID);
-	static SqlStmt q = SQL_STMT(BOOKING_START SEAT_TICKETS SEATS_BOOKED UNIT_TICKETS BOOKING_PAYMENT,
+	static SqlStmt q = SQL_STMT(BOOKING_START EVENT_KEY SEAT_TICKETS SEATS_BOOKED_COUNTED UNIT_TICKETS BOOKING_PAYMENT,
 								5, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID);
-	static SqlStmt q_order = SQL_STMT(BOOKING_START SEAT_TICKETS SEATS_BOOKED UNIT_TICKETS ORDER_PAYMENT,
+	static SqlStmt q_order = SQL_STMT(BOOKING_START EVENT_KEY SEAT_TICKETS SEATS_BOOKED_COUNTED UNIT_TICKETS ORDER_PAYMENT,
 									  4, UUIDOID, TEXTOID, TEXTOID, UUIDOID);
-	Datum		args[5] = {UUIDPGetDatum(hold_id), CStringGetTextDatum(new_booking_ref()),
-		key ? CStringGetTextDatum(key) : (Datum) 0,
-		order_id ? UUIDPGetDatum(order_id) : CStringGetTextDatum(payment_method),
-	order_id ? (Datum) 0 : CStringGetTextDatum(new_transaction_id())};
-	SqlStmt    *stmt = order_id ? &q_order : sql_is_1_1() ? &q : &q_1_0;
+	/* a hold of seats only: no statement on the tier units (nor their trigger) */
+	static SqlStmt q_seats = SQL_STMT(BOOKING_START EVENT_KEY SEAT_TICKETS SEATS_BOOKED_COUNTED BOOKING_PAYMENT,
+									  5, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID);
+	static SqlStmt q_order_seats = SQL_STMT(BOOKING_START EVENT_KEY SEAT_TICKETS SEATS_BOOKED_COUNTED ORDER_PAYMENT,
+											4, UUIDOID, TEXTOID, TEXTOID, UUIDOID);
+	SqlStmt    *stmt = !sql_is_1_1() ? &q_1_0 :
+		order_id ? (has_units ? &q_order : &q_order_seats) : (has_units ? &q : &q_seats);
 
-	if (stmt_run(stmt, args, key ? "     " : "  n  ", SPI_OK_SELECT) != 1)
-		elog(ERROR, "hold %s was not booked", uuid_text(hold_id));
-	return result_uuid(0, 1);
+	/* a booking reference already taken writes nothing: again with another */
+	for (int attempt = 0; attempt < 20; attempt++)
+	{
+		Datum		args[5] = {UUIDPGetDatum(hold_id), CStringGetTextDatum(new_booking_ref()),
+			key ? CStringGetTextDatum(key) : (Datum) 0,
+			order_id ? UUIDPGetDatum(order_id) : CStringGetTextDatum(payment_method),
+		order_id ? (Datum) 0 : CStringGetTextDatum(new_transaction_id())};
+		pg_uuid_t  *booking_id;
+
+		if (stmt_run(stmt, args, key ? "     " : "  n  ", SPI_OK_SELECT) != 1)
+			elog(ERROR, "hold %s was not booked", uuid_text(hold_id));
+		if ((booking_id = result_uuid(0, 1)) != NULL)
+			return booking_id;
+	}
+	elog(ERROR, "could not find a free booking reference");
 }
 
 static void
@@ -297,8 +390,8 @@ confirm_booking_body(FunctionCallInfo fcinfo)
 
 	require_arg(hold_id, "hold_id");
 	check_confirm_args(payment_method, key);
-	user_id = acting_user(user_id);
-	lock_event_of_hold(hold_id);
+	user_id = resolve_actor(user_id);
+	lock_event_of_hold(hold_id, user_id);
 	if (key)
 		lock_idempotency_key(user_id, key);
 
@@ -315,16 +408,14 @@ confirm_booking_body(FunctionCallInfo fcinfo)
 				errdetail("Hold %s is %s.", uuid_text(hold_id),
 						  h.lapsed && strcmp(h.status, "ACTIVE") == 0 ? "past its expiry" : h.status),
 				errhint("Hold the seats again."));
-	refuse_if_ordered(hold_id);
-	check_event_open(h.event_id);
-	lock_held_seats(hold_id, h.event_id);
-	lock_held_units(hold_id);
+	check_and_lock_seats(hold_id, h.event_id);
+	if (h.has_units)
+		lock_held_units(hold_id);
 
-	booking_id = insert_booking(hold_id, payment_method, key, NULL);
+	booking_id = insert_booking(hold_id, payment_method, key, NULL, h.has_units);
 	if (h.entry_id)
 		settle_offer(h.entry_id, "CONVERTED", "waitlist.converted", h.event_id, user_id, user_id);
-	booking = object_json(OBJECT_BOOKING, booking_id);
-	emit("booking.confirmed", h.event_id, user_id, "booking", booking_id, booking, user_id);
+	booking = emit_object("booking.confirmed", h.event_id, user_id, "booking", OBJECT_BOOKING, booking_id, user_id);
 	commit_durably();
 	return booking;
 }

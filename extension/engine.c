@@ -15,7 +15,9 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 
 static void
 bound_lock_waits(void)
@@ -198,20 +200,36 @@ uuid_list_text(pg_uuid_t **ids, int n)
  * database of the cluster, and after a package upgrade a database keeps its
  * 1.0 SQL until ALTER EXTENSION evently UPDATE; until then the engine serves
  * 1.0's schema, so a statement that reads an object 1.1 added asks here
- * first (README, Versions).  Looked up once per transaction.
+ * first (README, Versions).  Looked up once per backend, and again after any
+ * change to pg_proc: an update (or a drop and a new CREATE EXTENSION)
+ * replaces the extension's functions, and the invalidation of those
+ * reaches every backend before its next transaction reads anything.
  */
+static bool version_known = false;
+
+static void
+forget_version(Datum arg, int cacheid, uint32 hashvalue)
+{
+	version_known = false;
+}
+
 bool
 sql_is_1_1(void)
 {
 	static SqlStmt q = SQL_STMT("SELECT extversion <> '1.0' FROM pg_catalog.pg_extension"
 								" WHERE extname = 'evently'", 0, InvalidOid);
-	static LocalTransactionId checked_in = InvalidLocalTransactionId;
+	static bool callback_registered = false;
 	static bool answer;
 
-	if (checked_in != MyProc->lxid)
+	if (!callback_registered)
+	{
+		CacheRegisterSyscacheCallback(PROCOID, forget_version, (Datum) 0);
+		callback_registered = true;
+	}
+	if (!version_known)
 	{
 		answer = stmt_run(&q, NULL, NULL, SPI_OK_SELECT) == 1 && result_bool(0, 1);
-		checked_in = MyProc->lxid;
+		version_known = true;
 	}
 	return answer;
 }

@@ -59,6 +59,9 @@ extern char *uuid_list_text(pg_uuid_t **ids, int n);
 
 /* ---- locks.c: the advisory-lock key space and durability choices ---- */
 
+#define EVENTLY_LOCK_SPACE	0x45560000
+#define LOCK_OUTBOX_WAKEUP	(EVENTLY_LOCK_SPACE | 3)	/* key2 = 0 (outbox.c) */
+
 extern void lock_event_queue(pg_uuid_t *event_id);
 extern bool try_lock_event_queue(pg_uuid_t *event_id);
 extern void lock_user_quota(pg_uuid_t *event_id, pg_uuid_t *user_id);
@@ -67,6 +70,25 @@ extern void lock_idempotency_key(pg_uuid_t *user_id, const char *key);
 extern void commit_durably(void);
 extern void commit_lazily(void);
 extern void keep_callers_durability(void);
+
+/* ---- counts.c: the slotted status counters ---- */
+
+/*
+ * SQL: a CTE "c" that moves n seats of event (SQL expressions; n from the
+ * CTE or subquery from_rel) from status column was to now_is in a slot of
+ * event_seat_counts, and claims it (evently._counted_seats, whose four
+ * deltas are given in claim): the seats' trigger then adds only what the
+ * claim left out.  1.1 only.
+ */
+#define CLAIM_SEAT_COUNTS(event, n, from_rel, was, now_is, claim) \
+	" c AS (" \
+	"    UPDATE evently.event_seat_counts" \
+	"       SET " was " = " was " - " n ", " now_is " = " now_is " + " n \
+	"      FROM " from_rel \
+	"     WHERE event_id = " event " AND " n " > 0" \
+	"       AND slot = coalesce((SELECT slot FROM evently.event_seat_counts WHERE event_id = " event \
+	"                             ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED), pg_backend_pid() % 16)" \
+	"    RETURNING evently._counted_seats(event_id, " claim "))"
 
 /* ---- outbox.c ---- */
 
@@ -82,6 +104,9 @@ typedef enum ObjectKind
 } ObjectKind;
 
 extern Datum object_json(ObjectKind kind, pg_uuid_t *id);
+/* emit() of object_json(kind, object_id), read and recorded in one statement: returns the JSON */
+extern Datum emit_object(const char *type, pg_uuid_t *event_id, pg_uuid_t *user_id, const char *object_type,
+						 ObjectKind kind, pg_uuid_t *object_id, pg_uuid_t *actor_id);
 
 /* ---- events.c ---- */
 
@@ -108,6 +133,11 @@ extern EventState read_event_state(pg_uuid_t *event_id);
 
 /* The user a call acts as: checked to exist, be ACTIVE and be the caller's own. */
 extern pg_uuid_t *acting_user(pg_uuid_t *asserted);
+/* acting_user in two steps: who (no statement for a trusted caller), then
+ * the status the caller read (users.status; NULL: no such user) checked */
+extern pg_uuid_t *resolve_actor(pg_uuid_t *asserted);
+extern void check_actor_status(pg_uuid_t *user_id, const char *status);
+extern void check_actor(pg_uuid_t *user_id);
 extern bool user_is_active(pg_uuid_t *user_id);
 /* NOT_FOUND for an object that does not exist or is someone else's */
 pg_attribute_noreturn() extern void report_not_found(const char *what, pg_uuid_t *id);
@@ -125,16 +155,18 @@ typedef struct LockedHold
 	char	   *status;
 	bool		lapsed;
 	pg_uuid_t  *entry_id;
+	bool		has_units;		/* 1.1: it holds tier units (hold_items) */
 } LockedHold;
 
 /* booking.c: the steps of a booking, in lock order */
-extern void lock_event_of_hold(pg_uuid_t *hold_id);	/* event row FOR KEY SHARE */
+/* event row FOR KEY SHARE; actor_id (or NULL): check_actor it in the same statement */
+extern void lock_event_of_hold(pg_uuid_t *hold_id, pg_uuid_t *actor_id);
 extern LockedHold lock_hold(pg_uuid_t *hold_id);	/* NOT_FOUND when there is none */
 /* HOLD_EXPIRED unless every seat of the hold is still held by it */
 extern void lock_held_seats(pg_uuid_t *hold_id, pg_uuid_t *event_id);
-/* booking, tickets, payment (order_id: the order's), inventory BOOKED */
+/* booking, tickets, payment (order_id: the order's), inventory BOOKED; has_units: LockedHold's */
 extern pg_uuid_t *insert_booking(pg_uuid_t *hold_id, const char *payment_method, const char *key,
-								 pg_uuid_t *order_id);
+								 pg_uuid_t *order_id, bool has_units);
 /* tiers.c: a waitlist offer of a tier's units, held for window; NULL if too few free */
 extern pg_uuid_t *hold_units_for_offer(pg_uuid_t *event_id, pg_uuid_t *user_id, pg_uuid_t *tier_id,
 									   int quantity, Datum window, pg_uuid_t *entry_id);
@@ -153,8 +185,11 @@ typedef struct HoldableEvent
 	bool		has_queue;
 } HoldableEvent;
 
-/* NOT_FOUND (also for a draft), EVENT_CLOSED when it does not sell now */
-extern HoldableEvent read_event_for_hold(pg_uuid_t *event_id);
+/*
+ * NOT_FOUND (also for a draft), EVENT_CLOSED when it does not sell now;
+ * first the acting user's status (check_actor), read in the same statement
+ */
+extern HoldableEvent read_event_for_hold(pg_uuid_t *event_id, pg_uuid_t *actor_id);
 /* INVALID_ARGUMENT unless 1 second <= ttl <= 1 day */
 extern void check_ttl(Datum ttl);
 /* INVALID_ARGUMENT unless NULL or 1 to 255 bytes */
@@ -181,8 +216,8 @@ extern void free_hold_units(Datum hold_ids);
 extern void lock_held_units(pg_uuid_t *hold_id);
 /* orders.c: the PENDING orders of these holds (uuid[]) EXPIRE with them */
 extern void end_pending_orders(Datum hold_ids);
-/* orders.c: ALREADY_PROCESSED when a live order is paying for the hold */
-extern void refuse_if_ordered(pg_uuid_t *hold_id);
+/* orders.c: ALREADY_PROCESSED, a live order is paying for the hold */
+pg_attribute_noreturn() extern void report_ordered(pg_uuid_t *order_id, pg_uuid_t *hold_id);
 /* expiry.c: expire the lapsed holds of one event; caller holds the queue lock */
 extern int	expire_event_holds(pg_uuid_t *event_id);
 

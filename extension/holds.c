@@ -19,6 +19,9 @@
 /* the upper bound of events.max_seats_per_hold (a check constraint) */
 #define MAX_SEATS_PER_HOLD 100
 
+static void check_quota(pg_uuid_t *event_id, pg_uuid_t *user_id, int count, const HoldableEvent *ev,
+						UserSeats mine);
+
 bool
 user_is_admin(pg_uuid_t *user_id)
 {
@@ -68,25 +71,34 @@ check_seat_ids(ArrayType *array)
 }
 
 HoldableEvent
-read_event_for_hold(pg_uuid_t *event_id)
+read_event_for_hold(pg_uuid_t *event_id, pg_uuid_t *actor_id)
 {
-	/* key share: an event cannot be cancelled or deleted under a new hold */
+	/*
+	 * key share: an event cannot be cancelled or deleted under a new hold;
+	 * the actor's status comes along (no row when there is no such event:
+	 * then the actor is checked on its own, first, as always)
+	 */
 #define HOLDABLE_EVENT(status, on_sale, tickets_limit) \
 		"SELECT " status ", " on_sale ", e.max_seats_per_hold, e.max_seats_per_user," \
 		"       e.hold_ttl," \
 		"       EXISTS (SELECT 1 FROM evently.waitlist_entries w" \
-		"                WHERE w.event_id = e.id AND w.status = 'ACTIVE'), " tickets_limit \
+		"                WHERE w.event_id = e.id AND w.status = 'ACTIVE'), " tickets_limit "," \
+		"       (SELECT u.status FROM evently.users u WHERE u.id = $2)" \
 		"  FROM evently.events e WHERE e.id = $1 FOR KEY SHARE"
 	static SqlStmt q = SQL_STMT(HOLDABLE_EVENT("evently._lifecycle_status(e.status, e.date_time, e.end_time)",
 											   EVENT_ON_SALE_1_1, "coalesce(e.max_tickets_per_user, 0)"),
-								1, UUIDOID);
-	static SqlStmt q_1_0 = SQL_STMT(HOLDABLE_EVENT("e.status", EVENT_ON_SALE_1_0, "0"), 1, UUIDOID);
-	Datum		arg = UUIDPGetDatum(event_id);
+								2, UUIDOID, UUIDOID);
+	static SqlStmt q_1_0 = SQL_STMT(HOLDABLE_EVENT("e.status", EVENT_ON_SALE_1_0, "0"), 2, UUIDOID, UUIDOID);
+	Datum		args[2] = {UUIDPGetDatum(event_id), UUIDPGetDatum(actor_id)};
 	HoldableEvent ev;
 
-	if (stmt_run(sql_is_1_1() ? &q : &q_1_0, &arg, NULL, SPI_OK_SELECT) != 1)
+	if (stmt_run(sql_is_1_1() ? &q : &q_1_0, args, NULL, SPI_OK_SELECT) != 1)
+	{
+		check_actor(actor_id);
 		ereport(ERROR, errcode(EV_NOT_FOUND), errmsg("event not found"),
 				errdetail("Event %s does not exist.", uuid_text(event_id)));
+	}
+	check_actor_status(actor_id, result_text(0, 8));
 	ev.status = result_text(0, 1);
 	ev.on_sale = result_bool(0, 2);
 	ev.max_per_hold = result_int(0, 3);
@@ -158,34 +170,58 @@ report_missing_seats(pg_uuid_t *event_id, Datum seat_array)
 			errdetail("Seats %s are not seats of event %s.", foreign.data, uuid_text(event_id)));
 }
 
-/* Lock the requested seats in seat-id order and check each one. */
+/*
+ * The per-user limits (check_user_quota, from the user's seats read under
+ * the quota lock the caller holds), then the requested seats locked in
+ * seat-id order and each checked, in one statement: the seats are locked
+ * only when the limits allow the hold (the lateral subquery's condition is
+ * the C check's), as when these were two statements.
+ */
 static void
-lock_and_check_seats(pg_uuid_t *event_id, Datum seat_array, int count, bool has_queue)
+lock_and_check_seats(pg_uuid_t *event_id, pg_uuid_t *user_id, Datum seat_array, int count,
+					 const HoldableEvent *ev)
 {
 	/* a lapsed hold's seat that an ADMIN blocked meanwhile stays with nobody */
 	static SqlStmt q = SQL_STMT(
-		"SELECT es.seat_id, es.status, es.status = 'HELD' AND es.held_until <= now(),"
-		"       EXISTS (SELECT 1 FROM evently.seats s WHERE s.id = es.seat_id AND s.status = 'BLOCKED')"
-		"  FROM evently.event_seats es"
-		" WHERE es.event_id = $1 AND es.seat_id = ANY ($2)"
-		" ORDER BY es.seat_id FOR UPDATE", 2, UUIDOID, UUIDARRAYOID);
-	Datum		args[2] = {UUIDPGetDatum(event_id), seat_array};
+		"SELECT q.held, q.bought, es.seat_id, es.status, es.lapsed, es.blocked"
+		"  FROM (SELECT (SELECT coalesce(sum(seat_count), 0)::int FROM evently.holds"
+		"                 WHERE user_id = $3 AND event_id = $1 AND status = 'ACTIVE' AND expires_at > now())"
+		"               AS held,"
+		"               (SELECT coalesce(sum(total_seats), 0)::int FROM evently.bookings"
+		"                 WHERE user_id = $3 AND event_id = $1 AND status = 'CONFIRMED') AS bought) q"
+		"  LEFT JOIN LATERAL ("
+		"       SELECT es.seat_id, es.status, es.status = 'HELD' AND es.held_until <= now() AS lapsed,"
+		"              EXISTS (SELECT 1 FROM evently.seats s WHERE s.id = es.seat_id AND s.status = 'BLOCKED')"
+		"              AS blocked"
+		"         FROM evently.event_seats es"
+		"        WHERE q.held + $4 <= $5 AND ($6 = 0 OR q.held + q.bought + $4 <= $6)"
+		"          AND es.event_id = $1 AND es.seat_id = ANY ($2)"
+		"        ORDER BY es.seat_id FOR UPDATE) es ON true",
+		6, UUIDOID, UUIDARRAYOID, UUIDOID, INT4OID, INT4OID, INT4OID);
+	Datum		args[6] = {UUIDPGetDatum(event_id), seat_array, UUIDPGetDatum(user_id), Int32GetDatum(count),
+	Int32GetDatum(ev->max_per_user), Int32GetDatum(ev->max_tickets_per_user)};
 	uint64		n = stmt_run(&q, args, NULL, SPI_OK_SELECT);
+	UserSeats	mine;
 	StringInfoData taken;
 
+	mine.held = result_int(0, 1);
+	mine.bought = result_int(0, 2);
+	check_quota(event_id, user_id, count, ev, mine);
+	if (result_uuid(0, 3) == NULL)	/* no seat of the event among them */
+		n = 0;
 	if (n < (uint64) count)
 		report_missing_seats(event_id, seat_array);
 	initStringInfo(&taken);
 	for (uint64 i = 0; i < n; i++)
 	{
-		char	   *status = result_text(i, 2);
-		bool		lapsed = result_bool(i, 3);
-		bool		blocked = result_bool(i, 4);
+		char	   *status = result_text(i, 4);
+		bool		lapsed = result_bool(i, 5);
+		bool		blocked = result_bool(i, 6);
 
-		if (strcmp(status, "AVAILABLE") == 0 || (lapsed && !has_queue && !blocked))
+		if (strcmp(status, "AVAILABLE") == 0 || (lapsed && !ev->has_queue && !blocked))
 			continue;
 		appendStringInfo(&taken, "%s%s (%s)", taken.len ? ", " : "",
-						 uuid_text(result_uuid(i, 1)),
+						 uuid_text(result_uuid(i, 3)),
 						 lapsed && blocked ? "BLOCKED" :
 						 lapsed ? "offered to the waitlist first" : status);
 	}
@@ -222,8 +258,13 @@ user_seats(pg_uuid_t *event_id, pg_uuid_t *user_id)
 void
 check_user_quota(pg_uuid_t *event_id, pg_uuid_t *user_id, int count, const HoldableEvent *ev)
 {
-	UserSeats	mine = user_seats(event_id, user_id);
+	check_quota(event_id, user_id, count, ev, user_seats(event_id, user_id));
+}
 
+/* check_user_quota with the user's seats read already */
+static void
+check_quota(pg_uuid_t *event_id, pg_uuid_t *user_id, int count, const HoldableEvent *ev, UserSeats mine)
+{
 	if (mine.held + count > ev->max_per_user)
 		ereport(ERROR, errcode(EV_LIMIT_EXCEEDED), errmsg("too many seats held by this user"),
 				errdetail("User %s holds %d seats of event %s; %d more exceed the limit of %d.",
@@ -266,26 +307,41 @@ hold_for_key(pg_uuid_t *user_id, const char *key, pg_uuid_t *event_id, Datum sea
 	return hold_id;
 }
 
+/*
+ * The hold, its seats, and the seats HELD by it, in one statement; from
+ * 1.1 also the seat counters for the seats it takes from AVAILABLE (read
+ * under the lock the caller holds on them), claimed (counts.c).
+ */
+#define CREATE_HOLD(counted, status) \
+		"WITH picked AS (" \
+		"    SELECT seat_id, price" status " FROM evently.event_seats" \
+		"     WHERE event_id = $1 AND seat_id = ANY ($3))," \
+		" h AS (" \
+		"    INSERT INTO evently.holds (event_id, user_id, seat_count, total_price, expires_at," \
+		"                               waitlist_entry_id, idempotency_key)" \
+		"    SELECT $1, $2, count(*), sum(price), now() + $4, $5, $6 FROM picked" \
+		"    RETURNING id, expires_at)," \
+		counted \
+		" hs AS (" \
+		"    INSERT INTO evently.hold_seats (hold_id, event_id, seat_id, price)" \
+		"    SELECT h.id, $1, picked.seat_id, picked.price FROM h, picked)" \
+		" UPDATE evently.event_seats es" \
+		"    SET status = 'HELD', hold_id = h.id, held_until = h.expires_at" \
+		"   FROM h WHERE es.event_id = $1 AND es.seat_id = ANY ($3)" \
+		" RETURNING h.id"
+
 pg_uuid_t *
 create_hold(pg_uuid_t *event_id, pg_uuid_t *user_id, Datum seat_array, Datum ttl,
 			pg_uuid_t *entry_id, const char *key)
 {
-	static SqlStmt q = SQL_STMT(
-		"WITH picked AS ("
-		"    SELECT seat_id, price FROM evently.event_seats"
-		"     WHERE event_id = $1 AND seat_id = ANY ($3)),"
-		" h AS ("
-		"    INSERT INTO evently.holds (event_id, user_id, seat_count, total_price, expires_at,"
-		"                               waitlist_entry_id, idempotency_key)"
-		"    SELECT $1, $2, count(*), sum(price), now() + $4, $5, $6 FROM picked"
-		"    RETURNING id, expires_at),"
-		" hs AS ("
-		"    INSERT INTO evently.hold_seats (hold_id, event_id, seat_id, price)"
-		"    SELECT h.id, $1, picked.seat_id, picked.price FROM h, picked)"
-		" UPDATE evently.event_seats es"
-		"    SET status = 'HELD', hold_id = h.id, held_until = h.expires_at"
-		"   FROM h WHERE es.event_id = $1 AND es.seat_id = ANY ($3)"
-		" RETURNING h.id", 6, UUIDOID, UUIDOID, UUIDARRAYOID, INTERVALOID, UUIDOID, TEXTOID);
+	static SqlStmt q = SQL_STMT(CREATE_HOLD(CLAIM_SEAT_COUNTS("$1", "f.n",
+																"(SELECT count(*) FILTER (WHERE status = 'AVAILABLE') AS n"
+																"   FROM picked) f",
+																"available", "held", "-f.n, f.n, 0, 0") ",",
+											", status"),
+								6, UUIDOID, UUIDOID, UUIDARRAYOID, INTERVALOID, UUIDOID, TEXTOID);
+	static SqlStmt q_1_0 = SQL_STMT(CREATE_HOLD("", ""),
+									6, UUIDOID, UUIDOID, UUIDARRAYOID, INTERVALOID, UUIDOID, TEXTOID);
 	Datum		args[6] = {UUIDPGetDatum(event_id), UUIDPGetDatum(user_id), seat_array, ttl,
 		entry_id ? UUIDPGetDatum(entry_id) : (Datum) 0,
 	key ? CStringGetTextDatum(key) : (Datum) 0};
@@ -296,7 +352,7 @@ create_hold(pg_uuid_t *event_id, pg_uuid_t *user_id, Datum seat_array, Datum ttl
 	if (!key)
 		nulls[5] = 'n';
 
-	if (stmt_run(&q, args, nulls, SPI_OK_UPDATE_RETURNING) == 0)
+	if (stmt_run(sql_is_1_1() ? &q : &q_1_0, args, nulls, SPI_OK_UPDATE_RETURNING) == 0)
 		elog(ERROR, "hold of no seats for event %s", uuid_text(event_id));
 	return result_uuid(0, 1);
 }
@@ -320,8 +376,8 @@ hold_seats_body(FunctionCallInfo fcinfo)
 	seat_array = PG_GETARG_DATUM(2);
 	count = check_seat_ids(PG_GETARG_ARRAYTYPE_P(2));
 
-	user_id = acting_user(user_id);
-	ev = read_event_for_hold(event_id);
+	user_id = resolve_actor(user_id);
+	ev = read_event_for_hold(event_id, user_id);
 	ttl = PG_ARGISNULL(3) ? ev.hold_ttl : PG_GETARG_DATUM(3);
 	check_ttl(ttl);
 	if (count > ev.max_per_hold)
@@ -335,12 +391,10 @@ hold_seats_body(FunctionCallInfo fcinfo)
 	if (key && (hold_id = hold_for_key(user_id, key, event_id, seat_array)) != NULL)
 		return object_json(OBJECT_HOLD, hold_id);
 	lock_user_quota(event_id, user_id);
-	check_user_quota(event_id, user_id, count, &ev);
-	lock_and_check_seats(event_id, seat_array, count, ev.has_queue);
+	lock_and_check_seats(event_id, user_id, seat_array, count, &ev);
 
 	hold_id = create_hold(event_id, user_id, seat_array, ttl, NULL, key);
-	hold = object_json(OBJECT_HOLD, hold_id);
-	emit("hold.created", event_id, user_id, "hold", hold_id, hold, user_id);
+	hold = emit_object("hold.created", event_id, user_id, "hold", OBJECT_HOLD, hold_id, user_id);
 	commit_lazily();
 	return hold;
 }
@@ -409,8 +463,7 @@ release_hold_body(FunctionCallInfo fcinfo)
 	free_hold_units(one_hold);
 	stmt_run(&mark_released, &arg, NULL, SPI_OK_UPDATE);
 	end_pending_orders(one_hold);
-	hold = object_json(OBJECT_HOLD, hold_id);
-	emit("hold.released", event_id, owner_id, "hold", hold_id, hold, actor_id);
+	hold = emit_object("hold.released", event_id, owner_id, "hold", OBJECT_HOLD, hold_id, actor_id);
 	if (entry_id)				/* releasing an offer declines it */
 		settle_offer(entry_id, "CANCELLED", "waitlist.left", event_id, owner_id, actor_id);
 	(void) promote_locked(event_id, INT_MAX);

@@ -41,7 +41,6 @@
 #include "utils/guc.h"
 #include "access/xact.h"
 
-#define EVENTLY_LOCK_SPACE	0x45560000
 #define LOCK_EVENT_QUEUE	(EVENTLY_LOCK_SPACE | 1)
 #define LOCK_USER_QUOTA		(EVENTLY_LOCK_SPACE | 2)
 #define LOCK_IDEMPOTENCY_KEY (EVENTLY_LOCK_SPACE | 5)

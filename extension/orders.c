@@ -101,7 +101,7 @@ book_order_body(FunctionCallInfo fcinfo)
 
 	require_arg(order_id, "order_id");
 	read_order(order_id, &hold_id);
-	lock_event_of_hold(hold_id);
+	lock_event_of_hold(hold_id, NULL);
 	h = lock_hold(hold_id);
 	if (strcmp(h.status, "CONFIRMED") == 0)
 		PG_RETURN_NULL();
@@ -112,16 +112,17 @@ book_order_body(FunctionCallInfo fcinfo)
 	if (live)
 	{
 		lock_held_seats(hold_id, h.event_id);
-		lock_held_units(hold_id);
+		if (h.has_units)
+			lock_held_units(hold_id);
 	}
 	else if (!reclaim_hold(hold_id, h.event_id))
 		PG_RETURN_NULL();
 
-	booking_id = insert_booking(hold_id, NULL, NULL, order_id);
+	booking_id = insert_booking(hold_id, NULL, NULL, order_id, h.has_units);
 	if (live && h.entry_id)
 		settle_offer(h.entry_id, "CONVERTED", "waitlist.converted", h.event_id, h.owner_id, h.owner_id);
-	booking = object_json(OBJECT_BOOKING, booking_id);
-	emit("booking.confirmed", h.event_id, h.owner_id, "booking", booking_id, booking, h.owner_id);
+	booking = emit_object("booking.confirmed", h.event_id, h.owner_id, "booking", OBJECT_BOOKING, booking_id,
+						  h.owner_id);
 	commit_durably();
 	return booking;
 }
@@ -142,15 +143,11 @@ end_pending_orders(Datum hold_ids)
 		stmt_run(&q, &hold_ids, NULL, SPI_OK_SELECT);
 }
 
+/* ALREADY_PROCESSED: an order is paying for the hold (confirm_booking refuses it) */
 void
-refuse_if_ordered(pg_uuid_t *hold_id)
+report_ordered(pg_uuid_t *order_id, pg_uuid_t *hold_id)
 {
-	static SqlStmt q = SQL_STMT("SELECT id FROM evently.orders WHERE hold_id = $1 AND status = 'PENDING'",
-								1, UUIDOID);
-	Datum		arg = UUIDPGetDatum(hold_id);
-
-	if (sql_is_1_1() && stmt_run(&q, &arg, NULL, SPI_OK_SELECT) > 0)
-		ereport(ERROR, errcode(EV_ALREADY_PROCESSED), errmsg("hold is being paid for"),
-				errdetail("Order %s is paying for hold %s.", uuid_text(result_uuid(0, 1)), uuid_text(hold_id)),
-				errhint("Complete or wait out the order; its hold is confirmed when it is paid."));
+	ereport(ERROR, errcode(EV_ALREADY_PROCESSED), errmsg("hold is being paid for"),
+			errdetail("Order %s is paying for hold %s.", uuid_text(order_id), uuid_text(hold_id)),
+			errhint("Complete or wait out the order; its hold is confirmed when it is paid."));
 }

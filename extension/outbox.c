@@ -8,7 +8,11 @@
 #include "evently.h"
 
 #include "catalog/pg_type.h"
+#include "commands/async.h"
+#include "commands/trigger.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/jsonb.h"
 
 /*
  * One statement writes both rows: the outbox row for the bridge, the audit
@@ -49,6 +53,56 @@ emit(const char *type, pg_uuid_t *event_id, pg_uuid_t *user_id,
 	args[5] = data;
 	args[6] = actor_id ? UUIDPGetDatum(actor_id) : (nulls[6] = 'n', (Datum) 0);
 	emit_datums(args, nulls);
+}
+
+/*
+ * emit() of an object's JSON as the API shows it (object_json), read in the
+ * same statement that records it: returns the JSON.  Only a booking's JSON
+ * carries ticket codes, so only it goes through _without_codes.  A database
+ * still at 1.0 reads and records in two statements, as it always did.
+ */
+#define EMIT_DOC_STMT(view, key, data) \
+	"WITH doc AS (SELECT doc FROM evently." view " WHERE " key " = $5)," \
+	" d AS (SELECT " data " AS data FROM doc)," \
+	" o AS (INSERT INTO evently.outbox (type, event_id, user_id, data) SELECT $1, $2, $3, d.data FROM d)," \
+	" a AS (INSERT INTO evently.audit_log (actor_id, action, object_type, object_id, event_id, details)" \
+	"       SELECT $6, $1, $4, $5, $2, d.data FROM d)" \
+	" SELECT doc FROM doc"
+
+Datum
+emit_object(const char *type, pg_uuid_t *event_id, pg_uuid_t *user_id, const char *object_type,
+			ObjectKind kind, pg_uuid_t *object_id, pg_uuid_t *actor_id)
+{
+	static SqlStmt stmts[] = {
+		[OBJECT_HOLD] = SQL_STMT(EMIT_DOC_STMT("hold_docs", "hold_id", "doc"), 6,
+								 TEXTOID, UUIDOID, UUIDOID, TEXTOID, UUIDOID, UUIDOID),
+		[OBJECT_BOOKING] = SQL_STMT(EMIT_DOC_STMT("booking_docs", "booking_id", "evently._without_codes(doc)"), 6,
+									TEXTOID, UUIDOID, UUIDOID, TEXTOID, UUIDOID, UUIDOID),
+		[OBJECT_CANCELLATION] = SQL_STMT(EMIT_DOC_STMT("cancellation_docs", "cancellation_id", "doc"), 6,
+										 TEXTOID, UUIDOID, UUIDOID, TEXTOID, UUIDOID, UUIDOID),
+		[OBJECT_WAITLIST_ENTRY] = SQL_STMT(EMIT_DOC_STMT("waitlist_docs", "entry_id", "doc"), 6,
+										   TEXTOID, UUIDOID, UUIDOID, TEXTOID, UUIDOID, UUIDOID),
+	};
+	Datum		args[6];
+	char		nulls[7] = "      ";
+
+	if (!sql_is_1_1())
+	{
+		Datum		doc = object_json(kind, object_id);
+
+		emit(type, event_id, user_id, object_type, object_id, doc, actor_id);
+		return doc;
+	}
+	args[0] = CStringGetTextDatum(type);
+	args[1] = event_id ? UUIDPGetDatum(event_id) : (nulls[1] = 'n', (Datum) 0);
+	args[2] = user_id ? UUIDPGetDatum(user_id) : (nulls[2] = 'n', (Datum) 0);
+	args[3] = CStringGetTextDatum(object_type);
+	args[4] = UUIDPGetDatum(object_id);
+	args[5] = actor_id ? UUIDPGetDatum(actor_id) : (nulls[5] = 'n', (Datum) 0);
+	if (stmt_run(&stmts[kind], args, nulls, SPI_OK_SELECT) != 1)
+		elog(ERROR, "object %s vanished", uuid_text(object_id));
+	/* outlive the tuple table: later statements reuse it */
+	return PointerGetDatum(PG_DETOAST_DATUM_COPY(result_datum(0, 1, NULL)));
 }
 
 /* evently._emit(type, event_id, user_id, object_type, object_id, data, actor): the SQL side's door. */
@@ -95,4 +149,106 @@ object_json(ObjectKind kind, pg_uuid_t *id)
 		elog(ERROR, "object %s vanished", uuid_text(id));
 	/* outlive the tuple table: later statements reuse it */
 	return PointerGetDatum(PG_DETOAST_DATUM_COPY(result_datum(0, 1, NULL)));
+}
+
+/*
+ * evently._outbox_wakeup(), the statement trigger on the outbox
+ * (80_outbox.sql says why only the holder of the wake-up token notifies):
+ * in C, so that a state change's record runs no statement of its own.
+ */
+PG_FUNCTION_INFO_V1(evently_outbox_wakeup);
+Datum
+evently_outbox_wakeup(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "evently_outbox_wakeup: not called as a trigger");
+	if (DatumGetBool(DirectFunctionCall2(pg_try_advisory_xact_lock_int4,
+										 Int32GetDatum(LOCK_OUTBOX_WAKEUP), Int32GetDatum(0))))
+		Async_Notify("evently_outbox", "");
+	return PointerGetDatum(NULL);
+}
+
+/* data->key (an array, else []) with ticket_code taken out of each element */
+static Jsonb *
+elements_without_codes(Jsonb *data, const char *key)
+{
+	JsonbValue *v = getKeyJsonValueFromContainer(&data->root, key, strlen(key), NULL);
+	JsonbParseState *state = NULL;
+
+	pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
+	if (v && v->type == jbvBinary && JsonContainerIsArray(v->val.binary.data))
+	{
+		JsonbIterator *it = JsonbIteratorInit(v->val.binary.data);
+		JsonbValue	elem;
+		JsonbIteratorToken tok;
+
+		while ((tok = JsonbIteratorNext(&it, &elem, true)) != WJB_DONE)
+		{
+			Jsonb	   *stripped;
+			JsonbValue	bin;
+
+			if (tok != WJB_ELEM)
+				continue;
+			/* jsonb's own "-": an element that is a scalar is an error, as in SQL */
+			stripped = DatumGetJsonbP(DirectFunctionCall2(jsonb_delete, JsonbPGetDatum(JsonbValueToJsonb(&elem)),
+														  CStringGetTextDatum("ticket_code")));
+			bin.type = jbvBinary;
+			bin.val.binary.data = &stripped->root;
+			bin.val.binary.len = VARSIZE(stripped) - VARHDRSZ;
+			pushJsonbValue(&state, WJB_ELEM, &bin);
+		}
+	}
+	return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_ARRAY, NULL));
+}
+
+/* key: value, where value is a whole jsonb */
+static void
+push_pair(JsonbParseState **state, const char *key, Jsonb *value)
+{
+	JsonbValue	k = {.type = jbvString};
+	JsonbValue	v = {.type = jbvBinary};
+
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	pushJsonbValue(state, WJB_KEY, &k);
+	v.val.binary.data = &value->root;
+	v.val.binary.len = VARSIZE(value) - VARHDRSZ;
+	pushJsonbValue(state, WJB_VALUE, &v);
+}
+
+/*
+ * evently._without_codes(data jsonb) (01_errors_and_audit.sql says what
+ * for): NULL is {}; an object with seats or tickets has them as arrays
+ * whose elements lack ticket_code (a non-array is []); anything else is
+ * returned as it is.  In C, so that recording a booking runs no statement
+ * for it.
+ */
+PG_FUNCTION_INFO_V1(evently_without_codes);
+Datum
+evently_without_codes(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *data;
+	bool		has_seats,
+				has_tickets;
+	JsonbParseState *state = NULL;
+	Datum		result;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+	data = PG_GETARG_JSONB_P(0);
+	if (!JB_ROOT_IS_OBJECT(data))
+		PG_RETURN_JSONB_P(data);
+	has_seats = getKeyJsonValueFromContainer(&data->root, "seats", 5, NULL) != NULL;
+	has_tickets = getKeyJsonValueFromContainer(&data->root, "tickets", 7, NULL) != NULL;
+	if (!has_seats && !has_tickets)
+		PG_RETURN_JSONB_P(data);
+
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	if (has_seats)
+		push_pair(&state, "seats", elements_without_codes(data, "seats"));
+	if (has_tickets)
+		push_pair(&state, "tickets", elements_without_codes(data, "tickets"));
+	result = DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(data),
+								 JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL))));
+	PG_RETURN_DATUM(result);
 }

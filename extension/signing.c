@@ -136,7 +136,10 @@ evently_ed25519_keypair(PG_FUNCTION_ARGS)
  * evently._sign_ticket(ticket_id uuid, event_id uuid, kind text ('S' or
  * 'T'), item_id uuid, version int 1..65535) RETURNS text: the ticket's code
  * (format 1, above), signed with the event's secret key, made now if the
- * event has none yet.
+ * event has none yet.  A sixth argument, the event's secret key as the
+ * caller read it with the tickets (event_keys.secret_key, NULL when it had
+ * none yet), saves the lookup; the six-argument form is not STRICT, for
+ * that NULL, and checks the others itself.
  */
 PG_FUNCTION_INFO_V1(evently_sign_ticket);
 Datum
@@ -145,15 +148,31 @@ evently_sign_ticket(PG_FUNCTION_ARGS)
 	static CachedKey secret;
 	unsigned char signed_code[SIGNED_LEN];
 	char		code[sodium_base64_ENCODED_LEN(SIGNED_LEN, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-	pg_uuid_t  *event_id = PG_GETARG_UUID_P(1);
-	char	   *kind = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	int32		version = PG_GETARG_INT32(4);
+	pg_uuid_t  *event_id;
+	char	   *kind;
+	int32		version;
 	unsigned char *p = signed_code;
+	const unsigned char *key = secret.key;
 
+	for (int i = 0; i < 5; i++)
+		if (PG_ARGISNULL(i))
+			elog(ERROR, "_sign_ticket: argument %d is NULL", i + 1);
+	event_id = PG_GETARG_UUID_P(1);
+	kind = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	version = PG_GETARG_INT32(4);
 	require_sodium();
 	if ((strcmp(kind, "S") != 0 && strcmp(kind, "T") != 0) || version < 1 || version > 65535)
 		elog(ERROR, "_sign_ticket: kind %s, version %d", kind, version);
-	if (!event_key(event_id, true, &secret, crypto_sign_SECRETKEYBYTES))
+	/* the booking's statement read the key with the tickets: no lookup */
+	if (PG_NARGS() > 5 && !PG_ARGISNULL(5))
+	{
+		bytea	   *given = PG_GETARG_BYTEA_PP(5);
+
+		if (VARSIZE_ANY_EXHDR(given) != crypto_sign_SECRETKEYBYTES)
+			elog(ERROR, "_sign_ticket: a secret key of %d bytes", (int) VARSIZE_ANY_EXHDR(given));
+		key = (const unsigned char *) VARDATA_ANY(given);
+	}
+	else if (!event_key(event_id, true, &secret, crypto_sign_SECRETKEYBYTES))
 		elog(ERROR, "event %s has no signing key", uuid_text(event_id));
 	*p++ = CODE_FORMAT;
 	memcpy(p, PG_GETARG_UUID_P(0)->data, UUID_LEN), p += UUID_LEN;
@@ -162,7 +181,7 @@ evently_sign_ticket(PG_FUNCTION_ARGS)
 	memcpy(p, PG_GETARG_UUID_P(3)->data, UUID_LEN), p += UUID_LEN;
 	*p++ = (unsigned char) (version >> 8);
 	*p++ = (unsigned char) (version & 0xff);
-	crypto_sign_detached(p, NULL, signed_code, PAYLOAD_LEN, secret.key);
+	crypto_sign_detached(p, NULL, signed_code, PAYLOAD_LEN, key);
 	sodium_bin2base64(code, sizeof(code), signed_code, SIGNED_LEN, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	PG_RETURN_TEXT_P(cstring_to_text(code));
 }

@@ -307,8 +307,8 @@ reserve_tiers_body(FunctionCallInfo fcinfo)
 	check_idempotency_key(key);
 	items = parse_items(fcinfo);
 
-	user_id = acting_user(user_id);
-	ev = read_event_for_hold(event_id);
+	user_id = resolve_actor(user_id);
+	ev = read_event_for_hold(event_id, user_id);
 	ttl = PG_ARGISNULL(4) ? ev.hold_ttl : PG_GETARG_DATUM(4);
 	check_ttl(ttl);
 	if (items.total > ev.max_per_hold)
@@ -338,8 +338,7 @@ reserve_tiers_body(FunctionCallInfo fcinfo)
 	hold_id = create_tier_hold(event_id, user_id, &items,
 							   makeArrayResult(unit_tiers, CurrentMemoryContext),
 							   makeArrayResult(unit_nos, CurrentMemoryContext), ttl, key, NULL);
-	hold = object_json(OBJECT_HOLD, hold_id);
-	emit("hold.created", event_id, user_id, "hold", hold_id, hold, user_id);
+	hold = emit_object("hold.created", event_id, user_id, "hold", OBJECT_HOLD, hold_id, user_id);
 	commit_lazily();
 	return hold;
 }

@@ -14,13 +14,12 @@
 -- So a DBA's role meets exactly the rules of that user's REST calls.  The
 -- roles are made by evently.setup_roles(), which make run and the tests call.
 
--- Is the session's login role trusted to assert the acting user?
+-- Is the session's login role trusted to assert the acting user?  A
+-- superuser, or a member of evently_gateway (extension/actors.c: from
+-- PostgreSQL's caches of roles and memberships, without a statement, as
+-- the engine asks it on every call).
 CREATE OR REPLACE FUNCTION evently._trusted_caller() RETURNS boolean
-LANGUAGE sql STABLE AS $$
-    SELECT r.rolsuper OR (EXISTS (SELECT 1 FROM pg_catalog.pg_roles g WHERE g.rolname = 'evently_gateway')
-                          AND pg_catalog.pg_has_role(session_user, 'evently_gateway', 'MEMBER'))
-      FROM pg_catalog.pg_roles r WHERE r.rolname = session_user
-$$;
+AS 'MODULE_PATHNAME', 'evently_trusted_caller' LANGUAGE C STABLE;
 
 -- The evently user the session's login role is linked to, or NULL.
 CREATE OR REPLACE FUNCTION evently._linked_user() RETURNS uuid

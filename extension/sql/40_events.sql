@@ -165,59 +165,21 @@ CREATE OR REPLACE TRIGGER seats_follow_multiplier AFTER UPDATE OF price_multipli
     FOR EACH ROW WHEN (OLD.price_multiplier IS DISTINCT FROM NEW.price_multiplier)
     EXECUTE FUNCTION evently._reprice_seats();
 
--- Move n seats of an event from one status to another (NULL: in or out of
--- the inventory).  The slot is the first one no other transaction has locked;
--- only when all 16 are taken does it wait, for the backend's own slot.
-CREATE OR REPLACE FUNCTION evently._move_seat_counts(p_event_id uuid, was text, now_is text, n bigint)
-RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE evently.event_seat_counts
-       SET available = available + n * ((now_is IS NOT DISTINCT FROM 'AVAILABLE')::int
-                                        - (was IS NOT DISTINCT FROM 'AVAILABLE')::int),
-           held = held + n * ((now_is IS NOT DISTINCT FROM 'HELD')::int - (was IS NOT DISTINCT FROM 'HELD')::int),
-           booked = booked + n * ((now_is IS NOT DISTINCT FROM 'BOOKED')::int
-                                  - (was IS NOT DISTINCT FROM 'BOOKED')::int),
-           blocked = blocked + n * ((now_is IS NOT DISTINCT FROM 'BLOCKED')::int
-                                    - (was IS NOT DISTINCT FROM 'BLOCKED')::int)
-     WHERE event_id = p_event_id
-       AND slot = coalesce((SELECT slot FROM evently.event_seat_counts
-                             WHERE event_id = p_event_id ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED),
-                           pg_backend_pid() % 16);
-END
-$$;
-
--- One statement-level trigger per kind of change: a hold of four seats is
--- one counter update, an event's 60,000 new seats are at most four.
+-- The seat counters (event_seat_counts): each statement's net change per
+-- event and status, added by one statement-level trigger per kind of change
+-- (extension/counts.c): a hold of four seats is one counter update, an
+-- event's 60,000 new seats one or two, whoever writes the seats.
 CREATE OR REPLACE FUNCTION evently._count_seats() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    d record;
-BEGIN
-    IF TG_OP = 'UPDATE' THEN
-        FOR d IN SELECT o.event_id, o.status AS was, n.status AS now_is, count(*) AS n
-                   FROM old_seats o JOIN new_seats n USING (event_id, seat_id)
-                  WHERE o.status <> n.status GROUP BY 1, 2, 3 LOOP
-            PERFORM evently._move_seat_counts(d.event_id, d.was, d.now_is, d.n);
-        END LOOP;
-    ELSIF TG_OP = 'INSERT' THEN
-        -- an event's slots are made with its first seats
-        INSERT INTO evently.event_seat_counts (event_id, slot)
-        SELECT e.event_id, slot FROM (SELECT DISTINCT event_id FROM new_seats) e, generate_series(0, 15) slot
-        ON CONFLICT DO NOTHING;
-        FOR d IN SELECT event_id, status, count(*) AS n FROM new_seats GROUP BY 1, 2 LOOP
-            PERFORM evently._move_seat_counts(d.event_id, NULL, d.status, d.n);
-        END LOOP;
-    ELSE
-        -- an event being deleted takes its counts with it
-        FOR d IN SELECT event_id, status, count(*) AS n FROM old_seats o
-                  WHERE EXISTS (SELECT 1 FROM evently.events e WHERE e.id = o.event_id)
-                  GROUP BY 1, 2 LOOP
-            PERFORM evently._move_seat_counts(d.event_id, d.status, NULL, d.n);
-        END LOOP;
-    END IF;
-    RETURN NULL;
-END
-$$;
+AS 'MODULE_PATHNAME', 'evently_count_statuses' LANGUAGE C;
+
+-- A statement of the engine that moves seats between statuses may update a
+-- slot itself, in the same statement, and claim it from that update's
+-- RETURNING: the trigger then adds only what the claim left out (nothing,
+-- when it was right).  extension/counts.c says why the counters still
+-- cannot drift.
+CREATE OR REPLACE FUNCTION evently._counted_seats(event_id uuid, available bigint, held bigint, booked bigint,
+                                                  blocked bigint)
+RETURNS boolean AS 'MODULE_PATHNAME', 'evently_counted_seats' LANGUAGE C STRICT VOLATILE;
 
 CREATE OR REPLACE TRIGGER count_seats_updated AFTER UPDATE ON evently.event_seats
     REFERENCING OLD TABLE AS old_seats NEW TABLE AS new_seats

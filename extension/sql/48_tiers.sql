@@ -14,57 +14,13 @@
 
 -- Unit counters ----------------------------------------------------------------
 
--- Move n units of a tier from one status to another (NULL: in or out of the
--- tier).  The slot is the first one no other transaction has locked; only
--- when all 16 are taken does it wait, for the backend's own slot
--- (_move_seat_counts' rule).
-CREATE OR REPLACE FUNCTION evently._move_unit_counts(p_tier_id uuid, was text, now_is text, n bigint)
-RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE evently.tier_unit_counts
-       SET available = available + n * ((now_is IS NOT DISTINCT FROM 'AVAILABLE')::int
-                                        - (was IS NOT DISTINCT FROM 'AVAILABLE')::int),
-           held = held + n * ((now_is IS NOT DISTINCT FROM 'HELD')::int - (was IS NOT DISTINCT FROM 'HELD')::int),
-           booked = booked + n * ((now_is IS NOT DISTINCT FROM 'BOOKED')::int
-                                  - (was IS NOT DISTINCT FROM 'BOOKED')::int)
-     WHERE tier_id = p_tier_id
-       AND slot = coalesce((SELECT slot FROM evently.tier_unit_counts
-                             WHERE tier_id = p_tier_id ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED),
-                           pg_backend_pid() % 16);
-END
-$$;
-
--- One statement-level trigger per kind of change: a reservation of four
--- units is one counter update, a tier's million new units one or two.
+-- The unit counters (tier_unit_counts): each statement's net change per
+-- tier and status, added by one statement-level trigger per kind of change
+-- (extension/counts.c, as for seats): a reservation of four units is one
+-- counter update, a tier's million new units one or two.  A deleted tier's
+-- counters went with it (ON DELETE CASCADE): the update finds no slot.
 CREATE OR REPLACE FUNCTION evently._count_units() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    d record;
-BEGIN
-    IF TG_OP = 'UPDATE' THEN
-        FOR d IN SELECT o.tier_id, o.status AS was, n.status AS now_is, count(*) AS n
-                   FROM old_units o JOIN new_units n USING (tier_id, unit_no)
-                  WHERE o.status <> n.status GROUP BY 1, 2, 3 LOOP
-            PERFORM evently._move_unit_counts(d.tier_id, d.was, d.now_is, d.n);
-        END LOOP;
-    ELSIF TG_OP = 'INSERT' THEN
-        -- a tier's slots are made with its first units
-        INSERT INTO evently.tier_unit_counts (tier_id, slot)
-        SELECT t.tier_id, slot FROM (SELECT DISTINCT tier_id FROM new_units) t, generate_series(0, 15) slot
-        ON CONFLICT DO NOTHING;
-        FOR d IN SELECT tier_id, status, count(*) AS n FROM new_units GROUP BY 1, 2 LOOP
-            PERFORM evently._move_unit_counts(d.tier_id, NULL, d.status, d.n);
-        END LOOP;
-    ELSE
-        -- a deleted tier's counters went with it (ON DELETE CASCADE): the
-        -- update finds no slot
-        FOR d IN SELECT tier_id, status, count(*) AS n FROM old_units GROUP BY 1, 2 LOOP
-            PERFORM evently._move_unit_counts(d.tier_id, d.status, NULL, d.n);
-        END LOOP;
-    END IF;
-    RETURN NULL;
-END
-$$;
+AS 'MODULE_PATHNAME', 'evently_count_statuses' LANGUAGE C;
 
 -- A deleted tier takes its units with it (tier_units.tier_id has no
 -- foreign key to cascade: 00_schema.sql says why).

@@ -16,6 +16,12 @@ RETURNS record AS 'MODULE_PATHNAME', 'evently_ed25519_keypair' LANGUAGE C VOLATI
 CREATE OR REPLACE FUNCTION evently._sign_ticket(ticket_id uuid, event_id uuid, kind text, item_id uuid,
                                                 version int)
 RETURNS text AS 'MODULE_PATHNAME', 'evently_sign_ticket' LANGUAGE C STRICT VOLATILE;
+-- The same with the event's secret key as the caller read it
+-- (event_keys.secret_key; NULL when the event had none yet): the booking's
+-- statement reads it with the tickets, so signing them runs no lookup.
+CREATE OR REPLACE FUNCTION evently._sign_ticket(ticket_id uuid, event_id uuid, kind text, item_id uuid,
+                                                version int, secret_key bytea)
+RETURNS text AS 'MODULE_PATHNAME', 'evently_sign_ticket' LANGUAGE C VOLATILE;
 
 -- evently._read_ticket_code(code): what a code says and whether its event's
 -- key signed it; all NULL for a string that is no code (signing.c).

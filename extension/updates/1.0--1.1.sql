@@ -15,6 +15,10 @@
 DROP FUNCTION evently._fail(text, text, text, text);
 DROP FUNCTION evently._require(boolean, text, text, text);
 
+-- the seat counters are kept by a C trigger (extension/counts.c) that
+-- updates them itself, one statement per event a statement changed
+DROP FUNCTION evently._move_seat_counts(uuid, text, text, bigint);
+
 -- _close_event takes the reason of the cancellation (and refunds bookings)
 DROP FUNCTION evently._close_event(uuid, uuid);
 
