@@ -139,6 +139,7 @@ bench: deps
 	@bash tests/bench/shim.sh
 	@bash tests/bench/bridge.sh
 	@bash tests/bench/ga-flash-sale.sh
+	@bash tests/bench/flash-sale.sh
 	@bash tests/bench/checkin-rush.sh
 
 # the two halves of installcheck, so make test reports them apart

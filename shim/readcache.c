@@ -20,8 +20,11 @@
  * its least recently used end; an answer larger than a shard's share is
  * never kept (nor counted while its waiters read it).
  *
- * A request that says `Cache-Control: no-cache` (or max-age=0) makes its
- * own call and refreshes the entry with what it got.
+ * A request that says `Cache-Control: no-cache` bypasses the cache (SPEC
+ * section 12): it makes its own call, whose answer refreshes the entry.
+ * `max-age=0`, which a browser's reload sends, is served as any other
+ * request, at most READ_CACHE_MS old: a reload storm during an on-sale must
+ * not reach the database.
  *
  * The cache only ever shows: holds, confirmations and every decision call
  * the database, since their routes are not public reads.
@@ -114,11 +117,11 @@ hash_text(const char *s)
 	return h;
 }
 
-/* Does the request's Cache-Control ask for an answer from the database? */
+/* Does the request's Cache-Control bypass the cache (no-cache)? */
 bool
-read_cache_refused(const char *cache_control)
+read_cache_bypassed(const char *cache_control)
 {
-	return cache_control && (strcasestr(cache_control, "no-cache") || strcasestr(cache_control, "max-age=0"));
+	return cache_control && strcasestr(cache_control, "no-cache");
 }
 
 /* ---- the shard's lists; the shard's lock is held ---- */
@@ -273,40 +276,6 @@ release(Shard *s, Entry *e)
 	}
 }
 
-/* The route's handler, and the ETag of what it answered. */
-static Reply
-call_database(const Route *route, Call *call, double *started)
-{
-	Reply		reply;
-
-	*started = now_ms();
-	reply = route->handler(route, call);
-	if (reply.status == 200)
-		etag_set(&reply);
-	return reply;
-}
-
-/* Cache-Control: no-cache: a call of its own, and the entry refreshed with a newer 200. */
-static Reply
-serve_fresh(const Route *route, Call *call, const char *key)
-{
-	unsigned	hash = hash_text(key);
-	Shard	   *s = &shards[hash % NSHARDS];
-	double		started;
-	Reply		reply = call_database(route, call, &started);
-	Entry	   *e;
-
-	atomic_fetch_add(&bypasses, 1);
-	pthread_mutex_lock(&s->lock);
-	e = find_or_add(s, hash, key);
-	e->users++;
-	if (reply.status == 200 && (e->status == 0 || started >= e->fetched_ms))
-		remember(s, e, &reply, started);
-	release(s, e);
-	pthread_mutex_unlock(&s->lock);
-	return reply;
-}
-
 /* A fresh answer to the key, if there is one: the common case, kept short. */
 bool
 read_cache_fresh(const char *key, Reply *reply)
@@ -327,53 +296,90 @@ read_cache_fresh(const char *key, Reply *reply)
 	return found;
 }
 
+/* The route's handler, and the ETag of a 200. */
+static Reply
+call_route(const Route *route, Call *call)
+{
+	Reply		reply = route->handler(route, call);
+
+	if (reply.status == 200)
+		etag_set(&reply);
+	return reply;
+}
+
+/*
+ * Fly: call the database for the entry with the shard's lock let go, keep
+ * the answer unless a no-cache request brought a newer one meanwhile, and
+ * tell the waiters it landed.
+ */
+static Reply
+fly(Shard *s, Entry *e, const Route *route, Call *call)
+{
+	double		started = now_ms();
+	Reply		reply;
+
+	e->flying = true;
+	pthread_mutex_unlock(&s->lock);
+	reply = call_route(route, call);
+	atomic_fetch_add(&misses, 1);
+	pthread_mutex_lock(&s->lock);
+	if (e->status == 0 || started >= e->fetched_ms)
+		remember(s, e, &reply, started);
+	e->flying = false;
+	e->landings++;
+	pthread_cond_broadcast(&s->landed);
+	return reply;
+}
+
+/* Cache-Control: no-cache: a call of its own, whose 200 refreshes the entry. */
+static Reply
+bypass(Shard *s, unsigned hash, const char *key, const Route *route, Call *call)
+{
+	double		started = now_ms();
+	Reply		reply = call_route(route, call);
+	Entry	   *e;
+
+	atomic_fetch_add(&bypasses, 1);
+	pthread_mutex_lock(&s->lock);
+	e = find_or_add(s, hash, key);
+	e->users++;
+	if (reply.status == 200 && (e->status == 0 || started >= e->fetched_ms))
+		remember(s, e, &reply, started);
+	release(s, e);
+	pthread_mutex_unlock(&s->lock);
+	return reply;
+}
+
 /*
  * The answer to a public anonymous GET with this key: from memory when it
  * is fresh, else from the database by one call that every request for the
- * key arriving meanwhile shares.  `refused`: the request's Cache-Control
- * asked for an answer from the database (read_cache_refused).  The reply
- * carries its ETag.
+ * key arriving meanwhile shares.  `bypassing` (Cache-Control: no-cache,
+ * read_cache_bypassed): a call of its own.
  */
 Reply
-read_cache_serve(const Route *route, Call *call, const char *key, bool refused)
+read_cache_serve(const Route *route, Call *call, const char *key, bool bypassing)
 {
 	unsigned	hash = hash_text(key);
 	Shard	   *s = &shards[hash % NSHARDS];
 	Entry	   *e;
 	Reply		reply;
 
-	if (refused)
-		return serve_fresh(route, call, key);
+	if (bypassing)
+		return bypass(s, hash, key, route, call);
 	pthread_mutex_lock(&s->lock);
 	e = find_or_add(s, hash, key);
 	e->users++;
-	for (;;)
+	if (fresh(e))
+	{
+		reply = answer_of(e);
+		atomic_fetch_add(&hits, 1);
+	}
+	else if (!e->flying)
+		reply = fly(s, e, route, call);
+	else
 	{
 		unsigned long landing = e->landings;
 
-		if (fresh(e))
-		{
-			reply = answer_of(e);
-			atomic_fetch_add(&hits, 1);
-			break;
-		}
-		if (!e->flying)
-		{
-			double		started;
-
-			e->flying = true;
-			pthread_mutex_unlock(&s->lock);
-			reply = call_database(route, call, &started);
-			atomic_fetch_add(&misses, 1);
-			pthread_mutex_lock(&s->lock);
-			/* unless a no-cache request brought a newer answer meanwhile */
-			if (e->status == 0 || started >= e->fetched_ms)
-				remember(s, e, &reply, started);
-			e->flying = false;
-			e->landings++;
-			pthread_cond_broadcast(&s->landed);
-			break;
-		}
 		/* bounded by the flying call's own statement timeout */
 		atomic_fetch_add(&waiting, 1);
 		while (e->landings == landing)
@@ -382,7 +388,6 @@ read_cache_serve(const Route *route, Call *call, const char *key, bool refused)
 		/* the call that was in the air when this request came: its answer, whatever it is */
 		reply = answer_of(e);
 		atomic_fetch_add(&hits, 1);
-		break;
 	}
 	release(s, e);
 	pthread_mutex_unlock(&s->lock);

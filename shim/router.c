@@ -223,7 +223,7 @@ static Reply
 answer(const Route *route, Request *req, Call *call, const char *cache_key)
 {
 	if (cache_key)
-		return read_cache_serve(route, call, cache_key, read_cache_refused(req->cache_control));
+		return read_cache_serve(route, call, cache_key, read_cache_bypassed(req->cache_control));
 	return route->handler(route, call);
 }
 
@@ -313,7 +313,7 @@ route_request(Request *req)
 		return reply;
 	/* a fresh answer in the read cache skips building the call */
 	cache_key = read_cache_key(route, req, &pp, actor);
-	if (cache_key == NULL || read_cache_refused(req->cache_control) || !read_cache_fresh(cache_key, &reply))
+	if (cache_key == NULL || read_cache_bypassed(req->cache_control) || !read_cache_fresh(cache_key, &reply))
 		reply = dispatch(route, req, &pp, &claims, cache_key);
 	free(cache_key);
 	/* a public read's answer to anyone without a token: any cache may keep it for a second */

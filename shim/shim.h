@@ -339,9 +339,9 @@ Reply		docs_asset_route(const Route *route, Call *call);
 
 /* ---- readcache.c: public reads from memory (SPEC section 12), ETags ---- */
 void		read_cache_init(void);
-bool		read_cache_refused(const char *cache_control);
+bool		read_cache_bypassed(const char *cache_control);
 bool		read_cache_fresh(const char *key, Reply *reply);
-Reply		read_cache_serve(const Route *route, Call *call, const char *key, bool refused);
+Reply		read_cache_serve(const Route *route, Call *call, const char *key, bool bypassing);
 void		read_cache_metrics(FILE *out);
 void		etag_set(Reply *reply);
 bool		etag_matches(const char *if_none_match, const char *etag);
