@@ -12,12 +12,18 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* requests begun and not yet answered: what SIGTERM waits for */
+static atomic_int in_flight;
+/* SIGTERM came: every answer closes its connection, so keep-alive clients leave */
+static atomic_bool stopping;
 
 typedef struct Upload
 {
@@ -162,6 +168,8 @@ send_reply(struct MHD_Connection *conn, Reply reply)
 								reply.content_type ? reply.content_type : "application/json");
 	add_rate_headers(response, &reply.rate);
 	add_cors_headers(conn, response);
+	if (atomic_load(&stopping))
+		MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(conn, reply.status, response);
 	MHD_destroy_response(response);
 	return ret;
@@ -262,6 +270,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		up = calloc(1, sizeof(Upload));
 		clock_gettime(CLOCK_MONOTONIC, &up->started);
 		*state = up;
+		atomic_fetch_add(&in_flight, 1);
 		guard_head_arrived(conn);
 		if (guard_ambiguous_framing(conn))
 			return refuse_framing(conn, method, url, up);
@@ -329,6 +338,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **state,
 	{
 		free(up->data);
 		free(up);
+		atomic_fetch_sub(&in_flight, 1);
 	}
 	*state = NULL;
 	guard_request_done(conn);
@@ -392,6 +402,16 @@ main(void)
 	sigwait(&stop_signals, &sig);
 	log_event("info", "draining in-flight requests", NULL);
 	MHD_quiesce_daemon(daemon);
+	atomic_store(&stopping, true);
+	/*
+	 * MHD_stop_daemon closes every connection once its handler returns, the
+	 * answer unsent: wait until the requests running now have been answered
+	 * (MHD calls on_completed once an answer is sent), for no longer than
+	 * the longest statement they may run.
+	 */
+	for (int waited_ms = 0; atomic_load(&in_flight) > 0 &&
+		 waited_ms < config.admin_statement_timeout_ms + 1000; waited_ms += 10)
+		usleep(10 * 1000);
 	MHD_stop_daemon(daemon);	/* waits for handlers that are running */
 	guard_stop();
 	payment_worker_stop();

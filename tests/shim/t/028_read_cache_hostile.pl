@@ -170,6 +170,7 @@ sub metric
 }
 $t->stop_shim;
 $t->{env}{READ_CACHE_MB} = 4;
+$t->{env}{STATEMENT_TIMEOUT_MS} = 5000;    # the flights below wait on locks
 $t->start_shim;
 ($port) = $t->{base} =~ /:(\d+)$/;
 my $section = $sql->('SELECT id FROM evently.venue_sections ORDER BY name, id LIMIT 1');
@@ -189,6 +190,21 @@ cmp_ok(length($seats[0]), '>', 256 * 1024, 'a section\'s seats: more than a shar
 is(scalar(grep { /^200 / } @seats), 6, 'answered to the flight and its waiters');
 is(metric('evently_read_cache_evictions_total'), 0, 'without evicting anything');
 is(metric('evently_read_cache_entries'), $entries, 'every other answer is still kept');
+
+# --- SIGTERM with a flight and its waiters in the air: every one is answered -------------
+# (the shim ran them to the end, then closed their connections unanswered)
+$lock->query_safe('BEGIN; LOCK TABLE evently.events IN ACCESS EXCLUSIVE MODE');
+my @stopping = send_all(get_request($path));
+wait_for_lock('api_event_get');
+push @stopping, send_all(get_request($path), get_request($path, "Cache-Control: no-cache\r\n"));
+sleep 0.3;
+$t->{shim}->signal('TERM');
+sleep 0.3;
+$lock->query_safe('COMMIT');
+my @stopped = answers(@stopping);
+is(scalar(grep { /^200 / } @stopped), 3, 'SIGTERM: the flight, its waiter and a no-cache read in the air are answered')
+  or diag explain \@stopped;
+ok(EventlyTest::finish($t->{shim}), 'and the shim stops cleanly');
 $lock->quit;
 
 done_testing();
