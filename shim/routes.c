@@ -501,6 +501,7 @@ void
 routes_init(void)
 {
 	check_table();
+	router_init();
 	metrics_init();
 	read_cache_init();
 	openapi_init();

@@ -297,6 +297,7 @@ typedef struct Request
 	json_t	   *query;			/* query-string arguments */
 } Request;
 
+void		router_init(void);
 Reply		route_request(Request *req);
 bool		pattern_fits(const char *pattern, const char **why);
 
