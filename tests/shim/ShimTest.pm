@@ -56,6 +56,19 @@ sub stop_shim { return EventlyTest::stop($_[0]->{shim}) }
 
 sub node { $_[0]->{node} }
 
+# Restart the cluster with pg_stat_statements counting every statement
+# (track = all), the shim stopped meanwhile: how a test counts database calls.
+sub track_statements
+{
+	my ($self) = @_;
+	$self->stop_shim;
+	$self->{node}->append_conf('postgresql.conf',
+		"shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n");
+	$self->{node}->restart;
+	$self->{node}->safe_psql('evently', 'CREATE EXTENSION pg_stat_statements');
+	$self->start_shim;
+}
+
 # events whose catalog no longer matches their tags, prices and sections
 sub stale_catalogs
 {

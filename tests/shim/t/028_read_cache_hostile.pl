@@ -15,13 +15,7 @@ my $t = ShimTest->new(POOL_SIZE => 8, STATEMENT_TIMEOUT_MS => 1000,
 my $node = $t->node;
 my $sql = sub { $node->safe_psql('evently', shift) };
 
-# pg_stat_statements needs a restart; the shim's pool comes back with it
-$t->stop_shim;
-$node->append_conf('postgresql.conf',
-	"shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n");
-$node->restart;
-$sql->('CREATE EXTENSION pg_stat_statements');
-$t->start_shim;
+$t->track_statements;    # database calls are counted by pg_stat_statements
 my ($port) = $t->{base} =~ /:(\d+)$/;
 
 my $event = $sql->("SELECT id FROM evently.events WHERE name = 'Tech Conference 2024'");
