@@ -77,7 +77,7 @@ $(OBJS): extension/evently.h extension/errors.h extension/error_codes.def
 
 shim/evently-shim: $(SHIM_SRCS) $(wildcard shim/*.h) extension/error_codes.def
 	$(CC) $(SHIM_CFLAGS) -I$(shell $(PG_CONFIG) --includedir) -o $@ $(SHIM_SRCS) \
-	    -lmicrohttpd -ljansson -ljwt -lpq -lcurl -lcrypto -lqrencode -lpng -lpthread -lm
+	    -lmicrohttpd -ljansson -ljwt -lpq -lcurl -lcrypto -lsodium -lqrencode -lpng -lpthread -lm
 
 shim/evently-%: shim/%.c shim/kafka.c shim/log.c shim/kafka.h shim/shim.h
 	$(CC) $(SHIM_CFLAGS) -I$(shell $(PG_CONFIG) --includedir) -o $@ shim/$*.c shim/kafka.c shim/log.c \

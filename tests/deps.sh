@@ -14,7 +14,7 @@ packages=(
   wrk                 # make bench
   jq                  # the README's curl examples
   iproute2            # ss: the shim tests check which address the shim listens on
-  libsodium-dev       # Ed25519 ticket codes (the extension; tests/checkin/verify-ticket checks them offline)
+  libsodium-dev       # Ed25519 ticket codes (the extension; tests/checkin/verify-ticket checks them offline); the shim's read cache keys its hash (SipHash)
   libqrencode-dev libpng-dev   # the ticket QR (SVG and PNG) in the shim and in evently-notify's e-mail
   python3-aiosmtpd    # make run's local SMTP sink; the bridge tests' sink
   zbar-tools          # zbarimg: the tests decode the QR images
