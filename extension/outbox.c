@@ -15,16 +15,24 @@
 #include "utils/jsonb.h"
 
 /*
- * One statement writes both rows: the outbox row for the bridge, the audit
- * row for people.  From 1.1 a ticket code is a signed credential: the data
- * both rows keep leaves the codes out (_without_codes, 80_outbox.sql); the
- * mail consumer reads them from the tickets.
+ * The two rows of a change, from a CTE d(data): the outbox row for the
+ * bridge, the audit row for people.  $1 type, $2 event, $3 user, $4 object
+ * type, $5 object id; `actor` names the acting user's parameter.
+ */
+#define OUTBOX_INSERT \
+	"INSERT INTO evently.outbox (type, event_id, user_id, data) SELECT $1, $2, $3, d.data FROM d"
+#define AUDIT_INSERT(actor) \
+	"INSERT INTO evently.audit_log (actor_id, action, object_type, object_id, event_id, details)" \
+	" SELECT " actor ", $1, $4, $5, $2, d.data FROM d"
+
+/*
+ * One statement writes both rows.  From 1.1 a ticket code is a signed
+ * credential: the data both rows keep leaves the codes out
+ * (_without_codes, 01_errors_and_audit.sql); the mail consumer reads them
+ * from the tickets.
  */
 #define EMIT_STMT(data) \
-	"WITH d AS (SELECT " data " AS data)," \
-	" o AS (INSERT INTO evently.outbox (type, event_id, user_id, data) SELECT $1, $2, $3, d.data FROM d)" \
-	" INSERT INTO evently.audit_log (actor_id, action, object_type, object_id, event_id, details)" \
-	" SELECT $7, $1, $4, $5, $2, d.data FROM d"
+	"WITH d AS (SELECT " data " AS data), o AS (" OUTBOX_INSERT ") " AUDIT_INSERT("$7")
 static SqlStmt emit_stmt_1_0 = SQL_STMT(EMIT_STMT("coalesce($6, '{}')"), 7,
 										TEXTOID, UUIDOID, UUIDOID, TEXTOID, UUIDOID, JSONBOID, UUIDOID);
 /* only a booking's JSON has codes to leave out: the other changes skip the call */
@@ -38,6 +46,18 @@ emit_datums(Datum *args, const char *nulls)
 	stmt_run(sql_is_1_1() ? &emit_stmt : &emit_stmt_1_0, args, nulls, SPI_OK_INSERT);
 }
 
+/* $1 to $5 of the statements above: what every record of a change names. */
+static void
+record_args(Datum *args, char *nulls, const char *type, pg_uuid_t *event_id, pg_uuid_t *user_id,
+			const char *object_type, pg_uuid_t *object_id)
+{
+	args[0] = CStringGetTextDatum(type);
+	args[1] = event_id ? UUIDPGetDatum(event_id) : (nulls[1] = 'n', (Datum) 0);
+	args[2] = user_id ? UUIDPGetDatum(user_id) : (nulls[2] = 'n', (Datum) 0);
+	args[3] = CStringGetTextDatum(object_type);
+	args[4] = object_id ? UUIDPGetDatum(object_id) : (nulls[4] = 'n', (Datum) 0);
+}
+
 void
 emit(const char *type, pg_uuid_t *event_id, pg_uuid_t *user_id,
 	 const char *object_type, pg_uuid_t *object_id, Datum data, pg_uuid_t *actor_id)
@@ -45,11 +65,7 @@ emit(const char *type, pg_uuid_t *event_id, pg_uuid_t *user_id,
 	Datum		args[7];
 	char		nulls[8] = "       ";
 
-	args[0] = CStringGetTextDatum(type);
-	args[1] = event_id ? UUIDPGetDatum(event_id) : (nulls[1] = 'n', (Datum) 0);
-	args[2] = user_id ? UUIDPGetDatum(user_id) : (nulls[2] = 'n', (Datum) 0);
-	args[3] = CStringGetTextDatum(object_type);
-	args[4] = object_id ? UUIDPGetDatum(object_id) : (nulls[4] = 'n', (Datum) 0);
+	record_args(args, nulls, type, event_id, user_id, object_type, object_id);
 	args[5] = data;
 	args[6] = actor_id ? UUIDPGetDatum(actor_id) : (nulls[6] = 'n', (Datum) 0);
 	emit_datums(args, nulls);
@@ -64,9 +80,7 @@ emit(const char *type, pg_uuid_t *event_id, pg_uuid_t *user_id,
 #define EMIT_DOC_STMT(view, key, data) \
 	"WITH doc AS (SELECT doc FROM evently." view " WHERE " key " = $5)," \
 	" d AS (SELECT " data " AS data FROM doc)," \
-	" o AS (INSERT INTO evently.outbox (type, event_id, user_id, data) SELECT $1, $2, $3, d.data FROM d)," \
-	" a AS (INSERT INTO evently.audit_log (actor_id, action, object_type, object_id, event_id, details)" \
-	"       SELECT $6, $1, $4, $5, $2, d.data FROM d)" \
+	" o AS (" OUTBOX_INSERT "), a AS (" AUDIT_INSERT("$6") ")" \
 	" SELECT doc FROM doc"
 
 Datum
@@ -93,11 +107,7 @@ emit_object(const char *type, pg_uuid_t *event_id, pg_uuid_t *user_id, const cha
 		emit(type, event_id, user_id, object_type, object_id, doc, actor_id);
 		return doc;
 	}
-	args[0] = CStringGetTextDatum(type);
-	args[1] = event_id ? UUIDPGetDatum(event_id) : (nulls[1] = 'n', (Datum) 0);
-	args[2] = user_id ? UUIDPGetDatum(user_id) : (nulls[2] = 'n', (Datum) 0);
-	args[3] = CStringGetTextDatum(object_type);
-	args[4] = UUIDPGetDatum(object_id);
+	record_args(args, nulls, type, event_id, user_id, object_type, object_id);
 	args[5] = actor_id ? UUIDPGetDatum(actor_id) : (nulls[5] = 'n', (Datum) 0);
 	if (stmt_run(&stmts[kind], args, nulls, SPI_OK_SELECT) != 1)
 		elog(ERROR, "object %s vanished", uuid_text(object_id));
