@@ -89,7 +89,7 @@ print_route(FILE *out, const Route *r)
 			print_plproxy(out, "evently_proxy", r, "SETOF jsonb");
 			fprintf(out, "CREATE FUNCTION evently.%s(actor uuid, req jsonb) RETURNS jsonb\n"
 					"LANGUAGE sql AS $$\n"
-					"    SELECT evently_proxy.merge('%s', req,\n"
+					"    SELECT evently_proxy.merge('%s', actor, req,\n"
 					"        ARRAY(SELECT evently_proxy.%s(actor, evently_proxy.shard_request('%s', req))))\n$$;\n",
 					r->name, r->shard_key, r->name, r->shard_key);
 			break;
