@@ -67,14 +67,14 @@ $$;
 -- A merge: the array's key, how the route pages (page: page/limit,
 -- total_count and total_pages; slice: limit/offset and total_count; count:
 -- limit/offset and count = the rows of the page; all: every row, no page),
--- and the order of its rows as typed JSON fields.
+-- and the order of its rows as typed JSON fields of a row d ($3: the request).
 CREATE FUNCTION evently_proxy.merge_spec(name text) RETURNS jsonb
 LANGUAGE sql IMMUTABLE
 RETURN CASE name
     WHEN 'events'             THEN '{"key": "events", "paging": "page", "limit": 10, "order": "(d->>''date_time'')::timestamptz, (d->>''id'')::uuid"}'
     WHEN 'admin_events'       THEN '{"key": "events", "paging": "page", "limit": 10, "order": "(d->>''date_time'')::timestamptz, (d->>''id'')::uuid"}'
     WHEN 'events_upcoming'    THEN '{"key": null, "paging": "top", "limit": 10, "order": "(d->>''date_time'')::timestamptz, (d->>''id'')::uuid"}'
-    WHEN 'events_search'      THEN '{"key": "events", "paging": "slice", "limit": 20, "order": "(d->>''_rank'')::float4 DESC NULLS LAST, (d->>''_price'')::numeric, (d->>''date_time'')::timestamptz, (d->>''id'')::uuid"}'
+    WHEN 'events_search'      THEN '{"key": "events", "paging": "slice", "limit": 20, "order": "CASE evently_proxy.search_sort($3) WHEN ''relevance'' THEN (d->>''rank'')::float4 END DESC NULLS LAST, CASE evently_proxy.search_sort($3) WHEN ''price'' THEN (d->>''base_price'')::numeric END, (d->>''date_time'')::timestamptz, (d->>''id'')::uuid"}'
     WHEN 'organizer_events'   THEN '{"key": "events", "paging": "slice", "limit": 20, "order": "(d->>''date_time'')::timestamptz DESC, (d->>''id'')::uuid"}'
     WHEN 'user_bookings'      THEN '{"key": "bookings", "paging": "count", "limit": 10, "order": "(d->>''created_at'')::timestamptz DESC, (d->>''booking_id'')::uuid"}'
     WHEN 'admin_bookings'     THEN '{"key": "bookings", "paging": "slice_count", "limit": 10, "order": "(d->>''created_at'')::timestamptz DESC, (d->>''booking_id'')::uuid"}'
@@ -82,9 +82,15 @@ RETURN CASE name
     WHEN 'my_tickets'         THEN '{"key": "tickets", "paging": "slice", "limit": 20, "order": "(d->>''created_at'')::timestamptz DESC, (d->>''id'')::uuid"}'
     WHEN 'user_cancellations' THEN '{"key": "cancellations", "paging": "all", "order": "(d->>''created_at'')::timestamptz DESC, (d->>''id'')::uuid"}'
     WHEN 'user_waitlist'      THEN '{"key": null, "paging": "all", "order": "(d->>''joined_at'')::timestamptz DESC"}'
-    WHEN 'user_holds'         THEN '{"key": null, "paging": "all", "order": "(d->>''created_at'')::timestamptz"}'
+    WHEN 'user_holds'         THEN '{"key": null, "paging": "all", "order": "(d->>''_sort'')::timestamptz, (d->>''hold_id'')::uuid"}'
     WHEN 'audit_logs'         THEN '{"key": "audit_logs", "paging": "slice", "limit": 20, "order": "(d->>''id'')::bigint DESC"}'
 END::jsonb;
+
+-- how /events/search sorts (47_search.sql): relevance when there are words, else by date
+CREATE FUNCTION evently_proxy.search_sort(req jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE
+RETURN coalesce(nullif(req->'query'->>'sort', ''),
+                CASE WHEN nullif(btrim(req->'query'->>'q'), '') IS NULL THEN 'date' ELSE 'relevance' END);
 
 -- An integer query parameter as the client gave it, or FALLBACK when it
 -- is not one (the shards then refuse it, with one database's error).
@@ -99,7 +105,7 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE s->>'paging'
         WHEN 'page' THEN req || jsonb_build_object('shard_rows',
             evently_proxy.int_query(req, 'page', 1) * evently_proxy.int_query(req, 'limit', (s->>'limit')::int))
-        WHEN 'all' THEN req
+        WHEN 'all' THEN req || '{"shard_sort": true}'
         WHEN 'top' THEN req
         ELSE req || jsonb_build_object('shard_rows',
             evently_proxy.int_query(req, 'offset', 0) + evently_proxy.int_query(req, 'limit', (s->>'limit')::int))
@@ -127,11 +133,12 @@ BEGIN
     IF name = 'audit_logs' THEN
         parts := parts || evently_proxy.global_audit_logs(actor, evently_proxy.shard_request(name, req));
     END IF;
-    EXECUTE format('SELECT coalesce(jsonb_agg(d ORDER BY %s), ''[]'') FROM (SELECT d FROM unnest($1) p, '
+    -- a shard's own sort key (_sort, asked by shard_sort) is the proxy's alone
+    EXECUTE format('SELECT coalesce(jsonb_agg(d - ''_sort'' ORDER BY %s), ''[]'') FROM (SELECT d FROM unnest($1) p, '
                    'jsonb_array_elements(CASE WHEN $2 IS NULL THEN p ELSE p->$2 END) d ORDER BY %s %s) r(d)',
                    s->>'order', s->>'order',
                    CASE WHEN s->>'paging' = 'all' THEN '' ELSE format('LIMIT %s OFFSET %s', lim, first) END)
-       INTO rows USING parts, s->>'key';
+       INTO rows USING parts, s->>'key', req;
     IF s->>'key' IS NULL THEN
         RETURN rows;
     END IF;
@@ -143,7 +150,7 @@ BEGIN
         WHEN 'count' THEN answer || jsonb_build_object('count', jsonb_array_length(rows), 'limit', lim, 'offset', first)
         WHEN 'slice_count' THEN answer || jsonb_build_object('count', total, 'limit', lim, 'offset', first)
         WHEN 'slice' THEN answer || jsonb_build_object('total_count', total, 'limit', lim, 'offset', first)
-        ELSE answer END;
+        ELSE answer || jsonb_build_object('count', jsonb_array_length(rows)) END;
 END
 $$;
 

@@ -201,6 +201,8 @@ BEGIN
                 'seat_ids', (SELECT jsonb_agg(hs.seat_id ORDER BY hs.seat_id) FROM evently.hold_seats hs
                               WHERE hs.hold_id = h.id),
                 'ttl_seconds', greatest(0, ceil(extract(epoch FROM h.expires_at - now())))::int)
+                -- sharded, the proxy merges every shard's holds in this order (evently_proxy.merge)
+                || CASE WHEN req ? 'shard_sort' THEN jsonb_build_object('_sort', h.created_at) ELSE '{}' END
               ORDER BY h.created_at)
               FROM evently.holds h
              WHERE h.user_id = subject AND h.status = 'ACTIVE' AND h.expires_at > now()), '[]');
