@@ -85,20 +85,18 @@ make_consumer(const char *brokers, const char *prefix)
 /* "evently-shard S, outbox N" of the message being handled, for the log */
 static char origin[96];
 
+/* A header's value as text in out ("?" when the message has none). */
 static const char *
-header(const rd_kafka_message_t *message, const char *name)
+header(const rd_kafka_message_t *message, const char *name, char *out, size_t size)
 {
 	rd_kafka_headers_t *headers = NULL;
 	const void *value = NULL;
-	size_t		size = 0;
-	static char text[2][32];
-	static int	which;
-	char	   *out = text[which++ % 2];
+	size_t		len = 0;
 
 	if (rd_kafka_message_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-		rd_kafka_header_get_last(headers, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR || value == NULL)
+		rd_kafka_header_get_last(headers, name, &value, &len) != RD_KAFKA_RESP_ERR_NO_ERROR || value == NULL)
 		return "?";
-	snprintf(out, sizeof(text[0]), "%.*s", (int) size, (const char *) value);
+	snprintf(out, size, "%.*s", (int) len, (const char *) value);
 	return out;
 }
 
@@ -107,8 +105,10 @@ static void
 note_origin(const rd_kafka_message_t *message)
 {
 	static bool warned[32768];
-	const char *shard = header(message, "evently-shard");
-	const char *id = header(message, "evently-outbox-id");
+	char		shard_text[32],
+				id_text[32];
+	const char *shard = header(message, "evently-shard", shard_text, sizeof(shard_text));
+	const char *id = header(message, "evently-outbox-id", id_text, sizeof(id_text));
 	long		bucket = strtol(shard, NULL, 10);
 
 	snprintf(origin, sizeof(origin), "evently-shard %s, outbox %s", shard, id);
