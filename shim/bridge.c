@@ -12,6 +12,16 @@
  * with a lower id is simply in the next batch, and a crash resends at most
  * the one unmarked batch (at-least-once; consumers de-duplicate by outbox id).
  *
+ * Sharded (issue 15), each shard runs its own bridge: the leader lock is an
+ * advisory lock, which PostgreSQL keys by database, so there is one leader
+ * per shard, and an event's messages keep their order because the event
+ * lives on one shard whose outbox one leader reads in id order.  Every
+ * message carries the header evently-shard: the shard's evently.bucket,
+ * read once per connection ("0" on one database).  Consumers de-duplicate
+ * by outbox id, which is unique across shards only if each shard's outbox
+ * identity starts at bucket << 48 (evently.configure_shard): a row outside
+ * its shard's range is published all the same, with a warning.
+ *
  * It sleeps on LISTEN evently_outbox.  Only one of several concurrent
  * writers sends the NOTIFY (see evently._outbox_wakeup), so after a wake-up
  * it drains until empty and looks again REPOLL_MS later; without any
@@ -41,6 +51,9 @@ static struct
 	const char *prefix;
 	const char *retention;
 	int			batch_size;
+	char		shard[8];		/* evently.bucket of the connected database: the header */
+	int64_t		bucket;
+	bool		range_warned;	/* said once per connection that ids are not ranged */
 } settings;
 
 /* The batch in flight; the delivery callback fills it. */
@@ -150,6 +163,13 @@ produce_row(rd_kafka_t *rk, PGresult *rows, int i)
 	rd_kafka_resp_err_t err;
 
 	snprintf(topic, sizeof(topic), "%s%s", settings.prefix, PQgetvalue(rows, i, 2));
+	if (settings.bucket > 0 && (strtoll(id, NULL, 10) >> 48) != settings.bucket && !settings.range_warned)
+	{
+		log_event("warning", "outbox ids are not in this shard's range: a consumer de-duplicating by "
+				  "outbox id may drop another shard's message with the same id",
+				  "run SELECT evently.configure_shard(evently.bucket) on this shard");
+		settings.range_warned = true;
+	}
 	do
 	{
 		err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
@@ -158,6 +178,7 @@ produce_row(rd_kafka_t *rk, PGresult *rows, int i)
 								RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 								RD_KAFKA_V_HEADER("evently-outbox-id", id, -1),
 								RD_KAFKA_V_HEADER("evently-type", type, -1),
+								RD_KAFKA_V_HEADER("evently-shard", settings.shard, -1),
 								RD_KAFKA_V_OPAQUE((void *) (intptr_t) strtoll(id, NULL, 10)),
 								RD_KAFKA_V_END);
 		if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -329,6 +350,35 @@ query_true(PGconn *pg, const char *sql)
 	return yes;
 }
 
+/*
+ * The shard this connection publishes for: evently.bucket, unset or empty
+ * meaning 0 (one database).  False when it is not a bucket (0..32767): the
+ * messages would carry a header no consumer can trust.
+ */
+static bool
+read_shard(PGconn *pg)
+{
+	PGresult   *res = PQexec(pg, "SELECT coalesce(nullif(current_setting('evently.bucket', true), ''), '0')");
+	const char *value = PQresultStatus(res) == PGRES_TUPLES_OK ? PQgetvalue(res, 0, 0) : NULL;
+	char	   *end = NULL;
+	long		bucket = value ? strtol(value, &end, 10) : -1;
+	bool		ok = value && *value && *end == '\0' && bucket >= 0 && bucket <= 32767;
+
+	if (value == NULL)
+		log_event("error", "could not read evently.bucket", PQerrorMessage(pg));
+	else if (!ok)
+		log_event("error", "evently.bucket is not a bucket (0..32767)", value);
+	else
+	{
+		settings.bucket = bucket;
+		snprintf(settings.shard, sizeof(settings.shard), "%ld", bucket);
+		settings.range_warned = false;
+		log_event("info", "the messages' evently-shard header (evently.bucket)", settings.shard);
+	}
+	PQclear(res);
+	return ok;
+}
+
 static void
 prune(PGconn *pg)
 {
@@ -384,6 +434,13 @@ main(void)
 			leading = false;
 			if ((pg = pg_connect_retrying(settings.database_url, CHANNEL)) == NULL)
 				break;
+			if (!read_shard(pg))
+			{
+				PQfinish(pg);
+				pg = NULL;
+				sleep_ms(STANDBY_MS);
+				continue;
+			}
 		}
 		if (!leading)
 		{

@@ -22,6 +22,16 @@
  * once, mail_log has it once.  A message the database refuses as malformed
  * is logged and skipped; a mail the server refuses for good (5xx) is logged
  * and not recorded; any other failure retries the same message.
+ *
+ * Sharded (issue 15), it reads every shard's messages (one bridge per
+ * shard) into the global primary.  De-duplicating by outbox id is right
+ * only because each shard's outbox ids start at its bucket << 48
+ * (evently.configure_shard): the bucket is outbox_id >> 48, so a stored
+ * row names its shard with no column of its own.  The log lines about a
+ * message name its evently-shard header and outbox id; a message whose id
+ * is outside its shard's range (that shard was not configured, and its ids
+ * may collide with another's) is written as usual, with a warning once per
+ * shard.
  */
 #include "kafka.h"
 #include "qr.h"
@@ -72,6 +82,54 @@ make_consumer(const char *brokers, const char *prefix)
 	return rk;
 }
 
+/* "evently-shard S, outbox N" of the message being handled, for the log */
+static char origin[96];
+
+/* A header's value as text in out ("?" when the message has none). */
+static const char *
+header(const rd_kafka_message_t *message, const char *name, char *out, size_t size)
+{
+	rd_kafka_headers_t *headers = NULL;
+	const void *value = NULL;
+	size_t		len = 0;
+
+	if (rd_kafka_message_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+		rd_kafka_header_get_last(headers, name, &value, &len) != RD_KAFKA_RESP_ERR_NO_ERROR || value == NULL)
+		return "?";
+	snprintf(out, size, "%.*s", (int) len, (const char *) value);
+	return out;
+}
+
+/* Note where the message comes from; warn (once per shard) if its id is not in its shard's range. */
+static void
+note_origin(const rd_kafka_message_t *message)
+{
+	static bool warned[32768];
+	char		shard_text[32],
+				id_text[32];
+	const char *shard = header(message, "evently-shard", shard_text, sizeof(shard_text));
+	const char *id = header(message, "evently-outbox-id", id_text, sizeof(id_text));
+	long		bucket = strtol(shard, NULL, 10);
+
+	snprintf(origin, sizeof(origin), "evently-shard %s, outbox %s", shard, id);
+	if (bucket > 0 && bucket < 32768 && (strtoll(id, NULL, 10) >> 48) != bucket && !warned[bucket])
+	{
+		warned[bucket] = true;
+		log_event("warning", "a shard's outbox ids are not in its range: its messages may be taken for "
+				  "another shard's with the same id; run evently.configure_shard() there", origin);
+	}
+}
+
+/* log_event with the message's origin before the detail */
+static void
+log_message_event(const char *level, const char *what, const char *detail)
+{
+	char		line[1024];
+
+	snprintf(line, sizeof(line), "%s: %s", origin, detail);
+	log_event(level, what, line);
+}
+
 typedef enum
 {
 	WRITTEN,					/* in the inbox (and mailed) now or before, or not for it */
@@ -87,8 +145,8 @@ failure(PGconn *pg, PGresult *res, const char *what)
 	bool		malformed = sqlstate && (strncmp(sqlstate, "22", 2) == 0 || strcmp(sqlstate, "EV001") == 0);
 	Outcome		outcome = malformed && !pg_connection_lost(pg) ? MALFORMED : RETRY;
 
-	log_event(outcome == MALFORMED ? "warning" : "error",
-			  outcome == MALFORMED ? "skipped a malformed message" : what, PQerrorMessage(pg));
+	log_message_event(outcome == MALFORMED ? "warning" : "error",
+					  outcome == MALFORMED ? "skipped a malformed message" : what, PQerrorMessage(pg));
 	return outcome;
 }
 
@@ -280,12 +338,12 @@ send_mail(const char *outbox_id, const char *recipient, const char *subject, con
 	/* an address with a control character would break the To header: no server takes it either */
 	if (needs_encoding(recipient))
 	{
-		log_event("warning", "not a mail address", outbox_id);
+		log_event("warning", "not a mail address", origin);
 		return REFUSED;
 	}
 	if ((mime = message_body(body, codes)) == NULL)
 	{
-		log_event("error", "could not draw a ticket's QR code", outbox_id);
+		log_event("error", "could not draw a ticket's QR code", origin);
 		return NOT_SENT;
 	}
 	rcpt = curl_slist_append(NULL, recipient);
@@ -307,10 +365,9 @@ send_mail(const char *outbox_id, const char *recipient, const char *subject, con
 	{
 		char		why[512];
 
-		snprintf(why, sizeof(why), "outbox %s to %s: %s (SMTP %ld)", outbox_id, recipient,
-				 curl_easy_strerror(rc), reply);
-		log_event(result == REFUSED ? "warning" : "error",
-				  result == REFUSED ? "the mail server refused a mail" : "could not send a mail", why);
+		snprintf(why, sizeof(why), "to %s: %s (SMTP %ld)", recipient, curl_easy_strerror(rc), reply);
+		log_message_event(result == REFUSED ? "warning" : "error",
+						  result == REFUSED ? "the mail server refused a mail" : "could not send a mail", why);
 	}
 	/* the handle stays for the next mail: let it point at nothing freed */
 	curl_easy_setopt(mail.curl, CURLOPT_MIMEPOST, NULL);
@@ -406,7 +463,10 @@ static Outcome
 handle(PGconn *pg, const rd_kafka_message_t *message)
 {
 	char	   *value = strndup(message->payload ? message->payload : "", message->len);
-	Outcome		outcome = record(pg, value);
+	Outcome		outcome;
+
+	note_origin(message);
+	outcome = record(pg, value);
 
 	if (outcome == WRITTEN && mail.curl)
 		outcome = send_mails(pg, value);

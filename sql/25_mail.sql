@@ -93,6 +93,20 @@ SELECT subject FROM evently.mail_for_message(jsonb_build_object('id', 900005, 't
 -- a malformed message: EV001, which evently-notify logs and skips
 SELECT t.try($$SELECT * FROM evently.mail_for_message('{"type": "booking.confirmed"}')$$) AS no_id;
 SELECT t.try($$SELECT * FROM evently.mail_for_message('[1]')$$) AS not_an_object;
+-- a shard's outbox ids start at its bucket << 48 (issue 15): the top
+-- bucket's have 19 digits and are still messages, for the mail and the
+-- inbox; an id past bigint is malformed
+SELECT count(*) AS top_bucket_mails FROM evently.mail_for_message(jsonb_build_object(
+           'id', (32767::bigint << 48) + 1, 'type', 'waitlist.offered', 'user_id', t.id('max'),
+           'event_id', t.id('mail25'), 'data', jsonb_build_object('quantity', 2, 'expires_at', 'soon')));
+SELECT evently.record_notification(jsonb_build_object(
+           'id', (32767::bigint << 48) + 1, 'type', 'waitlist.offered', 'user_id', t.id('max'),
+           'event_id', t.id('mail25'), 'data', jsonb_build_object('quantity', 2, 'expires_at', 'soon')))
+       AS top_bucket_inbox;
+SELECT outbox_id >> 48 AS its_bucket FROM evently.notifications WHERE outbox_id > 1::bigint << 48;
+SELECT t.try($$SELECT * FROM evently.mail_for_message('{"id": 9223372036854775808, "type": "x"}')$$) AS past_bigint;
+SELECT t.try($$SELECT evently.record_notification(
+                 '{"id": "9223372036854775808", "type": "booking.confirmed", "user_id": "x"}')$$) AS inbox_past_bigint;
 
 -- 6. mail_pending and mail_sent: recorded once, then left out ------------------
 SELECT recipient FROM evently.mail_pending(t.message(t.last_outbox('ticket.transferred'))) ORDER BY 1;

@@ -1,5 +1,12 @@
 -- 85_notifications.sql: the users' inbox, filled by evently-notify.
 
+-- Is this the text of an outbox id, a bigint >= 0?  A shard's ids start at
+-- its bucket << 48 (evently.configure_shard): up to 19 digits from bucket
+-- 3553 on, so 18 digits would refuse (and evently-notify skip) its messages.
+CREATE OR REPLACE FUNCTION evently._is_outbox_id(p text) RETURNS boolean
+LANGUAGE sql IMMUTABLE
+RETURN p ~ '^[0-9]{1,19}$' AND (length(p) < 19 OR p <= '9223372036854775807');
+
 -- Was this booking cancelled by its event's cancellation?  The engine
 -- cancels every booking in the transaction that cancels the event, and both
 -- take now(): the same instant.
@@ -23,6 +30,10 @@ $$;
 -- holder too (data.from_user_id); ticket.revoked only for a holder who did
 -- not buy the ticket (_bought_ticket).  True when a row was written; false for a
 -- type the inbox ignores or a redelivery of a message already written.
+-- Sharded, the inbox is on the global primary and takes every shard's
+-- messages: (outbox_id, user_id) keeps two shards' messages apart because
+-- their outbox ids are in different ranges (the shard's bucket is
+-- outbox_id >> 48).
 CREATE OR REPLACE FUNCTION evently.record_notification(message jsonb) RETURNS boolean
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -35,7 +46,7 @@ DECLARE
     other_title text;
     other_body text;
 BEGIN
-    PERFORM evently._require(jsonb_typeof(message) = 'object' AND message->>'id' ~ '^[0-9]{1,18}$'
+    PERFORM evently._require(jsonb_typeof(message) = 'object' AND evently._is_outbox_id(message->>'id')
                              AND message->>'user_id' IS NOT NULL,
         'INVALID_ARGUMENT', 'invalid notification message', 'A message needs a numeric id and a user_id.');
     SELECT name INTO event_name FROM evently.events WHERE id = (message->>'event_id')::uuid;

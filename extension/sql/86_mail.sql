@@ -69,7 +69,7 @@ DECLARE
     tickets text;
     codes text[];
 BEGIN
-    PERFORM evently._require(jsonb_typeof(message) = 'object' AND message->>'id' ~ '^[0-9]{1,18}$',
+    PERFORM evently._require(jsonb_typeof(message) = 'object' AND evently._is_outbox_id(message->>'id'),
         'INVALID_ARGUMENT', 'invalid mail message', 'A message needs a numeric id.');
     IF message->>'user_id' !~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$' THEN
         RETURN;                 -- nobody to write to

@@ -16,10 +16,12 @@ use JSON::PP;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
+# new(): the cluster with tests/bridge/setup.sql in database evently, and the
+# broker; new(setup => [FILES]) runs those files instead
 sub new
 {
-	my ($class) = @_;
-	my $node = EventlyTest::cluster('bridge', 'tests/bridge/setup.sql');
+	my ($class, %opts) = @_;
+	my $node = EventlyTest::cluster('bridge', @{ $opts{setup} // ['tests/bridge/setup.sql'] });
 	my $self = bless { node => $node, procs => {} }, $class;
 	$self->start_broker;
 	return $self;
@@ -27,7 +29,7 @@ sub new
 
 sub node { $_[0]->{node} }
 sub brokers { $_[0]->{brokers} }
-sub sql { my ($self, $sql) = @_; return $self->{node}->safe_psql('evently', $sql) }
+sub sql { my ($self, $sql, $db) = @_; return $self->{node}->safe_psql($db // 'evently', $sql) }
 
 sub start_broker
 {
@@ -40,13 +42,29 @@ sub start_broker
 	chomp($self->{brokers} = slurp_file($file));
 }
 
-# start NAME (bridge, bridge2, notify, ...) running PROGRAM with extra env
+# A shard (issue 15) in this cluster: database NAME, a copy of database
+# evently as it is (call it before evently holds more than the extension and
+# the roles' grants), with evently.bucket = BUCKET and its outbox ids from
+# BUCKET << 48
+sub add_shard
+{
+	my ($self, $name, $bucket) = @_;
+	my $node = $self->{node};
+	$node->safe_psql('postgres', "CREATE DATABASE $name TEMPLATE evently");
+	# TODO: SELECT evently.configure_shard($bucket) once it is on main (issue 15):
+	# it does both of these
+	$node->safe_psql($name, "ALTER DATABASE $name SET evently.bucket = $bucket");
+	$node->safe_psql($name, 'ALTER TABLE evently.outbox ALTER COLUMN id RESTART WITH ' . (($bucket << 48) + 1));
+}
+
+# start NAME (bridge, bridge2, notify, ...) running PROGRAM with extra env;
+# DATABASE => name connects it to another database than evently
 sub spawn
 {
 	my ($self, $name, $program, %env) = @_;
 	my $node = $self->{node};
 	local $ENV{KAFKA_BROKERS} = $self->{brokers} if $self->{brokers};
-	local $ENV{DATABASE_URL} = EventlyTest::database_url($node);
+	local $ENV{DATABASE_URL} = EventlyTest::database_url($node, delete $env{DATABASE});
 	$self->{procs}{$name} = EventlyTest::program($program, $node->basedir . "/$name.log", %env);
 }
 
@@ -102,7 +120,7 @@ sub mail_count
 	return $n;
 }
 
-sub unpublished { $_[0]->sql('SELECT count(*) FROM evently.outbox WHERE published_at IS NULL') }
+sub unpublished { $_[0]->sql('SELECT count(*) FROM evently.outbox WHERE published_at IS NULL', $_[1]) }
 
 # Every message of a topic from the beginning:
 # [{partition, offset, key, headers => {..}, value => {..}}, ...]

@@ -40,11 +40,12 @@ sub cluster
 	return $node;
 }
 
-# how the programs under test connect: as evently_app, the gateway's login role
+# how the programs under test connect: as evently_app, the gateway's login
+# role, to database evently unless another is named
 sub database_url
 {
-	my ($node) = @_;
-	return sprintf('host=%s port=%d dbname=evently user=evently_app', $node->host, $node->port);
+	my ($node, $dbname) = @_;
+	return sprintf('host=%s port=%d dbname=%s user=evently_app', $node->host, $node->port, $dbname // 'evently');
 }
 
 # start(\@COMMAND, IPC::Run redirections...): a harness, remembered until

@@ -41,13 +41,13 @@ for my $m (@booked)
 	  && $v->{user_id} eq $expected{ $v->{id} }[1]
 	  && $v->{data}{booking_ref};
 	$ok_key++ if $m->{key} eq $v->{event_id};
-	$ok_header++ if $m->{headers}{'evently-outbox-id'} eq $v->{id};
+	$ok_header++ if $m->{headers}{'evently-outbox-id'} eq $v->{id} && $m->{headers}{'evently-shard'} eq '0';
 	$in_order = 0 if ($last_per_key{ $m->{key} } // 0) > $v->{id};
 	$last_per_key{ $m->{key} } = $v->{id};
 }
 is($ok_value, 50, 'each value is {id, type, occurred_at, event_id, user_id, data} of its outbox row');
 is($ok_key, 50, 'each key is the event id');
-is($ok_header, 50, 'each evently-outbox-id header is the outbox id');
+is($ok_header, 50, 'each evently-outbox-id header is the outbox id, and evently-shard 0 (one database)');
 is(scalar keys %last_per_key, 2, 'two events, two keys');
 ok($in_order, 'per key, messages come in outbox id order');
 
