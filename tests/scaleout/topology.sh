@@ -363,9 +363,9 @@ start_pgbouncer() {
   (umask 077 && printf '"evently_app" "%s"\n' "$APP_PASSWORD" >"$b/userlist.txt")
   {
     echo "[databases]"
-    echo "evently_global = host=127.0.0.1 port=$(port_of g) dbname=evently"
+    echo "evently_global = host=127.0.0.1 port=$(port_of g) dbname=evently pool_mode=transaction"
     for k in $(seq 1 "$SHARDS"); do
-      echo "evently_s$k = host=127.0.0.1 port=$(port_of "s$k") dbname=evently"
+      echo "evently_s$k = host=127.0.0.1 port=$(port_of "s$k") dbname=evently pool_mode=transaction"
     done
     cat <<INI
 [pgbouncer]
@@ -524,6 +524,13 @@ start() {
   cat "$DIR/topology.env"
 }
 
+# PID runs (a zombie does not: in a container whose init reaps nobody, a
+# daemon that exited stays one, and kill -0 still finds it)
+alive() {
+  local state
+  state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) && [ "$state" != Z ]
+}
+
 # pgbouncer, then P (its subscriptions), the shards, G; each waited for
 stop() {
   local b=$DIR/pgbouncer pid name
@@ -531,10 +538,10 @@ stop() {
     pid=$(cat "$b/pgbouncer.pid")
     if kill -TERM "$pid" 2>/dev/null; then
       for _ in $(seq 1 100); do
-        kill -0 "$pid" 2>/dev/null || break
+        alive "$pid" || break
         sleep 0.1
       done
-      kill -KILL "$pid" 2>/dev/null || true
+      alive "$pid" && kill -KILL "$pid" 2>/dev/null
     fi
     rm -f "$b/pgbouncer.pid"
   fi
@@ -564,7 +571,7 @@ status() {
       echo "$name: stopped"
     fi
   done
-  if [ -f "$DIR/pgbouncer/pgbouncer.pid" ] && kill -0 "$(cat "$DIR/pgbouncer/pgbouncer.pid")" 2>/dev/null; then
+  if [ -f "$DIR/pgbouncer/pgbouncer.pid" ] && alive "$(cat "$DIR/pgbouncer/pgbouncer.pid")"; then
     echo "pgbouncer: running on port $(sed -n 's/^listen_port = //p' "$DIR/pgbouncer/pgbouncer.ini")"
   else
     echo "pgbouncer: stopped"
