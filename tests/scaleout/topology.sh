@@ -101,8 +101,8 @@ usage() {
 
 log() { echo "topology: $*" >&2; }
 # with TOPOLOGY_VERBOSE=1, each step and the seconds since start
-T0=$(date +%s.%N)
-step() { [ -z "${TOPOLOGY_VERBOSE:-}" ] || log "$(echo "$(date +%s.%N) - $T0" | bc | xargs printf '%5.2f s') $*"; }
+T0=$EPOCHREALTIME
+step() { [ -z "${TOPOLOGY_VERBOSE:-}" ] || log "$(awk "BEGIN { printf \"%5.2f s\", $EPOCHREALTIME - $T0 }") $*"; }
 
 # --- ports -------------------------------------------------------------------
 
