@@ -545,6 +545,8 @@ stop() {
     fi
     rm -f "$b/pgbouncer.pid"
   fi
+  # the shards of the topology in DIR (start may be about to make another number)
+  local SHARDS=$SHARDS
   [ -f "$DIR/shards" ] && SHARDS=$(cat "$DIR/shards")
   for name in template $(clusters); do
     [ -f "$DIR/$name/data/postmaster.pid" ] || continue
