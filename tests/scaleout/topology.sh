@@ -469,6 +469,14 @@ clusters() {
   echo g
 }
 
+# a start that fails leaves nothing running
+start_failed() {
+  local rc=$?
+  [ "$rc" -eq 0 ] && return
+  log "start failed: stopping what it started"
+  stop >/dev/null 2>&1
+}
+
 start() {
   local t0=$SECONDS k pids=() pid
   if [ -f "$DIR/topology.env" ] || [ -d "$DIR/g" ]; then
@@ -484,8 +492,7 @@ start() {
   else
     DATA_ROOT=""
   fi
-  # a failed start leaves nothing running
-  trap 'status=$?; [ $status -eq 0 ] || { log "start failed: stopping what it started"; stop >/dev/null 2>&1; }' EXIT
+  trap start_failed EXIT
   if [ -n "${TOPOLOGY_APP_PASSWORD:-}" ]; then
     APP_PASSWORD=$TOPOLOGY_APP_PASSWORD
   else
