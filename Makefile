@@ -3,7 +3,7 @@
 #   make run    a private cluster under .evently/ with the extension and seed data
 #   make test   every suite, from a clean clone; non-zero on any failure
 
-EXTENSION   = evently
+EXTENSION   = evently evently_proxy
 MODULE_big  = evently
 OBJS        = $(patsubst %.c,%.o,$(wildcard extension/*.c))
 
@@ -14,7 +14,8 @@ EXTVERSION  = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(dir $(firstw
 SQL_SOURCES = $(sort $(wildcard extension/sql/*.sql))
 SQL_CODE    = $(filter-out extension/sql/00_schema.sql,$(SQL_SOURCES))
 DATA        = extension/evently--1.0.sql
-DATA_built  = extension/evently--$(EXTVERSION).sql extension/evently--1.0--$(EXTVERSION).sql
+DATA_built  = extension/evently--$(EXTVERSION).sql extension/evently--1.0--$(EXTVERSION).sql \
+              extension/evently_proxy--$(EXTVERSION).sql
 PG_CPPFLAGS = -I$(srcdir)/extension
 # libsodium: the Ed25519 signatures of ticket codes (extension/signing.c)
 SHLIB_LINK  = -lsodium
@@ -70,6 +71,11 @@ extension/evently--$(EXTVERSION).sql: $(SQL_SOURCES) extension/assemble.sh
 UPGRADE_1_0 = extension/updates/1.0--$(EXTVERSION).sql $(SQL_CODE) extension/updates/1.0--$(EXTVERSION)-data.sql
 extension/evently--1.0--$(EXTVERSION).sql: $(UPGRADE_1_0) extension/assemble.sh
 	@extension/assemble.sh $@ "ALTER EXTENSION evently UPDATE TO '$(EXTVERSION)'" $(UPGRADE_1_0)
+
+# the proxy database of evently on shards (SPEC section 13): the hand-written
+# part, then a function per route generated from the shim's route table
+extension/evently_proxy--$(EXTVERSION).sql: extension/proxy/base.sql shim/evently-shim
+	@{ cat extension/proxy/base.sql && shim/evently-shim --proxy-sql; } >$@.tmp && mv $@.tmp $@
 
 # the headers every object file includes (PGXS does not track them)
 $(OBJS): extension/evently.h extension/errors.h extension/error_codes.def

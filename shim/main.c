@@ -358,12 +358,18 @@ raise_file_limit(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	struct MHD_Daemon *daemon;
 	sigset_t	stop_signals;
 	int			sig;
 
+	/* the proxy database's functions (proxy.c), for make: no server */
+	if (argc == 2 && strcmp(argv[1], "--proxy-sql") == 0)
+	{
+		routes_check();
+		return proxy_sql_print(stdout) ? 0 : 2;
+	}
 	if (!config_load())
 		return 2;
 	raise_file_limit();

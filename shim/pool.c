@@ -30,6 +30,19 @@ static PooledConn *conns;
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_free = PTHREAD_COND_INITIALIZER;
 
+/*
+ * A notice from the database goes to the JSON log, not to stderr as libpq
+ * would print it: on shards PL/Proxy says "dropping stale conn" after every
+ * refused call (SPEC section 13).
+ */
+static void
+log_notice(void *arg, const PGresult *res)
+{
+	const char *message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	log_event("notice", message ? message : "(no message)", NULL);
+}
+
 static bool
 connect_one(PooledConn *pc)
 {
@@ -47,6 +60,7 @@ connect_one(PooledConn *pc)
 		log_event("error", "database connection failed", PQerrorMessage(pc->conn));
 		return false;
 	}
+	PQsetNoticeReceiver(pc->conn, log_notice, NULL);
 	return true;
 }
 
@@ -141,6 +155,26 @@ fail(SqlResult *r, const char *sqlstate, const char *message, const char *detail
 	r->hint = hint ? strdup(hint) : NULL;
 }
 
+/*
+ * A shard's error as one database gives it (SPEC section 13): PL/Proxy
+ * keeps the SQLSTATE but prefixes the text, "evently.api_hold_get(2):
+ * [shard1] REMOTE ERROR: hold not found", "Remote detail: ...", and an
+ * empty "Remote hint: " when there was none.
+ */
+static const char *
+without_proxy_prefix(const char *text, const char *prefix)
+{
+	const char *rest;
+
+	if (!text)
+		return NULL;
+	if (strcmp(prefix, "REMOTE ERROR: ") == 0)
+		rest = (rest = strstr(text, "] REMOTE ERROR: ")) ? rest + strlen("] REMOTE ERROR: ") : text;
+	else
+		rest = strncmp(text, prefix, strlen(prefix)) == 0 ? text + strlen(prefix) : text;
+	return rest == text || *rest ? rest : NULL;
+}
+
 static void
 take_result(PGresult *res, SqlResult *r)
 {
@@ -152,9 +186,9 @@ take_result(PGresult *res, SqlResult *r)
 		return;
 	}
 	fail(r, PQresultErrorField(res, PG_DIAG_SQLSTATE),
-		 PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY),
-		 PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL),
-		 PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
+		 without_proxy_prefix(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY), "REMOTE ERROR: "),
+		 without_proxy_prefix(PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL), "Remote detail: "),
+		 without_proxy_prefix(PQresultErrorField(res, PG_DIAG_MESSAGE_HINT), "Remote hint: "));
 }
 
 /* Set the connection's statement_timeout (ms), for one long call and back. */

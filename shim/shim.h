@@ -229,6 +229,25 @@ typedef enum AuthRule
 	AUTH_ADMIN					/* an access token with role ADMIN */
 } AuthRule;
 
+/*
+ * Where a route's SQL call runs when evently is sharded by event (SPEC
+ * section 13): the proxy database's function of the same name is generated
+ * from this (proxy.c, `evently-shim --proxy-sql`).  One database ignores it.
+ */
+typedef enum ShardRule
+{
+	SHARD_NONE,					/* no evently.api_* call (refused at start-up for one that has) */
+	SHARD_BY_ID,				/* the shard of the bucket in the first id found at shard_key, a
+								 * comma-separated list of req paths ("body.hold_id,path.id") */
+	SHARD_PLACE,				/* a new event: the proxy picks its shard */
+	SHARD_GLOBAL,				/* the global primary (users, tags, venues, sessions) */
+	SHARD_GLOBAL_UNUSED,		/* the global primary, once every shard found the object of kind
+								 * shard_key ("template", "section", "seat", "tag"; id path.id) unused */
+	SHARD_ALL,					/* every shard, the answers merged on the proxy by the merge
+								 * named shard_key (extension/proxy/base.sql) */
+	SHARD_REPORT				/* the reporting database, which subscribes to every shard */
+} ShardRule;
+
 typedef struct Route Route;
 
 /* One call: the acting user (NULL on public routes) and the request as JSON. */
@@ -263,6 +282,8 @@ struct Route
 								 * event's every booking): ADMIN_STATEMENT_TIMEOUT_MS */
 	bool		public_read;	/* a GET whose anonymous answer is the same for everyone:
 								 * the read cache may serve it (readcache.c) */
+	ShardRule	shard;			/* where the call runs on shards, and its key */
+	const char *shard_key;
 };
 
 /*
@@ -275,6 +296,7 @@ extern const size_t route_count;
 
 /* Check the table, then build what is derived from it; exits on a bad row. */
 void		routes_init(void);
+void		routes_check(void);
 
 /* ---- router.c: from method and path to a route, and through its steps ---- */
 #define MAX_PATH_PARAMS		4	/* parameters in one pattern */
@@ -334,6 +356,9 @@ Reply		logout_route(const Route *route, Call *call);
 /* ---- metrics.c, openapi.c: their routes ---- */
 Reply		metrics_route(const Route *route, Call *call);
 void		openapi_init(void);
+
+/* ---- proxy.c: the proxy database's functions, from the route table ---- */
+bool		proxy_sql_print(FILE *out);
 Reply		openapi_route(const Route *route, Call *call);
 Reply		docs_route(const Route *route, Call *call);
 Reply		docs_asset_route(const Route *route, Call *call);

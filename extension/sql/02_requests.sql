@@ -16,13 +16,19 @@ RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
     raw text := req->'query'->>name;
 BEGIN
-    IF raw IS NULL OR raw = '' THEN
-        RETURN fallback;
+    IF raw IS NOT NULL AND raw <> '' THEN
+        PERFORM evently._require(raw ~ '^-?[0-9]{1,9}$' AND raw::int BETWEEN min_value AND max_value,
+            'INVALID_ARGUMENT', 'Invalid query parameters',
+            format('%s=%s is not an integer from %s to %s.', name, raw, min_value, max_value));
     END IF;
-    PERFORM evently._require(raw ~ '^-?[0-9]{1,9}$' AND raw::int BETWEEN min_value AND max_value,
-        'INVALID_ARGUMENT', 'Invalid query parameters',
-        format('%s=%s is not an integer from %s to %s.', name, raw, min_value, max_value));
-    RETURN raw::int;
+    -- Sharded (SPEC section 13), the proxy asks every shard for a list's rows
+    -- up to the end of the client's page (evently_proxy.shard_request) and
+    -- cuts the page itself: once the client's values passed, page 1,
+    -- offset 0 and shard_rows rows.
+    IF req->>'shard_rows' ~ '^[0-9]{1,9}$' AND name IN ('page', 'offset', 'limit') THEN
+        RETURN CASE name WHEN 'page' THEN 1 WHEN 'offset' THEN 0 ELSE (req->>'shard_rows')::int END;
+    END IF;
+    RETURN coalesce(nullif(raw, '')::int, fallback);
 END
 $$;
 

@@ -1,0 +1,2 @@
+SELECT evently.expire_holds();
+\sleep 1 s
