@@ -288,7 +288,7 @@ start_sharded() {
 
 evently is running on $SHARDS shards (tests/scaleout/topology.sh; made anew at every make run).
   REST API    $HTTP_URL/api/v1  (try: curl $HTTP_URL/health; the shim listens on $LISTEN)
-  proxy       ${PROXY_URL/:$pw@/@}  (the shim's DATABASE_URL: PL/Proxy, from ${PROXY_SQL:-the smoke proxy tests/scaleout/proxy-smoke.sql: GET /events/:id, /health and the sweeper only})
+  proxy       ${PROXY_URL/:$pw@/@}  (the shim's DATABASE_URL: PL/Proxy, from $(cat "$TOPOLOGY_DIR/proxy"))
   global      ${GLOBAL_URL/:$pw@/@}  (users, tags, venues, organizers; synchronous to every shard)
   shards      $(echo "${SHARD_URLS//:$pw@/@}" | sed 's/ /\n              /g')
               (event i of the seed on shard ((i - 1) mod $SHARDS) + 1; one evently-bridge each, and one on the global primary)

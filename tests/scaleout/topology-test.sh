@@ -6,6 +6,8 @@
 # pgbouncer, which pools in transaction mode; the reporting database gets
 # the global and the shards' rows; stop leaves nothing running.
 #   tests/scaleout/topology-test.sh [SHARDS]     (default 2)
+# (PROXY_SQL=tests/scaleout/proxy-smoke.sql: with the smoke proxy instead of
+# the evently_proxy extension)
 set -uo pipefail
 source "$(dirname "$0")/../lib.sh"
 
@@ -42,7 +44,7 @@ t0=$EPOCHREALTIME
 TOPOLOGY_FAST=1 bash "$TOPOLOGY" start "$DIR" "$SHARDS" >/dev/null 2>"$DIR.start.log"
 ok $? "topology.sh start DIR $SHARDS" "$(tail -n 5 "$DIR.start.log")"
 secs=$(awk "BEGIN { printf \"%.1f\", $EPOCHREALTIME - $t0 }")
-echo "# started in $secs s"
+echo "# started in $secs s; the proxy: $(cat "$DIR/proxy" 2>/dev/null)"
 awk "BEGIN { exit !($secs < 30) }"
 ok $? "it starts in well under 30 s ($secs s)"
 if [ ! -f "$DIR/topology.env" ]; then

@@ -15,7 +15,8 @@
 #           extension), SUBSCRIPTION shardK to G (waited for until every table
 #           is ready: P7), PUBLICATION evently_shard for the reporting database
 #   p/      cluster P: database evently = the proxy (PL/Proxy, no evently
-#           extension), and database evently_report = the reporting database
+#           extension; SQL/MED servers evently, evently_global and
+#           evently_report, all through pgbouncer), and database evently_report = the reporting database
 #           (full extension, subscribing to G and every shard, asynchronous)
 #   pgbouncer/  pgbouncer in transaction mode in front of the shards and G;
 #           PL/Proxy connects through it (P2: a refused call drops PL/Proxy's
@@ -37,7 +38,8 @@
 #
 # Environment:
 #   PROXY_SQL=path   loaded into the proxy after its servers (default: the
-#                    smoke file tests/scaleout/proxy-smoke.sql)
+#                    evently_proxy extension when installed, else the smoke
+#                    file tests/scaleout/proxy-smoke.sql)
 #   TOPOLOGY_FAST=1  test-only: fsync and full_page_writes off, and the data
 #                    directories in RAM (/dev/shm/evently-topology.*, linked
 #                    from DIR/NAME/data, deleted by stop): a crash loses the
@@ -364,6 +366,7 @@ start_pgbouncer() {
   {
     echo "[databases]"
     echo "evently_global = host=127.0.0.1 port=$(port_of g) dbname=evently pool_mode=transaction"
+    echo "evently_report = host=127.0.0.1 port=$(port_of p) dbname=evently_report pool_mode=transaction"
     for k in $(seq 1 "$SHARDS"); do
       echo "evently_s$k = host=127.0.0.1 port=$(port_of "s$k") dbname=evently pool_mode=transaction"
     done
@@ -422,14 +425,31 @@ CREATE SERVER evently FOREIGN DATA WRAPPER plproxy
     OPTIONS (connection_lifetime '1800', ${parts%, });
 CREATE SERVER evently_global FOREIGN DATA WRAPPER plproxy
     OPTIONS (connection_lifetime '1800', p0 'host=127.0.0.1 port=$PGBOUNCER_PORT dbname=evently_global');
+CREATE SERVER evently_report FOREIGN DATA WRAPPER plproxy
+    OPTIONS (connection_lifetime '1800', p0 'host=127.0.0.1 port=$PGBOUNCER_PORT dbname=evently_report');
 -- on the shards and G, the proxy is the gateway: it logs in as evently_app
 -- (trusted to assert the acting user), so only the gateway may use the
 -- servers; the proxy's functions are granted to the gateway alone
 CREATE USER MAPPING FOR PUBLIC SERVER evently OPTIONS (user 'evently_app', password :'pw');
 CREATE USER MAPPING FOR PUBLIC SERVER evently_global OPTIONS (user 'evently_app', password :'pw');
-GRANT USAGE ON FOREIGN SERVER evently, evently_global TO evently_gateway;
+CREATE USER MAPPING FOR PUBLIC SERVER evently_report OPTIONS (user 'evently_app', password :'pw');
+GRANT USAGE ON FOREIGN SERVER evently, evently_global, evently_report TO evently_gateway;
 SQL
-  psql_on p evently -f "${PROXY_SQL:-$SCALEOUT_DIR/proxy-smoke.sql}" >/dev/null
+  # the proxy's functions: PROXY_SQL's, else the evently_proxy extension
+  # (generated from the shim's route table), else the smoke proxy
+  if [ -n "${PROXY_SQL:-}" ]; then
+    psql_on p evently -f "$PROXY_SQL" >/dev/null
+  elif [ "$(psql_on p evently -tAc "SELECT count(*) FROM pg_available_extensions WHERE name = 'evently_proxy'")" = 1 ]; then
+    psql_on p evently -c "SET client_min_messages = warning" -c "CREATE EXTENSION evently_proxy CASCADE" >/dev/null
+    # the gateway's way into the extension's schemas (it grants none itself;
+    # on one database setup_roles does this)
+    psql_on p evently -c "GRANT USAGE ON SCHEMA evently, evently_proxy TO evently_gateway"
+    PROXY_SQL="the evently_proxy extension"
+  else
+    psql_on p evently -f "$SCALEOUT_DIR/proxy-smoke.sql" >/dev/null
+    PROXY_SQL="the smoke proxy (no evently_proxy extension installed)"
+  fi
+  echo "$PROXY_SQL" >"$DIR/proxy"
 }
 
 write_env() {
