@@ -100,7 +100,7 @@ $(FAKE_PROVIDER): tests/payments/fake-provider.c
 $(VERIFY_TICKET): tests/checkin/verify-ticket.c
 	$(CC) $(SHIM_CFLAGS) -o $@ $< -lsodium
 
-.PHONY: deps run stop reset test bench test-regress test-isolation test-upgrade test-stress test-shim test-bridge expected
+.PHONY: deps run stop reset test bench test-regress test-isolation test-upgrade test-stress test-shim test-bridge test-scaleout expected
 
 deps:
 	@bash tests/deps.sh
@@ -124,7 +124,7 @@ test: deps
 #   make test-regress REGRESS="01_hold 03_cancel"
 #   make test-isolation ISOLATION=hold-hold
 #   make test-shim PROVE_TESTS=tests/shim/t/003_booking_flow.pl
-test-regress test-isolation test-upgrade test-stress test-shim test-bridge: deps
+test-regress test-isolation test-upgrade test-stress test-shim test-bridge test-scaleout: deps
 	@$(MAKE) --no-print-directory all && $(SUDO) $(MAKE) --no-print-directory install
 	@REGRESS="$(call given,REGRESS)" ISOLATION="$(call given,ISOLATION)" PROVE_TESTS="$(PROVE_TESTS)" \
 	    bash tests/run-tests.sh $(@:test-%=%)

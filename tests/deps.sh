@@ -19,6 +19,8 @@ packages=(
   python3-aiosmtpd    # make run's local SMTP sink; the bridge tests' sink
   zbar-tools          # zbarimg: the tests decode the QR images
   librsvg2-bin        # rsvg-convert: the tests render the SVG QR to decode it
+  postgresql-15-plproxy   # scale-out (issue 15): the proxy routes each call to its shard
+  pgbouncer           # scale-out: pools PL/Proxy's connections to the shards (transaction mode)
 )
 
 missing=()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make test: every suite, each against a temporary server it starts itself.
-#   tests/run-tests.sh [SUITE...]   regress isolation upgrade stress shim bridge
+#   tests/run-tests.sh [SUITE...]   regress isolation upgrade stress shim bridge scaleout
 # (default: all, in that order).  REGRESS, ISOLATION and PROVE_TESTS narrow a
 # suite to some of its files.  The regression files share one database, each
 # building on the ones before it, so REGRESS=03_cancel runs 00_setup to
@@ -14,8 +14,8 @@ source "$(dirname "$0")/lib.sh"
 
 for name in "$@"; do
   case $name in
-    regress | isolation | upgrade | stress | shim | bridge) ;;
-    *) echo "usage: $0 [regress|isolation|upgrade|stress|shim|bridge]..." >&2; exit 2 ;;
+    regress | isolation | upgrade | stress | shim | bridge | scaleout) ;;
+    *) echo "usage: $0 [regress|isolation|upgrade|stress|shim|bridge|scaleout]..." >&2; exit 2 ;;
   esac
 done
 
@@ -130,7 +130,7 @@ run_suite() {
 
 cd "$ROOT_DIR"
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(regress isolation upgrade stress shim bridge)
+[ ${#suites[@]} -gt 0 ] || suites=(regress isolation upgrade stress shim bridge scaleout)
 # make's own variables must not leak into the inner makes below
 unset MAKEFLAGS MFLAGS MAKELEVEL
 
@@ -155,6 +155,9 @@ for name in "${suites[@]}"; do
     upgrade) run_suite upgrade bash tests/upgrade/run.sh ;;
     stress) run_suite stress bash tests/stress/run.sh ;;
     shim | bridge) run_tap_suite "$name" ;;
+    scaleout)
+      make_user_dir "$TEST_OUT/scaleout"
+      run_suite scaleout env TESTDIR="$TEST_OUT/scaleout" bash tests/scaleout/topology-test.sh ;;
   esac
 done
 

@@ -7,6 +7,12 @@
 # on 127.0.0.1:EVENTLY_SMTP_PORT, 2525 by default) that keeps each message as
 # a file under .evently/mail/new/; `make stop` stops them all, `make reset`
 # also deletes the local state so the next run starts anew.
+#
+# make run SHARDS=n (issue 15): instead of the one cluster, the scale-out
+# topology under .evently/scaleout/ (tests/scaleout/topology.sh: the global
+# primary, n shards, the proxy and the reporting database, pgbouncer), made
+# anew at every start; the shim over the proxy, one bridge per shard, the
+# inbox consumer over the global primary.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -23,6 +29,10 @@ case $LISTEN in
   *:*) HTTP_URL=http://[$LISTEN]:$HTTP_PORT ;;
   *) HTTP_URL=http://$LISTEN:$HTTP_PORT ;;
 esac
+
+# 0 or unset: the one database; n >= 1: the scale-out topology with n shards
+SHARDS=${SHARDS:-0}
+TOPOLOGY_DIR=$STATE_DIR/scaleout
 
 PGDATA=$STATE_DIR/pgdata
 SOCKET_DIR=$STATE_DIR/run
@@ -185,10 +195,24 @@ start_kafka_side() {
     for _ in $(seq 1 50); do [ -s "$STATE_DIR/kafka_brokers" ] && break; sleep 0.1; done
     KAFKA_BROKERS=$(cat "$STATE_DIR/kafka_brokers")
   fi
-  export KAFKA_BROKERS DATABASE_URL=$DB_URL
-  start_program bridge "$ROOT_DIR/shim/evently-bridge"
+  export KAFKA_BROKERS
+  if [ "$SHARDS" -gt 0 ]; then
+    # one bridge per shard, each the leader of its own outbox; and one on the
+    # global primary, whose outbox has the global writes' events
+    # (organizer.*, user.*, ...)
+    local k url
+    k=0
+    for url in $SHARD_URLS; do
+      k=$((k + 1))
+      DATABASE_URL=$url start_program "bridge-s$k" "$ROOT_DIR/shim/evently-bridge"
+    done
+    DATABASE_URL=$GLOBAL_URL start_program bridge-global "$ROOT_DIR/shim/evently-bridge"
+  else
+    DATABASE_URL=$DB_URL start_program bridge "$ROOT_DIR/shim/evently-bridge"
+  fi
   start_mail_sink
-  start_program notify "$ROOT_DIR/shim/evently-notify"
+  # the inbox (notifications) is global: on the global primary when sharded
+  DATABASE_URL=${NOTIFY_URL:-$DB_URL} start_program notify "$ROOT_DIR/shim/evently-notify"
 }
 
 # SMTP_URL when set (a real relay); else a local sink on loopback that
@@ -211,15 +235,74 @@ start_mail_sink() {
 }
 
 stop() {
+  local pidfile
   stop_program notify
   stop_program smtp
   stop_program bridge
+  for pidfile in "$STATE_DIR"/bridge-*.pid; do
+    [ -e "$pidfile" ] && stop_program "$(basename "$pidfile" .pid)"
+  done
   stop_program broker
   stop_shim
   if [ -f "$PGDATA/PG_VERSION" ]; then
     as_pg_user pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || true
   fi
+  if [ -d "$TOPOLOGY_DIR" ]; then
+    bash "$ROOT_DIR/tests/scaleout/topology.sh" stop "$TOPOLOGY_DIR" 2>/dev/null || true
+  fi
   echo "evently stopped"
+}
+
+# make run SHARDS=n: the topology made anew (its clusters are throw-away:
+# the seed data is loaded at every start), the shim over the proxy, a bridge
+# per shard.  The one-database cluster, if it runs, is stopped (its data kept).
+start_sharded() {
+  local psql k=0 su
+  open_path_to "$ROOT_DIR"
+  make_state_dir
+  stop >/dev/null
+  # the programs log in as evently_app with make run's password (db_password)
+  TOPOLOGY_APP_PASSWORD=$(app_password) bash "$ROOT_DIR/tests/scaleout/topology.sh" start "$TOPOLOGY_DIR" "$SHARDS" >/dev/null
+  source "$TOPOLOGY_DIR/topology.env"
+  # The seed: its global half on the global primary (synchronously on every
+  # shard when it returns), then its events spread over the shards, made on
+  # each shard directly: no proxy function is needed to place them, and the
+  # placement is fixed (event i on shard ((i - 1) mod n) + 1)
+  psql=(as_pg_user psql -X -q -v ON_ERROR_STOP=1)
+  "${psql[@]}" "$GLOBAL_SU" -f "$ROOT_DIR/tests/scaleout/seed-global.sql"
+  IFS=';' read -r -a shard_su <<<"$SHARD_SUS"
+  for su in "${shard_su[@]}"; do
+    k=$((k + 1))
+    "${psql[@]}" "$su" -v shard="$k" -v shards="$SHARDS" -f "$ROOT_DIR/tests/scaleout/seed-events.sql"
+  done
+  DB_URL=$PROXY_URL
+  NOTIFY_URL=$GLOBAL_URL
+  # printed without the password (it is in $STATE_DIR/db_password)
+  local pw
+  pw=$(app_password)
+  start_shim
+  start_kafka_side
+  local as_user
+  as_user=$([ "$(id -u)" -eq 0 ] && echo "runuser -u $RUN_USER -- ")
+  cat <<MSG
+
+evently is running on $SHARDS shards (tests/scaleout/topology.sh; made anew at every make run).
+  REST API    $HTTP_URL/api/v1  (try: curl $HTTP_URL/health; the shim listens on $LISTEN)
+  proxy       ${PROXY_URL/:$pw@/@}  (the shim's DATABASE_URL: PL/Proxy, from $(cat "$TOPOLOGY_DIR/proxy"))
+  global      ${GLOBAL_URL/:$pw@/@}  (users, tags, venues, organizers; synchronous to every shard)
+  shards      $(echo "${SHARD_URLS//:$pw@/@}" | sed 's/ /\n              /g')
+              (event i of the seed on shard ((i - 1) mod $SHARDS) + 1; one evently-bridge each, and one on the global primary)
+  reporting   ${REPORT_URL/:$pw@/@}  (subscribes to the global primary and every shard)
+  pgbouncer   127.0.0.1:$PGBOUNCER_PORT, transaction mode, databases evently_global, evently_s1..evently_s$SHARDS (PL/Proxy's way to them)
+  passwords   the programs connect as evently_app (password in $STATE_DIR/db_password)
+  superuser   ${as_user}psql "$GLOBAL_SU"  (likewise $PROXY_SU, $REPORT_SU,
+              and each shard: $SHARD_SUS)
+  Kafka       $KAFKA_BROKERS$([ -n "$LOCAL_BROKER" ] && echo " (local evently-broker)")
+  e-mail      $MAIL_WHERE
+  logs        $STATE_DIR: shim.log, bridge-s1.log.., bridge-global.log, notify.log, broker.log, smtp.log; each cluster's postgres.log under $TOPOLOGY_DIR
+  logins      admin@gmail.com / qwerty (ADMIN), mitshah2406@gmail.com / qwerty (USER), organizer@example.com / qwerty
+  stop        make stop
+MSG
 }
 
 # make reset: make stop, then delete the state directory (the dev cluster,
@@ -244,8 +327,9 @@ reset() {
   echo "deleted $dir"
 }
 
+case $SHARDS in *[!0-9]* | '') echo "SHARDS must be a number (0: one database)" >&2; exit 2 ;; esac
 case "${1:-start}" in
-  start) start ;;
+  start) if [ "$SHARDS" -gt 0 ]; then start_sharded; else start; fi ;;
   stop) stop ;;
   reset) reset ;;
   *) echo "usage: $0 start|stop|reset" >&2; exit 2 ;;
