@@ -1,0 +1,255 @@
+# ScaleoutCluster: evently sharded by event (tests/scaleout/topology.sh: a
+# global primary, SHARDS shards, the proxy and the reporting database,
+# pgbouncer) with the seed data, standing in for the one cluster of a TAP
+# test: ShimTest uses it when EVENTLY_SCALEOUT is set, so the shim's whole
+# suite runs unchanged against the proxy (SPEC section 13).
+#
+# The programs under test connect to the proxy (database_url).  A test's
+# own SQL (safe_psql, psql, poll_query_until, background_psql) goes where
+# one database's would have found its rows:
+#   - a write to a table: the global primary for global tables, else the
+#     shard of the first bucketed id in the statement, else every shard;
+#   - a statement naming a bucketed id: that id's shard, which also holds
+#     the replicated global rows;
+#   - calls of the proxy's functions and nothing else: the proxy;
+#   - a read of global tables only: the global primary;
+#   - any other read: the reporting database, once it has caught up with
+#     every shard and the global primary (it subscribes to all of them).
+# pg_stat_statements and the server's own views are the proxy's: the
+# cluster the shim talks to.
+package ScaleoutCluster;
+
+use strict;
+use warnings;
+use File::Temp ();
+use IPC::Run ();
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+our $root = $ENV{EVENTLY_ROOT} or die "EVENTLY_ROOT is not set";
+
+# tables written on the global primary (the rest live on the event's shard):
+# tests/scaleout/topology.sh's GLOBAL_REPLICATED and GLOBAL_ONLY
+my %global = map { $_ => 1 } qw(users organizers tags venue_templates venue_sections seats provider_fees
+  refresh_tokens notifications login_failures login_sources mail_log role_links);
+my $uuid = qr/'?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})'?/;
+
+# new(NAME, SHARDS?): a started topology with the seed data
+sub new
+{
+	my ($class, $name, $shards) = @_;
+	my $dir = PostgreSQL::Test::Utils::tempdir("scaleout_$name");
+	my $self = bless { dir => "$dir/topology", name => $name }, $class;
+	local $ENV{TOPOLOGY_FAST} = 1;
+	my $out = `bash $root/tests/scaleout/topology.sh start $self->{dir} ${\($shards // 2)} 2>&1`;
+	BAIL_OUT("topology.sh start failed: $out") if $?;
+	$self->{env} = _read_env("$self->{dir}/topology.env");
+	$self->{shards} = [ split /;/, $self->{env}{SHARD_SUS} ];
+	$self->{stopped} = 0;
+	$self->run_file($self->{env}{GLOBAL_SU}, "$root/tests/scaleout/seed-global.sql");
+	$self->run_file($self->{shards}[$_], "$root/tests/scaleout/seed-events.sql",
+		-v => "shard=" . ($_ + 1), -v => "shards=" . scalar @{ $self->{shards} })
+	  for 0 .. $#{ $self->{shards} };
+	return $self;
+}
+
+sub _read_env
+{
+	my ($file) = @_;
+	my %env;
+	for (split /\n/, slurp_file($file))
+	{
+		$env{$1} = $2 if /^(\w+)='?(.*?)'?$/;
+	}
+	return \%env;
+}
+
+sub DESTROY { $_[0]->teardown }
+
+# stop everything topology.sh started (also at the test's end)
+sub teardown
+{
+	my ($self) = @_;
+	return if $self->{torn_down}++;
+	system("bash $root/tests/scaleout/topology.sh stop $self->{dir} >/dev/null 2>&1");
+}
+END { }
+
+# the proxy, as the programs under test reach it
+sub database_url { $_[0]->{env}{PROXY_URL} }
+sub basedir { $_[0]->{dir} }
+sub shard_count { scalar @{ $_[0]->{shards} } }
+
+# connection strings of the superuser: proxy, global, shards (list), report
+sub proxy_su { $_[0]->{env}{PROXY_SU} }
+sub global_su { $_[0]->{env}{GLOBAL_SU} }
+sub shard_su { $_[0]->{shards}[ $_[1] ] }
+sub report_su { $_[0]->{env}{REPORT_SU} }
+
+sub run_file
+{
+	my ($self, $conn, $file, @vars) = @_;
+	my ($out, $err);
+	IPC::Run::run([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', @vars, '-d', $conn, '-f', $file ],
+		'>', \$out, '2>', \$err)
+	  or BAIL_OUT("$file on $conn: $err");
+}
+
+# the bucket an id carries (first 16 bits), 0 for none
+sub _bucket { hex(substr($_[0], 0, 4)) }
+
+# Where one statement of a test goes: a list of connection strings, and
+# whether the reporting database must first catch up.
+sub route
+{
+	my ($self, $sql) = @_;
+	my @bucketed = grep { _bucket($_) > 0 } ($sql =~ /$uuid/g);
+	my $shard = @bucketed ? $self->_shard_of($bucketed[0]) : undef;
+	my @tables = map { lc } ($sql =~ /\bevently\.(\w+)\b(?!\s*\()/g);
+	if ($sql =~ /^\s*(?:WITH\b.*?\)\s*)?(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+evently\.(\w+)/is)
+	{
+		return [ $self->global_su ] if $global{ lc $1 };
+		return [$shard] if $shard;
+		return $self->{shards};
+	}
+	return [$shard] if $shard;
+	return [ $self->proxy_su ] if $sql =~ /\bpg_stat_statements\b|\bpg_stat_activity\b/;
+	return [ $self->proxy_su ] if !@tables && $self->_proxied_calls_only($sql);
+	return [ $self->global_su ] if !grep { !$global{$_} } @tables;
+	return [ $self->report_su ], 1;
+}
+
+# the shard of bucket b: the topology's shard k holds bucket k
+sub _shard_of
+{
+	my ($self, $id) = @_;
+	my $k = _bucket($id);
+	return $k <= @{ $self->{shards} } ? $self->{shards}[ $k - 1 ] : $self->{shards}[0];
+}
+
+# every evently.f( the statement calls is a function of the proxy's
+sub _proxied_calls_only
+{
+	my ($self, $sql) = @_;
+	my @calls = ($sql =~ /\bevently\.(\w+)\s*\(/g);
+	return 0 unless @calls;
+	$self->{proxied} //= { map { $_ => 1 } split /\n/, $self->_psql($self->proxy_su,
+		"SELECT proname FROM pg_proc WHERE pronamespace = 'evently'::regnamespace") };
+	return !grep { !$self->{proxied}{$_} } @calls;
+}
+
+# the reporting database has applied everything committed so far
+sub report_catch_up
+{
+	my ($self) = @_;
+	my @sources = ([ $self->global_su, 'report_global' ],
+		map { [ $self->{shards}[$_], 'report_shard' . ($_ + 1) ] } 0 .. $#{ $self->{shards} });
+	for my $s (@sources)
+	{
+		my $lsn = $self->_psql($s->[0], 'SELECT pg_current_wal_lsn()');
+		my $query = "SELECT coalesce(bool_and(replay_lsn >= '$lsn'), false) FROM pg_stat_replication "
+		  . "WHERE application_name = '$s->[1]'";
+		for (my $i = 0;; $i++)
+		{
+			last if $self->_psql($s->[0], $query) eq 't';
+			BAIL_OUT("the reporting database did not catch up with $s->[1]") if $i > 3000;
+			select(undef, undef, undef, 0.01);
+		}
+	}
+}
+
+sub _psql
+{
+	my ($self, $conn, $sql, $ignore_errors) = @_;
+	my ($out, $err);
+	my $ok = IPC::Run::run([ 'psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', $conn ],
+		'<', \$sql, '>', \$out, '2>', \$err);
+	chomp $out;
+	return ($ok ? 0 : 3, $out, $err) if wantarray;
+	die "psql on $conn failed: $err\nquery: $sql" unless $ok;
+	return $out;
+}
+
+# PostgreSQL::Test::Cluster's: the output (each target's, joined), dies on an error
+sub safe_psql
+{
+	my ($self, $db, $sql) = @_;
+	my ($targets, $catch_up) = $self->route($sql);
+	$self->report_catch_up if $catch_up;
+	return join "\n", grep { $_ ne '' } map { scalar $self->_psql($_, $sql) } @$targets;
+}
+
+# (exit status, stdout, stderr) of the statement where route() sends it
+sub psql
+{
+	my ($self, $db, $sql) = @_;
+	my ($targets, $catch_up) = $self->route($sql);
+	$self->report_catch_up if $catch_up;
+	my @r = $self->_psql($targets->[0], $sql);
+	return wantarray ? @r : $r[0];
+}
+
+sub poll_query_until
+{
+	my ($self, $db, $query, $expected) = @_;
+	$expected //= 't';
+	for (1 .. 1800)
+	{
+		my ($ret, $out) = $self->psql($db, $query);
+		return 1 if $ret == 0 && $out eq $expected;
+		select(undef, undef, undef, 0.1);
+	}
+	return 0;
+}
+
+# A session of psql that the first query routes (a transaction holding a
+# lock must stay on one database).
+sub background_psql
+{
+	my ($self, $db) = @_;
+	return ScaleoutCluster::Session->new($self);
+}
+
+# the proxy's cluster: the one the shim talks to
+sub _proxy_data { "$_[0]->{dir}/p/data" }
+
+sub append_conf
+{
+	my ($self, $file, $text) = @_;
+	PostgreSQL::Test::Utils::append_to_file($self->_proxy_data . "/$file", $text);
+}
+
+sub _pg_ctl
+{
+	my ($self, @args) = @_;
+	system('pg_ctl', '-D', $self->_proxy_data, '-l', "$self->{dir}/p/postgres.log", '-w', @args) == 0
+	  or BAIL_OUT("pg_ctl @args of the proxy failed");
+}
+sub restart { $_[0]->_pg_ctl('restart') }
+sub stop { $_[0]->_pg_ctl('-m', 'fast', 'stop') }
+sub start { $_[0]->_pg_ctl('start') }
+
+package ScaleoutCluster::Session;
+
+use strict;
+use warnings;
+use PostgreSQL::Test::BackgroundPsql;
+
+sub new { bless { cluster => $_[1] }, $_[0] }
+
+sub _session
+{
+	my ($self, $sql) = @_;
+	return $self->{psql} if $self->{psql};
+	my ($targets, $catch_up) = $self->{cluster}->route($sql);
+	$self->{cluster}->report_catch_up if $catch_up;
+	$self->{psql} = PostgreSQL::Test::BackgroundPsql->new(0, [ 'psql', '-X', '-q', '-A', '-t', '-d', $targets->[0] ]);
+	return $self->{psql};
+}
+
+sub query_safe { my ($self, $sql) = @_; return $self->_session($sql)->query_safe($sql) }
+sub query { my ($self, $sql) = @_; return $self->_session($sql)->query($sql) }
+sub query_until { my ($self, $until, $sql) = @_; return $self->_session($sql)->query_until($until, $sql) }
+sub quit { $_[0]->{psql}->quit if $_[0]->{psql} }
+
+1;
