@@ -81,19 +81,13 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Rebuild the catalogs a statement on event_tags, event_pricing, tags or
--- venue_sections touched (statement triggers: one rebuild per event).  On a
--- shard, where tags and sections change by logical replication, which fires
--- row triggers only, it is also a row trigger on them (96_shards.sql).
+-- venue_sections touched (statement triggers: one rebuild per event).
 CREATE OR REPLACE FUNCTION evently._refresh_catalogs() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     ids uuid[];
 BEGIN
-    IF TG_LEVEL = 'ROW' AND TG_TABLE_NAME = 'tags' THEN
-        ids := ARRAY(SELECT et.event_id FROM evently.event_tags et WHERE et.tag_id = NEW.id);
-    ELSIF TG_LEVEL = 'ROW' AND TG_TABLE_NAME = 'venue_sections' THEN
-        ids := ARRAY(SELECT p.event_id FROM evently.event_pricing p WHERE p.section_id = NEW.id);
-    ELSIF TG_TABLE_NAME = 'tags' THEN
+    IF TG_TABLE_NAME = 'tags' THEN
         ids := ARRAY(SELECT et.event_id FROM evently.event_tags et JOIN new_rows n ON n.id = et.tag_id);
     ELSIF TG_TABLE_NAME = 'venue_sections' THEN
         ids := ARRAY(SELECT p.event_id FROM evently.event_pricing p JOIN new_rows n ON n.id = p.section_id);

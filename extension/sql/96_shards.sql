@@ -105,7 +105,7 @@ CREATE OR REPLACE TRIGGER bucket_id BEFORE INSERT ON evently.checkins
 -- INVALID_ARGUMENT for a bucket outside 1..32767 (0 is one database's);
 -- INVALID_TRANSITION when an identity is already past this bucket's range
 -- (the database was a shard of a higher bucket: its ids would collide with
--- that shard's); FORBIDDEN for a role that is no superuser.
+-- that shard's).  A superuser's: nobody is granted it.
 CREATE OR REPLACE FUNCTION evently.configure_shard(bucket int) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -114,8 +114,6 @@ DECLARE
     tab text;
     done jsonb := '{}';
 BEGIN
-    PERFORM evently._require((SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user),
-        'FORBIDDEN', 'only a superuser configures a shard', format('Role %s is no superuser.', current_user));
     PERFORM evently._require(bucket BETWEEN 1 AND 32767, 'INVALID_ARGUMENT', 'invalid bucket',
         format('Bucket %s is not from 1 to 32767 (0 is a single database''s).', coalesce(bucket::text, 'NULL')));
     first_id := (bucket::bigint << 48) + 1;
@@ -181,6 +179,9 @@ COMMENT ON FUNCTION evently.require_unused(text, text) IS
 
 -- A global row changed by replication (the replica triggers below): on the
 -- shard's events, what the API call that changed it does on one database.
+--   tags, venue_sections: the catalogs of the events that show the tag or
+--     price the section are rebuilt (as the statement triggers
+--     catalog_tag_changed and catalog_section_changed do on one database).
 --   seats: the status reaches the upcoming events (_apply_seat_status), once
 --     the template is locked as api_seat_update locks it, so that an event
 --     being made from it here either copied the new status or is updated.
@@ -188,10 +189,20 @@ COMMENT ON FUNCTION evently.require_unused(text, text) IS
 --     (_withdraw_user), as the ADMIN who banned (users.banned_by; a ban
 --     without one, made by hand, is left to the sweeper, which lapses a
 --     banned user's holds within a second).
+-- The work runs as on one database, session_replication_role = origin for
+-- its duration (the SET clause; the apply worker's replica is back after
+-- it): the triggers of the rows it writes fire as they must (the seat
+-- counters, the bucket_id of an offer's hold, foreign keys, the outbox's).
 CREATE OR REPLACE FUNCTION evently._replicated_change() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET session_replication_role = origin AS $$
 BEGIN
     CASE TG_TABLE_NAME
+        WHEN 'tags' THEN
+            UPDATE evently.events e SET catalog = evently._event_catalog(e.id, e.base_price)
+             WHERE e.id IN (SELECT et.event_id FROM evently.event_tags et WHERE et.tag_id = NEW.id);
+        WHEN 'venue_sections' THEN
+            UPDATE evently.events e SET catalog = evently._event_catalog(e.id, e.base_price)
+             WHERE e.id IN (SELECT p.event_id FROM evently.event_pricing p WHERE p.section_id = NEW.id);
         WHEN 'seats' THEN
             PERFORM 1 FROM evently.venue_templates t
              WHERE t.id = (SELECT sec.template_id FROM evently.venue_sections sec WHERE sec.id = NEW.section_id)
@@ -207,11 +218,11 @@ $$;
 -- CREATE OR REPLACE TRIGGER makes a trigger ENABLE ORIGIN again: the ALTER
 -- after each makes it a replica trigger, at every install and upgrade.
 CREATE OR REPLACE TRIGGER catalog_tag_replicated AFTER UPDATE ON evently.tags
-    FOR EACH ROW EXECUTE FUNCTION evently._refresh_catalogs();
+    FOR EACH ROW EXECUTE FUNCTION evently._replicated_change();
 ALTER TABLE evently.tags ENABLE REPLICA TRIGGER catalog_tag_replicated;
 
 CREATE OR REPLACE TRIGGER catalog_section_replicated AFTER UPDATE ON evently.venue_sections
-    FOR EACH ROW EXECUTE FUNCTION evently._refresh_catalogs();
+    FOR EACH ROW EXECUTE FUNCTION evently._replicated_change();
 ALTER TABLE evently.venue_sections ENABLE REPLICA TRIGGER catalog_section_replicated;
 
 -- (logical replication marks every column updated, so the WHEN clauses, not
