@@ -101,7 +101,9 @@ CREATE OR REPLACE TRIGGER bucket_id BEFORE INSERT ON evently.checkins
 -- it), the same for this session, and the outbox and audit_log identities
 -- restarted at (bucket << 48) + 1 unless already past it, so that outbox ids
 -- are unique across shards (consumers de-duplicate by them) and so are audit
--- ids.  Returns {bucket, database, outbox_next_id, audit_log_next_id}.
+-- ids.  Sessions already open keep their setting until they reconnect (so
+-- configure before the shim, the bridge or pgbouncer connect).  Returns
+-- {bucket, database, outbox_next_id, audit_log_next_id}.
 -- INVALID_ARGUMENT for a bucket outside 1..32767 (0 is one database's);
 -- INVALID_TRANSITION when an identity is already past this bucket's range
 -- (the database was a shard of a higher bucket: its ids would collide with
