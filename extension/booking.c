@@ -257,7 +257,9 @@ check_and_lock_seats(pg_uuid_t *hold_id, pg_uuid_t *event_id)
  * inserted); 1.1 paid by an order (the order's payment row gets the
  * booking).  1.1 tickets are held by the buyer and carry a code signed with
  * the event's key (signing.c), over the ticket's own id: the ids are drawn
- * first, in a MATERIALIZED CTE, so that each is drawn once per ticket.
+ * first, in a MATERIALIZED CTE, so that each is drawn once per ticket, in
+ * the event's bucket (evently._child_id, buckets.c): the bucket_id trigger
+ * would otherwise change an id after it was signed.
  */
 #define BOOKING_START \
 		"WITH h AS (" \
@@ -294,7 +296,7 @@ check_and_lock_seats(pg_uuid_t *hold_id, pg_uuid_t *event_id)
 		" k AS (SELECT secret_key FROM evently.event_keys WHERE event_id = (SELECT event_id FROM h)),"
 #define SEAT_TICKETS \
 		" sx AS MATERIALIZED (" \
-		"    SELECT gen_random_uuid() AS id, hs.event_id, hs.seat_id, s.section_id, hs.price" \
+		"    SELECT evently._child_id(hs.event_id) AS id, hs.event_id, hs.seat_id, s.section_id, hs.price" \
 		"      FROM evently.hold_seats hs JOIN evently.seats s ON s.id = hs.seat_id" \
 		"     WHERE hs.hold_id = $1)," \
 		" t AS (" \
@@ -305,7 +307,7 @@ check_and_lock_seats(pg_uuid_t *hold_id, pg_uuid_t *event_id)
 		"      FROM b, h, sx LEFT JOIN k ON true),"
 #define UNIT_TICKETS \
 		" ux AS MATERIALIZED (" \
-		"    SELECT gen_random_uuid() AS id, u.event_id, u.tier_id, u.unit_no, hi.unit_price" \
+		"    SELECT evently._child_id(u.event_id) AS id, u.event_id, u.tier_id, u.unit_no, hi.unit_price" \
 		"      FROM evently.tier_units u" \
 		"      JOIN evently.hold_items hi ON hi.hold_id = u.hold_id AND hi.tier_id = u.tier_id" \
 		"     WHERE u.hold_id = $1)," \

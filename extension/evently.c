@@ -37,6 +37,7 @@ _PG_init(void)
 							"The sweeper ends the session of such a role past it (evently._end_stalled_sessions).",
 							&evently_linked_transaction_limit_ms, 10000, 1000, 3600000,
 							PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	define_bucket_setting();	/* evently.bucket (buckets.c) */
 	MarkGUCPrefixReserved("evently");
 }
 

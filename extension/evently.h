@@ -18,6 +18,9 @@
 /* GUCs (evently.c) */
 extern int	evently_lock_timeout_ms;
 extern bool evently_durable_holds;
+/* buckets.c: evently.bucket, defined by _PG_init */
+extern int	evently_bucket;
+extern void define_bucket_setting(void);
 
 /* ---- engine.c: running a body, prepared statements, reading results ---- */
 

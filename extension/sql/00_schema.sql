@@ -21,7 +21,10 @@ CREATE TABLE evently.users (
     session_epoch int NOT NULL DEFAULT 0,
     -- 1.1: moderation (SPEC section 9)
     ban_reason    text CHECK (length(ban_reason) <= 500),
-    banned_at     timestamptz
+    banned_at     timestamptz,
+    -- 1.1: the ADMIN who banned: a shard replays the ban's effects on its
+    -- events as that ADMIN (96_shards.sql)
+    banned_by     uuid REFERENCES evently.users
 );
 CREATE UNIQUE INDEX users_email_key ON evently.users (lower(email));
 -- 1.1: the few banned users, whose live holds the sweeper lapses every second
@@ -103,6 +106,10 @@ CREATE TABLE evently.seats (
     UNIQUE (section_id, seat_number)
 );
 
+-- The id of an event and of every row of an event (holds, bookings, tickets,
+-- payments, ...) carries the event's bucket: evently.new_id() is the events'
+-- default, the bucket_id triggers give the other rows their event's bucket
+-- (both set in 96_shards.sql, once the functions exist).
 CREATE TABLE evently.events (
     id                 uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     name               text NOT NULL CHECK (length(btrim(name)) BETWEEN 1 AND 255),

@@ -32,6 +32,12 @@ BEGIN
 END
 $$;
 
+-- Is value a uuid as the API takes one (hyphens optional)?  (_uuid_arg's
+-- test; require_unused's too, which says nothing for a value that is not.)
+CREATE OR REPLACE FUNCTION evently._is_uuid(value text) RETURNS boolean
+LANGUAGE sql IMMUTABLE
+RETURN value ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$';
+
 -- A path, query or body value that must be a uuid, an integer or a number:
 -- NULL when absent, INVALID_ARGUMENT naming it when it is not one, so that a
 -- DBA passing a wrong value meets our error, not a cast's.  (The shim has
@@ -39,7 +45,7 @@ $$;
 CREATE OR REPLACE FUNCTION evently._uuid_arg(value text, name text) RETURNS uuid
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
-    PERFORM evently._require(value IS NULL OR value ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$',
+    PERFORM evently._require(value IS NULL OR evently._is_uuid(value),
         'INVALID_ARGUMENT', format('invalid %s', name), format('%s %L is not a uuid.', name, value));
     RETURN value::uuid;
 END

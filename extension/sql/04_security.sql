@@ -230,13 +230,18 @@ LANGUAGE sql STABLE AS $$
                                          -- tickets and the door (58_tickets.sql, 59_checkin.sql)
                                          'transfer_ticket', 'add_event_staff', 'remove_event_staff',
                                          'validate_ticket', 'revert_checkin', 'checkin_stats',
-                                         'offline_package', 'sync_scans')
+                                         'offline_package', 'sync_scans',
+                                         -- ids that carry their shard (96_shards.sql)
+                                         'new_id', 'bucket_of')
            WHEN 'service' THEN p.proname IN ('health', 'expire_holds', 'waitlist_promote', 'bridge_lead',
                                              'outbox_batch', 'outbox_published', 'outbox_prune',
                                              'record_notification', 'mail_pending', 'mail_sent',
                                              -- the card provider's side (shim/payments.c): the webhook,
                                              -- verified by the gateway, and the worker's calls
-                                             'api_payment_webhook', 'payment_work', 'payment_record')
+                                             'api_payment_webhook', 'payment_work', 'payment_record',
+                                             -- the proxy's check of the shards before a global
+                                             -- write (96_shards.sql)
+                                             'require_unused')
                             OR p.proname IN (SELECT * FROM evently._sign_in_functions())
            END
 $$;

@@ -131,7 +131,8 @@ BEGIN
         format('User %s is BANNED: %s', target.id, coalesce(target.ban_reason, 'no reason recorded')));
     -- the status first: the trigger ends the sessions, and the waitlist
     -- promotions release_hold runs below pass over the user
-    UPDATE evently.users SET status = 'BANNED', ban_reason = reason, banned_at = now(), updated_at = now()
+    UPDATE evently.users SET status = 'BANNED', ban_reason = reason, banned_at = now(), banned_by = actor,
+                             updated_at = now()
      WHERE id = target.id;
     SELECT * INTO taken FROM evently._withdraw_user(target.id, actor);
     PERFORM evently._emit('user.banned', NULL, target.id, 'user', target.id,
@@ -157,7 +158,8 @@ BEGIN
     target := evently._moderated_user(req->'path'->>'id');
     PERFORM evently._require(target.status = 'BANNED', 'INVALID_TRANSITION', 'user is not banned',
         format('User %s is %s.', target.id, target.status));
-    UPDATE evently.users SET status = 'ACTIVE', ban_reason = NULL, banned_at = NULL, updated_at = now()
+    UPDATE evently.users SET status = 'ACTIVE', ban_reason = NULL, banned_at = NULL, banned_by = NULL,
+                             updated_at = now()
      WHERE id = target.id;
     PERFORM evently._emit('user.unbanned', NULL, target.id, 'user', target.id,
         jsonb_build_object('user_id', target.id, 'email', target.email, 'ban_reason', target.ban_reason,

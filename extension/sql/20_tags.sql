@@ -158,20 +158,30 @@ BEGIN
 END
 $$;
 
+-- A tag is deleted only while no event uses it (IN_USE, with how many do);
+-- also a shard's answer before the global primary deletes it (require_unused).
+CREATE OR REPLACE FUNCTION evently._require_tag_unused(p_tag_id uuid) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    uses bigint;
+BEGIN
+    SELECT count(*) INTO uses FROM evently.event_tags WHERE tag_id = p_tag_id;
+    PERFORM evently._require(uses = 0, 'IN_USE',
+        format('cannot delete tag as it is being used by %s event(s). Consider deactivating it instead', uses),
+        format('Tag %s is on %s events.', p_tag_id, uses));
+END
+$$;
+
 -- DELETE /admin/tags/:id: only a tag no event uses
 CREATE OR REPLACE FUNCTION evently.api_tag_delete(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
     victim uuid := evently._uuid_arg(req->'path'->>'id', 'id');
-    uses bigint;
 BEGIN
     actor := evently._admin(actor, req);
     PERFORM 1 FROM evently.tags WHERE id = victim FOR UPDATE;
     PERFORM evently._require(FOUND, 'NOT_FOUND', 'tag not found', format('Tag %s does not exist.', victim));
-    SELECT count(*) INTO uses FROM evently.event_tags WHERE tag_id = victim;
-    PERFORM evently._require(uses = 0, 'IN_USE',
-        format('cannot delete tag as it is being used by %s event(s). Consider deactivating it instead', uses),
-        format('Tag %s is on %s events.', victim, uses));
+    PERFORM evently._require_tag_unused(victim);
     DELETE FROM evently.tags WHERE id = victim;
     PERFORM evently._audit('tag.deleted', 'tag', victim, '{}', actor);
     RETURN NULL;

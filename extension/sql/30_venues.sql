@@ -343,6 +343,23 @@ BEGIN
 END
 $$;
 
+-- A venue seat's status (AVAILABLE or BLOCKED) reaches the inventories of
+-- events still to come: a free seat is blocked or unblocked at once, a held
+-- or sold one when it is freed (evently._free_seat).  api_seat_update's, and
+-- a shard's when the change comes from the global primary (96_shards.sql).
+CREATE OR REPLACE FUNCTION evently._apply_seat_status(p_seat_id uuid, p_status text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE evently.event_seats es SET status = p_status
+      FROM evently.events e
+     WHERE es.seat_id = p_seat_id AND e.id = es.event_id
+       -- every event that may still sell it: drafts and events under
+       -- review too, and events selling while they run
+       AND e.status IN ('draft', 'under_review', 'published') AND e.end_time > now()
+       AND es.status IN ('AVAILABLE', 'BLOCKED');
+END
+$$;
+
 -- GET /seats/:id
 CREATE OR REPLACE FUNCTION evently.api_seat_get(actor uuid, req jsonb) RETURNS jsonb
 LANGUAGE sql STABLE
@@ -394,13 +411,7 @@ BEGIN
             format('The section has another seat %L.', b->>'seat_number'));
     END;
     IF b->>'status' IS NOT NULL THEN
-        UPDATE evently.event_seats es SET status = b->>'status'
-          FROM evently.events e
-         WHERE es.seat_id = seat AND e.id = es.event_id
-           -- every event that may still sell it: drafts and events under
-           -- review too, and events selling while they run
-           AND e.status IN ('draft', 'under_review', 'published') AND e.end_time > now()
-           AND es.status IN ('AVAILABLE', 'BLOCKED');
+        PERFORM evently._apply_seat_status(seat, b->>'status');
     END IF;
     PERFORM evently._audit('seat.updated', 'seat', seat, b, actor);
     RETURN evently.seat_json(seat);

@@ -239,7 +239,7 @@ BEGIN
     PERFORM evently._require_tiers_open(ev);
     PERFORM evently._require(jsonb_typeof(b) = 'object' AND b ? 'name' AND b ? 'price' AND b ? 'total_quantity',
         'INVALID_ARGUMENT', 'invalid tier', 'name, price and total_quantity are required.');
-    t.id := gen_random_uuid();
+    t.id := evently._child_id(ev.id);   -- in the event's bucket (96_shards.sql)
     t.event_id := ev.id;
     t.min_per_order := 1;
     t.max_per_order := 10;

@@ -101,7 +101,8 @@ CREATE INDEX organizers_queue ON evently.organizers (verification_status, create
 
 ALTER TABLE evently.users
     ADD COLUMN ban_reason text CHECK (length(ban_reason) <= 500),
-    ADD COLUMN banned_at timestamptz;
+    ADD COLUMN banned_at timestamptz,
+    ADD COLUMN banned_by uuid REFERENCES evently.users;
 UPDATE evently.users SET banned_at = updated_at WHERE status = 'BANNED';
 CREATE INDEX users_banned ON evently.users (id) WHERE status = 'BANNED';
 
