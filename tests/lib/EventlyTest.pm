@@ -45,6 +45,7 @@ sub cluster
 sub database_url
 {
 	my ($node, $dbname) = @_;
+	return $node->database_url if $node->isa('ScaleoutCluster');    # the proxy of evently on shards
 	return sprintf('host=%s port=%d dbname=%s user=evently_app', $node->host, $node->port, $dbname // 'evently');
 }
 

@@ -243,7 +243,7 @@ sub _session
 	return $self->{psql} if $self->{psql};
 	my ($targets, $catch_up) = $self->{cluster}->route($sql);
 	$self->{cluster}->report_catch_up if $catch_up;
-	$self->{psql} = PostgreSQL::Test::BackgroundPsql->new(0, [ 'psql', '-X', '-q', '-A', '-t', '-d', $targets->[0] ]);
+	$self->{psql} = ScaleoutCluster::Launcher::background([ 'psql', '-X', '-q', '-A', '-t', '-d', $targets->[0] ]);
 	return $self->{psql};
 }
 
@@ -251,5 +251,13 @@ sub query_safe { my ($self, $sql) = @_; return $self->_session($sql)->query_safe
 sub query { my ($self, $sql) = @_; return $self->_session($sql)->query($sql) }
 sub query_until { my ($self, $until, $sql) = @_; return $self->_session($sql)->query_until($until, $sql) }
 sub quit { $_[0]->{psql}->quit if $_[0]->{psql} }
+
+# BackgroundPsql is made by PostgreSQL::Test::Cluster only (its constructor
+# checks its caller): this launcher is one, for a session on any conninfo
+package ScaleoutCluster::Launcher;
+
+use parent -norequire, 'PostgreSQL::Test::Cluster';
+
+sub background { return PostgreSQL::Test::BackgroundPsql->new(0, $_[0]) }
 
 1;

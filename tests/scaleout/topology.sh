@@ -50,6 +50,10 @@
 #                    kept in DIR/app_password)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+# libpq's environment of the caller (a TAP test sets PGAPPNAME, PGHOST ...)
+# must not reach the clusters: PGAPPNAME would rename the subscriptions'
+# walreceivers, which synchronous_standby_names knows by name
+unset PGAPPNAME PGHOST PGHOSTADDR PGPORT PGDATABASE PGUSER PGOPTIONS PGSERVICE PGPASSWORD
 
 SCALEOUT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 

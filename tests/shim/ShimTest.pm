@@ -10,6 +10,7 @@ use feature 'state';
 use File::Basename qw(dirname);
 use lib dirname(__FILE__) . '/../lib';
 use EventlyTest;
+use ScaleoutCluster;
 use HTTP::Tiny;
 use JSON::PP;
 use PostgreSQL::Test::Cluster;
@@ -22,7 +23,11 @@ sub new
 {
 	my ($class, %env) = @_;
 	state $instances = 0;
-	my $node = EventlyTest::cluster('evently' . ++$instances, 'extension/seed.sql');
+	# EVENTLY_SCALEOUT: the same test against evently sharded by event (the
+	# scale-out suite, SPEC section 13): the shim talks to the proxy
+	my $node = $ENV{EVENTLY_SCALEOUT}
+	  ? ScaleoutCluster->new('evently' . ++$instances)
+	  : EventlyTest::cluster('evently' . ++$instances, 'extension/seed.sql');
 	my $self = bless { node => $node, http => HTTP::Tiny->new(timeout => 10, max_redirect => 0), env => \%env }, $class;
 	$self->start_shim;
 	return $self;
