@@ -157,7 +157,7 @@ for name in "${suites[@]}"; do
     shim | bridge) run_tap_suite "$name" ;;
     scaleout)
       make_user_dir "$TEST_OUT/scaleout"
-      run_suite scaleout env TESTDIR="$TEST_OUT/scaleout" bash tests/scaleout/topology-test.sh ;;
+      run_suite scaleout env TESTDIR="$TEST_OUT/scaleout" PROVE_TESTS="${PROVE_TESTS:-}" bash tests/scaleout/run.sh ;;
   esac
 done
 

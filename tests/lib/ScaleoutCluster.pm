@@ -133,7 +133,7 @@ sub _proxied_calls_only
 	my ($self, $sql) = @_;
 	my @calls = ($sql =~ /\bevently\.(\w+)\s*\(/g);
 	return 0 unless @calls;
-	$self->{proxied} //= { map { $_ => 1 } split /\n/, $self->_psql($self->proxy_su,
+	$self->{proxied} //= { map { $_ => 1 } split /\n/, $self->psql_on($self->proxy_su,
 		"SELECT proname FROM pg_proc WHERE pronamespace = 'evently'::regnamespace") };
 	return !grep { !$self->{proxied}{$_} } @calls;
 }
@@ -146,12 +146,12 @@ sub report_catch_up
 		map { [ $self->{shards}[$_], 'report_shard' . ($_ + 1) ] } 0 .. $#{ $self->{shards} });
 	for my $s (@sources)
 	{
-		my $lsn = $self->_psql($s->[0], 'SELECT pg_current_wal_lsn()');
+		my $lsn = $self->psql_on($s->[0], 'SELECT pg_current_wal_lsn()');
 		my $query = "SELECT coalesce(bool_and(replay_lsn >= '$lsn'), false) FROM pg_stat_replication "
 		  . "WHERE application_name = '$s->[1]'";
 		for (my $i = 0;; $i++)
 		{
-			last if $self->_psql($s->[0], $query) eq 't';
+			last if $self->psql_on($s->[0], $query) eq 't';
 			BAIL_OUT("the reporting database did not catch up with $s->[1]") if $i > 3000;
 			select(undef, undef, undef, 0.01);
 		}
@@ -176,7 +176,7 @@ sub safe_psql
 	my ($self, $db, $sql) = @_;
 	my ($targets, $catch_up) = $self->route($sql);
 	$self->report_catch_up if $catch_up;
-	return join "\n", grep { $_ ne '' } map { scalar $self->_psql($_, $sql) } @$targets;
+	return join "\n", grep { $_ ne '' } map { scalar $self->psql_on($_, $sql) } @$targets;
 }
 
 # (exit status, stdout, stderr) of the statement where route() sends it
@@ -185,7 +185,7 @@ sub psql
 	my ($self, $db, $sql) = @_;
 	my ($targets, $catch_up) = $self->route($sql);
 	$self->report_catch_up if $catch_up;
-	my @r = $self->_psql($targets->[0], $sql);
+	my @r = $self->psql_on_full($targets->[0], $sql);
 	return wantarray ? @r : $r[0];
 }
 
