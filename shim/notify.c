@@ -24,7 +24,10 @@
  * and not recorded; any other failure retries the same message.
  *
  * Sharded (issue 15), it reads every shard's messages (one bridge per
- * shard) into the global primary.  De-duplicating by outbox id is right
+ * shard) and connects to the proxy database, whose record_notification,
+ * mail_pending and mail_sent compose on the message's event's shard and
+ * write the inbox and mail_log on the global primary (the same calls as on
+ * one database: nothing here changes).  De-duplicating by outbox id is right
  * only because each shard's outbox ids start at its bucket << 48
  * (evently.configure_shard): the bucket is outbox_id >> 48, so a stored
  * row names its shard with no column of its own.  The log lines about a

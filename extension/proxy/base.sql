@@ -242,6 +242,64 @@ LANGUAGE plproxy AS $$ CLUSTER 'evently_global'; RUN ON 0; $$;
 CREATE FUNCTION evently.error_codes() RETURNS TABLE (sqlstate text, name text, http_status int)
 LANGUAGE plproxy AS $$ CLUSTER 'evently_global'; RUN ON 0; $$;
 
--- the inbox (evently-notify connects to the global primary; a DBA may call it here too)
+-- ---------------------------------------------------------------------------
+-- The inbox and the e-mail: evently-notify, connected here, reads every
+-- shard's messages.  What a message says is composed where its event's rows
+-- are (the event's shard; the global primary for a message without an
+-- event: user.*, organizer.*), and the inbox and mail_log are written on
+-- the global primary.  The shards' functions only read, so a message
+-- composed on one shard and stored on the global primary needs no
+-- two-phase commit: a failure retries the message, which stores once.
+
+-- the cluster where a message is composed
+CREATE FUNCTION evently_proxy.message_cluster(message jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE
+RETURN CASE WHEN message->>'event_id' IS NULL THEN 'evently_global' ELSE 'evently' END;
+
+CREATE FUNCTION evently_proxy.compose_notification(message jsonb) RETURNS jsonb
+LANGUAGE plproxy AS $$
+    CLUSTER evently_proxy.message_cluster(message);
+    RUN ON evently_proxy.bucket(message->>'event_id');
+    TARGET evently.compose_notification;
+$$;
+CREATE FUNCTION evently_proxy.store_notification(message jsonb, composed jsonb) RETURNS boolean
+LANGUAGE plproxy AS $$ CLUSTER 'evently_global'; RUN ON 0; TARGET evently.store_notification; $$;
+
+-- the inbox rows of a message, composed on its event's shard, written on
+-- the global primary (not asked when there are none: a type the inbox ignores)
 CREATE FUNCTION evently.record_notification(message jsonb) RETURNS boolean
+LANGUAGE sql AS $$
+    SELECT CASE WHEN c = '[]' THEN false ELSE evently_proxy.store_notification(message, c) END
+      FROM evently_proxy.compose_notification(message) c
+$$;
+
+-- a message's mails, composed on its event's shard
+CREATE FUNCTION evently.mail_for_message(message jsonb)
+RETURNS TABLE (recipient text, subject text, body text, ticket_codes text[])
+LANGUAGE plproxy AS $$
+    CLUSTER evently_proxy.message_cluster(message);
+    RUN ON evently_proxy.bucket(message->>'event_id');
+$$;
+CREATE FUNCTION evently_proxy.mail_recipients(outbox_id bigint) RETURNS text[]
+LANGUAGE plproxy AS $$ CLUSTER 'evently_global'; RUN ON 0; TARGET evently.mail_recipients; $$;
+
+-- the mails still to send: mail_for_message less what the global
+-- primary's mail_log has (asked once, and only when there are mails)
+CREATE FUNCTION evently.mail_pending(message jsonb)
+RETURNS TABLE (recipient text, subject text, body text, ticket_codes text[])
+LANGUAGE plpgsql AS $$
+DECLARE
+    sent text[];
+BEGIN
+    FOR recipient, subject, body, ticket_codes IN SELECT * FROM evently.mail_for_message(message) LOOP
+        sent := coalesce(sent, evently_proxy.mail_recipients((message->>'id')::bigint));
+        IF recipient <> ALL (sent) THEN
+            RETURN NEXT;
+        END IF;
+    END LOOP;
+END
+$$;
+
+-- a mail sent, recorded once in the global primary's mail_log
+CREATE FUNCTION evently.mail_sent(p_outbox_id bigint, p_recipient text, p_subject text) RETURNS boolean
 LANGUAGE plproxy AS $$ CLUSTER 'evently_global'; RUN ON 0; $$;

@@ -236,6 +236,10 @@ LANGUAGE sql STABLE AS $$
            WHEN 'service' THEN p.proname IN ('health', 'expire_holds', 'waitlist_promote', 'bridge_lead',
                                              'outbox_batch', 'outbox_published', 'outbox_prune',
                                              'record_notification', 'mail_pending', 'mail_sent',
+                                             -- their parts, which a sharded evently's proxy calls
+                                             -- where the data is (extension/proxy/base.sql)
+                                             'compose_notification', 'store_notification',
+                                             'mail_for_message', 'mail_recipients',
                                              -- the card provider's side (shim/payments.c): the webhook,
                                              -- verified by the gateway, and the worker's calls
                                              'api_payment_webhook', 'payment_work', 'payment_record',

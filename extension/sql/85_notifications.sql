@@ -25,17 +25,16 @@ LANGUAGE sql STABLE AS $$
                     WHERE t.id = p_ticket AND b.user_id = p_user)
 $$;
 
--- Turn one Kafka message (the JSON of SPEC section 5) into inbox rows: one
--- for the message's user, and for ticket.transferred one for the previous
--- holder too (data.from_user_id); ticket.revoked only for a holder who did
--- not buy the ticket (_bought_ticket).  True when a row was written; false for a
--- type the inbox ignores or a redelivery of a message already written.
--- Sharded, the inbox is on the global primary and takes every shard's
--- messages: (outbox_id, user_id) keeps two shards' messages apart because
--- their outbox ids are in different ranges (the shard's bucket is
--- outbox_id >> 48).
-CREATE OR REPLACE FUNCTION evently.record_notification(message jsonb) RETURNS boolean
-LANGUAGE plpgsql AS $$
+-- What one Kafka message (the JSON of SPEC section 5) tells whom: a JSON
+-- array of inbox rows {user_id, title, body}, one for the message's user,
+-- and for ticket.transferred one for the previous holder too
+-- (data.from_user_id); ticket.revoked only for a holder who did not buy the
+-- ticket (_bought_ticket); [] for a type the inbox ignores.  It only reads:
+-- sharded, it runs on the message's event's shard, where the event, its
+-- bookings and tickets are (users are replicated there), and on the global
+-- primary for a message without an event (the proxy's record_notification).
+CREATE OR REPLACE FUNCTION evently.compose_notification(message jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
     d jsonb := message->'data';
     event_name text;
@@ -97,23 +96,52 @@ BEGIN
                                                WHERE u.id = (message->>'user_id')::uuid));
         WHEN 'ticket.revoked' THEN
             IF evently._bought_ticket((d->>'ticket_id')::uuid, (message->>'user_id')::uuid) THEN
-                RETURN false;
+                RETURN '[]';
             END IF;
             title := 'Ticket cancelled';
             body := format('The ticket for %s transferred to you was cancelled: its code no longer works.',
                            event_name);
         ELSE
-            RETURN false;
+            RETURN '[]';
     END CASE;
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('user_id', v.user_id, 'title', v.title, 'body', v.body)), '[]')
+              FROM (VALUES ((message->>'user_id')::uuid, title, body), (other, other_title, other_body))
+                   AS v (user_id, title, body)
+             WHERE v.user_id IS NOT NULL);
+END
+$$;
+
+-- Write the rows compose_notification made of a message into the inbox,
+-- for the users that exist.  True when a row was written; false for none
+-- (a type the inbox ignores) or a redelivery of a message already written.
+-- Sharded, the inbox is on the global primary and takes every shard's
+-- messages: (outbox_id, user_id) keeps two shards' messages apart because
+-- their outbox ids are in different ranges (the shard's bucket is
+-- outbox_id >> 48).
+CREATE OR REPLACE FUNCTION evently.store_notification(message jsonb, composed jsonb) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM evently._require(jsonb_typeof(message) = 'object' AND evently._is_outbox_id(message->>'id')
+                             AND message->>'user_id' IS NOT NULL,
+        'INVALID_ARGUMENT', 'invalid notification message', 'A message needs a numeric id and a user_id.');
     INSERT INTO evently.notifications (outbox_id, user_id, event_id, type, title, body, data, occurred_at)
-    SELECT (message->>'id')::bigint, u.id, (message->>'event_id')::uuid, message->>'type', v.title, v.body,
-           coalesce(d, '{}'), coalesce((message->>'occurred_at')::timestamptz, now())
-      FROM (VALUES ((message->>'user_id')::uuid, title, body), (other, other_title, other_body))
-           AS v (user_id, title, body)
-      JOIN evently.users u ON u.id = v.user_id
+    SELECT (message->>'id')::bigint, u.id, (message->>'event_id')::uuid, message->>'type', c.title, c.body,
+           coalesce(message->'data', '{}'), coalesce((message->>'occurred_at')::timestamptz, now())
+      FROM jsonb_to_recordset(CASE WHEN jsonb_typeof(composed) = 'array' THEN composed ELSE '[]' END)
+           AS c (user_id uuid, title text, body text)
+      JOIN evently.users u ON u.id = c.user_id
     ON CONFLICT (outbox_id, user_id) DO NOTHING;
     RETURN FOUND;
 END
+$$;
+
+-- evently-notify's call for each message: its inbox rows composed, then
+-- written (true when a row was written).  On the proxy database of a
+-- sharded evently the same call composes on the event's shard and writes
+-- on the global primary (extension/proxy/base.sql).
+CREATE OR REPLACE FUNCTION evently.record_notification(message jsonb) RETURNS boolean
+LANGUAGE sql AS $$
+    SELECT evently.store_notification(message, evently.compose_notification(message))
 $$;
 
 -- GET /users/notifications: the actor's inbox, newest first

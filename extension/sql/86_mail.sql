@@ -57,7 +57,10 @@ $$;
 --   organizer.verified / organizer.rejected, event.published /
 --   event.rejected      the organizer's user
 -- Any other type makes none.  INVALID_ARGUMENT (EV001) for a message
--- without a numeric id: evently-notify logs and skips it.
+-- without a numeric id: evently-notify logs and skips it.  It only reads:
+-- sharded, the proxy runs it on the message's event's shard (the global
+-- primary for a message without an event), and mail_log is asked apart
+-- (mail_recipients).
 CREATE OR REPLACE FUNCTION evently.mail_for_message(message jsonb)
 RETURNS TABLE (recipient text, subject text, body text, ticket_codes text[])
 LANGUAGE plpgsql STABLE AS $$
@@ -152,14 +155,21 @@ BEGIN
 END
 $$;
 
+-- The recipients mail_log has for an outbox id: the mails of the message
+-- already sent.  Sharded, mail_log is on the global primary, which the
+-- proxy's mail_pending asks this (its mail_for_message runs on the shard).
+CREATE OR REPLACE FUNCTION evently.mail_recipients(p_outbox_id bigint) RETURNS text[]
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(array_agg(l.recipient), '{}') FROM evently.mail_log l WHERE l.outbox_id = p_outbox_id
+$$;
+
 -- What evently-notify still has to send for a message: mail_for_message
 -- less the recipients mail_log has for its outbox id (sent before a crash).
 CREATE OR REPLACE FUNCTION evently.mail_pending(message jsonb)
 RETURNS TABLE (recipient text, subject text, body text, ticket_codes text[])
 LANGUAGE sql STABLE AS $$
     SELECT m.* FROM evently.mail_for_message(message) m
-     WHERE NOT EXISTS (SELECT 1 FROM evently.mail_log l
-                        WHERE l.outbox_id = (message->>'id')::bigint AND l.recipient = m.recipient)
+     WHERE m.recipient <> ALL (evently.mail_recipients((message->>'id')::bigint))
 $$;
 
 -- evently-notify, once the SMTP server took a mail: recorded once (a

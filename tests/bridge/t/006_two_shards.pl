@@ -6,6 +6,12 @@
 # shards is exactly once in Kafka, with its shard's evently-shard header,
 # and exactly once in the inbox (problem P3 of the scale-out study: the same
 # buyer's confirmation with the same id on the other shard took its slot).
+# evently-notify connects to the proxy database, which composes each
+# message's inbox rows and mails on its event's shard (the global primary
+# has no events, bookings or tickets) and writes the inbox and mail_log on
+# the global primary: every inbox row and mail names its event, and each
+# confirmation's mail carries its tickets' codes from its shard.  A message
+# without an event (organizer.*) composes on the global primary.
 use strict;
 use warnings;
 use FindBin;
@@ -30,6 +36,8 @@ for my $k (@shards)
 }
 is($t->sql(q{SELECT count(DISTINCT bt.id('buyer')) || ' ' || bool_and(bt.id('buyer') = u.id)
                FROM evently.users u}, 'shard2'), '1 true', 'the buyer has the global id on the shards');
+is(join(' ', map { $t->sql(q{SELECT string_agg(DISTINCT substr(id::text, 1, 4), ',') FROM evently.events}, "shard$_") }
+		@shards), '0001 0002', 'each shard\'s events carry its bucket');
 
 # one bridge per shard, and a second one on shard 1
 $t->spawn('bridge1', 'evently-bridge', DATABASE => 'shard1');
@@ -51,7 +59,10 @@ is(scalar @{ $confirmed{1} }, 40, '40 confirmations on shard 1');
 is($low->(1), $low->(2), 'without the ranges the two shards\' confirmations would have the same ids');
 ok((grep { ($_->[0] >> 48) != 1 } @{ $confirmed{1} }) == 0 && (grep { ($_->[0] >> 48) != 2 } @{ $confirmed{2} }) == 0,
 	'each shard\'s outbox ids are in its range');
-$t->spawn('notify', 'evently-notify');
+# the proxy: partition p0 is the shard of bucket 2, p1 the shard of bucket 1
+$t->add_proxy('proxy', 'shard2', 'shard1');
+my %smtp = $t->start_mail_sink;
+$t->spawn('notify', 'evently-notify', DATABASE => 'proxy', %smtp);
 for my $k (@shards)
 {
 	ok(BridgeTest::wait_until(sub { $t->unpublished("shard$k") eq '0' }, "shard $k publishes"),
@@ -117,6 +128,50 @@ is($t->sql('SELECT count(*) FROM evently.notifications'), 80, 'and nothing else'
 is($t->sql('SELECT string_agg(DISTINCT (outbox_id >> 48)::text, \',\') FROM evently.notifications'), '1,2',
 	'the inbox rows name their shards (outbox_id >> 48)');
 
+# what the inbox and the mails should say, from the shards' own rows: the
+# event's name, its text in a mail (name and start), the booking's codes
+my %expect;    # outbox id => {body, subject, event, codes}
+for my $k (@shards)
+{
+	for (split /\n/, $t->sql(q{
+		  SELECT o.id, format('Your booking %s for %s is confirmed.', o.data->>'booking_ref', e.name),
+		         'Your tickets for ' || e.name, evently._mail_event(e.id),
+		         (SELECT string_agg(t.ticket_code, ',') FROM evently.tickets t WHERE t.booking_id = (o.data->>'booking_id')::uuid)
+		    FROM evently.outbox o JOIN evently.events e ON e.id = o.event_id
+		   WHERE o.type = 'booking.confirmed'}, "shard$k"))
+	{
+		my ($id, $body, $subject, $event, $codes) = split /\|/;
+		$expect{$id} = { body => $body, subject => $subject, event => $event, codes => [ split /,/, $codes ] };
+	}
+}
+is(scalar(grep { @{ $_->{codes} } == 1 } values %expect), 80, 'each confirmation has its ticket on its shard');
+my %bodies = map { split /\|/, $_, 2 } split /\n/, $t->sql(q{SELECT outbox_id, body FROM evently.notifications});
+is(scalar(grep { ($bodies{$_} // '') eq $expect{$_}{body} } keys %expect), 80,
+	'each inbox row names its booking\'s event (composed on its shard)')
+  or diag(join "\n", map { "$_: $bodies{$_}" } (sort keys %bodies)[ 0 .. 1 ]);
+is($t->sql(q{SELECT string_agg(DISTINCT body, ',') FROM evently.notifications WHERE body LIKE '% for  is %'}), '',
+	'none without the event\'s name');
+
+# the mails: one per confirmation, to the buyer, with its event and its code
+ok(BridgeTest::wait_until(sub { $t->mail_count >= 80 }, '80 mails'), 'a mail per confirmation');
+my %mailed;    # outbox id => mails
+push @{ $mailed{ $_->{outbox_id} // '?' } }, $_ for @{ $t->mails };
+is(join(',', sort keys %mailed), join(',', sort keys %expect), 'the mails are those of the confirmations of both shards');
+is(scalar(grep { @$_ != 1 } values %mailed), 0, 'each once');
+my @right = grep {
+	my ($m, $e) = ($mailed{$_}[0], $expect{$_});
+	$m->{rcpt} eq 'buyer@example.com' && $m->{subject} eq $e->{subject} && index($m->{text}, $e->{event}) >= 0
+	  && index($m->{text}, "Floor, row") >= 0 && index($m->{text}, $e->{codes}[0]) >= 0
+	  && join(',', map { $_->{qr} // '-' } @{ $m->{attachments} }) eq $e->{codes}[0]
+} keys %expect;
+is(scalar @right, 80, 'each to the buyer, naming its event (name, start) and carrying its ticket\'s seat, code and QR')
+  or diag(explain($mailed{ (sort keys %expect)[0] }));
+my %by_shard;
+$by_shard{ $_ >> 48 }++ for @right;
+is(join(' ', map { "$_:$by_shard{$_}" } sort keys %by_shard), '1:40 2:40', 'forty from each shard');
+ok(BridgeTest::wait_until(sub { $t->sql('SELECT count(*) || \' \' || count(DISTINCT outbox_id) FROM evently.mail_log') eq '80 80' },
+	'mail_log has them'), 'mail_log on the global primary has each once');
+
 # A shard whose ids are not in its range still publishes, but both programs
 # say so: a row with a low id on shard 2, for the buyer
 $t->sql(q{INSERT INTO evently.outbox (id, type, event_id, user_id, data) OVERRIDING SYSTEM VALUE
@@ -127,8 +182,27 @@ ok(BridgeTest::wait_until(sub { $t->log('notify') =~ /not in its range.*"detail"
 	'the consumer warns'), 'the consumer warns, naming the shard and the id');
 ok(BridgeTest::wait_until(sub { $t->sql('SELECT count(*) FROM evently.notifications WHERE outbox_id = 7') eq '1' },
 	'the low id in the inbox'), 'and writes it');
+is($t->sql('SELECT body FROM evently.notifications WHERE outbox_id = 7'), 'Your booking LOW for Bridge One is confirmed.',
+	'composed on its event\'s shard');
 
-is($t->stop($_), 0, "SIGTERM: $_ exits cleanly") for qw(bridge1 bridge1b bridge2 notify);
+# a message without an event, from the global primary's own bridge, is
+# composed there: a user who is on the global primary alone (no shard
+# could mail her) is told her organization is verified
+$t->sql(q{SELECT evently.create_user('orga@example.com', 'qwerty', 'Olga', 'Organizer')});
+$t->sql(q{SELECT evently._emit('organizer.verified', NULL, u.id, 'organizer', u.id,
+                                              '{"organization_name": "Olga Events"}', NULL)
+                           FROM evently.users u WHERE email = 'orga@example.com'});
+$t->spawn('bridge0', 'evently-bridge');
+ok(BridgeTest::wait_until(sub { $t->unpublished('evently') eq '0' }, 'the global primary publishes'),
+	'the global primary\'s messages are published');
+ok(BridgeTest::wait_until(sub { $t->mail_count >= 82 }, 'the organizer\'s mail'), 'the organizer is mailed');
+my ($orga) = grep { $_->{rcpt} eq 'orga@example.com' } @{ $t->mails };
+is($orga && $orga->{subject}, 'You are a verified organizer', 'the mail of organizer.verified');
+is($t->sql(q{SELECT n.body FROM evently.notifications n JOIN evently.users u ON u.id = n.user_id
+              WHERE u.email = 'orga@example.com' AND n.type = 'organizer.verified'}),
+	'Olga Events is verified: sign in again to create events.', 'and her inbox has it');
+
+is($t->stop($_), 0, "SIGTERM: $_ exits cleanly") for qw(bridge0 bridge1 bridge1b bridge2 notify);
 
 # a bridge whose evently.bucket is no bucket publishes nothing: its header
 # would lie about the shard
