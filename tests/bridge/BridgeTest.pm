@@ -44,21 +44,14 @@ sub start_broker
 
 # A shard (issue 15) in this cluster: database NAME, a copy of database
 # evently as it is (call it before evently holds more than the extension and
-# the roles' grants), with evently.bucket = BUCKET and its outbox ids from
-# BUCKET << 48
+# the roles' grants), configured as the shard of BUCKET
 sub add_shard
 {
 	my ($self, $name, $bucket) = @_;
 	my $node = $self->{node};
 	$node->safe_psql('postgres', "CREATE DATABASE $name TEMPLATE evently");
-	# TODO: SELECT evently.configure_shard($bucket) once it is on main (issue 15):
-	# it does both of these
-	$node->safe_psql($name, "ALTER DATABASE $name SET evently.bucket = $bucket");
-	$node->safe_psql($name, 'ALTER TABLE evently.outbox ALTER COLUMN id RESTART WITH ' . (($bucket << 48) + 1));
-	# TODO: evently.new_id() once ids that carry their bucket are on main
-	# (issue 15): an event's id starts with its bucket, which the proxy routes by
-	$node->safe_psql($name, 'ALTER TABLE evently.events ALTER COLUMN id SET DEFAULT '
-		  . "encode(overlay(uuid_send(gen_random_uuid()) PLACING int2send(${bucket}::int2) FROM 1 FOR 2), 'hex')::uuid");
+	# the database's bucket, and its outbox and audit ids from BUCKET << 48
+	$node->safe_psql($name, "SELECT evently.configure_shard($bucket)");
 }
 
 # The proxy database (issue 15) in this cluster: database NAME with

@@ -32,14 +32,17 @@ our $root = $ENV{EVENTLY_ROOT} or die "EVENTLY_ROOT is not set";
 # tests/scaleout/topology.sh's GLOBAL_REPLICATED and GLOBAL_ONLY
 my %global = map { $_ => 1 } qw(users organizers tags venue_templates venue_sections seats provider_fees
   refresh_tokens notifications login_failures login_sources mail_log role_links);
+my @started;    # every topology of this test, stopped at its end
 my $uuid = qr/'?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})'?/;
 
 # new(NAME, SHARDS?): a started topology with the seed data
 sub new
 {
 	my ($class, $name, $shards) = @_;
-	my $dir = PostgreSQL::Test::Utils::tempdir("scaleout_$name");
+	# kept after the test, with the shim's log, for a failure to be read
+	my $dir = "$PostgreSQL::Test::Utils::tmp_check/scaleout_$name";
 	my $self = bless { dir => "$dir/topology", name => $name }, $class;
+	push @started, $self;
 	local $ENV{TOPOLOGY_FAST} = 1;
 	my $out = `bash $root/tests/scaleout/topology.sh start $self->{dir} ${\($shards // 2)} 2>&1`;
 	BAIL_OUT("topology.sh start failed: $out") if $?;
@@ -64,16 +67,22 @@ sub _read_env
 	return \%env;
 }
 
-sub DESTROY { $_[0]->teardown }
-
-# stop everything topology.sh started (also at the test's end)
+# stop everything topology.sh started; at the latest when the test ends,
+# however it ends (an END block: a DESTROY may come too late, in global
+# destruction)
 sub teardown
 {
 	my ($self) = @_;
 	return if $self->{torn_down}++;
 	system("bash $root/tests/scaleout/topology.sh stop $self->{dir} >/dev/null 2>&1");
 }
-END { }
+
+END
+{
+	my $status = $?;
+	$_->teardown for @started;
+	$? = $status;
+}
 
 # the proxy, as the programs under test reach it
 sub database_url { $_[0]->{env}{PROXY_URL} }
