@@ -19,7 +19,10 @@
 #include <stdio.h>
 #include <string.h>
 
-/* "body.hold_id,path.id" -> "coalesce(req #>> '{body,hold_id}', req #>> '{path,id}')" */
+/*
+ * "body.hold_id,path.id" -> "coalesce(req #>> '{body,hold_id}', req #>> '{path,id}')";
+ * "code:body.scans.0.code": the event id a signed ticket code names
+ */
 static void
 print_key(FILE *out, const char *keys)
 {
@@ -29,11 +32,20 @@ print_key(FILE *out, const char *keys)
 	while (*k)
 	{
 		size_t		len = strcspn(k, ",");
+		bool		code = strncmp(k, "code:", 5) == 0;
 
-		fputs(k == keys ? "req #>> '{" : ", req #>> '{", out);
+		if (k != keys)
+			fputs(", ", out);
+		if (code)
+		{
+			fputs("evently_proxy.code_event(", out);
+			k += 5;
+			len -= 5;
+		}
+		fputs("req #>> '{", out);
 		for (size_t i = 0; i < len; i++)
 			fputc(k[i] == '.' ? ',' : k[i], out);
-		fputs("}'", out);
+		fputs(code ? "}')" : "}'", out);
 		k += len + (k[len] == ',');
 	}
 	fputs(")", out);
@@ -61,7 +73,7 @@ print_plproxy(FILE *out, const char *schema, const Route *r, const char *returns
 		case SHARD_REPORT:
 			fputs("    CLUSTER 'evently_report';\n    RUN ON 0;\n", out);
 			break;
-		default:				/* GLOBAL, GLOBAL_UNUSED */
+		default:				/* GLOBAL, GLOBAL_UNUSED, GLOBAL_WRAPPED */
 			fputs("    CLUSTER 'evently_global';\n    RUN ON 0;\n", out);
 			break;
 	}
@@ -77,6 +89,10 @@ print_route(FILE *out, const Route *r)
 	fprintf(out, "\n-- %s %s\n", r->method, r->pattern);
 	switch (r->shard)
 	{
+		case SHARD_GLOBAL_WRAPPED:
+			/* evently.<fn> is extension/proxy/base.sql's, around this */
+			print_plproxy(out, "evently_proxy", r, "jsonb");
+			break;
 		case SHARD_GLOBAL_UNUSED:
 			print_plproxy(out, "evently_proxy", r, "jsonb");
 			fprintf(out, "CREATE FUNCTION evently.%s(actor uuid, req jsonb) RETURNS jsonb\n"

@@ -24,6 +24,7 @@
 #define BY(key) .shard = SHARD_BY_ID, .shard_key = (key)
 #define PLACE .shard = SHARD_PLACE
 #define GLOBAL .shard = SHARD_GLOBAL
+#define GLOBAL_WRAPPED .shard = SHARD_GLOBAL_WRAPPED
 #define UNUSED(kind) .shard = SHARD_GLOBAL_UNUSED, .shard_key = (kind)
 #define ALL(merge) .shard = SHARD_ALL, .shard_key = (merge)
 #define REPORT .shard = SHARD_REPORT
@@ -420,7 +421,7 @@ const Route routes[] = {
 
 	/* moderation: bans, users, the audit log (SPEC section 9; extension/sql/12_moderation.sql) */
 	{"POST", "/api/v1/admin/users/:id/ban", AUTH_ADMIN, sql_route, API(api_admin_user_ban),
-	 200, "User banned", reason_required, GLOBAL},
+	 200, "User banned", reason_required, GLOBAL_WRAPPED},
 	{"POST", "/api/v1/admin/users/:id/unban", AUTH_ADMIN, sql_route, API(api_admin_user_unban),
 	 200, "User unbanned", GLOBAL},
 	{"GET", "/api/v1/admin/users", AUTH_ADMIN, sql_route, API(api_admin_users_list),
@@ -480,7 +481,7 @@ const Route routes[] = {
 	{"GET", "/api/v1/checkin/event/:id/offline", AUTH_USER, sql_route, API(api_checkin_offline),
 	 200, "Offline check-in data retrieved successfully", BY("path.id")},
 	{"POST", "/api/v1/checkin/sync", AUTH_USER, sql_route, API(api_checkin_sync),
-	 200, "Scans synchronised", sync_body, .bulk = true, BY("body.event_id")},
+	 200, "Scans synchronised", sync_body, .bulk = true, BY("body.event_id,code:body.scans.0.code")},
 
 	{"POST", "/api/v1/payments/webhook/card", AUTH_PUBLIC, card_webhook_route, "api_payment_webhook",
 	 "SELECT evently.api_payment_webhook($1::uuid, jsonb_build_object('provider', 'card', 'body', $2::jsonb))",
@@ -507,7 +508,7 @@ routes_check(void)
 			 (routes[i].auth != AUTH_PUBLIC && routes[i].auth != AUTH_OPTIONAL)))
 			why = "a public read is a GET served by sql_route without a token";
 		if (routes[i].name && strncmp(routes[i].name, "api_", 4) == 0 && routes[i].shard == SHARD_NONE)
-			why = "an evently.api_* call needs its shard rule (BY, PLACE, GLOBAL, UNUSED, ALL or REPORT)";
+			why = "an evently.api_* call needs its shard rule (BY, PLACE, GLOBAL, GLOBAL_WRAPPED, UNUSED, ALL or REPORT)";
 		if (why || !pattern_fits(routes[i].pattern, &why))
 		{
 			fprintf(stderr, "route %s %s: %s\n", routes[i].method, routes[i].pattern, why);

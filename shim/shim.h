@@ -238,11 +238,14 @@ typedef enum ShardRule
 {
 	SHARD_NONE,					/* no evently.api_* call (refused at start-up for one that has) */
 	SHARD_BY_ID,				/* the shard of the bucket in the first id found at shard_key, a
-								 * comma-separated list of req paths ("body.hold_id,path.id") */
+								 * comma-separated list of req paths ("body.hold_id,path.id";
+								 * "code:body.scans.0.code": the event a ticket code names) */
 	SHARD_PLACE,				/* a new event: the proxy picks its shard */
 	SHARD_GLOBAL,				/* the global primary (users, tags, venues, sessions) */
 	SHARD_GLOBAL_UNUSED,		/* the global primary, once every shard found the object of kind
 								 * shard_key ("template", "section", "seat", "tag"; id path.id) unused */
+	SHARD_GLOBAL_WRAPPED,		/* the global primary, through evently.<fn> written by hand in
+								 * extension/proxy/base.sql (a ban: what the shards withdraw) */
 	SHARD_ALL,					/* every shard, the answers merged on the proxy by the merge
 								 * named shard_key (extension/proxy/base.sql) */
 	SHARD_REPORT				/* the reporting database, which subscribes to every shard */

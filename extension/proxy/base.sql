@@ -25,10 +25,19 @@ CREATE FUNCTION evently_proxy.bucket(id text) RETURNS int
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN id ~* '^\{?[0-9a-f]{4}' THEN ('x' || substr(ltrim(id, '{'), 1, 4))::bit(16)::int ELSE 0 END;
 
--- Where a new event goes: the partitions in turn.
+-- The event a signed ticket code names (format 1, extension/signing.c:
+-- base64url of 0x01 | ticket id | event id | ...): NULL for anything else.
+-- Its signature is the shard's to check.
+CREATE FUNCTION evently_proxy.code_event(code text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN code ~ '^[A-Za-z0-9_-]{155}$'
+            THEN encode(substr(decode(translate(code, '-_', '+/') || '=', 'base64'), 18, 16), 'hex') END;
+
+-- Where a new event goes: the partitions in turn (the sequence is the
+-- extension owner's: callers need no right on it).
 CREATE SEQUENCE evently_proxy.placement;
 CREATE FUNCTION evently_proxy.place_event() RETURNS int
-LANGUAGE sql VOLATILE
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog
 RETURN (nextval('evently_proxy.placement') % 2147483647)::int;
 
 -- The shards' evently.require_unused(kind, id): EV014 from the first shard
@@ -303,3 +312,21 @@ $$;
 -- a mail sent, recorded once in the global primary's mail_log
 CREATE FUNCTION evently.mail_sent(p_outbox_id bigint, p_recipient text, p_subject text) RETURNS boolean
 LANGUAGE plproxy AS $$ CLUSTER 'evently_global'; RUN ON 0; $$;
+
+-- POST /admin/users/:id/ban: the ban is the global primary's; each shard
+-- withdraws the user's live holds and waitlist entries when the ban reaches
+-- it (the replica trigger of 96_shards.sql, before the ban's commit returns),
+-- and the answer counts what the shards held for the user just before.
+CREATE FUNCTION evently_proxy.shard_withdrawable(p_user_id text) RETURNS SETOF jsonb
+LANGUAGE plproxy AS $$ CLUSTER 'evently'; RUN ON ALL; TARGET evently.withdrawable; $$;
+CREATE FUNCTION evently.api_admin_user_ban(actor uuid, req jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    held jsonb;
+BEGIN
+    SELECT jsonb_build_object('released_holds', coalesce(sum((w->>'released_holds')::int), 0),
+                              'cancelled_waitlist_entries', coalesce(sum((w->>'cancelled_waitlist_entries')::int), 0))
+      INTO held FROM evently_proxy.shard_withdrawable(req #>> '{path,id}') w;
+    RETURN evently_proxy.api_admin_user_ban(actor, req) || held;
+END
+$$;

@@ -103,6 +103,19 @@ BEGIN
 END
 $$;
 
+-- evently.withdrawable(user_id text) RETURNS jsonb {released_holds,
+-- cancelled_waitlist_entries}: what a ban would withdraw here now
+-- (_withdraw_user's counts), {0, 0} for an id that is no user's.  Sharded,
+-- the proxy's ban answers the sum over the shards (extension/proxy/base.sql).
+CREATE OR REPLACE FUNCTION evently.withdrawable(p_user_id text) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'released_holds', (SELECT count(*) FROM evently.holds
+                            WHERE user_id::text = lower(p_user_id) AND status = 'ACTIVE' AND expires_at > now()),
+        'cancelled_waitlist_entries', (SELECT count(*) FROM evently.waitlist_entries
+                                        WHERE user_id::text = lower(p_user_id) AND status IN ('ACTIVE', 'NOTIFIED')))
+$$;
+
 -- POST /admin/users/:id/ban {"reason": 1 to 500 characters}: an ADMIN bans
 -- a user (what a ban does: the header above).  Returns {user:
 -- user_admin_json, released_holds, cancelled_waitlist_entries}.

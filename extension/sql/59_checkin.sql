@@ -57,6 +57,16 @@ BEGIN
         RETURN;
     END IF;
     SELECT * INTO c FROM evently._read_ticket_code(p_code);
+    -- Sharded (SPEC section 13), a code of an event of another shard is
+    -- checked where the scanner's event is, without that event's key: it is
+    -- a WRONG_EVENT whatever its signature (it lets nobody in here either).
+    IF c.ticket_id IS NOT NULL AND NOT c.signature_ok AND c.event_id IS DISTINCT FROM p_event_id
+       AND current_setting('evently.bucket')::int NOT IN (0, evently.bucket_of(c.event_id))
+       AND NOT EXISTS (SELECT 1 FROM evently.events e WHERE e.id = c.event_id) THEN
+        outcome := 'WRONG_EVENT';
+        reason := format('the ticket is for event %s', c.event_id);
+        RETURN;
+    END IF;
     IF c.ticket_id IS NULL OR NOT c.signature_ok THEN
         outcome := 'INVALID_SIGNATURE';
         reason := CASE WHEN c.ticket_id IS NULL THEN 'not a ticket code'

@@ -86,19 +86,55 @@ sub spawn
 	my ($self, $name, $program, %env) = @_;
 	my $node = $self->{node};
 	local $ENV{KAFKA_BROKERS} = $self->{brokers} if $self->{brokers};
+	# sharded (ScaleoutCluster): a bridge on every database with an outbox,
+	# the global primary and each shard; evently-notify on the proxy
+	if ($node->isa('ScaleoutCluster') && $program eq 'evently-bridge')
+	{
+		my @urls = $node->outbox_urls;
+		for my $i (0 .. $#urls)
+		{
+			local $ENV{DATABASE_URL} = $urls[$i];
+			$self->{procs}{"$name-$i"} = EventlyTest::program($program, $node->basedir . "/$name-$i.log", %env);
+		}
+		return;
+	}
 	local $ENV{DATABASE_URL} = EventlyTest::database_url($node, delete $env{DATABASE});
 	$self->{procs}{$name} = EventlyTest::program($program, $node->basedir . "/$name.log", %env);
 }
 
-sub log { my ($self, $name) = @_; return slurp_file($self->{node}->basedir . "/$name.log") }
+sub log
+{
+	my ($self, $name) = @_;
+	my $dir = $self->{node}->basedir;
+	return slurp_file("$dir/$name.log") if -e "$dir/$name.log";
+	return join '', map { slurp_file($_) } sort glob("$dir/$name-*.log");    # one per database
+}
 
-sub signal { my ($self, $name, $signal) = @_; $self->{procs}{$name}->signal($signal) }
+# the processes spawn started as NAME (sharded, a bridge is one per database: NAME-0, NAME-1, ...)
+sub procs
+{
+	my ($self, $name) = @_;
+	return $self->{procs}{$name} if $self->{procs}{$name};
+	return map { $self->{procs}{$_} } sort grep { /^\Q$name\E-\d+$/ } keys %{ $self->{procs} };
+}
+
+sub signal { my ($self, $name, $signal) = @_; $_->signal($signal) for $self->procs($name) }
 
 # kill -9, as a crash would
-sub crash { my ($self, $name) = @_; EventlyTest::stop($self->{procs}{$name}, 'KILL') }
+sub crash { my ($self, $name) = @_; EventlyTest::stop($_, 'KILL') for $self->procs($name) }
 
-# SIGTERM; returns the exit status
-sub stop { my ($self, $name) = @_; return EventlyTest::stop($self->{procs}{$name}) }
+# SIGTERM; returns the exit status (the worst of several)
+sub stop
+{
+	my ($self, $name) = @_;
+	my $worst = 0;
+	for my $h ($self->procs($name))
+	{
+		my $status = EventlyTest::stop($h);
+		$worst = $status if $status > $worst;
+	}
+	return $worst;
+}
 
 # A local SMTP sink (Debian's python3-aiosmtpd) on a free loopback port,
 # keeping each message as a file of a Maildir; returns the SMTP_URL and
@@ -142,7 +178,13 @@ sub mail_count
 	return $n;
 }
 
-sub unpublished { $_[0]->sql('SELECT count(*) FROM evently.outbox WHERE published_at IS NULL', $_[1]) }
+sub unpublished
+{
+	my ($self, $db) = @_;
+	my $query = 'SELECT count(*) FROM evently.outbox WHERE published_at IS NULL';
+	return $self->{node}->sum_over_outboxes($query) if $self->{node}->isa('ScaleoutCluster');
+	return $self->sql($query, $db);
+}
 
 # Every message of a topic from the beginning:
 # [{partition, offset, key, headers => {..}, value => {..}}, ...]

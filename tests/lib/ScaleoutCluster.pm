@@ -9,10 +9,12 @@
 # one database's would have found its rows:
 #   - a write to a table: the global primary for global tables, else the
 #     shard of the first bucketed id in the statement, else every shard;
+#     a LOCK TABLE likewise;
 #   - a statement naming a bucketed id: that id's shard, which also holds
 #     the replicated global rows;
 #   - calls of the proxy's functions and nothing else: the proxy;
 #   - a read of global tables only: the global primary;
+#   - a read of the outbox or the audit log: every database's rows;
 #   - any other read: the reporting database, once it has caught up with
 #     every shard and the global primary (it subscribes to all of them).
 # pg_stat_statements and the server's own views are the proxy's: the
@@ -32,6 +34,8 @@ our $root = $ENV{EVENTLY_ROOT} or die "EVENTLY_ROOT is not set";
 # tests/scaleout/topology.sh's GLOBAL_REPLICATED and GLOBAL_ONLY
 my %global = map { $_ => 1 } qw(users organizers tags venue_templates venue_sections seats provider_fees
   refresh_tokens notifications login_failures login_sources mail_log role_links);
+# tables the shards do not publish to the reporting database (topology.sh)
+my %unreported = map { $_ => 1 } qw(outbox audit_log scan_log event_keys);
 my @started;    # every topology of this test, stopped at its end
 my $uuid = qr/'?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})'?/;
 
@@ -80,6 +84,8 @@ sub teardown
 END
 {
 	my $status = $?;
+	# the programs on top first (the shim), as PostgreSQL::Test::Cluster's END does it
+	EventlyTest::stop_all() if @started && defined &EventlyTest::stop_all;
 	$_->teardown for @started;
 	$? = $status;
 }
@@ -88,6 +94,18 @@ END
 sub database_url { $_[0]->{env}{PROXY_URL} }
 sub basedir { $_[0]->{dir} }
 sub shard_count { scalar @{ $_[0]->{shards} } }
+
+# where the bridges run: the databases with an outbox (the global primary, each shard), as evently_app
+sub outbox_urls { my ($self) = @_; return ($self->{env}{GLOBAL_URL}, split / /, $self->{env}{SHARD_URLS}) }
+
+# the sum of a count over those databases
+sub sum_over_outboxes
+{
+	my ($self, $query) = @_;
+	my $sum = 0;
+	$sum += $self->psql_on($_, $query) for $self->global_su, @{ $self->{shards} };
+	return $sum;
+}
 
 # connection strings of the superuser: proxy, global, shards (list), report
 sub proxy_su { $_[0]->{env}{PROXY_SU} }
@@ -112,7 +130,8 @@ sub _bucket { hex(substr($_[0], 0, 4)) }
 sub route
 {
 	my ($self, $sql) = @_;
-	my @bucketed = grep { _bucket($_) > 0 } ($sql =~ /$uuid/g);
+	# an id of a shard's bucket (a global row's random id is one by a chance of 1 in 32768)
+	my @bucketed = grep { _bucket($_) >= 1 && _bucket($_) <= @{ $self->{shards} } } ($sql =~ /$uuid/g);
 	my $shard = @bucketed ? $self->_shard_of($bucketed[0]) : undef;
 	my @tables = map { lc } ($sql =~ /\bevently\.(\w+)\b(?!\s*\()/g);
 	if ($sql =~ /^\s*(?:WITH\b.*?\)\s*)?(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+evently\.(\w+)/is)
@@ -121,8 +140,14 @@ sub route
 		return [$shard] if $shard;
 		return $self->{shards};
 	}
+	if ($sql =~ /^\s*(?:BEGIN\s*;\s*)?LOCK\s+TABLE\s+evently\.(\w+)/i)
+	{
+		return $global{ lc $1 } ? [ $self->global_su ] : $self->{shards};
+	}
 	return [$shard] if $shard;
 	return [ $self->proxy_su ] if $sql =~ /\bpg_stat_statements\b|\bpg_stat_activity\b/;
+	# what the reporting database is not sent: each database's own rows
+	return [ $self->global_su, @{ $self->{shards} } ] if grep { $unreported{$_} } @tables;
 	return [ $self->proxy_su ] if !@tables && $self->_proxied_calls_only($sql);
 	return [ $self->global_su ] if !grep { !$global{$_} } @tables;
 	return [ $self->report_su ], 1;
@@ -132,8 +157,7 @@ sub route
 sub _shard_of
 {
 	my ($self, $id) = @_;
-	my $k = _bucket($id);
-	return $k <= @{ $self->{shards} } ? $self->{shards}[ $k - 1 ] : $self->{shards}[0];
+	return $self->{shards}[ _bucket($id) - 1 ];
 }
 
 # every evently.f( the statement calls is a function of the proxy's
@@ -147,37 +171,60 @@ sub _proxied_calls_only
 	return !grep { !$self->{proxied}{$_} } @calls;
 }
 
-# the reporting database has applied everything committed so far
+# the backends of every database waiting for a lock in a call of evently.FUNCTION
+# (the proxy's PL/Proxy calls wait in the shards' backends)
+sub lock_waiters
+{
+	my ($self, $function) = @_;
+	my $n = 0;
+	$n += $self->psql_on($_, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+	                             AND query ~* 'evently\\.$function\\('") for $self->global_su, @{ $self->{shards} };
+	return $n;
+}
+
+# The reporting database has applied everything committed so far: each
+# source's next heartbeat (tests/scaleout/topology.sh) has reached it.
 sub report_catch_up
 {
 	my ($self) = @_;
-	my @sources = ([ $self->global_su, 'report_global' ],
-		map { [ $self->{shards}[$_], 'report_shard' . ($_ + 1) ] } 0 .. $#{ $self->{shards} });
+	my @sources = ([ $self->global_su, 'heartbeat_global', 'global' ],
+		map { [ $self->{shards}[$_], 'heartbeat_shard', 'shard' . ($_ + 1) ] } 0 .. $#{ $self->{shards} });
 	for my $s (@sources)
 	{
-		my $lsn = $self->psql_on($s->[0], 'SELECT pg_current_wal_lsn()');
-		my $query = "SELECT coalesce(bool_and(replay_lsn >= '$lsn'), false) FROM pg_stat_replication "
-		  . "WHERE application_name = '$s->[1]'";
+		my ($conn, $table, $source) = @$s;
+		my $beat = $self->psql_on($conn, "UPDATE topology.$table SET beat = beat + 1 WHERE source = '$source' RETURNING beat");
+		my $query = "SELECT count(*) FROM topology.$table WHERE source = '$source' AND beat >= $beat";
 		for (my $i = 0;; $i++)
 		{
-			last if $self->psql_on($s->[0], $query) eq 't';
-			BAIL_OUT("the reporting database did not catch up with $s->[1]") if $i > 3000;
-			select(undef, undef, undef, 0.01);
+			last if $self->psql_on($self->report_su, $query) eq '1';
+			BAIL_OUT("the reporting database did not catch up with $source") if $i > 1500;
+			select(undef, undef, undef, 0.02);
 		}
 	}
 }
 
-sub _psql
+# psql_on(CONNINFO, SQL): the output (unaligned, tuples only), dies on an error
+sub psql_on
 {
-	my ($self, $conn, $sql, $ignore_errors) = @_;
-	my ($out, $err);
+	my ($self, $conn, $sql) = @_;
+	my ($ret, $out, $err) = $self->psql_on_full($conn, $sql);
+	die "psql on $conn failed: $err\nquery: $sql" if $ret;
+	return $out;
+}
+
+# psql_on_full(CONNINFO, SQL): (exit status, stdout, stderr)
+sub psql_on_full
+{
+	my ($self, $conn, $sql) = @_;
+	my ($out, $err) = ('', '');
 	my $ok = IPC::Run::run([ 'psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', $conn ],
 		'<', \$sql, '>', \$out, '2>', \$err);
 	chomp $out;
-	return ($ok ? 0 : 3, $out, $err) if wantarray;
-	die "psql on $conn failed: $err\nquery: $sql" unless $ok;
-	return $out;
+	return ($ok ? 0 : 3, $out, $err);
 }
+
+# TEXT as an SQL literal
+sub quote { my $t = $_[1]; $t =~ s/'/''/g; return "'$t'" }
 
 # PostgreSQL::Test::Cluster's: the output (each target's, joined), dies on an error
 sub safe_psql
@@ -246,20 +293,20 @@ use PostgreSQL::Test::BackgroundPsql;
 
 sub new { bless { cluster => $_[1] }, $_[0] }
 
-sub _session
+# the sessions, one per database the first query goes to (a lock on every shard)
+sub _sessions
 {
 	my ($self, $sql) = @_;
-	return $self->{psql} if $self->{psql};
+	return @{ $self->{psql} } if $self->{psql};
 	my ($targets, $catch_up) = $self->{cluster}->route($sql);
 	$self->{cluster}->report_catch_up if $catch_up;
-	$self->{psql} = ScaleoutCluster::Launcher::background([ 'psql', '-X', '-q', '-A', '-t', '-d', $targets->[0] ]);
-	return $self->{psql};
+	$self->{psql} = [ map { ScaleoutCluster::Launcher::background([ 'psql', '-X', '-q', '-A', '-t', '-d', $_ ]) } @$targets ];
+	return @{ $self->{psql} };
 }
 
-sub query_safe { my ($self, $sql) = @_; return $self->_session($sql)->query_safe($sql) }
-sub query { my ($self, $sql) = @_; return $self->_session($sql)->query($sql) }
-sub query_until { my ($self, $until, $sql) = @_; return $self->_session($sql)->query_until($until, $sql) }
-sub quit { $_[0]->{psql}->quit if $_[0]->{psql} }
+sub query_safe { my ($self, $sql) = @_; return join "\n", map { $_->query_safe($sql) } $self->_sessions($sql) }
+sub query { my ($self, $sql) = @_; return join "\n", map { scalar $_->query($sql) } $self->_sessions($sql) }
+sub quit { $_->quit for @{ $_[0]->{psql} // [] } }
 
 # BackgroundPsql is made by PostgreSQL::Test::Cluster only (its constructor
 # checks its caller): this launcher is one, for a session on any conninfo

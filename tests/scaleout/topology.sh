@@ -161,6 +161,13 @@ CONF
   "${psql[@]}" -d postgres -c "CREATE DATABASE evently" >/dev/null
   "${psql[@]}" -d evently -c "SET client_min_messages = warning" -c "CREATE EXTENSION evently CASCADE" >/dev/null
   echo "SELECT evently.setup_roles('evently_app', :'pw')" | "${psql[@]}" -d evently -v pw="$APP_PASSWORD" >/dev/null
+  # heartbeats: a source's beat, once the reporting database has it, says it
+  # has applied everything the source committed before (tests: ScaleoutCluster;
+  # a DBA: the replication lag); one table per kind of source, so that no row
+  # reaches the reporting database by two ways
+  "${psql[@]}" -d evently -c "CREATE SCHEMA topology" \
+    -c "CREATE TABLE topology.heartbeat_global (source text PRIMARY KEY, beat bigint NOT NULL)" \
+    -c "CREATE TABLE topology.heartbeat_shard (source text PRIMARY KEY, beat bigint NOT NULL)" >/dev/null
   check_classification "${psql[@]}" -d evently
   as_pg_user pg_ctl -D "$t/data" -m fast -w stop >/dev/null
   # the copies' settings are their own (the fsync knob above is the template's only)
@@ -260,7 +267,7 @@ REPLICATION_SETTINGS=(
 qualified() { local t; for t in "$@"; do printf 'evently.%s, ' "$t"; done | sed 's/, $//'; }
 
 setup_global() {
-  psql_on g evently -c "CREATE PUBLICATION evently_global FOR TABLE $(qualified "${GLOBAL_REPLICATED[@]}")"
+  psql_on g evently -c "CREATE PUBLICATION evently_global FOR TABLE $(qualified "${GLOBAL_REPLICATED[@]}"), topology.heartbeat_global"
 }
 
 # "true" if a table of cluster NAME's evently among TABLES has a row, else
@@ -287,7 +294,7 @@ setup_shard() {
     # the unknown setting (and PL/Proxy would pass the WARNING to the shim).
     log "shard $k: no evently.configure_shard in this extension yet: its ids carry no bucket"
   fi
-  psql_on "s$k" evently -c "CREATE PUBLICATION evently_shard FOR TABLE $(qualified "${PER_EVENT[@]}")"
+  psql_on "s$k" evently -c "CREATE PUBLICATION evently_shard FOR TABLE $(qualified "${PER_EVENT[@]}"), topology.heartbeat_shard"
   psql_on "s$k" evently -c "SET client_min_messages = warning" -c "CREATE SUBSCRIPTION shard$k
       CONNECTION 'host=$DIR/g port=$(port_of g) user=postgres dbname=evently'
       PUBLICATION evently_global WITH (copy_data = $(copy_data g "${GLOBAL_REPLICATED[@]}"))"
@@ -549,6 +556,11 @@ start() {
   step pgbouncer; start_pgbouncer
   step proxy; setup_proxy
   step report; wait_subscriptions p evently_report
+  # the heartbeats' rows, now that every subscription carries them
+  psql_on g evently -c "INSERT INTO topology.heartbeat_global VALUES ('global', 0)" >/dev/null
+  for k in $(seq 1 "$SHARDS"); do
+    psql_on "s$k" evently -c "INSERT INTO topology.heartbeat_shard VALUES ('shard$k', 0)" >/dev/null
+  done
   write_env
   trap - EXIT
   log "started in $((SECONDS - t0)) s"

@@ -74,6 +74,23 @@ sub track_statements
 	$self->start_shim;
 }
 
+# wait until a call of evently.FUNCTION waits for a lock (a test's LOCK TABLE):
+# in the database's backends, which sharded are the shards'
+sub wait_for_lock_waiter
+{
+	my ($self, $function) = @_;
+	my $node = $self->{node};
+	for (1 .. 300)
+	{
+		my $n = $node->isa('ScaleoutCluster') ? $node->lock_waiters($function)
+		  : $node->safe_psql('evently', "SELECT count(*) FROM pg_stat_activity
+		                                 WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT evently.$function(%'");
+		return 1 if $n > 0;
+		select(undef, undef, undef, 0.1);
+	}
+	return 0;
+}
+
 # events whose catalog no longer matches their tags, prices and sections
 sub stale_catalogs
 {

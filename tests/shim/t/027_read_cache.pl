@@ -156,9 +156,7 @@ $lock->query_safe('BEGIN; LOCK TABLE evently.events IN ACCESS EXCLUSIVE MODE');
 my ($port) = $t->{base} =~ /:(\d+)$/;
 my @clients = map { IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 10) or die $! } 1 .. 64;
 print $_ "GET /api/v1/events/$cold HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" for @clients;
-$node->poll_query_until('evently', "SELECT count(*) = 1 FROM pg_stat_activity
-                                   WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT evently.api_event_get(%'")
-  or die 'the first call did not wait for the lock';
+$t->wait_for_lock_waiter('api_event_get') or die 'the first call did not wait for the lock';
 $lock->query_safe('COMMIT');
 $lock->quit;
 my %answers;

@@ -59,9 +59,7 @@ sub get_request
 sub wait_for_lock
 {
 	my ($function) = @_;
-	$node->poll_query_until('evently', "SELECT count(*) > 0 FROM pg_stat_activity
-	                                   WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT evently.$function(%'")
-	  or die "no call of $function waited for the lock";
+	$t->wait_for_lock_waiter($function) or die "no call of $function waited for the lock";
 }
 
 # --- HEAD: GET without the body -------------------------------------------------
