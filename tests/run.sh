@@ -276,7 +276,7 @@ start_sharded() {
     "${psql[@]}" "$su" -v shard="$k" -v shards="$SHARDS" -f "$ROOT_DIR/tests/scaleout/seed-events.sql"
   done
   DB_URL=$PROXY_URL
-  NOTIFY_URL=$GLOBAL_URL
+  NOTIFY_URL=$PROXY_URL   # composes on the event's shard, stores on the global primary
   # printed without the password (it is in $STATE_DIR/db_password)
   local pw
   pw=$(app_password)

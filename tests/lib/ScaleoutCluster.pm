@@ -10,9 +10,9 @@
 #   - a write to a table: the global primary for global tables, else the
 #     shard of the first bucketed id in the statement, else every shard;
 #     a LOCK TABLE likewise;
+#   - calls of the proxy's functions and nothing else: the proxy;
 #   - a statement naming a bucketed id: that id's shard, which also holds
 #     the replicated global rows;
-#   - calls of the proxy's functions and nothing else: the proxy;
 #   - a read of global tables only: the global primary;
 #   - a read of the outbox or the audit log: every database's rows;
 #   - any other read: the reporting database, once it has caught up with
@@ -144,11 +144,11 @@ sub route
 	{
 		return $global{ lc $1 } ? [ $self->global_su ] : $self->{shards};
 	}
+	return [ $self->proxy_su ] if !@tables && $self->_proxied_calls_only($sql);
 	return [$shard] if $shard;
 	return [ $self->proxy_su ] if $sql =~ /\bpg_stat_statements\b|\bpg_stat_activity\b/;
 	# what the reporting database is not sent: each database's own rows
 	return [ $self->global_su, @{ $self->{shards} } ] if grep { $unreported{$_} } @tables;
-	return [ $self->proxy_su ] if !@tables && $self->_proxied_calls_only($sql);
 	return [ $self->global_su ] if !grep { !$global{$_} } @tables;
 	return [ $self->report_su ], 1;
 }

@@ -2,12 +2,10 @@
 # The scale-out topology (tests/scaleout/topology.sh), tested as TAP:
 # it starts in well under 30 s; a user created on the global primary is on
 # every shard when the commit returns (and acts there at once, through the
-# proxy); the smoke proxy routes an id to the shard of its bucket through
+# proxy); the proxy routes an id to the shard of its bucket through
 # pgbouncer, which pools in transaction mode; the reporting database gets
 # the global and the shards' rows; stop leaves nothing running.
 #   tests/scaleout/topology-test.sh [SHARDS]     (default 2)
-# (PROXY_SQL=tests/scaleout/proxy-smoke.sql: with the smoke proxy instead of
-# the evently_proxy extension)
 set -uo pipefail
 source "$(dirname "$0")/../lib.sh"
 
@@ -131,7 +129,7 @@ expected=""
 for i in $(seq 0 $((parts - 1))); do
   k=1
   for b in $(seq 1 "$SHARDS"); do [ $((b & (parts - 1))) -eq "$i" ] && { k=$b; break; }; done
-  expected+="p$i=host=127.0.0.1 port=$PGBOUNCER_PORT dbname=evently_s$k "
+  expected+="p$i=host=$DIR/pgbouncer port=$PGBOUNCER_PORT dbname=evently_s$k "
 done
 is "$(q "$PROXY_SU" "SELECT string_agg(o, ' ' ORDER BY o) FROM pg_foreign_server s, unnest(s.srvoptions) o
                        WHERE s.srvname = 'evently' AND o ~ '^p[0-9]+='")" "${expected% }" \

@@ -37,9 +37,8 @@
 # fewer is a second less to start.
 #
 # Environment:
-#   PROXY_SQL=path   loaded into the proxy after its servers (default: the
-#                    evently_proxy extension when installed, else the smoke
-#                    file tests/scaleout/proxy-smoke.sql)
+#   PROXY_SQL=path   loaded into the proxy after its servers instead of the
+#                    evently_proxy extension (which start needs otherwise)
 #   TOPOLOGY_FAST=1  test-only: fsync and full_page_writes off, and the data
 #                    directories in RAM (/dev/shm/evently-topology.*, linked
 #                    from DIR/NAME/data, deleted by stop): a crash loses the
@@ -399,9 +398,14 @@ logfile = $b/pgbouncer.log
 pidfile = $b/pgbouncer.pid
 INI
   } >"$b/pgbouncer.ini"
-  # the admin console for the postgres superuser over the socket only
+  # the admin console for the postgres superuser over the socket only; the
+  # proxy's PL/Proxy over the socket too, trusted (the directory is the
+  # PostgreSQL user's alone): PL/Proxy drops its connection after every
+  # refused call (P2), and a SCRAM login per 409 costs more than the call.
+  # Across machines, a client certificate does the same without a password.
   cat >"$b/hba.conf" <<HBA
 local pgbouncer postgres trust
+local all evently_app trust
 host  all evently_app 127.0.0.1/32 scram-sha-256
 HBA
   echo '"postgres" ""' >>"$b/userlist.txt"
@@ -423,7 +427,7 @@ setup_proxy() {
   p=$(partitions)
   for i in $(seq 0 $((p - 1))); do
     k=$(shard_of_partition "$i")
-    parts+="p$i 'host=127.0.0.1 port=$PGBOUNCER_PORT dbname=evently_s$k', "
+    parts+="p$i 'host=$DIR/pgbouncer port=$PGBOUNCER_PORT dbname=evently_s$k', "
   done
   psql_on p postgres -c "CREATE DATABASE evently"
   # P2: PL/Proxy's NOTICE "dropping stale conn" after every refused call
@@ -435,9 +439,9 @@ CREATE EXTENSION plproxy;
 CREATE SERVER evently FOREIGN DATA WRAPPER plproxy
     OPTIONS (connection_lifetime '1800', ${parts%, });
 CREATE SERVER evently_global FOREIGN DATA WRAPPER plproxy
-    OPTIONS (connection_lifetime '1800', p0 'host=127.0.0.1 port=$PGBOUNCER_PORT dbname=evently_global');
+    OPTIONS (connection_lifetime '1800', p0 'host=$DIR/pgbouncer port=$PGBOUNCER_PORT dbname=evently_global');
 CREATE SERVER evently_report FOREIGN DATA WRAPPER plproxy
-    OPTIONS (connection_lifetime '1800', p0 'host=127.0.0.1 port=$PGBOUNCER_PORT dbname=evently_report');
+    OPTIONS (connection_lifetime '1800', p0 'host=$DIR/pgbouncer port=$PGBOUNCER_PORT dbname=evently_report');
 -- on the shards and G, the proxy is the gateway: it logs in as evently_app
 -- (trusted to assert the acting user), so only the gateway may use the
 -- servers; the proxy's functions are granted to the gateway alone
@@ -446,20 +450,20 @@ CREATE USER MAPPING FOR PUBLIC SERVER evently_global OPTIONS (user 'evently_app'
 CREATE USER MAPPING FOR PUBLIC SERVER evently_report OPTIONS (user 'evently_app', password :'pw');
 GRANT USAGE ON FOREIGN SERVER evently, evently_global, evently_report TO evently_gateway;
 SQL
-  # the proxy's functions: PROXY_SQL's, else the evently_proxy extension
-  # (generated from the shim's route table), else the smoke proxy
+  # the proxy's functions: the evently_proxy extension (generated from the
+  # shim's route table), or PROXY_SQL's
   if [ -n "${PROXY_SQL:-}" ]; then
     psql_on p evently -f "$PROXY_SQL" >/dev/null
   elif [ "$(psql_on p evently -tAc "SELECT count(*) FROM pg_available_extensions WHERE name = 'evently_proxy'")" = 1 ]; then
     psql_on p evently -c "SET client_min_messages = warning" -c "CREATE EXTENSION evently_proxy CASCADE" >/dev/null
-    # the gateway's way into the extension's schemas (it grants none itself;
-    # on one database setup_roles does this)
-    psql_on p evently -c "GRANT USAGE ON SCHEMA evently, evently_proxy TO evently_gateway"
     PROXY_SQL="the evently_proxy extension"
   else
-    psql_on p evently -f "$SCALEOUT_DIR/proxy-smoke.sql" >/dev/null
-    PROXY_SQL="the smoke proxy (no evently_proxy extension installed)"
+    log "no evently_proxy extension in $(dirname "$PG_BIN"): make install first"
+    return 1
   fi
+  # the gateway's way into the proxy's schemas (the extension grants none: on
+  # one database setup_roles does this)
+  psql_on p evently -c "GRANT USAGE ON SCHEMA evently, evently_proxy TO evently_gateway" >/dev/null
   echo "$PROXY_SQL" >"$DIR/proxy"
 }
 
