@@ -23,7 +23,7 @@ package ScaleoutCluster;
 
 use strict;
 use warnings;
-use File::Temp ();
+use File::Basename ();
 use IPC::Run ();
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -44,7 +44,8 @@ sub new
 {
 	my ($class, $name, $shards) = @_;
 	# kept after the test, with the shim's log, for a failure to be read
-	my $dir = "$PostgreSQL::Test::Utils::tmp_check/scaleout_$name";
+	my $test = File::Basename::basename($0, '.pl');
+	my $dir = "$PostgreSQL::Test::Utils::tmp_check/scaleout_${test}_$name";
 	my $self = bless { dir => "$dir/topology", name => $name }, $class;
 	push @started, $self;
 	local $ENV{TOPOLOGY_FAST} = 1;

@@ -52,6 +52,8 @@ for k in 1 2; do
   [ "$mine" = 1 ] || { echo "FAIL: shard $k holds $mine of the two events"; failures=$((failures + 1)); }
   booked=$(sql "$su" -tA -c "SELECT count(*) FROM evently.tickets t JOIN stress.event e ON e.id = t.event_id")
   [ "$booked" -gt 0 ] || { echo "FAIL: shard $k sold nothing"; failures=$((failures + 1)); }
+  expired=$(sql "$su" -tA -c "SELECT count(*) FROM evently.outbox WHERE type = 'hold.expired'")
+  [ "$expired" -gt 0 ] || { echo "FAIL: the sweeper expired no hold on shard $k"; failures=$((failures + 1)); }
   foreign=$(sql "$su" -tA -c "
     SELECT (SELECT count(*) FROM evently.holds WHERE evently.bucket_of(id) <> $k)
          + (SELECT count(*) FROM evently.bookings WHERE evently.bucket_of(id) <> $k)
@@ -59,7 +61,7 @@ for k in 1 2; do
          + (SELECT count(*) FROM evently.outbox WHERE id >> 48 <> $k)")
   [ "$foreign" = 0 ] || { echo "FAIL: shard $k has $foreign rows outside bucket $k"; failures=$((failures + 1)); }
   violations=$(sql "$su" -tA -f "$ROOT_DIR/tests/stress/invariants.sql" | awk -F'|' '{s += $2} END {print s + 0}')
-  echo "shard $k: $booked tickets, violations: $violations"
+  echo "shard $k: $booked tickets, $expired holds expired by the sweeper, violations: $violations"
   [ "$violations" -eq 0 ] || { sql "$su" -f "$ROOT_DIR/tests/stress/invariants.sql"; failures=$((failures + 1)); }
 done
 [ "$failures" -eq 0 ] && echo "stress through the proxy: passed" || { echo "stress through the proxy: FAILED"; exit 1; }
