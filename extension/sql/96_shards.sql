@@ -1,5 +1,5 @@
 -- 96_shards.sql: what a shard of a scaled-out evently needs of the extension
--- (issue 15; README, Scale-out).  Every database but the proxy runs this
+-- (issue 15; README, Past one machine).  Every database but the proxy runs this
 -- same extension; a single database (evently.bucket = 0) is unchanged by
 -- everything here.
 --
@@ -7,7 +7,7 @@
 --    setting: extension/buckets.c) is the bucket of the events a database
 --    makes.  An id carries its bucket in its first 16 bits, the other 112 are
 --    gen_random_uuid()'s; the proxy routes an id with RUN ON
---    evently.bucket_of(id), no lookup.  An event takes the database's bucket
+--    evently_proxy.bucket(id), no lookup.  An event takes the database's bucket
 --    (evently.new_id(), the default of events.id); every row of an event
 --    takes its EVENT's bucket, whatever the session's, through the parent it
 --    references (the bucket_id triggers below, or evently._child_id for the

@@ -24,6 +24,8 @@ package ScaleoutCluster;
 use strict;
 use warnings;
 use File::Basename ();
+use File::Path ();
+use File::Temp ();
 use IPC::Run ();
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -43,10 +45,12 @@ my $uuid = qr/'?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-
 sub new
 {
 	my ($class, $name, $shards) = @_;
-	# kept after the test, with the shim's log, for a failure to be read
+	# a short directory (a Unix socket's path has at most 107 bytes), copied
+	# under tmp_check when the topology stops, logs and all, to be read
 	my $test = File::Basename::basename($0, '.pl');
-	my $dir = "$PostgreSQL::Test::Utils::tmp_check/scaleout_${test}_$name";
-	my $self = bless { dir => "$dir/topology", name => $name }, $class;
+	my $dir = File::Temp::tempdir('evently-topology.XXXXXX', TMPDIR => 1, CLEANUP => 0);
+	my $self = bless { dir => "$dir/topology", name => $name, short => $dir,
+		kept => "$PostgreSQL::Test::Utils::tmp_check/scaleout_${test}_$name" }, $class;
 	push @started, $self;
 	local $ENV{TOPOLOGY_FAST} = 1;
 	my $out = `bash $root/tests/scaleout/topology.sh start $self->{dir} ${\($shards // 2)} 2>&1`;
@@ -80,6 +84,8 @@ sub teardown
 	my ($self) = @_;
 	return if $self->{torn_down}++;
 	system("bash $root/tests/scaleout/topology.sh stop $self->{dir} >/dev/null 2>&1");
+	system('cp', '-r', $self->{dir}, $self->{kept});
+	File::Path::rmtree($self->{short});
 }
 
 END
