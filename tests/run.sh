@@ -269,11 +269,12 @@ start_sharded() {
   # each shard directly: no proxy function is needed to place them, and the
   # placement is fixed (event i on shard ((i - 1) mod n) + 1)
   psql=(as_pg_user psql -X -q -v ON_ERROR_STOP=1)
-  "${psql[@]}" "$GLOBAL_SU" -f "$ROOT_DIR/tests/scaleout/seed-global.sql"
+  "${psql[@]}" "$GLOBAL_SU" -c "SET seed.part = 'global'" -f "$ROOT_DIR/extension/seed.sql"
   IFS=';' read -r -a shard_su <<<"$SHARD_SUS"
   for su in "${shard_su[@]}"; do
     k=$((k + 1))
-    "${psql[@]}" "$su" -v shard="$k" -v shards="$SHARDS" -f "$ROOT_DIR/tests/scaleout/seed-events.sql"
+    "${psql[@]}" "$su" -c "SET seed.part = 'events'" -c "SET seed.shard = $k" -c "SET seed.shards = $SHARDS" \
+      -f "$ROOT_DIR/extension/seed.sql"
   done
   DB_URL=$PROXY_URL
   NOTIFY_URL=$PROXY_URL   # composes on the event's shard, stores on the global primary

@@ -49,7 +49,7 @@ sub new
 	# under tmp_check when the topology stops, logs and all, to be read
 	my $test = File::Basename::basename($0, '.pl');
 	my $dir = File::Temp::tempdir('evently-topology.XXXXXX', TMPDIR => 1, CLEANUP => 0);
-	my $self = bless { dir => "$dir/topology", name => $name, short => $dir,
+	my $self = bless { dir => "$dir/topology", name => $name, short => $dir, written => 1,
 		kept => "$PostgreSQL::Test::Utils::tmp_check/scaleout_${test}_$name" }, $class;
 	push @started, $self;
 	local $ENV{TOPOLOGY_FAST} = 1;
@@ -58,9 +58,10 @@ sub new
 	$self->{env} = _read_env("$self->{dir}/topology.env");
 	$self->{shards} = [ split /;/, $self->{env}{SHARD_SUS} ];
 	$self->{stopped} = 0;
-	$self->run_file($self->{env}{GLOBAL_SU}, "$root/tests/scaleout/seed-global.sql");
-	$self->run_file($self->{shards}[$_], "$root/tests/scaleout/seed-events.sql",
-		-v => "shard=" . ($_ + 1), -v => "shards=" . scalar @{ $self->{shards} })
+	# the seed's global part on the global primary, its events on the shards
+	$self->run_file($self->{env}{GLOBAL_SU}, "$root/extension/seed.sql", -c => "SET seed.part = 'global'");
+	$self->run_file($self->{shards}[$_], "$root/extension/seed.sql", -c => "SET seed.part = 'events'",
+		-c => 'SET seed.shard = ' . ($_ + 1), -c => 'SET seed.shards = ' . scalar @{ $self->{shards} })
 	  for 0 .. $#{ $self->{shards} };
 	return $self;
 }
@@ -194,6 +195,8 @@ sub lock_waiters
 sub report_catch_up
 {
 	my ($self) = @_;
+	return unless $self->{written};    # nothing committed since the last catch-up
+	$self->{written} = 0;
 	my @sources = ([ $self->global_su, 'heartbeat_global', 'global' ],
 		map { [ $self->{shards}[$_], 'heartbeat_shard', 'shard' . ($_ + 1) ] } 0 .. $#{ $self->{shards} });
 	for my $s (@sources)
@@ -239,14 +242,19 @@ sub safe_psql
 	my ($self, $db, $sql) = @_;
 	my ($targets, $catch_up) = $self->route($sql);
 	$self->report_catch_up if $catch_up;
+	$self->wrote unless $catch_up;
 	return join "\n", grep { $_ ne '' } map { scalar $self->psql_on($_, $sql) } @$targets;
 }
+
+# something may have been written that the reporting database must catch up with
+sub wrote { $_[0]->{written} = 1 }
 
 # (exit status, stdout, stderr) of the statement where route() sends it
 sub psql
 {
 	my ($self, $db, $sql) = @_;
 	my ($targets, $catch_up) = $self->route($sql);
+	$self->wrote unless $catch_up;
 	$self->report_catch_up if $catch_up;
 	my @r = $self->psql_on_full($targets->[0], $sql);
 	return wantarray ? @r : $r[0];
@@ -311,8 +319,19 @@ sub _sessions
 	return @{ $self->{psql} };
 }
 
-sub query_safe { my ($self, $sql) = @_; return join "\n", map { $_->query_safe($sql) } $self->_sessions($sql) }
-sub query { my ($self, $sql) = @_; return join "\n", map { scalar $_->query($sql) } $self->_sessions($sql) }
+sub query_safe
+{
+	my ($self, $sql) = @_;
+	$self->{cluster}->wrote;
+	return join "\n", map { $_->query_safe($sql) } $self->_sessions($sql);
+}
+
+sub query
+{
+	my ($self, $sql) = @_;
+	$self->{cluster}->wrote;
+	return join "\n", map { scalar $_->query($sql) } $self->_sessions($sql);
+}
 sub quit { $_->quit for @{ $_[0]->{psql} // [] } }
 
 # BackgroundPsql is made by PostgreSQL::Test::Cluster only (its constructor

@@ -159,12 +159,13 @@ is "$(q "$REPORT_SU" "SELECT count(*) FROM evently.outbox") $(q "$REPORT_SU" "SE
   "0 0" "the shards' outbox and audit log are not published to it"
 
 # --- make run's seed: the global half on G, the events over the shards -------
-as_pg_user psql -X -q -v ON_ERROR_STOP=1 "$GLOBAL_SU" -f "$ROOT_DIR/tests/scaleout/seed-global.sql" >/dev/null 2>&1
-ok $? "seed-global.sql loads on G"
+as_pg_user psql -X -q -v ON_ERROR_STOP=1 "$GLOBAL_SU" -c "SET seed.part = 'global'" \
+  -f "$ROOT_DIR/extension/seed.sql" >/dev/null 2>&1
+ok $? "the seed's global part loads on G"
 for k in $(seq 1 "$SHARDS"); do
-  out=$(as_pg_user psql -X -q -v ON_ERROR_STOP=1 -v shard="$k" -v shards="$SHARDS" "${SHARD_SU[$((k - 1))]}" \
-          -f "$ROOT_DIR/tests/scaleout/seed-events.sql" 2>&1)
-  ok $? "seed-events.sql loads on shard $k" "$out"
+  out=$(as_pg_user psql -X -q -v ON_ERROR_STOP=1 "${SHARD_SU[$((k - 1))]}" -c "SET seed.part = 'events'" \
+          -c "SET seed.shard = $k" -c "SET seed.shards = $SHARDS" -f "$ROOT_DIR/extension/seed.sql" 2>&1)
+  ok $? "the seed's events load on shard $k" "$out"
 done
 total=0
 for k in $(seq 1 "$SHARDS"); do
@@ -188,7 +189,8 @@ is "$(for su in "${SHARD_SU[@]}"; do
   "Classical Music Evening: Arts,Music / 2 sections / 26 seats / Evently Live Food & Wine Festival: Food / 2 sections / 26 seats Tech Conference 2024: Business,Technology / 2 sections / 28 seats" \
   "the seeded events have their tags, sections, seats and organizer from G"
 q "$GLOBAL_SU" "SELECT 1" >/dev/null
-as_pg_user psql -X -q -v ON_ERROR_STOP=1 "$GLOBAL_SU" -f "$ROOT_DIR/tests/scaleout/seed-global.sql" 2>&1 | grep -q "already loaded"
+as_pg_user psql -X -q -v ON_ERROR_STOP=1 "$GLOBAL_SU" -c "SET seed.part = 'global'" -f "$ROOT_DIR/extension/seed.sql" 2>&1 |
+  grep -q "already loaded"
 ok $? "a second seed changes nothing"
 
 # --- stop ------------------------------------------------------------------

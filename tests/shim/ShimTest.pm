@@ -106,8 +106,11 @@ sub request
 	my ($self, $method, $path, $body, $headers) = @_;
 	# sharded, the admin's analytics are the reporting database's, seconds
 	# behind the shards by design: a test reads them once it has caught up
-	$self->{node}->report_catch_up
-	  if $self->{node}->isa('ScaleoutCluster') && $path =~ m{^/api/v1/(?:analytics/|admin/events/analytics)};
+	if ($self->{node}->isa('ScaleoutCluster'))
+	{
+		$self->{node}->report_catch_up if $path =~ m{^/api/v1/(?:analytics/|admin/events/analytics)};
+		$self->{node}->wrote if $method ne 'GET';
+	}
 	my %options = (headers => { 'Content-Type' => 'application/json', %{ $headers // {} } });
 	$options{content} = ref $body ? encode_json($body) : $body if defined $body;
 	my $res = $self->{http}->request($method, "$self->{base}$path", \%options);
