@@ -175,9 +175,31 @@ without_proxy_prefix(const char *text, const char *prefix)
 	return rest == text || *rest ? rest : NULL;
 }
 
+/*
+ * PL/Proxy reports a shard it cannot reach (or pgbouncer's refusal) as an
+ * internal error, XX000, naming the libpq call: to a client that is the
+ * database being unavailable, as on one database (08006, 503).
+ */
+static bool
+is_shard_unreachable(const char *sqlstate, const char *message)
+{
+	static const char *const calls[] = {"PQconnectStart", "PQconnectPoll", "PQconsumeInput", "PQsendQuery",
+										"PQflush", "query_wait_timeout", "server conn crashed", NULL};
+
+	if (!sqlstate || strcmp(sqlstate, "XX000") != 0 || !message || !strstr(message, "PL/Proxy"))
+		return false;
+	for (int i = 0; calls[i]; i++)
+		if (strstr(message, calls[i]))
+			return true;
+	return false;
+}
+
 static void
 take_result(PGresult *res, SqlResult *r)
 {
+	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
 	if (PQresultStatus(res) == PGRES_TUPLES_OK)
 	{
 		r->ok = true;
@@ -185,8 +207,14 @@ take_result(PGresult *res, SqlResult *r)
 			r->value = strdup(PQgetvalue(res, 0, 0));
 		return;
 	}
-	fail(r, PQresultErrorField(res, PG_DIAG_SQLSTATE),
-		 without_proxy_prefix(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY), "REMOTE ERROR: "),
+	if (is_shard_unreachable(sqlstate, message))
+	{
+		log_event("error", "a shard is unreachable", message);
+		fail(r, "08006", "database unavailable", NULL, NULL);
+		return;
+	}
+	fail(r, sqlstate,
+		 without_proxy_prefix(message, "REMOTE ERROR: "),
 		 without_proxy_prefix(PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL), "Remote detail: "),
 		 without_proxy_prefix(PQresultErrorField(res, PG_DIAG_MESSAGE_HINT), "Remote hint: "));
 }

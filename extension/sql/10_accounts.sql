@@ -210,6 +210,13 @@ BEGIN
 END
 $$;
 
+-- Sign-ins write only what stays on the global primary of a sharded
+-- evently (sessions, throttles, the audit log: SPEC section 13), so their
+-- commit waits for no shard: with a shard down, users of the others still
+-- sign in.  For the rest of the calling transaction; nothing on one database.
+CREATE OR REPLACE FUNCTION evently._commit_locally() RETURNS void
+LANGUAGE sql AS $$ SELECT set_config('synchronous_commit', 'local', true) $$;
+
 -- POST /auth/login: {user, session}, or {error, retry_after} when the
 -- account is throttled (see _login_failed) or the e-mail and password do not
 -- match.  A failure is returned, not raised, so that counting it commits;
@@ -225,6 +232,7 @@ DECLARE
     wait int;
     user_id uuid;
 BEGIN
+    PERFORM evently._commit_locally();
     PERFORM evently._lock_login_bucket(login_email, bucket);
     wait := evently._login_wait(login_email, bucket);
     IF wait > 0 THEN
@@ -251,6 +259,7 @@ DECLARE
     old record;
     next_session jsonb;
 BEGIN
+    PERFORM evently._commit_locally();
     SELECT * INTO old FROM evently.refresh_tokens
      WHERE jti = evently._uuid_arg(req->>'jti', 'jti') FOR UPDATE;
     PERFORM evently._require(FOUND AND old.expires_at > now(), 'UNAUTHENTICATED',

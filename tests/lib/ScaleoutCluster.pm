@@ -296,6 +296,21 @@ sub _pg_ctl
 	system('pg_ctl', '-D', $self->_proxy_data, '-l', "$self->{dir}/p/postgres.log", '-w', @args) == 0
 	  or BAIL_OUT("pg_ctl @args of the proxy failed");
 }
+# stop or start shard K (0-based), as a shard's outage would
+sub stop_shard
+{
+	my ($self, $k) = @_;
+	my $s = "$self->{dir}/s" . ($k + 1);
+	system('pg_ctl', '-D', "$s/data", '-m', 'fast', '-w', 'stop') == 0 or BAIL_OUT("shard $k did not stop");
+}
+
+sub start_shard
+{
+	my ($self, $k) = @_;
+	my $s = "$self->{dir}/s" . ($k + 1);
+	system('pg_ctl', '-D', "$s/data", '-l', "$s/postgres.log", '-w', 'start') == 0 or BAIL_OUT("shard $k did not start");
+}
+
 sub restart { $_[0]->_pg_ctl('restart') }
 sub stop { $_[0]->_pg_ctl('-m', 'fast', 'stop') }
 sub start { $_[0]->_pg_ctl('start') }

@@ -129,7 +129,7 @@ expected=""
 for i in $(seq 0 $((parts - 1))); do
   k=1
   for b in $(seq 1 "$SHARDS"); do [ $((b & (parts - 1))) -eq "$i" ] && { k=$b; break; }; done
-  expected+="p$i=host=$DIR/pgbouncer port=$PGBOUNCER_PORT dbname=evently_s$k "
+  expected+="p$i=host=$DIR/pgbouncer port=$PGBOUNCER_PORT dbname=evently_s$k connect_timeout=2 "
 done
 is "$(q "$PROXY_SU" "SELECT string_agg(o, ' ' ORDER BY o) FROM pg_foreign_server s, unnest(s.srvoptions) o
                        WHERE s.srvname = 'evently' AND o ~ '^p[0-9]+='")" "${expected% }" \

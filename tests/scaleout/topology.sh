@@ -393,6 +393,11 @@ stats_users = evently_app
 pool_mode = transaction
 default_pool_size = 20
 max_client_conn = 500
+; bounded waits: a shard that is down answers in seconds, not after the
+; default two minutes (the shim's call then answers 503)
+query_wait_timeout = 5
+server_connect_timeout = 2
+server_login_retry = 1
 ignore_startup_parameters = extra_float_digits
 logfile = $b/pgbouncer.log
 pidfile = $b/pgbouncer.pid
@@ -427,7 +432,7 @@ setup_proxy() {
   p=$(partitions)
   for i in $(seq 0 $((p - 1))); do
     k=$(shard_of_partition "$i")
-    parts+="p$i 'host=$DIR/pgbouncer port=$PGBOUNCER_PORT dbname=evently_s$k', "
+    parts+="p$i 'host=$DIR/pgbouncer port=$PGBOUNCER_PORT dbname=evently_s$k connect_timeout=2', "
   done
   psql_on p postgres -c "CREATE DATABASE evently"
   # P2: PL/Proxy's NOTICE "dropping stale conn" after every refused call
@@ -439,9 +444,9 @@ CREATE EXTENSION plproxy;
 CREATE SERVER evently FOREIGN DATA WRAPPER plproxy
     OPTIONS (connection_lifetime '1800', ${parts%, });
 CREATE SERVER evently_global FOREIGN DATA WRAPPER plproxy
-    OPTIONS (connection_lifetime '1800', p0 'host=$DIR/pgbouncer port=$PGBOUNCER_PORT dbname=evently_global');
+    OPTIONS (connection_lifetime '1800', p0 'host=$DIR/pgbouncer port=$PGBOUNCER_PORT dbname=evently_global connect_timeout=2');
 CREATE SERVER evently_report FOREIGN DATA WRAPPER plproxy
-    OPTIONS (connection_lifetime '1800', p0 'host=$DIR/pgbouncer port=$PGBOUNCER_PORT dbname=evently_report');
+    OPTIONS (connection_lifetime '1800', p0 'host=$DIR/pgbouncer port=$PGBOUNCER_PORT dbname=evently_report connect_timeout=2');
 -- on the shards and G, the proxy is the gateway: it logs in as evently_app
 -- (trusted to assert the acting user), so only the gateway may use the
 -- servers; the proxy's functions are granted to the gateway alone
