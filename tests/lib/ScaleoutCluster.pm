@@ -154,7 +154,7 @@ sub route
 	}
 	return [ $self->proxy_su ] if !@tables && $self->_proxied_calls_only($sql);
 	return [$shard] if $shard;
-	return [ $self->proxy_su ] if $sql =~ /\bpg_stat_statements\b|\bpg_stat_activity\b/;
+	return [ $self->proxy_su ] if $sql =~ /\bpg_stat_(?:statements|activity)/;
 	# what the reporting database is not sent: each database's own rows
 	return [ $self->global_su, @{ $self->{shards} } ] if grep { $unreported{$_} } @tables;
 	return [ $self->global_su ] if !grep { !$global{$_} } @tables;
@@ -273,8 +273,7 @@ sub poll_query_until
 	return 0;
 }
 
-# A session of psql that the first query routes (a transaction holding a
-# lock must stay on one database).
+# Sessions of psql, one per database a query goes to (ScaleoutCluster::Session).
 sub background_psql
 {
 	my ($self, $db) = @_;
@@ -321,17 +320,25 @@ use strict;
 use warnings;
 use PostgreSQL::Test::BackgroundPsql;
 
-sub new { bless { cluster => $_[1] }, $_[0] }
+sub new { bless { cluster => $_[1], psql => {}, open => undef }, $_[0] }
 
-# the sessions, one per database the first query goes to (a lock on every shard)
+# The sessions a query runs in: where route() sends it, or, inside a
+# transaction (from a BEGIN to its COMMIT or ROLLBACK), where its BEGIN went:
+# a lock is held on every database it was taken on until the end.
 sub _sessions
 {
 	my ($self, $sql) = @_;
-	return @{ $self->{psql} } if $self->{psql};
-	my ($targets, $catch_up) = $self->{cluster}->route($sql);
-	$self->{cluster}->report_catch_up if $catch_up;
-	$self->{psql} = [ map { ScaleoutCluster::Launcher::background([ 'psql', '-X', '-q', '-A', '-t', '-d', $_ ]) } @$targets ];
-	return @{ $self->{psql} };
+	my $targets = $self->{open};
+	if (!$targets)
+	{
+		my $catch_up;
+		($targets, $catch_up) = $self->{cluster}->route($sql);
+		$self->{cluster}->report_catch_up if $catch_up;
+		$self->{open} = $targets if $sql =~ /^\s*BEGIN\b/i;
+	}
+	$self->{open} = undef if $sql =~ /^\s*(?:COMMIT|ROLLBACK|END)\b/i;
+	return map { $self->{psql}{$_} //= ScaleoutCluster::Launcher::background([ 'psql', '-X', '-q', '-A', '-t', '-d', $_ ]) }
+	  @$targets;
 }
 
 sub query_safe
@@ -347,7 +354,7 @@ sub query
 	$self->{cluster}->wrote;
 	return join "\n", map { scalar $_->query($sql) } $self->_sessions($sql);
 }
-sub quit { $_->quit for @{ $_[0]->{psql} // [] } }
+sub quit { $_->quit for values %{ $_[0]->{psql} } }
 
 # BackgroundPsql is made by PostgreSQL::Test::Cluster only (its constructor
 # checks its caller): this launcher is one, for a session on any conninfo
