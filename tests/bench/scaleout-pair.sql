@@ -4,5 +4,5 @@
 \set i :i + 1
 \set seat :client_id * 1250 + :i
 SELECT id AS user_id FROM bench.users WHERE n = :client_id \gset
-SELECT evently.hold_seats(:'event_id', :'user_id', ARRAY(SELECT id FROM bench.seats WHERE event_id = :'event_id' AND n = :seat)) ->> 'hold_id' AS hold_id \gset
-SELECT evently.confirm_booking(:'hold_id', :'user_id') ->> 'status';
+SELECT evently.hold_seats(:event_id, :user_id, ARRAY(SELECT id FROM bench.seats WHERE event_id = :event_id AND n = :seat)) ->> 'hold_id' AS hold_id \gset
+SELECT evently.confirm_booking(:hold_id, :user_id) ->> 'status';

@@ -3,9 +3,9 @@
 # pairs per second through the proxy (PL/Proxy, then pgbouncer in
 # transaction mode, then the shard) as a ratio of the same pairs sent to the
 # shard directly, in the same run on the same throw-away topology
-# (tests/scaleout/topology.sh, two shards).  8 pgbench clients, distinct
-# seats, runs interleaved direct, proxy, proxy, direct, each on an event of
-# its own on shard 1.  Everything shares the machine's cores, so the ratio
+# (tests/scaleout/topology.sh, two shards).  8 pgbench clients as the
+# gateway's role over TCP, distinct seats, runs interleaved direct, proxy,
+# proxy, direct, each on an event of its own on shard 1.  Everything shares the machine's cores, so the ratio
 # is the hop's cost in CPU as much as in latency.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -27,7 +27,7 @@ sql "$PROXY_SU" <<'SQL' >/dev/null
 CREATE SCHEMA bench;
 CREATE TABLE bench.users AS
   SELECT n, evently.create_user(format('bench%s@example.com', n), 'qwerty', 'Bench', n::text) AS id
-    FROM generate_series(1, 8) n;
+    FROM generate_series(0, 7) n;
 SELECT evently.create_venue_template('Bench Hall') AS hall \gset
 SELECT evently.add_section(:'hall', s, '1', '100', 50) FROM unnest(ARRAY['East', 'West']) s;
 CREATE TABLE bench.events AS
@@ -48,21 +48,24 @@ sql "$SHARD1" -c "CREATE INDEX ON bench.seats (event_id, n)" -c "ANALYZE"
 mapfile -t events < <(sql "$PROXY_SU" -tA -c "SELECT id FROM bench.events WHERE evently_proxy.bucket(id::text) = 1 ORDER BY i")
 [ "${#events[@]}" -eq 4 ] || { echo "expected 4 events on shard 1, got ${#events[@]}"; exit 1; }
 
-host_of() { sed -n 's/.*host=\([^ ]*\).*/\1/p' <<<"$1"; }
-port_of() { sed -n 's/.*port=\([0-9]*\).*/\1/p' <<<"$1"; }
-# pairs CONNINFO EVENT: pairs per second on that database
+# both sides as the gateway's role, evently_app, as a shim would call them
+for su in "$PROXY_SU" "$SHARD1"; do
+  sql "$su" -c "GRANT USAGE ON SCHEMA bench TO evently_gateway" -c "GRANT SELECT ON ALL TABLES IN SCHEMA bench TO evently_gateway"
+done
+SHARD1_URL=${SHARD_URLS%% *}
+# pairs URL EVENT: pairs per second on that database
 pairs() {
   local out=$DIR/pairs-$2.out
-  as_pg_user pgbench -n -M prepared -h "$(host_of "$1")" -p "$(port_of "$1")" -U postgres -c "$CLIENTS" -j 2 \
-    -T "$DURATION" -D i=0 -D event_id="$2" -f "$HERE/scaleout-pair.sql" evently >"$out" 2>&1
+  as_pg_user pgbench -n -M prepared -c "$CLIENTS" -j 2 \
+    -T "$DURATION" -D i=0 -D event_id="$2" -f "$HERE/scaleout-pair.sql" "$1" >"$out" 2>&1
   grep -q "number of failed transactions: 0 " "$out" && ! grep -q "aborted" "$out" || { cat "$out" >&2; exit 1; }
   grep -oP 'tps = \K[0-9.]+(?= \(without)' "$out"
 }
 
-d1=$(pairs "$SHARD1" "${events[0]}")
-p1=$(pairs "$PROXY_SU" "${events[1]}")
-p2=$(pairs "$PROXY_SU" "${events[2]}")
-d2=$(pairs "$SHARD1" "${events[3]}")
+d1=$(pairs "$SHARD1_URL" "${events[0]}")
+p1=$(pairs "$PROXY_URL" "${events[1]}")
+p2=$(pairs "$PROXY_URL" "${events[2]}")
+d2=$(pairs "$SHARD1_URL" "${events[3]}")
 printf 'hold+confirm on shard 1 directly   %8.1f %8.1f pairs/s\n' "$d1" "$d2"
 printf 'hold+confirm through the proxy     %8.1f %8.1f pairs/s\n' "$p1" "$p2"
 awk -v d1="$d1" -v d2="$d2" -v p1="$p1" -v p2="$p2" \
