@@ -645,6 +645,9 @@ DATA_ROOT=/dev/shm/evently-topology.$(echo "$DIR" | sha1sum | cut -c1-12)
 SHARDS=${3:-${SHARDS:-2}}
 SHARDS=${SHARDS#SHARDS=}
 case $SHARDS in '' | *[!0-9]* | 0) echo "SHARDS must be a number from 1" >&2; exit 2 ;; esac
+# PL/Proxy's partitions are a power of 2 and new events go to them in turn:
+# any other count of shards would give some shards more of them
+[ $((SHARDS & (SHARDS - 1))) -eq 0 ] || { echo "SHARDS must be a power of 2 (1, 2, 4, ...)" >&2; exit 2; }
 
 case $COMMAND in
   start) start ;;
