@@ -96,9 +96,8 @@ print_route(FILE *out, const Route *r)
 		case SHARD_GLOBAL_UNUSED:
 			print_plproxy(out, "evently_proxy", r, "jsonb");
 			fprintf(out, "CREATE FUNCTION evently.%s(actor uuid, req jsonb) RETURNS jsonb\n"
-					"LANGUAGE plpgsql AS $$\nBEGIN\n"
-					"    PERFORM evently_proxy.require_unused('%s', req);\n"
-					"    RETURN evently_proxy.%s(actor, req);\nEND\n$$;\n",
+					"LANGUAGE sql AS $$\n"
+					"    SELECT evently_proxy.unused_write('%s', actor, req, 'evently_proxy.%s')\n$$;\n",
 					r->name, r->shard_key, r->name);
 			break;
 		case SHARD_ALL:

@@ -49,19 +49,52 @@ LANGUAGE plproxy AS $$
     TARGET evently.require_unused;
 $$;
 
--- Before a global write that shards depend on (a delete, a seat's new
--- label): the object must be unused on every shard, as one database checks
--- it.  kind seat_label checks only when the body changes a seat's label.
-CREATE FUNCTION evently_proxy.require_unused(kind text, req jsonb) RETURNS void
+-- The global primary's evently.retire(kind, id, retiring).
+CREATE FUNCTION evently_proxy.global_retire(kind text, id text, retiring boolean) RETURNS void
+LANGUAGE plproxy AS $$
+    CLUSTER 'evently_global';
+    RUN ON 0;
+    TARGET evently.retire;
+$$;
+
+-- What a global write that shards depend on must find unused on every shard
+-- (UNUSED routes: a delete, a seat's new label): the kind of object to
+-- check, or NULL when the write needs no check (kind seat_label: a seat
+-- update that changes no label).
+CREATE FUNCTION evently_proxy.unused_kind(kind text, req jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE
+RETURN CASE WHEN kind <> 'seat_label' THEN kind
+            WHEN jsonb_typeof(req->'body') = 'object' AND req->'body' ?| ARRAY['seat_number', 'row', 'position']
+            THEN 'seat' END;
+
+-- A global write that shards depend on, as one database makes it: the
+-- object is retired on the global primary first (no shard's new event may
+-- take it up from then on, and the events being made from it are committed
+-- when the mark returns: evently.retire), then found unused on every shard
+-- (the one-database EV014 from the first that uses it), then written; it is
+-- live again afterwards, whatever happened (a deleted one is gone).  KIND:
+-- as unused_kind's; WRITE: the PL/Proxy call of the write on the global
+-- primary, evently_proxy.api_<route> (generated, shim/proxy.c).
+CREATE FUNCTION evently_proxy.unused_write(kind text, actor uuid, req jsonb, write regproc) RETURNS jsonb
 LANGUAGE plpgsql AS $$
+DECLARE
+    checked text := evently_proxy.unused_kind(kind, req);
+    answer jsonb;
 BEGIN
-    IF kind = 'seat_label' THEN
-        IF jsonb_typeof(req->'body') <> 'object' OR NOT req->'body' ?| ARRAY['seat_number', 'row', 'position'] THEN
-            RETURN;
-        END IF;
-        kind := 'seat';
+    IF checked IS NOT NULL THEN
+        PERFORM evently_proxy.global_retire(checked, req #>> '{path,id}', true);
+        PERFORM evently_proxy.shards_require_unused(checked, req #>> '{path,id}');
     END IF;
-    PERFORM evently_proxy.shards_require_unused(kind, req #>> '{path,id}');
+    EXECUTE format('SELECT %s($1, $2)', write) INTO answer USING actor, req;
+    IF checked IS NOT NULL THEN
+        PERFORM evently_proxy.global_retire(checked, req #>> '{path,id}', false);
+    END IF;
+    RETURN answer;
+EXCEPTION WHEN OTHERS THEN
+    IF checked IS NOT NULL THEN
+        PERFORM evently_proxy.global_retire(checked, req #>> '{path,id}', false);
+    END IF;
+    RAISE;
 END
 $$;
 

@@ -64,7 +64,10 @@ CREATE TABLE evently.tags (
     created_by  uuid REFERENCES evently.users,
     updated_by  uuid REFERENCES evently.users,
     created_at  timestamptz NOT NULL DEFAULT now(),
-    updated_at  timestamptz NOT NULL DEFAULT now()
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    -- 1.1: being deleted on the global primary of a sharded evently: no
+    -- shard's event may take it up meanwhile (evently.retire, 96_shards.sql)
+    retired_at  timestamptz
 );
 
 CREATE TABLE evently.venue_templates (
@@ -76,7 +79,10 @@ CREATE TABLE evently.venue_templates (
     layout_type           text NOT NULL DEFAULT 'GENERAL'
                           CHECK (layout_type IN ('THEATER', 'STADIUM', 'CONFERENCE', 'GENERAL')),
     created_at            timestamptz NOT NULL DEFAULT now(),
-    updated_at            timestamptz NOT NULL DEFAULT now()
+    updated_at            timestamptz NOT NULL DEFAULT now(),
+    -- 1.1: being deleted, with its sections and seats, on the global primary
+    -- of a sharded evently (evently.retire, 96_shards.sql)
+    retired_at            timestamptz
 );
 
 CREATE TABLE evently.venue_sections (

@@ -245,7 +245,7 @@ LANGUAGE sql STABLE AS $$
                                              'api_payment_webhook', 'payment_work', 'payment_record',
                                              -- the proxy's check of the shards before a global
                                              -- write (96_shards.sql)
-                                             'require_unused', 'withdrawable')
+                                             'require_unused', 'retire', 'withdrawable')
                             OR p.proname IN (SELECT * FROM evently._sign_in_functions())
            END
 $$;

@@ -314,7 +314,10 @@ BEGIN
         format('Base price %s is not between 0 and 9999999999.', base_price));
     PERFORM evently._require_decimals(base_price, 2, 'base_price');
     IF venue_template_id IS NOT NULL THEN
-        PERFORM 1 FROM evently.venue_templates t WHERE t.id = _create_event.venue_template_id FOR SHARE;
+        -- SHARE: a template being deleted (retired, 96_shards.sql) waits
+        -- for this event, or this event sees it retired
+        PERFORM 1 FROM evently.venue_templates t
+         WHERE t.id = _create_event.venue_template_id AND t.retired_at IS NULL FOR SHARE;
         PERFORM evently._require(FOUND, 'NOT_FOUND', 'venue template not found',
             format('Venue template %s does not exist.', venue_template_id));
         PERFORM evently._require(EXISTS (SELECT 1 FROM evently.venue_sections s
@@ -395,8 +398,9 @@ BEGIN
                 'max_seats_per_hold is 1 to 100, max_seats_per_user and max_tickets_per_user 1 to 1000; '
                 'sales_during_event and transfers_allowed are true or false; doors_open_minutes is 0 to 2880.');
     END;
+    PERFORM evently._share_tags(tags);
     INSERT INTO evently.event_tags (event_id, tag_id)
-    SELECT new_id, g.id FROM evently.tags g WHERE g.slug = ANY (coalesce(tags, '{}'));
+    SELECT new_id, g.id FROM evently.tags g WHERE g.slug = ANY (coalesce(tags, '{}')) AND g.retired_at IS NULL;
     INSERT INTO evently.event_seats (event_id, seat_id, section_id, seat_order, price, status)
     SELECT new_id, s.id, s.section_id,
            row_number() OVER (ORDER BY sec.name, s."row", s.position),
@@ -654,15 +658,23 @@ BEGIN
 END
 $$;
 
+-- The tags an event takes up, locked SHARE: a tag being deleted (retired,
+-- 96_shards.sql) waits for the event, or the event sees it retired.
+CREATE OR REPLACE FUNCTION evently._share_tags(slugs text[]) RETURNS void
+LANGUAGE sql AS $$
+    SELECT count(*) FROM (SELECT 1 FROM evently.tags g WHERE g.slug = ANY (coalesce(slugs, '{}')) FOR SHARE) locked
+$$;
+
 -- An event's tags become the given slugs (a JSON array of active tag slugs).
 CREATE OR REPLACE FUNCTION evently._set_event_tags(p_event_id uuid, slugs jsonb) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM evently._require(jsonb_typeof(slugs) = 'array', 'INVALID_ARGUMENT', 'invalid tags',
         'tags is an array of tag slugs.');
+    PERFORM evently._share_tags(ARRAY(SELECT jsonb_array_elements_text(slugs)));
     PERFORM evently._require(NOT EXISTS (
             SELECT 1 FROM jsonb_array_elements_text(slugs) t
-             WHERE NOT EXISTS (SELECT 1 FROM evently.tags g WHERE g.slug = t AND g.is_active)),
+             WHERE NOT EXISTS (SELECT 1 FROM evently.tags g WHERE g.slug = t AND g.is_active AND g.retired_at IS NULL)),
         'INVALID_ARGUMENT', 'tag validation failed', 'Every tag must be the slug of an active tag.');
     DELETE FROM evently.event_tags WHERE event_id = p_event_id;
     INSERT INTO evently.event_tags (event_id, tag_id)

@@ -179,6 +179,41 @@ $$;
 COMMENT ON FUNCTION evently.require_unused(text, text) IS
     'A shard''s check before a global delete: IN_USE as on one database if an event here uses the object';
 
+-- evently.retire(kind text, id text, retiring boolean) RETURNS void: on the
+-- global primary, the first step of the proxy's delete of a global object
+-- that shards depend on (extension/proxy/base.sql): the template (a
+-- section's or a seat's template, for kind section or seat) or the tag is
+-- marked retired (retiring true) or live again (false).  A shard's new event
+-- takes a template or tags only while they are not retired, holding them
+-- SHARE (_create_event, _set_event_tags), so the mark, replicated
+-- synchronously, waits on every shard for the events being made from the
+-- object: once this commits, every shard's events using it are visible to
+-- require_unused, and no new one can start.  Nothing for an unknown or
+-- malformed id; kind as require_unused's (INVALID_ARGUMENT otherwise).
+CREATE OR REPLACE FUNCTION evently.retire(kind text, id text, retiring boolean) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    target uuid := CASE WHEN evently._is_uuid(id) THEN id::uuid END;
+    mark timestamptz := CASE WHEN retiring THEN now() END;
+BEGIN
+    PERFORM evently._require(kind IN ('template', 'section', 'seat', 'tag'), 'INVALID_ARGUMENT', 'invalid kind',
+        format('kind %L is not template, section, seat or tag.', kind));
+    IF kind = 'tag' THEN
+        UPDATE evently.tags g SET retired_at = mark WHERE g.id = target;
+        RETURN;
+    END IF;
+    UPDATE evently.venue_templates t SET retired_at = mark
+     WHERE t.id = CASE kind
+                    WHEN 'template' THEN target
+                    WHEN 'section' THEN (SELECT s.template_id FROM evently.venue_sections s WHERE s.id = target)
+                    ELSE (SELECT sec.template_id FROM evently.seats st
+                            JOIN evently.venue_sections sec ON sec.id = st.section_id WHERE st.id = target)
+                  END;
+END
+$$;
+COMMENT ON FUNCTION evently.retire(text, text, boolean) IS
+    'The proxy''s first step of a global delete: no shard''s new event may take the object up meanwhile';
+
 -- A global row changed by replication (the replica triggers below): on the
 -- shard's events, what the API call that changed it does on one database.
 --   tags, venue_sections: the catalogs of the events that show the tag or

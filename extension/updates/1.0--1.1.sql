@@ -99,6 +99,9 @@ CREATE UNIQUE INDEX organizers_one_live ON evently.organizers (user_id)
     WHERE verification_status IN ('PENDING', 'VERIFIED');
 CREATE INDEX organizers_queue ON evently.organizers (verification_status, created_at);
 
+ALTER TABLE evently.tags ADD COLUMN retired_at timestamptz;
+ALTER TABLE evently.venue_templates ADD COLUMN retired_at timestamptz;
+
 ALTER TABLE evently.users
     ADD COLUMN ban_reason text CHECK (length(ban_reason) <= 500),
     ADD COLUMN banned_at timestamptz,

@@ -27,6 +27,7 @@ use File::Basename ();
 use File::Path ();
 use File::Temp ();
 use IPC::Run ();
+use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 

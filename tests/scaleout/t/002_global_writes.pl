@@ -10,6 +10,7 @@ use strict;
 use warnings;
 use File::Basename qw(dirname);
 use lib dirname(__FILE__) . '/../../lib';
+use IPC::Run ();
 use JSON::PP;
 use ScaleoutCluster;
 use Test::More;
@@ -78,6 +79,46 @@ is($shard->("SELECT status FROM evently.event_seats WHERE event_id = '$event' AN
 $proxy->(api(api_seat_update => { path => { id => $seat }, body => { status => 'AVAILABLE' } }));
 is($shard->("SELECT status FROM evently.event_seats WHERE event_id = '$event' AND seat_id = '$seat'"), 'AVAILABLE',
 	'and back');
+
+# a delete racing an event's creation (the check on the shards and the
+# delete on the global primary are two transactions): the template is
+# retired on the global primary first, so the event made meanwhile is found
+# in use, or refused; never an event left without its template
+my $race = $proxy->("SELECT evently.create_venue_template('Race Hall')");
+my $race_section = $proxy->("SELECT evently.add_section('$race', 'Main', 'A', 'B', 3)");
+my $lock = $c->background_psql('evently');
+$lock->query_safe('BEGIN');
+$lock->query_safe("SELECT 1 FROM evently.venue_templates WHERE id = '$race' FOR UPDATE");    # on the global primary
+my ($out, $err) = ('', '');
+my $delete = IPC::Run::start([ 'psql', '-X', '-qAt', '-v', 'ON_ERROR_STOP=1', '-v', 'VERBOSITY=verbose', '-d', $c->proxy_su,
+		'-c', api(api_template_delete => { path => { id => $race } }) ], '>', \$out, '2>', \$err);
+sleep 1;    # the delete waits on the global primary's lock
+my $raced = $proxy->("SELECT evently.create_event('Race Night', '$race', now() + interval '9 days', 20, '$admin')");
+$lock->query_safe('COMMIT');
+$delete->finish;
+like($err, qr/EV014/, 'a delete racing an event made from the template is refused as in use');
+my $raced_shard = $c->shard_su(hex(substr($raced, 0, 4)) - 1);
+is($c->psql_on($raced_shard, "SELECT count(*) FROM evently.event_seats es JOIN evently.seats st ON st.id = es.seat_id
+                               JOIN evently.venue_templates t ON t.id = '$race' WHERE es.event_id = '$raced'"), 6,
+	'the event keeps its template and seats on its shard');
+is($global->("SELECT retired_at IS NULL FROM evently.venue_templates WHERE id = '$race'"), 't',
+	'and the template is live again');
+
+# while a template is retired (its delete under way), no shard makes an event of it
+$global->("SELECT evently.retire('template', '$race', true)");
+my ($ret, undef, $refused) = $c->psql_on_full($c->proxy_su,
+	"\\set VERBOSITY verbose\nSELECT evently.create_event('Too Late', '$race', now() + interval '9 days', 20, '$admin')");
+like($refused, qr/EV002: .*venue template not found/, 'an event of a retired template is refused: not found');
+$global->("SELECT evently.retire('template', '$race', false)");
+ok($proxy->("SELECT evently.create_event('In Time', '$race', now() + interval '9 days', 20, '$admin')"),
+	'and made once it is live again');
+my $slug = $global->("SELECT slug FROM evently.tags WHERE id = '$tag'");
+$global->("SELECT evently.retire('tag', '$tag', true)");
+my $late = $proxy->("SELECT evently.create_event('Tagged Late', '$race', now() + interval '9 days', 20, '$admin',
+	NULL, NULL, '{}', ARRAY['$slug'])");
+is($c->psql_on($c->shard_su(hex(substr($late, 0, 4)) - 1), "SELECT count(*) FROM evently.event_tags WHERE event_id = '$late'"),
+	0, 'nor takes up a retired tag');
+$global->("SELECT evently.retire('tag', '$tag', false)");
 
 # once no event uses them, they go, on every database
 $proxy->(api(api_event_delete => { path => { eventId => $event } }));
