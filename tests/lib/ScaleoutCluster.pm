@@ -2,7 +2,7 @@
 # global primary, SHARDS shards, the proxy and the reporting database,
 # pgbouncer) with the seed data, standing in for the one cluster of a TAP
 # test: ShimTest uses it when EVENTLY_SCALEOUT is set, so the shim's whole
-# suite runs unchanged against the proxy (SPEC section 13).
+# suite runs against the proxy (SPEC section 13).
 #
 # The programs under test connect to the proxy (database_url).  A test's
 # own SQL (safe_psql, psql, poll_query_until, background_psql) goes where
@@ -58,7 +58,6 @@ sub new
 	BAIL_OUT("topology.sh start failed: $out") if $?;
 	$self->{env} = _read_env("$self->{dir}/topology.env");
 	$self->{shards} = [ split /;/, $self->{env}{SHARD_SUS} ];
-	$self->{stopped} = 0;
 	# the seed's global part on the global primary, its events on the shards
 	$self->run_file($self->{env}{GLOBAL_SU}, "$root/extension/seed.sql", -c => "SET seed.part = 'global'");
 	$self->run_file($self->{shards}[$_], "$root/extension/seed.sql", -c => "SET seed.part = 'events'",
@@ -122,11 +121,12 @@ sub global_su { $_[0]->{env}{GLOBAL_SU} }
 sub shard_su { $_[0]->{shards}[ $_[1] ] }
 sub report_su { $_[0]->{env}{REPORT_SU} }
 
+# run_file(CONNINFO, FILE, psql options before the file...): bails out on an error
 sub run_file
 {
-	my ($self, $conn, $file, @vars) = @_;
+	my ($self, $conn, $file, @options) = @_;
 	my ($out, $err);
-	IPC::Run::run([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', @vars, '-d', $conn, '-f', $file ],
+	IPC::Run::run([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', @options, '-d', $conn, '-f', $file ],
 		'>', \$out, '2>', \$err)
 	  or BAIL_OUT("$file on $conn: $err");
 }
