@@ -74,7 +74,7 @@ is "$(q "$GLOBAL_SU" "SELECT sync_state FROM pg_stat_replication WHERE applicati
   "async" "the reporting database's subscription to G is asynchronous"
 for k in $(seq 1 "$SHARDS"); do
   is "$(q "${SHARD_SU[$((k - 1))]}" "SELECT count(*) FILTER (WHERE srsubstate <> 'r') || '/' || count(*) FROM pg_subscription_rel")" \
-    "0/7" "shard $k: every global table's subscription is ready (P7)"
+    "0/8" "shard $k: every global table's subscription (7 and the heartbeat) is ready (P7)"
 done
 
 # ten users, each looked for on every shard as soon as its commit returns

@@ -117,7 +117,9 @@ TAKEN_PORTS=" "
 free_port() {
   local port
   while :; do
-    port=$((20000 + RANDOM % 40000))
+    # below the kernel's ephemeral ports (32768 and up): no outgoing
+    # connection can take it between this check and the server's bind
+    port=$((10000 + RANDOM % 22000))
     case $TAKEN_PORTS in *" $port "*) continue ;; esac
     [ -z "$(ss -Htln "sport = :$port" 2>/dev/null)" ] || continue
     TAKEN_PORTS+="$port "
