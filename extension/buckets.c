@@ -1,6 +1,6 @@
 /*
  * buckets.c: ids that carry their shard (issue 15; SQL side in
- * extension/sql/05_buckets.sql).
+ * extension/sql/96_shards.sql).
  *
  * evently.bucket (0..32767, set per database by evently.configure_shard)
  * names the bucket of the events this database makes.  An id carries its
