@@ -140,19 +140,26 @@ CREATE FUNCTION evently_proxy.int_query(req jsonb, name text, fallback int) RETU
 LANGUAGE sql IMMUTABLE
 RETURN CASE WHEN req->'query'->>name ~ '^[0-9]{1,9}$' THEN (req->'query'->>name)::bigint ELSE fallback END;
 
+-- The rows of the client's page in the whole list: LIM of them after the
+-- FIRST (0 for the lists that are not paged).
+CREATE FUNCTION evently_proxy.page_window(s jsonb, req jsonb, OUT lim bigint, OUT first bigint)
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT l, CASE s->>'paging' WHEN 'page' THEN (evently_proxy.int_query(req, 'page', 1) - 1) * l
+                                WHEN 'all' THEN 0 WHEN 'top' THEN 0
+                                ELSE evently_proxy.int_query(req, 'offset', 0) END
+      FROM evently_proxy.int_query(req, 'limit', (s->>'limit')::int) l
+$$;
+
 -- The request each shard is asked: the client's, plus shard_rows, the rows
--- up to the end of the page.
+-- up to the end of the page (shard_sort for a list without pages).
 CREATE FUNCTION evently_proxy.shard_request(name text, req jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE s->>'paging'
-        WHEN 'page' THEN req || jsonb_build_object('shard_rows',
-            evently_proxy.int_query(req, 'page', 1) * evently_proxy.int_query(req, 'limit', (s->>'limit')::int))
         WHEN 'all' THEN req || '{"shard_sort": true}'
         WHEN 'top' THEN req
-        ELSE req || jsonb_build_object('shard_rows',
-            evently_proxy.int_query(req, 'offset', 0) + evently_proxy.int_query(req, 'limit', (s->>'limit')::int))
+        ELSE req || jsonb_build_object('shard_rows', w.first + w.lim)
         END
-      FROM evently_proxy.merge_spec(name) s
+      FROM evently_proxy.merge_spec(name) s, evently_proxy.page_window(s, req) w
 $$;
 
 -- the global primary's own audit log (accounts, tags, venues), for the admin's list
@@ -164,14 +171,13 @@ CREATE FUNCTION evently_proxy.merge(name text, actor uuid, req jsonb, parts json
 LANGUAGE plpgsql AS $$
 DECLARE
     s jsonb := evently_proxy.merge_spec(name);
-    lim bigint := evently_proxy.int_query(req, 'limit', (s->>'limit')::int);
-    first bigint := CASE s->>'paging' WHEN 'page' THEN (evently_proxy.int_query(req, 'page', 1) - 1) * lim
-                                      WHEN 'all' THEN 0 WHEN 'top' THEN 0
-                                      ELSE evently_proxy.int_query(req, 'offset', 0) END;
+    lim bigint;
+    first bigint;
     rows jsonb;
     total bigint;
     answer jsonb := parts[1];
 BEGIN
+    SELECT w.lim, w.first INTO lim, first FROM evently_proxy.page_window(s, req) w;
     IF name = 'audit_logs' THEN
         parts := parts || evently_proxy.global_audit_logs(actor, evently_proxy.shard_request(name, req));
     END IF;
