@@ -159,20 +159,29 @@ fail(SqlResult *r, const char *sqlstate, const char *message, const char *detail
  * A shard's error as one database gives it (SPEC section 13): PL/Proxy
  * keeps the SQLSTATE but prefixes the text, "evently.api_hold_get(2):
  * [shard1] REMOTE ERROR: hold not found", "Remote detail: ...", and an
- * empty "Remote hint: " when there was none.
+ * empty "Remote hint: " when there was none.  What is left, NULL when
+ * nothing is.
  */
 static const char *
-without_proxy_prefix(const char *text, const char *prefix)
+rest_of(const char *rest)
 {
-	const char *rest;
+	return *rest ? rest : NULL;
+}
 
-	if (!text)
-		return NULL;
-	if (strcmp(prefix, "REMOTE ERROR: ") == 0)
-		rest = (rest = strstr(text, "] REMOTE ERROR: ")) ? rest + strlen("] REMOTE ERROR: ") : text;
-	else
-		rest = strncmp(text, prefix, strlen(prefix)) == 0 ? text + strlen(prefix) : text;
-	return rest == text || *rest ? rest : NULL;
+static const char *
+without_remote_error(const char *message)
+{
+	const char *at = message ? strstr(message, "] REMOTE ERROR: ") : NULL;
+
+	return at ? rest_of(at + strlen("] REMOTE ERROR: ")) : message;
+}
+
+static const char *
+without_prefix(const char *text, const char *prefix)
+{
+	size_t		n = strlen(prefix);
+
+	return text && strncmp(text, prefix, n) == 0 ? rest_of(text + n) : text;
 }
 
 /*
@@ -214,9 +223,9 @@ take_result(PGresult *res, SqlResult *r)
 		return;
 	}
 	fail(r, sqlstate,
-		 without_proxy_prefix(message, "REMOTE ERROR: "),
-		 without_proxy_prefix(PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL), "Remote detail: "),
-		 without_proxy_prefix(PQresultErrorField(res, PG_DIAG_MESSAGE_HINT), "Remote hint: "));
+		 without_remote_error(message),
+		 without_prefix(PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL), "Remote detail: "),
+		 without_prefix(PQresultErrorField(res, PG_DIAG_MESSAGE_HINT), "Remote hint: "));
 }
 
 /* Set the connection's statement_timeout (ms), for one long call and back. */
