@@ -237,27 +237,31 @@ sub psql_on_full
 # TEXT as an SQL literal
 sub quote { my $t = $_[1]; $t =~ s/'/''/g; return "'$t'" }
 
-# PostgreSQL::Test::Cluster's: the output (each target's, joined), dies on an error
-sub safe_psql
+# The databases a test's statement runs on (route()), once the reporting
+# database caught up when it reads there; any other statement may write.
+sub targets
 {
-	my ($self, $db, $sql) = @_;
+	my ($self, $sql) = @_;
 	my ($targets, $catch_up) = $self->route($sql);
-	$self->report_catch_up if $catch_up;
-	$self->wrote unless $catch_up;
-	return join "\n", grep { $_ ne '' } map { scalar $self->psql_on($_, $sql) } @$targets;
+	$catch_up ? $self->report_catch_up : $self->wrote;
+	return $targets;
 }
 
 # something may have been written that the reporting database must catch up with
 sub wrote { $_[0]->{written} = 1 }
 
+# PostgreSQL::Test::Cluster's: the output (each target's, joined), dies on an error
+sub safe_psql
+{
+	my ($self, $db, $sql) = @_;
+	return join "\n", grep { $_ ne '' } map { scalar $self->psql_on($_, $sql) } @{ $self->targets($sql) };
+}
+
 # (exit status, stdout, stderr) of the statement where route() sends it
 sub psql
 {
 	my ($self, $db, $sql) = @_;
-	my ($targets, $catch_up) = $self->route($sql);
-	$self->wrote unless $catch_up;
-	$self->report_catch_up if $catch_up;
-	my @r = $self->psql_on_full($targets->[0], $sql);
+	my @r = $self->psql_on_full($self->targets($sql)->[0], $sql);
 	return wantarray ? @r : $r[0];
 }
 
@@ -332,9 +336,7 @@ sub _sessions
 	my $targets = $self->{open};
 	if (!$targets)
 	{
-		my $catch_up;
-		($targets, $catch_up) = $self->{cluster}->route($sql);
-		$self->{cluster}->report_catch_up if $catch_up;
+		$targets = $self->{cluster}->targets($sql);
 		$self->{open} = $targets if $sql =~ /^\s*BEGIN\b/i;
 	}
 	$self->{open} = undef if $sql =~ /^\s*(?:COMMIT|ROLLBACK|END)\b/i;
